@@ -1,0 +1,1 @@
+"""Clinical rules, scoring and storage: pure Python, no Streamlit."""

@@ -1,0 +1,216 @@
+"""Dosing-session safety rules: the dose check, the pre-dose gate and the discharge check.
+
+Each returns a status plus every reason that fired, with the severity equal to the status
+that reason forces, so the page can show all of them and the worst decides. mg/kg is
+always computed here from dose and weight, never typed, so it cannot disagree with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import validate, vitals
+from core.reasons import Reason, worst
+from core.settings import Settings, resolve
+
+ROUTES = {
+    "iv": "IV infusion",
+    "im": "Intramuscular",
+    "intranasal": "Intranasal (esketamine)",
+    "oral": "Oral lozenge / sublingual",
+}
+DISSOCIATION = ("none", "mild", "moderate", "severe")
+MOAA_S_ALERT = 5
+MG_PER_KG_DECIMALS = 4
+"""mg/kg is compared after rounding, so 56 mg / 70 kg is exactly at the 0.8 edge, not a float hair over it."""
+
+ESCORT_SOURCE = "seed material: someone must drive the patient home"
+FASTING_SOURCE = "clinic pre-dose protocol (no food 2 h, no liquids 30 min)"
+
+
+@dataclass(frozen=True)
+class DoseCheck:
+    route: str
+    dose_mg: float
+    weight_kg: float
+    mg_per_kg: float
+    status: str
+    """"ok" | "override_needed" | "refused"."""
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    status: str
+    """"go" | "hold" | "refused"; a hold may be overridden by a prescriber with a reason."""
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class DischargeResult:
+    status: str
+    """"ready" | "not_ready"."""
+    reasons: list[Reason]
+
+
+def check_dose(route: str, dose_mg, weight_kg, first_session: bool, settings: Settings | None = None) -> DoseCheck:
+    s = resolve(settings)
+    validate.choice(route, "Route", ROUTES)
+    dose = validate.positive_number(dose_mg, "Dose (mg)")
+    weight = vitals.plausible("weight_kg", weight_kg)
+    validate.yes_no(first_session, "First session")
+    mg_per_kg = round(dose / weight, MG_PER_KG_DECIMALS)
+    if route == "intranasal":
+        reasons = _intranasal_reasons(dose, first_session, s)
+    else:
+        reasons = _weight_based_reasons(route, mg_per_kg, s)
+    status = worst(reasons, ("refused", "override_needed"), "ok")
+    return DoseCheck(route, dose, weight, mg_per_kg, status, reasons)
+
+
+def _weight_based_reasons(route: str, mg_per_kg: float, s: Settings) -> list[Reason]:
+    band = getattr(s, f"dose_{route}")
+    source = s.source(f"dose_{route}")
+    name = ROUTES[route]
+    if mg_per_kg > band.maximum:
+        return [Reason("above_maximum", "refused",
+                       f"{name} dose {mg_per_kg:g} mg/kg is above the hard maximum of {band.maximum:g} mg/kg",
+                       source)]
+    if not band.low <= mg_per_kg <= band.high:
+        return [Reason("outside_band", "override_needed",
+                       f"{name} dose {mg_per_kg:g} mg/kg is outside the usual band "
+                       f"{band.low:g}-{band.high:g} mg/kg: a prescriber override with a reason is needed",
+                       source)]
+    return []
+
+
+def _intranasal_reasons(dose: float, first_session: bool, s: Settings) -> list[Reason]:
+    allowed = s.intranasal_doses_mg
+    source = s.source("intranasal_doses_mg")
+    listed = "/".join(str(d) for d in allowed)
+    if dose > max(allowed):
+        return [Reason("above_maximum", "refused",
+                       f"Intranasal dose {dose:g} mg is above the maximum of {max(allowed)} mg", source)]
+    if dose not in allowed:
+        return [Reason("not_a_device_dose", "override_needed",
+                       f"Intranasal dose {dose:g} mg is not one of {listed} mg: a prescriber override is needed",
+                       source)]
+    if first_session and dose != s.intranasal_first_session_mg:
+        return [Reason("first_session_dose", "override_needed",
+                       f"First intranasal session is {s.intranasal_first_session_mg} mg; {dose:g} mg needs "
+                       "a prescriber override", s.source("intranasal_first_session_mg"))]
+    return []
+
+
+def pre_dose_gate(
+    *,
+    systolic_bp,
+    diastolic_bp,
+    heart_rate,
+    spo2,
+    hours_since_last_use,
+    fasting_confirmed,
+    escort_confirmed,
+    hours_since_last_session=None,
+    settings: Settings | None = None,
+) -> GateResult:
+    """hours_since_last_session is None for a patient's first session."""
+    s = resolve(settings)
+    sbp, dbp = vitals.blood_pressure(systolic_bp, diastolic_bp)
+    hr = vitals.plausible("heart_rate", heart_rate)
+    sat = vitals.plausible("spo2", spo2)
+    since_use = validate.number(hours_since_last_use, "Hours since last use", low=0)
+    fasting = validate.yes_no(fasting_confirmed, "Fasting confirmed")
+    escort = validate.yes_no(escort_confirmed, "Escort or driver confirmed")
+    since_session = (
+        None if hours_since_last_session is None
+        else validate.number(hours_since_last_session, "Hours since last session", low=0)
+    )
+
+    reasons = []
+    if sbp >= s.refuse_systolic_at or dbp >= s.refuse_diastolic_at:
+        reasons.append(Reason("bp_severe", "refused",
+                              f"BP {sbp}/{dbp} is at or above {s.refuse_systolic_at}/{s.refuse_diastolic_at}",
+                              s.source("refuse_systolic_at")))
+    elif sbp > s.hold_systolic_above or dbp > s.hold_diastolic_above:
+        reasons.append(Reason("bp_elevated", "hold",
+                              f"BP {sbp}/{dbp} is above {s.hold_systolic_above}/{s.hold_diastolic_above}",
+                              s.source("hold_systolic_above")))
+    if sat < s.hold_spo2_below:
+        reasons.append(Reason("low_spo2", "hold", f"SpO2 {sat} % is below {s.hold_spo2_below} %",
+                              s.source("hold_spo2_below")))
+    if hr < s.hold_heart_rate_below or hr > s.hold_heart_rate_above:
+        reasons.append(Reason("heart_rate", "hold",
+                              f"Heart rate {hr} is outside {s.hold_heart_rate_below}-{s.hold_heart_rate_above}",
+                              s.source("hold_heart_rate_below")))
+    if since_use < s.min_hours_since_use:
+        reasons.append(Reason("recent_use", "hold",
+                              f"Last use of the primary substance {since_use:g} h ago (under {s.min_hours_since_use} h)",
+                              s.source("min_hours_since_use")))
+    if not fasting:
+        reasons.append(Reason("not_fasting", "hold", "Fasting (no food 2 h, no liquids 30 min) not confirmed",
+                              FASTING_SOURCE))
+    if not escort:
+        reasons.append(Reason("no_escort", "refused", "No escort or driver confirmed to take the patient home",
+                              ESCORT_SOURCE))
+    if since_session is not None and since_session < s.min_hours_between_sessions:
+        reasons.append(Reason("too_soon", "hold",
+                              f"Last dosing session {since_session:g} h ago (minimum {s.min_hours_between_sessions} h)",
+                              s.source("min_hours_between_sessions")))
+    return GateResult(worst(reasons, ("refused", "hold"), "go"), reasons)
+
+
+def discharge_check(
+    *,
+    minutes_monitored,
+    systolic_bp,
+    diastolic_bp,
+    moaa_s,
+    dissociation,
+    respiratory_depression,
+    escort_present,
+    previous_systolic_bp=None,
+    previous_diastolic_bp=None,
+    settings: Settings | None = None,
+) -> DischargeResult:
+    """The previous BP, when given, is the reading before the last one, to tell whether BP is still rising."""
+    s = resolve(settings)
+    minutes = validate.number(minutes_monitored, "Minutes monitored since dosing began", low=0)
+    sbp, dbp = vitals.blood_pressure(systolic_bp, diastolic_bp)
+    sedation = validate.whole_number(moaa_s, "Sedation (MOAA/S)", 0, 5)
+    dissociated = validate.choice(dissociation, "Dissociation", DISSOCIATION)
+    respiratory = validate.yes_no(respiratory_depression, "Respiratory depression")
+    escort = validate.yes_no(escort_present, "Escort present")
+
+    reasons = []
+    if minutes < s.discharge_min_minutes:
+        reasons.append(Reason("monitoring_time", "not_ready",
+                              f"Monitored {minutes:g} min since dosing began; at least {s.discharge_min_minutes} "
+                              "min are required", s.source("discharge_min_minutes")))
+    if sbp >= s.discharge_systolic_below or dbp >= s.discharge_diastolic_below:
+        reasons.append(Reason("bp_high", "not_ready",
+                              f"Last BP {sbp}/{dbp} is not below {s.discharge_systolic_below}/"
+                              f"{s.discharge_diastolic_below}", s.source("discharge_systolic_below")))
+    if previous_systolic_bp is not None or previous_diastolic_bp is not None:
+        prev_sbp, prev_dbp = vitals.blood_pressure(previous_systolic_bp, previous_diastolic_bp)
+        if sbp > prev_sbp or dbp > prev_dbp:
+            reasons.append(Reason("bp_rising", "not_ready",
+                                  f"BP is still rising ({prev_sbp}/{prev_dbp} then {sbp}/{dbp}); recheck later",
+                                  s.source("discharge_systolic_below")))
+    if sedation != MOAA_S_ALERT:
+        reasons.append(Reason("sedation", "not_ready",
+                              f"MOAA/S is {sedation}; discharge needs {MOAA_S_ALERT} (fully alert)",
+                              s.source("discharge_min_minutes")))
+    if dissociated != "none":
+        reasons.append(Reason("dissociation", "not_ready", f"Dissociation not resolved ({dissociated})",
+                              s.source("discharge_min_minutes")))
+    if respiratory:
+        reasons.append(Reason("respiratory_depression", "not_ready", "Respiratory depression present",
+                              s.source("discharge_min_minutes")))
+    if not escort:
+        reasons.append(Reason("no_escort", "not_ready", "No escort present to take the patient home",
+                              ESCORT_SOURCE))
+    return DischargeResult(worst(reasons, ("not_ready",), "ready"), reasons)
+
+
+DISCHARGE_ADVICE = "No driving until the next day, after a night's sleep."

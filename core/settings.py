@@ -1,0 +1,143 @@
+"""Every clinical threshold the app applies, with its default and its published source.
+
+The medical director may change any of these, so the rules never read a literal number:
+they take a `Settings` object (the clinic's current one when none is given). Each field
+carries its source in the field metadata so the source travels with the number and can
+be shown to the clinician beside every decision. The rules version is a digest of the
+content, so changing any threshold changes the version that decisions record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+RULES_LOGIC = "2026.11"
+"""Bumped by hand when the rule *logic* changes; the digest covers threshold changes."""
+
+CLINIC_DEFAULT = "clinic default, not from a cited guideline"
+
+
+@dataclass(frozen=True)
+class DoseBand:
+    """A route's weight-based band: inside is ok, outside needs an override, above max is refused."""
+
+    low: float
+    high: float
+    maximum: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.low <= self.high <= self.maximum:
+            raise ValueError(
+                f"Dose band must satisfy 0 < low <= high <= maximum; got {self.low}, {self.high}, {self.maximum}"
+            )
+
+
+def _rule(default, source: str):
+    return field(default=default, metadata={"source": source})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Instruments
+    pacs_elevated: int = _rule(15, "PACS (Flannery 1999); cut-off Hartwell 2019")
+    auditc_positive_male: int = _rule(4, "AUDIT-C (Bush 1998; SAMHSA)")
+    auditc_positive_female: int = _rule(3, "AUDIT-C (Bush 1998; SAMHSA)")
+    pcl5_provisional_total: int = _rule(33, "PCL-5 scoring (VA National Center for PTSD)")
+
+    # Screening decision
+    adult_min_age: int = _rule(18, "adult programme")
+    older_adult_age: int = _rule(65, "esketamine label (older-adult dosing)")
+    uncontrolled_systolic: int = _rule(160, "JNC7 stage 2 hypertension")
+    uncontrolled_diastolic: int = _rule(100, "JNC7 stage 2 hypertension")
+    elevated_systolic: int = _rule(140, 'esketamine label (>140/90 "general guide")')
+    elevated_diastolic: int = _rule(90, 'esketamine label (>140/90 "general guide")')
+    candidate_phq9: int = _rule(10, "PHQ-9 moderate band (Kroenke, Spitzer)")
+    candidate_gad7: int = _rule(10, "GAD-7 moderate band (Spitzer)")
+
+    # Dosing
+    dose_iv: DoseBand = _rule(
+        DoseBand(0.1, 0.8, 1.0), "Andrade 2017; Dakwar 2019 (0.71); Grabski 2022 (0.8)"
+    )
+    dose_im: DoseBand = _rule(DoseBand(0.2, 2.0, 2.5), "Krupitsky 2002 (0.2 vs 2.0 IM)")
+    dose_oral: DoseBand = _rule(DoseBand(0.25, 3.0, 7.0), "Andrade 2019")
+    intranasal_doses_mg: tuple[int, ...] = _rule((28, 56, 84), "esketamine label")
+    intranasal_first_session_mg: int = _rule(56, "esketamine label")
+    min_hours_between_sessions: int = _rule(48, "clinical-rules: thrice weekly at most")
+
+    # Pre-dose gate
+    hold_systolic_above: int = _rule(140, 'esketamine label (>140/90 "general guide")')
+    hold_diastolic_above: int = _rule(90, 'esketamine label (>140/90 "general guide")')
+    refuse_systolic_at: int = _rule(180, CLINIC_DEFAULT)
+    refuse_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
+    hold_spo2_below: int = _rule(92, CLINIC_DEFAULT)
+    hold_heart_rate_below: int = _rule(50, CLINIC_DEFAULT)
+    hold_heart_rate_above: int = _rule(110, CLINIC_DEFAULT)
+    min_hours_since_use: int = _rule(24, "Dakwar 2019 (dosed >= 24 h after the last drink)")
+
+    # During the session and discharge
+    severe_systolic_at: int = _rule(180, CLINIC_DEFAULT)
+    severe_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
+    weight_change_warn_fraction: float = _rule(0.10, "clinical-rules: > 10 % change suggests a kg/lb slip")
+    discharge_min_minutes: int = _rule(120, "esketamine REMS (monitoring >= 2 h)")
+    discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance")
+    discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance")
+
+    # Outcomes
+    hdd_drinks_male: int = _rule(4, "FDA 2015 draft guidance; Dakwar 2019")
+    hdd_drinks_female: int = _rule(3, "FDA 2015 draft guidance; Dakwar 2019")
+    planned_course_sessions: int = _rule(6, "Osmind ORKA-2")
+    end_of_course_days: int = _rule(14, "Dakwar 2019 (cocaine)")
+    phq9_response_drop: float = _rule(0.50, "common MBC definitions")
+    phq9_remission_below: int = _rule(5, "common MBC definitions")
+    pcl5_meaningful_drop: int = _rule(10, "VA NCPTSD")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+                raise ValueError(f"Setting {f.name} must be positive; got {value}")
+        if self.elevated_systolic >= self.uncontrolled_systolic:
+            raise ValueError("elevated_systolic must be below uncontrolled_systolic")
+        if self.elevated_diastolic >= self.uncontrolled_diastolic:
+            raise ValueError("elevated_diastolic must be below uncontrolled_diastolic")
+        if self.intranasal_first_session_mg not in self.intranasal_doses_mg:
+            raise ValueError("intranasal_first_session_mg must be one of intranasal_doses_mg")
+
+    def source(self, name: str) -> str:
+        """The citation shown beside any decision that used this threshold."""
+        return _SOURCES[name]
+
+    @property
+    def rules_version(self) -> str:
+        return f"{RULES_LOGIC}-{self.digest()}"
+
+    def digest(self) -> str:
+        payload = json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:10]
+
+    def changed(self, **overrides) -> Settings:
+        """A copy with some thresholds changed (validated like the defaults)."""
+        return dataclasses.replace(self, **overrides)
+
+
+_SOURCES = {f.name: f.metadata["source"] for f in dataclasses.fields(Settings)}
+
+DEFAULTS = Settings()
+_current = DEFAULTS
+
+
+def current() -> Settings:
+    """The clinic's settings in force; the store replaces them when a clinic has overrides."""
+    return _current
+
+
+def use(settings: Settings) -> None:
+    global _current
+    _current = settings
+
+
+def resolve(settings: Settings | None) -> Settings:
+    return current() if settings is None else settings

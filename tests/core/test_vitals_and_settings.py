@@ -1,0 +1,128 @@
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+
+from core import settings as settings_module
+from core.settings import DEFAULTS, DoseBand, Settings
+from core.vitals import check_vitals, weight_change_warning
+
+
+@pytest.mark.parametrize(
+    ("field", "low", "high"),
+    [("systolic_bp", 40, 300), ("diastolic_bp", 20, 200), ("heart_rate", 20, 250), ("spo2", 50, 100),
+     ("respiratory_rate", 4, 60)],
+)
+def test_plausibility_limits_accept_edges_and_refuse_beyond(field, low, high):
+    def reading(value):
+        if field == "systolic_bp":
+            return {"systolic_bp": value, "diastolic_bp": 30}
+        if field == "diastolic_bp":
+            return {"systolic_bp": 300, "diastolic_bp": value}
+        return {field: value}
+
+    check_vitals(**reading(low))
+    check_vitals(**reading(high))
+    for bad in (low - 1, high + 1):
+        with pytest.raises(ValueError, match="must be between"):
+            check_vitals(**reading(bad))
+
+
+def test_diastolic_must_be_below_systolic():
+    with pytest.raises(ValueError, match="lower than the systolic"):
+        check_vitals(systolic_bp=100, diastolic_bp=100)
+
+
+def test_half_a_blood_pressure_is_refused():
+    with pytest.raises(ValueError, match="both"):
+        check_vitals(systolic_bp=120)
+
+
+def test_reading_in_the_future_is_refused():
+    now = datetime(2026, 11, 21, 10, 0)
+    check_vitals(heart_rate=70, taken_at=now, now=now)
+    with pytest.raises(ValueError, match="future"):
+        check_vitals(heart_rate=70, taken_at=now + timedelta(minutes=1), now=now)
+
+
+@pytest.mark.parametrize(
+    ("sbp", "dbp", "event"),
+    [(179, 109, False), (180, 100, True), (150, 110, True), (200, 120, True)],
+)
+def test_severe_hypertension_becomes_adverse_event(sbp, dbp, event):
+    result = check_vitals(systolic_bp=sbp, diastolic_bp=dbp)
+    assert ("severe_hypertension" in result.adverse_events) is event
+
+
+@pytest.mark.parametrize(
+    ("reading", "code"),
+    [({"systolic_bp": 141, "diastolic_bp": 80}, "bp_above_range"), ({"spo2": 91}, "low_spo2"),
+     ({"heart_rate": 111}, "heart_rate_out_of_range"), ({"heart_rate": 49}, "heart_rate_out_of_range")],
+)
+def test_clinical_bands_warn_but_accept(reading, code):
+    result = check_vitals(**reading)
+    assert [w.code for w in result.warnings] == [code] and result.adverse_events == ()
+
+
+def test_normal_reading_has_no_warnings():
+    assert check_vitals(systolic_bp=120, diastolic_bp=80, heart_rate=70, spo2=98, respiratory_rate=14).warnings == ()
+
+
+@pytest.mark.parametrize(("previous", "current", "warn"), [(70, 77, False), (70, 77.1, True), (70, 63, False),
+                                                           (70, 62.9, True), (154, 70, True)])
+def test_weight_change_warning(previous, current, warn):
+    assert (weight_change_warning(previous, current) is not None) is warn
+
+
+def test_every_setting_has_a_source():
+    for f in dataclasses.fields(Settings):
+        assert DEFAULTS.source(f.name)
+
+
+def test_rules_version_changes_with_any_threshold_and_only_then():
+    assert Settings().rules_version == DEFAULTS.rules_version
+    seen = {DEFAULTS.rules_version}
+    for f in dataclasses.fields(Settings):
+        value = getattr(DEFAULTS, f.name)
+        if isinstance(value, DoseBand):
+            changed = DoseBand(value.low, value.high, value.maximum + 1)
+        elif isinstance(value, tuple):
+            changed = (*value, value[-1] + 28)
+        elif f.name == "intranasal_first_session_mg":
+            changed = 28
+        elif f.name in ("elevated_systolic", "elevated_diastolic"):
+            changed = value - 1
+        else:
+            changed = value * 2
+        seen.add(DEFAULTS.changed(**{f.name: changed}).rules_version)
+    assert len(seen) == len(dataclasses.fields(Settings)) + 1
+
+
+def test_settings_are_immutable():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULTS.adult_min_age = 16
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"adult_min_age": 0}, {"elevated_systolic": 160}, {"intranasal_first_session_mg": 42},
+     {"hold_spo2_below": -1}],
+)
+def test_nonsense_settings_are_refused(changes):
+    with pytest.raises(ValueError):
+        DEFAULTS.changed(**changes)
+
+
+def test_dose_band_must_be_ordered():
+    with pytest.raises(ValueError, match="Dose band"):
+        DoseBand(0.5, 0.4, 1.0)
+
+
+def test_rules_use_current_settings(monkeypatch):
+    from core.eligibility import evaluate
+
+    monkeypatch.setattr(settings_module, "_current", DEFAULTS.changed(adult_min_age=21))
+    d = evaluate({"age": 19, "sex": "male", "pregnant": "no", "systolic_bp": 120, "diastolic_bp": 80,
+                  "conditions": set(), "medications": set(), "prior_treatments": [],
+                  "integration_therapy_willing": False})
+    assert d.status == "ineligible" and d.rules_version != DEFAULTS.rules_version
