@@ -1,0 +1,97 @@
+"""Opening the clinic's DuckDB file, and the one way to write to it: a transaction with its audit row.
+
+DuckDB 2.0 refuses concurrent use of one connection, so callers hold the process-wide
+connection and take a fresh cursor per unit of work (`transaction` and `read` do that).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from core import schema
+
+DEFAULT_PATH = Path("data") / "clinic.duckdb"
+
+
+class StoreError(RuntimeError):
+    """A database problem described for the person starting the app, never a stack trace."""
+
+
+def configured_path() -> Path:
+    return Path(os.environ.get("CLINIC_DB") or DEFAULT_PATH)
+
+
+def demo_wanted() -> bool:
+    return os.environ.get("CLINIC_DEMO", "1").strip() != "0"
+
+
+def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (creating if new) and migrate the database, or raise StoreError naming the path and cause."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"Cannot open the clinic database at {path}: that path is a folder, not a file.")
+    if not path.parent.exists():
+        raise StoreError(f"Cannot open the clinic database at {path}: the folder {path.parent} does not exist.")
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise StoreError(
+                f"Cannot open the clinic database at {path}: it is locked by another process "
+                "(another copy of the app, or a tool holding it open). Stop that process and start again."
+            ) from None
+        raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
+    except duckdb.Error as e:
+        raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
+    schema.migrate(con)
+    return con
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside BEGIN/COMMIT; any exception rolls the whole unit back, audit row included."""
+    cur = con.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    else:
+        cur.execute("COMMIT")
+    finally:
+        cur.close()
+
+
+@contextmanager
+def read(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    cur = con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def audit(cur, actor_id: int | None, action: str, entity: str = "", entity_id: int | None = None,
+          detail: dict | None = None) -> None:
+    """Append one audit row inside the caller's transaction. `detail` holds ids and codes, never patient data."""
+    cur.execute(
+        "INSERT INTO audit_log (actor_id, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?)",
+        [actor_id, action, entity, entity_id, json.dumps(detail or {}, sort_keys=True)],
+    )
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    with read(con) as cur:
+        row = cur.execute("SELECT value FROM database_info WHERE key = 'demo'").fetchone()
+    return bool(row) and row[0] == "true"

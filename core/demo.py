@@ -1,0 +1,397 @@
+"""A deterministic, synthetic demo cohort: no real person's data, ever.
+
+Every screening decision is made by `core.eligibility.evaluate` on the generated intake,
+and every dose by `core.sessions.check_dose`, so the demo can never show something the
+rules would not allow. The same seed and anchor date give the same rows. Rows are built
+in memory and bulk-inserted through DataFrames in one transaction with one audit row, so
+10,000 patients load in seconds rather than minutes of row-by-row INSERTs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+
+from core import db, eligibility, instruments, sessions, users
+from core.screenings import answers_json, reasons_json
+from core.settings import DEFAULTS
+
+DEMO_ACCOUNTS = (
+    ("admin", "Demo Administrator", "admin", "demo-admin-2026"),
+    ("prescriber", "Dr Demo Prescriber", "prescriber", "demo-prescriber-2026"),
+    ("nurse", "Demo Nurse", "nurse", "demo-nurse-2026"),
+    ("therapist", "Demo Therapist", "therapist", "demo-therapist-2026"),
+    ("viewer", "Demo Stakeholder", "viewer", "demo-viewer-2026"),
+)
+"""Shown on the sign-in screen of a demo database only; a real database never has them."""
+
+SUBSTANCE_WEIGHTS = {"alcohol": 45, "opioids": 25, "cocaine": 18, "methamphetamine": 12}
+ROUTE_WEIGHTS = {"iv": 60, "im": 10, "intranasal": 15, "oral": 15}
+VITALS_MINUTES = ((-10, "pre"), (15, "during"), (30, "during"), (40, "during"), (60, "during"), (90, "during"),
+                  (120, "discharge"))
+PRIOR_TREATMENTS = ("medication for opioid use disorder", "residential", "outpatient therapy", "mutual help",
+                    "detoxification")
+FIRST_NAMES = ("Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Robin", "Avery", "Quinn",
+               "Drew", "Kim", "Lee", "Noor", "Ari", "Eli", "Mika", "Rowan", "Sasha", "Toni", "Remy", "Jules", "Kai")
+LAST_NAMES = ("Demo", "Sample", "Testperson", "Example", "Synthetic", "Placeholder", "Fictional", "Madeup",
+              "Imaginary", "Mockwell", "Fakerson", "Dummyford")
+INSERT_ORDER = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
+                "assessments", "substance_use_days")
+"""Parents before children, for the foreign keys."""
+DAYS_BEFORE_SCREENING = 30
+FOLLOW_UP_DAYS = 180
+
+
+@dataclass
+class Rows:
+    """Rows per table, collected in memory and inserted in bulk."""
+
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+
+    def add(self, table: str, **row) -> None:
+        self.tables.setdefault(table, []).append(row)
+
+
+@dataclass
+class Ids:
+    """Surrogate keys taken from each table's sequence up front, so child rows can reference them."""
+
+    cur: object
+    pools: dict[str, list[int]] = field(default_factory=dict)
+
+    def take(self, sequence: str) -> int:
+        pool = self.pools.get(sequence)
+        if not pool:
+            pool = [r[0] for r in self.cur.execute(f"SELECT nextval('{sequence}') FROM range(4096)").fetchall()]
+            pool.reverse()
+            self.pools[sequence] = pool
+        return pool.pop()
+
+
+def build(con, patients: int, seed: int, today: date | None = None) -> dict[str, int]:
+    """Add demo staff (if the database has none) and `patients` synthetic patients; returns row counts."""
+    today = today or date.today()
+    with db.transaction(con) as cur:
+        staff = _demo_staff(cur)
+        rows = Rows()
+        ids = Ids(cur)
+        rng = random.Random(seed)
+        for _ in range(patients):
+            _patient(rng, rows, ids, staff, today)
+        for table in INSERT_ORDER:
+            _insert(cur, table, rows.tables.get(table, []))
+        cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
+        counts = {table: len(table_rows) for table, table_rows in rows.tables.items()}
+        db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
+    return counts
+
+
+def _demo_staff(cur) -> dict[str, int]:
+    existing = dict(cur.execute("SELECT role, min(id) FROM users GROUP BY role").fetchall())
+    if existing:
+        return existing
+    staff = {}
+    for username, name, role, password in DEMO_ACCOUNTS:
+        (user_id,) = cur.execute(
+            "INSERT INTO users (username, display_name, role, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [username, name, role, users.hash_password(password), datetime.now()],
+        ).fetchone()
+        staff[role] = user_id
+    return staff
+
+
+def _insert(cur, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    columns = ", ".join(frame.columns)  # column names come from this module, never from input
+    cur.register("demo_rows", frame)
+    cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_rows")
+    cur.unregister("demo_rows")
+
+
+def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _at(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 16) -> datetime:
+    return datetime.combine(day, time(rng.randint(first_hour, last_hour), rng.choice((0, 15, 30, 45))))
+
+
+def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], today: date) -> None:
+    sex = "male" if rng.random() < 0.6 else "female"
+    substance = _pick(rng, SUBSTANCE_WEIGHTS)
+    age = rng.randint(16, 17) if rng.random() < 0.01 else min(80, int(rng.triangular(18, 75, 34)))
+    screened_on = today - timedelta(days=rng.randint(0, 364))
+    screened_at = _at(screened_on, rng)
+    intake, details = _intake(rng, sex, age, substance)
+    decision = eligibility.evaluate(intake, settings=DEFAULTS)
+    patient_id = ids.take("patients_id_seq")
+    screening_id = ids.take("screenings_id_seq")
+    status = _approval(rng, rows, ids, staff, patient_id, screening_id, decision.status, screened_on, today)
+
+    rows.add("patients", id=patient_id, mrn=f"DEMO-{patient_id:06d}", first_name=rng.choice(FIRST_NAMES),
+             last_name=rng.choice(LAST_NAMES),
+             date_of_birth=screened_on - timedelta(days=age * 365 + rng.randint(0, 364)), sex=sex,
+             phone=f"555-01{rng.randint(0, 99):02d}", emergency_contact="Synthetic contact, 555-0100",
+             primary_substance=substance, status=status, created_at=screened_at, created_by=staff["nurse"])
+    rows.add("screenings", id=screening_id, patient_id=patient_id, screened_at=screened_at,
+             screened_by=staff["nurse"], answers=answers_json(intake, details), systolic_bp=intake["systolic_bp"],
+             diastolic_bp=intake["diastolic_bp"], decision=decision.status, urgent=decision.urgent,
+             reasons=reasons_json(decision), rules_version=decision.rules_version)
+    for instrument_id, result in decision.scores.items():
+        _assessment(rows, ids, staff, patient_id, instrument_id, screened_at, result, intake[instrument_id],
+                    screening_id=screening_id)
+    if substance == "alcohol":
+        auditc = details["auditc"]
+        _assessment(rows, ids, staff, patient_id, "auditc", screened_at,
+                    instruments.score("auditc", auditc, sex=sex), auditc, screening_id=screening_id)
+
+    first_day = None
+    if status == "approved":
+        first_day = _course(rng, rows, ids, staff, patient_id, intake, substance, screened_on, today)
+    _use_log(rng, rows, patient_id, sex, substance, screened_on, first_day, details["days_used_30"], today)
+
+
+def _intake(rng: random.Random, sex: str, age: int, substance: str) -> tuple[dict, dict]:
+    systolic = max(95, min(185, round(rng.gauss(121, 10))))
+    diastolic = max(55, min(systolic - 25, round(rng.gauss(76, 6))))
+    conditions = {c for c, p in (("psychosis", 0.02), ("aneurysm_avm", 0.003), ("intracerebral_hemorrhage", 0.003),
+                                 ("ketamine_hypersensitivity", 0.005), ("ketamine_misuse", 0.015),
+                                 ("bipolar", 0.04), ("cardiovascular", 0.03),
+                                 ("hepatic", 0.05 if substance == "alcohol" else 0.02)) if rng.random() < p}
+    medications = {m for m, p in (("benzodiazepine", 0.03), ("sedative_hypnotic", 0.01), ("stimulant", 0.02),
+                                  ("maoi", 0.003)) if rng.random() < p}
+    if substance == "opioids" and rng.random() < 0.25:
+        medications.add("opioid")  # methadone or buprenorphine
+    if "bipolar" in conditions and rng.random() < 0.6:
+        medications.add("mood_stabilizer")
+    pregnant = "no"
+    if sex == "female":
+        pregnant = rng.choices(("no", "yes", "possible"), weights=(98, 1, 1))[0]
+    severity = max(0.0, min(3.0, rng.gauss(1.3, 0.55)))
+    phq9 = [_item(rng, severity, 3) for _ in range(8)] + [1 if rng.random() < 0.04 else 0]
+    gad7 = [_item(rng, severity * 0.9, 3) for _ in range(7)]
+    ptsd = rng.random() < 0.3
+    pcl5 = [_item(rng, 2.3 if ptsd else 0.7, 4) for _ in range(20)]
+    intake = {
+        "age": age, "sex": sex, "pregnant": pregnant, "systolic_bp": systolic, "diastolic_bp": diastolic,
+        "conditions": conditions, "medications": medications,
+        "prior_treatments": rng.sample(PRIOR_TREATMENTS, k=rng.choices((0, 1, 2), weights=(3, 5, 2))[0]),
+        "integration_therapy_willing": rng.random() < 0.92,
+        "phq9": phq9, "gad7": gad7, "pcl5": pcl5, "cssrs": _cssrs(rng, phq9[8] > 0),
+    }
+    details = {
+        "primary_substance": substance,
+        "days_used_30": rng.randint(8, 30),
+        "years_of_use": rng.randint(1, max(1, age - 15)),
+        "escort_available": rng.random() < 0.95,
+        "goal": "Synthetic demo goal",
+        "auditc": [rng.randint(2, 4), rng.randint(1, 4), rng.randint(1, 4)] if substance == "alcohol" else None,
+    }
+    return intake, details
+
+
+def _item(rng: random.Random, mean: float, high: int) -> int:
+    return max(0, min(high, round(rng.gauss(mean, 0.8))))
+
+
+def _cssrs(rng: random.Random, item9_positive: bool) -> dict:
+    risk = rng.choices(("none", "low", "moderate", "high"),
+                       weights=(30, 50, 15, 5) if item9_positive else (85, 11, 3, 1))[0]
+    answers = {"q1": risk != "none", "q2": risk in ("moderate", "high") and rng.random() < 0.8,
+               "behavior_lifetime": False}
+    if answers["q2"]:
+        answers.update(q3=risk == "moderate", q4=risk == "high", q5=False)
+    elif risk == "moderate":
+        answers["behavior_lifetime"], answers["behavior_3mo"] = True, False
+    elif risk == "high":
+        answers["behavior_lifetime"], answers["behavior_3mo"] = True, True
+    return answers
+
+
+def _approval(rng, rows: Rows, ids: Ids, staff, patient_id, screening_id, decision, screened_on, today) -> str:
+    if decision == "ineligible":
+        return "ineligible"
+    if (today - screened_on).days < 10:
+        return "screened"
+    approve_chance = 0.96 if decision == "eligible" else 0.75
+    outcome = "approved" if rng.random() < approve_chance else "declined"
+    signed_on = min(today, screened_on + timedelta(days=rng.randint(1, 5)))
+    rows.add("approvals", id=ids.take("approvals_id_seq"), screening_id=screening_id, patient_id=patient_id,
+             prescriber_id=staff["prescriber"], decision=outcome,
+             note="Synthetic demo approval" if outcome == "approved" else "Synthetic demo: not suitable now",
+             signed_at=_at(signed_on, rng))
+    return outcome
+
+
+def _planned_sessions(rng: random.Random) -> int:
+    """About 20 % leave after the first session and about half do not finish six (ORKA-2)."""
+    roll = rng.random()
+    if roll < 0.2:
+        return 1
+    if roll < 0.5:
+        return rng.randint(2, 5)
+    return 6
+
+
+def _course(rng, rows: Rows, ids: Ids, staff, patient_id, intake, substance, screened_on, today) -> date | None:
+    day = screened_on + timedelta(days=rng.randint(7, 18))
+    if day > today:
+        return None
+    first_day = day
+    route = _pick(rng, ROUTE_WEIGHTS)
+    weight = max(45.0, min(150.0, rng.gauss(82 if intake["sex"] == "male" else 68, 14)))
+    craving0 = rng.uniform(45, 85)
+    craving_drop = rng.uniform(0.2, 0.6) if rng.random() < 0.75 else rng.uniform(-0.05, 0.1)
+    phq9_start = sum(intake["phq9"])
+    phq9_end = phq9_start * rng.choice((rng.uniform(0.25, 0.5), rng.uniform(0.65, 0.85), rng.uniform(0.95, 1.05)))
+    planned = _planned_sessions(rng)
+    appointment = time(rng.randint(8, 12), rng.choice((0, 30)))  # the same slot each visit keeps gaps >= 48 h
+    for number in range(1, planned + 1):
+        if day > today:
+            break
+        weight = round(weight + rng.uniform(-1.2, 1.2), 1)
+        before = max(0, min(100, round(craving0 * (1 - craving_drop * (number - 1) / 5) + rng.gauss(0, 6))))
+        after = max(0, before - rng.randint(5, 25))
+        in_progress = day == today
+        _session(rng, rows, ids, staff, patient_id, intake, route, number, weight, day, appointment, before, after,
+                 in_progress)
+        if number % 2 == 0 and not in_progress:
+            total = round(phq9_start + (phq9_end - phq9_start) * number / 6)
+            _phq9_follow_up(rng, rows, ids, staff, patient_id, _at(day, rng, 15, 17), total)
+        day += timedelta(days=rng.randint(2, 5))
+    return first_day
+
+
+def _dose(rng: random.Random, route: str, weight: float, number: int) -> float:
+    if route == "intranasal":
+        return 56.0 if number == 1 else rng.choice((56.0, 84.0))
+    mg_per_kg = {"iv": rng.choice((0.5, 0.5, 0.5, 0.6, 0.71)), "im": rng.uniform(0.4, 1.0),
+                 "oral": rng.uniform(2.0, 2.5)}[route]
+    return round(mg_per_kg * weight, 1)
+
+
+def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number, weight, day, appointment,
+             before, after, in_progress: bool) -> None:
+    session_id = ids.take("sessions_id_seq")
+    dose = _dose(rng, route, weight, number)
+    check = sessions.check_dose(route, dose, weight, first_session=number == 1, settings=DEFAULTS)
+    started_at = datetime.combine(day, appointment)
+    rows.add("dosing_sessions", id=session_id, patient_id=patient_id, session_number=number, route=route,
+             dose_mg=dose, weight_kg=weight, mg_per_kg=check.mg_per_kg, started_at=started_at,
+             discharged_at=None if in_progress else started_at + timedelta(minutes=rng.randint(122, 150)),
+             status="in_progress" if in_progress else "discharged", craving_before=before,
+             craving_after=None if in_progress else after, nurse_id=staff["nurse"],
+             prescriber_id=staff["prescriber"], override_reason=None, rules_version=DEFAULTS.rules_version)
+    base_sbp = min(138, intake["systolic_bp"] + rng.randint(-8, 4))
+    base_dbp = min(88, base_sbp - 30, intake["diastolic_bp"] + rng.randint(-5, 3))
+    rise = max(0.0, rng.gauss(16 if route in ("iv", "im") else 10, 6))
+    severe = rng.random() < 0.009
+    if severe:
+        rise = 180 - base_sbp + rng.randint(0, 12)
+    for minutes, phase in VITALS_MINUTES:
+        if in_progress and minutes > 40:
+            break
+        shape = math.exp(-(((minutes - 40) / 30) ** 2)) if minutes >= 0 else 0.0
+        noisy = 0 <= minutes and not (severe and minutes == 40)  # the pre-dose reading passed the gate as is
+        sbp = round(base_sbp + rise * shape + (rng.gauss(0, 3) if noisy else 0))
+        dbp = min(sbp - 20, round(base_dbp + 0.55 * rise * shape + (rng.gauss(0, 2) if noisy else 0)))
+        peak = 0 < minutes <= 60
+        rows.add("session_vitals", id=ids.take("vitals_id_seq"), session_id=session_id,
+                 taken_at=started_at + timedelta(minutes=minutes), phase=phase,
+                 minutes_after_dose=minutes if minutes >= 0 else None, systolic_bp=sbp, diastolic_bp=dbp,
+                 heart_rate=round(rng.gauss(76, 7) + 6 * shape), spo2=rng.randint(95, 99),
+                 respiratory_rate=rng.randint(12, 18),
+                 moaa_s=rng.choice((3, 4, 4, 5)) if peak and route in ("iv", "im") else 5,
+                 dissociation=rng.choice(("mild", "moderate", "moderate", "severe")) if peak and minutes <= 40
+                 else "none")
+        if sbp >= DEFAULTS.severe_systolic_at or dbp >= DEFAULTS.severe_diastolic_at:
+            _adverse_event(rows, ids, staff, patient_id, session_id, "severe_hypertension",
+                           f"BP {sbp}/{dbp} at {minutes} min", started_at + timedelta(minutes=minutes))
+    for code, chance in (("nausea_vomiting", 0.08), ("dizziness", 0.10), ("headache", 0.06), ("anxiety", 0.05)):
+        if rng.random() < chance:
+            _adverse_event(rows, ids, staff, patient_id, session_id, code, "Synthetic demo event",
+                           started_at + timedelta(minutes=rng.randint(15, 90)))
+
+
+def _adverse_event(rows: Rows, ids: Ids, staff, patient_id, session_id, code, description, at) -> None:
+    rows.add("adverse_events", id=ids.take("adverse_events_id_seq"), patient_id=patient_id, session_id=session_id,
+             code=code, description=description, recorded_at=at, recorded_by=staff["nurse"])
+
+
+def _assessment(rows: Rows, ids: Ids, staff, patient_id, instrument_id, taken_at, result, answers,
+                screening_id=None) -> None:
+    rows.add("assessments", id=ids.take("assessments_id_seq"), patient_id=patient_id, instrument=instrument_id,
+             taken_at=taken_at, total=result.total, band=result.band, flags=json.dumps(sorted(result.flags)),
+             answers=json.dumps(answers, sort_keys=True), screening_id=screening_id, recorded_by=staff["nurse"])
+
+
+def _phq9_follow_up(rng, rows: Rows, ids: Ids, staff, patient_id, taken_at, total: int) -> None:
+    answers = [0] * 9
+    for _ in range(max(0, min(24, total))):
+        candidates = [i for i in range(8) if answers[i] < 3]
+        answers[rng.choice(candidates)] += 1
+    _assessment(rows, ids, staff, patient_id, "phq9", taken_at, instruments.score("phq9", answers), answers)
+
+
+def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_on, first_day, days_used_30, today) -> None:
+    """Daily use of the primary substance: the month before screening, then follow-up after dosing starts."""
+    start = screened_on - timedelta(days=DAYS_BEFORE_SCREENING)
+    end = screened_on - timedelta(days=1)
+    if first_day is not None:
+        end = min(today, first_day + timedelta(days=FOLLOW_UP_DAYS))
+    baseline = days_used_30 / 30
+    stays_abstinent = rng.random() < 0.45
+    relapse_day = first_day + timedelta(days=round(rng.expovariate(1 / 35))) if first_day else None
+    after_relapse = rng.uniform(0.2, 0.6)
+    day = start
+    while day <= end:
+        if first_day is None or day < first_day:
+            chance = baseline if day < screened_on else baseline * 0.8
+        elif stays_abstinent:
+            chance = 0.0
+        elif day < relapse_day:
+            chance = 0.01
+        else:
+            chance = after_relapse
+        used = rng.random() < chance
+        drinks = None
+        if substance == "alcohol":
+            drinks = float(rng.randint(3, 12) if sex == "male" else rng.randint(2, 9)) if used else 0.0
+        rows.add("substance_use_days", patient_id=patient_id, day=day, used=used, drinks=drinks)
+        day += timedelta(days=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.demo", description="Build a synthetic demo cohort.")
+    parser.add_argument("--db", required=True, help="database file to create or add to")
+    parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if args.patients < 1:
+        print("--patients must be at least 1", file=sys.stderr)
+        return 1
+    try:
+        con = db.open_store(args.db)
+    except db.StoreError as e:
+        print(e, file=sys.stderr)
+        return 1
+    started = datetime.now()
+    counts = build(con, args.patients, args.seed)
+    seconds = (datetime.now() - started).total_seconds()
+    print(f"Built {args.patients} synthetic patients in {seconds:.1f} s: "
+          + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

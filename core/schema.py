@@ -1,0 +1,196 @@
+"""The database schema as numbered migrations, applied once each at start-up.
+
+CHECK constraints live in CREATE TABLE because DuckDB cannot add them later; the vital-sign
+limits repeat `core.vitals.PLAUSIBLE` so that no path into the file can store an impossible
+reading (tests/core/test_schema.py holds the two in step). Keys are surrogate integers;
+the clinic's chart number is searchable data, not a key, so it can be corrected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+ROLES = ("admin", "prescriber", "nurse", "therapist", "viewer")
+SUBSTANCES = ("alcohol", "opioids", "cocaine", "methamphetamine")
+PATIENT_STATUSES = ("screened", "approved", "declined", "ineligible")
+DECISIONS = ("eligible", "needs_review", "ineligible")
+INSTRUMENT_IDS = ("phq9", "gad7", "pcl5", "auditc", "pacs", "craving_vas", "cssrs")
+ROUTES = ("iv", "im", "intranasal", "oral")
+SESSION_STATUSES = ("in_progress", "discharged", "stopped")
+VITALS_PHASES = ("pre", "during", "discharge")
+DISSOCIATION = ("none", "mild", "moderate", "severe")
+ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
+                  "respiratory_depression", "other")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    """A CHECK list from a fixed tuple in this module (never from user input)."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "initial schema", [
+        """CREATE TABLE database_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
+        "CREATE SEQUENCE users_id_seq",
+        f"""CREATE TABLE users (
+            id INTEGER PRIMARY KEY DEFAULT nextval('users_id_seq'),
+            username VARCHAR NOT NULL UNIQUE CHECK (length(trim(username)) > 0),
+            display_name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL CHECK (role IN ({_in(ROLES)})),
+            password_hash VARCHAR NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            created_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE patients_id_seq",
+        f"""CREATE TABLE patients (
+            id INTEGER PRIMARY KEY DEFAULT nextval('patients_id_seq'),
+            mrn VARCHAR NOT NULL,
+            first_name VARCHAR NOT NULL,
+            last_name VARCHAR NOT NULL,
+            date_of_birth DATE NOT NULL,
+            sex VARCHAR NOT NULL CHECK (sex IN ('male', 'female')),
+            phone VARCHAR,
+            emergency_contact VARCHAR,
+            primary_substance VARCHAR NOT NULL CHECK (primary_substance IN ({_in(SUBSTANCES)})),
+            status VARCHAR NOT NULL CHECK (status IN ({_in(PATIENT_STATUSES)})),
+            created_at TIMESTAMP NOT NULL,
+            created_by INTEGER REFERENCES users(id)
+        )""",
+        "CREATE SEQUENCE screenings_id_seq",
+        f"""CREATE TABLE screenings (
+            id INTEGER PRIMARY KEY DEFAULT nextval('screenings_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            screened_at TIMESTAMP NOT NULL,
+            screened_by INTEGER REFERENCES users(id),
+            answers VARCHAR NOT NULL,
+            systolic_bp INTEGER NOT NULL CHECK (systolic_bp BETWEEN 40 AND 300),
+            diastolic_bp INTEGER NOT NULL CHECK (diastolic_bp BETWEEN 20 AND 200),
+            decision VARCHAR NOT NULL CHECK (decision IN ({_in(DECISIONS)})),
+            urgent BOOLEAN NOT NULL,
+            reasons VARCHAR NOT NULL,
+            rules_version VARCHAR NOT NULL,
+            CHECK (diastolic_bp < systolic_bp)
+        )""",
+        "CREATE SEQUENCE approvals_id_seq",
+        """CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY DEFAULT nextval('approvals_id_seq'),
+            screening_id INTEGER NOT NULL REFERENCES screenings(id),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            prescriber_id INTEGER REFERENCES users(id),
+            decision VARCHAR NOT NULL CHECK (decision IN ('approved', 'declined')),
+            note VARCHAR NOT NULL,
+            signed_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE sessions_id_seq",
+        f"""CREATE TABLE dosing_sessions (
+            id INTEGER PRIMARY KEY DEFAULT nextval('sessions_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            session_number INTEGER NOT NULL CHECK (session_number >= 1),
+            route VARCHAR NOT NULL CHECK (route IN ({_in(ROUTES)})),
+            dose_mg DOUBLE NOT NULL CHECK (dose_mg > 0),
+            weight_kg DOUBLE NOT NULL CHECK (weight_kg BETWEEN 23 AND 340),
+            mg_per_kg DOUBLE NOT NULL CHECK (mg_per_kg > 0),
+            started_at TIMESTAMP NOT NULL,
+            discharged_at TIMESTAMP CHECK (discharged_at IS NULL OR discharged_at >= started_at),
+            status VARCHAR NOT NULL CHECK (status IN ({_in(SESSION_STATUSES)})),
+            craving_before INTEGER CHECK (craving_before BETWEEN 0 AND 100),
+            craving_after INTEGER CHECK (craving_after BETWEEN 0 AND 100),
+            nurse_id INTEGER REFERENCES users(id),
+            prescriber_id INTEGER REFERENCES users(id),
+            override_reason VARCHAR,
+            rules_version VARCHAR NOT NULL
+        )""",
+        "CREATE SEQUENCE vitals_id_seq",
+        f"""CREATE TABLE session_vitals (
+            id INTEGER PRIMARY KEY DEFAULT nextval('vitals_id_seq'),
+            session_id INTEGER NOT NULL REFERENCES dosing_sessions(id),
+            taken_at TIMESTAMP NOT NULL,
+            phase VARCHAR NOT NULL CHECK (phase IN ({_in(VITALS_PHASES)})),
+            minutes_after_dose INTEGER CHECK (minutes_after_dose >= 0),
+            systolic_bp INTEGER NOT NULL CHECK (systolic_bp BETWEEN 40 AND 300),
+            diastolic_bp INTEGER NOT NULL CHECK (diastolic_bp BETWEEN 20 AND 200),
+            heart_rate INTEGER CHECK (heart_rate BETWEEN 20 AND 250),
+            spo2 INTEGER CHECK (spo2 BETWEEN 50 AND 100),
+            respiratory_rate INTEGER CHECK (respiratory_rate BETWEEN 4 AND 60),
+            moaa_s INTEGER CHECK (moaa_s BETWEEN 0 AND 5),
+            dissociation VARCHAR CHECK (dissociation IN ({_in(DISSOCIATION)})),
+            CHECK (diastolic_bp < systolic_bp)
+        )""",
+        "CREATE SEQUENCE adverse_events_id_seq",
+        f"""CREATE TABLE adverse_events (
+            id INTEGER PRIMARY KEY DEFAULT nextval('adverse_events_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            session_id INTEGER REFERENCES dosing_sessions(id),
+            code VARCHAR NOT NULL CHECK (code IN ({_in(ADVERSE_EVENTS)})),
+            description VARCHAR,
+            recorded_at TIMESTAMP NOT NULL,
+            recorded_by INTEGER REFERENCES users(id)
+        )""",
+        "CREATE SEQUENCE assessments_id_seq",
+        f"""CREATE TABLE assessments (
+            id INTEGER PRIMARY KEY DEFAULT nextval('assessments_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            instrument VARCHAR NOT NULL CHECK (instrument IN ({_in(INSTRUMENT_IDS)})),
+            taken_at TIMESTAMP NOT NULL,
+            total INTEGER CHECK (total >= 0),
+            band VARCHAR,
+            flags VARCHAR NOT NULL DEFAULT '[]',
+            answers VARCHAR NOT NULL,
+            screening_id INTEGER REFERENCES screenings(id),
+            session_id INTEGER REFERENCES dosing_sessions(id),
+            recorded_by INTEGER REFERENCES users(id)
+        )""",
+        """CREATE TABLE substance_use_days (
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            day DATE NOT NULL,
+            used BOOLEAN NOT NULL,
+            drinks DOUBLE CHECK (drinks IS NULL OR drinks >= 0),
+            recorded_by INTEGER REFERENCES users(id),
+            PRIMARY KEY (patient_id, day)
+        )""",
+        """CREATE TABLE clinic_settings (
+            name VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL,
+            changed_by INTEGER REFERENCES users(id),
+            changed_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE audit_id_seq",
+        """CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+            occurred_at TIMESTAMP NOT NULL DEFAULT current_localtimestamp(),
+            actor_id INTEGER,
+            action VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL DEFAULT '',
+            entity_id BIGINT,
+            detail VARCHAR NOT NULL DEFAULT '{}'
+        )""",
+    ]),
+]
+
+
+def migrate(con) -> list[int]:
+    """Apply every migration not yet recorded, each in its own transaction; returns those applied."""
+    cur = con.cursor()
+    try:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for version, name, statements in MIGRATIONS:
+            if version in done:
+                continue
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                for statement in statements:
+                    cur.execute(statement)
+                cur.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now()])
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+            applied.append(version)
+        return applied
+    finally:
+        cur.close()

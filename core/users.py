@@ -1,0 +1,128 @@
+"""Staff accounts: argon2id password hashes, sign-in with an audit trail, and a CLI for the first admin.
+
+Sign-in answers the same way for an unknown user, a wrong password and a deactivated
+account, and spends the same hashing work on each, so neither the message nor the time
+tells an attacker which usernames exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core import db
+from core.access import User, require
+from core.schema import ROLES
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a real password")
+MIN_PASSWORD_LENGTH = 10
+SIGN_IN_FAILED = "Sign-in failed: the username or password is not right, or the account is not active."
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_new_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def create_user(con, username: str, display_name: str, role: str, password: str,
+                actor: User | None = None, *, check_password: bool = True) -> User:
+    """Create an account. `actor` must be an admin, except for the first-admin CLI (actor None)."""
+    if actor is not None:
+        require(actor, {"admin"})
+    username = username.strip()
+    if not username:
+        raise ValueError("Username must not be empty")
+    if role not in ROLES:
+        raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
+    if check_password:
+        check_new_password(password)
+    with db.transaction(con) as cur:
+        if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
+            raise ValueError(f"Username {username} is already taken")
+        (user_id,) = cur.execute(
+            "INSERT INTO users (username, display_name, role, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [username, display_name.strip() or username, role, hash_password(password), datetime.now()],
+        ).fetchone()
+        db.audit(cur, actor.id if actor else None, "user_created", "user", user_id, {"role": role})
+    return User(user_id, username, display_name.strip() or username, role)
+
+
+def authenticate(con, username: str, password: str) -> User | None:
+    """The user on a right password for an active account, else None; both outcomes are audited."""
+    with db.read(con) as cur:
+        row = cur.execute(
+            "SELECT id, username, display_name, role, password_hash, active FROM users WHERE lower(username) = lower(?)",
+            [username.strip()],
+        ).fetchone()
+    stored_hash = row[4] if row else _DUMMY_HASH
+    try:
+        verified = _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        verified = False
+    user = User(row[0], row[1], row[2], row[3]) if (row and verified and row[5]) else None
+    with db.transaction(con) as cur:
+        if user:
+            db.audit(cur, user.id, "sign_in", "user", user.id)
+        else:
+            db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None,
+                     {"reason": "inactive" if row and verified else "credentials"})
+    return user
+
+
+def sign_out(con, user: User, reason: str = "user") -> None:
+    with db.transaction(con) as cur:
+        db.audit(cur, user.id, "sign_out", "user", user.id, {"reason": reason})
+
+
+def set_active(con, actor: User, user_id: int, active: bool) -> None:
+    require(actor, {"admin"})
+    with db.transaction(con) as cur:
+        cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
+        db.audit(cur, actor.id, "user_activated" if active else "user_deactivated", "user", user_id)
+
+
+def _ask_password() -> str:
+    while True:
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != first:
+            print("The two passwords differ; try again.", file=sys.stderr)
+            continue
+        try:
+            return check_new_password(first)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.users", description="Manage staff accounts.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="create an account (asks for the password twice)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--name", default="", help="display name (defaults to the username)")
+    add.add_argument("--db", default=None, help="database file (defaults to $CLINIC_DB or data/clinic.duckdb)")
+    args = parser.parse_args(argv)
+    try:
+        con = db.open_store(args.db or db.configured_path())
+        user = create_user(con, args.username, args.name, args.role, _ask_password())
+    except (db.StoreError, ValueError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"Created {user.role} account {user.username}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""What needs attention today, for the home page. Names are returned only to staff roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core import db
+from core.access import STAFF, User, require
+
+PENDING_APPROVALS_SQL = """
+    SELECT s.id AS screening_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+           s.decision, s.urgent, s.screened_at
+    FROM screenings s
+    JOIN patients p ON p.id = s.patient_id
+    WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
+      AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
+    ORDER BY s.urgent DESC, s.screened_at
+"""
+
+SESSIONS_IN_PROGRESS_SQL = """
+    SELECT d.id AS session_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+           d.session_number, d.route, d.started_at
+    FROM dosing_sessions d
+    JOIN patients p ON p.id = d.patient_id
+    WHERE d.status = 'in_progress'
+    ORDER BY d.started_at
+"""
+
+
+@dataclass(frozen=True)
+class Attention:
+    pending_approvals: pd.DataFrame
+    sessions_in_progress: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class AttentionCounts:
+    pending_approvals: int
+    sessions_in_progress: int
+
+
+def attention(con, user: User) -> Attention:
+    require(user, STAFF)
+    with db.read(con) as cur:
+        pending = cur.execute(PENDING_APPROVALS_SQL).df()
+        in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL).df()
+    return Attention(pending, in_progress)
+
+
+def attention_counts(con) -> AttentionCounts:
+    """Counts only: safe for every role, the de-identified viewer included."""
+    with db.read(con) as cur:
+        (pending,) = cur.execute(f"SELECT count(*) FROM ({PENDING_APPROVALS_SQL})").fetchone()
+        (in_progress,) = cur.execute(f"SELECT count(*) FROM ({SESSIONS_IN_PROGRESS_SQL})").fetchone()
+    return AttentionCounts(pending, in_progress)

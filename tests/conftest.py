@@ -1,0 +1,50 @@
+import shutil
+from datetime import date
+
+import pytest
+import streamlit as st
+
+from core import db, demo
+from core import settings as settings_module
+
+DEMO_TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A 300-patient demo database built once; tests copy it rather than rebuild it."""
+    path = tmp_path_factory.mktemp("template") / "demo.duckdb"
+    con = db.open_store(path)
+    demo.build(con, 300, 2026, today=DEMO_TODAY)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    path = tmp_path / "clinic.duckdb"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def empty_store(tmp_path):
+    con = db.open_store(tmp_path / "empty.duckdb")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def demo_store(demo_db):
+    con = db.open_store(demo_db)
+    yield con
+    con.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state(monkeypatch):
+    """Streamlit's resource cache and the current settings are process-wide: reset them around each test."""
+    st.cache_resource.clear()
+    monkeypatch.setattr(settings_module, "_current", settings_module.DEFAULTS)
+    yield
+    st.cache_resource.clear()

@@ -1,0 +1,38 @@
+import pytest
+
+from core import clinic_settings, users
+from core.access import AccessDenied
+from core.settings import DEFAULTS, DoseBand
+
+
+@pytest.fixture
+def admin(empty_store):
+    return users.create_user(empty_store, "ad", "Admin", "admin", "admin password 1")
+
+
+def test_no_overrides_gives_defaults(empty_store):
+    assert clinic_settings.load(empty_store) == DEFAULTS
+
+
+def test_override_is_stored_audited_and_changes_the_rules_version(empty_store, admin):
+    updated = clinic_settings.save(empty_store, admin, "older_adult_age", 70)
+    clinic_settings.save(empty_store, admin, "dose_iv", DoseBand(0.1, 0.75, 1.0))
+    loaded = clinic_settings.load(empty_store)
+    assert loaded.older_adult_age == 70 and loaded.dose_iv == DoseBand(0.1, 0.75, 1.0)
+    assert updated.rules_version != DEFAULTS.rules_version != loaded.rules_version
+    (count,) = empty_store.execute("SELECT count(*) FROM audit_log WHERE action = 'setting_changed'").fetchone()
+    assert count == 2
+
+
+def test_invalid_override_is_refused_and_not_stored(empty_store, admin):
+    with pytest.raises(ValueError):
+        clinic_settings.save(empty_store, admin, "elevated_systolic", 170)
+    with pytest.raises(ValueError, match="Unknown setting"):
+        clinic_settings.save(empty_store, admin, "nonsense", 1)
+    assert clinic_settings.load(empty_store) == DEFAULTS
+
+
+def test_only_admin_changes_settings(empty_store):
+    nurse = users.create_user(empty_store, "n", "Nurse", "nurse", "nurse password 1")
+    with pytest.raises(AccessDenied):
+        clinic_settings.save(empty_store, nurse, "older_adult_age", 70)

@@ -1,0 +1,162 @@
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from core import db, demo, eligibility, sessions, users
+from core.screenings import intake_from_answers
+from core.settings import DEFAULTS
+
+TODAY = date(2026, 11, 21)
+CLINICAL_TABLES = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
+                   "assessments", "substance_use_days")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    con = db.open_store(tmp_path_factory.mktemp("cohort") / "c.duckdb")
+    demo.build(con, 2000, 11, today=TODAY)
+    yield con
+    con.close()
+
+
+def q(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def one(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchone()[0]
+
+
+def dump(con):
+    return {t: q(con, f"SELECT * FROM {t} ORDER BY ALL") for t in CLINICAL_TABLES}
+
+
+def test_same_seed_gives_same_data(tmp_path):
+    a = db.open_store(tmp_path / "a.duckdb")
+    b = db.open_store(tmp_path / "b.duckdb")
+    demo.build(a, 120, 5, today=TODAY)
+    demo.build(b, 120, 5, today=TODAY)
+    assert dump(a) == dump(b)
+    c = db.open_store(tmp_path / "c.duckdb")
+    demo.build(c, 120, 6, today=TODAY)
+    assert dump(c)["patients"] != dump(a)["patients"]
+
+
+def test_substance_mix_alcohol_first(cohort):
+    shares = dict(q(cohort, "SELECT primary_substance, count(*) / 2000 FROM patients GROUP BY 1"))
+    assert shares["alcohol"] > shares["opioids"] > shares["cocaine"] > shares["methamphetamine"] > 0.05
+    assert 0.35 < shares["alcohol"] < 0.55
+
+
+def test_decisions_mostly_eligible_some_review_some_ineligible(cohort):
+    shares = dict(q(cohort, "SELECT decision, count(*) / 2000 FROM screenings GROUP BY 1"))
+    assert shares["eligible"] > 0.5
+    assert 0.15 < shares["needs_review"] < 0.45
+    assert 0.02 < shares["ineligible"] < 0.15
+
+
+def test_every_screening_decision_is_what_the_rules_say(cohort):
+    rows = q(cohort, "SELECT answers, decision, urgent, reasons, rules_version FROM screenings")
+    assert len(rows) == 2000
+    for answers, decision, urgent, reasons, version in rows:
+        expected = eligibility.evaluate(intake_from_answers(answers), settings=DEFAULTS)
+        assert (decision, urgent, version) == (expected.status, expected.urgent, expected.rules_version)
+        assert [r["code"] for r in json.loads(reasons)] == [r.code for r in expected.reasons]
+
+
+def test_only_eligible_or_review_screenings_are_approved(cohort):
+    assert one(cohort, """SELECT count(*) FROM approvals a JOIN screenings s ON s.id = a.screening_id
+                          WHERE a.decision = 'approved' AND s.decision = 'ineligible'""") == 0
+    assert one(cohort, """SELECT count(*) FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
+                          WHERE p.status <> 'approved'""") == 0
+
+
+def test_course_lengths_follow_real_world_retention(cohort):
+    finished = q(cohort, """SELECT max(session_number) FROM dosing_sessions GROUP BY patient_id
+                            HAVING min(started_at) < ?""", [TODAY - timedelta(days=30)])
+    lengths = [n for (n,) in finished]
+    assert max(lengths) == 6
+    after_first = sum(n == 1 for n in lengths) / len(lengths)
+    not_finished = sum(n < 6 for n in lengths) / len(lengths)
+    assert 0.15 < after_first < 0.25
+    assert 0.4 < not_finished < 0.6
+
+
+def test_sessions_are_at_least_48_hours_apart(cohort):
+    gap = one(cohort, """SELECT min(gap) FROM (SELECT started_at - lag(started_at) OVER
+                         (PARTITION BY patient_id ORDER BY session_number) AS gap FROM dosing_sessions)""")
+    assert gap >= timedelta(hours=DEFAULTS.min_hours_between_sessions)
+
+
+def test_every_dose_is_within_the_rules(cohort):
+    for route, dose, weight, number, stored in q(cohort, "SELECT route, dose_mg, weight_kg, session_number, mg_per_kg "
+                                                         "FROM dosing_sessions"):
+        check = sessions.check_dose(route, dose, weight, number == 1, settings=DEFAULTS)
+        assert check.status == "ok" and check.mg_per_kg == stored
+
+
+def test_blood_pressure_rises_and_peaks_near_40_minutes(cohort):
+    means = dict(q(cohort, """SELECT coalesce(minutes_after_dose, -10), avg(systolic_bp) FROM session_vitals
+                              GROUP BY 1"""))
+    assert max(means, key=means.get) == 40
+    assert means[40] > means[-10] + 8 and means[40] > means[120] + 8
+    assert one(cohort, "SELECT max(systolic_bp) FROM session_vitals WHERE phase = 'pre'") <= 140
+
+
+def test_severe_hypertension_is_rare_and_always_recorded(cohort):
+    sessions_total = one(cohort, "SELECT count(*) FROM dosing_sessions")
+    severe = one(cohort, "SELECT count(DISTINCT session_id) FROM adverse_events WHERE code = 'severe_hypertension'")
+    readings = one(cohort, """SELECT count(DISTINCT session_id) FROM session_vitals
+                              WHERE systolic_bp >= 180 OR diastolic_bp >= 110""")
+    assert 0.002 < severe / sessions_total < 0.025
+    assert severe == readings
+
+
+def test_cravings_fall_within_sessions_and_over_courses(cohort):
+    assert one(cohort, "SELECT count(*) FROM dosing_sessions WHERE craving_after >= craving_before") == 0
+    falling = q(cohort, """SELECT arg_min(craving_before, session_number) > arg_max(craving_before, session_number)
+                           FROM dosing_sessions GROUP BY patient_id HAVING count(*) >= 4""")
+    assert sum(f for (f,) in falling) / len(falling) > 0.6
+
+
+def test_phq9_falls_for_most_treated_patients(cohort):
+    changes = q(cohort, """SELECT arg_max(total, taken_at) < arg_min(total, taken_at) FROM assessments
+                           WHERE instrument = 'phq9' GROUP BY patient_id HAVING count(*) >= 3""")
+    assert sum(c for (c,) in changes) / len(changes) > 0.5
+
+
+def test_use_logs_show_both_abstinence_and_relapse(cohort):
+    per_patient = q(cohort, """SELECT bool_or(u.used) FROM substance_use_days u
+                               JOIN (SELECT patient_id, min(started_at)::DATE AS first_day FROM dosing_sessions
+                                     GROUP BY 1) f ON f.patient_id = u.patient_id AND u.day >= f.first_day + 14
+                               GROUP BY u.patient_id""")
+    relapsed = sum(r for (r,) in per_patient) / len(per_patient)
+    assert 0.2 < relapsed < 0.8
+    assert one(cohort, """SELECT count(*) FROM substance_use_days u JOIN patients p ON p.id = u.patient_id
+                          WHERE p.primary_substance = 'alcohol' AND u.used AND u.drinks > 4""") > 0
+
+
+def test_dates_fall_in_the_last_twelve_months(cohort):
+    first, last = q(cohort, "SELECT min(screened_at), max(screened_at) FROM screenings")[0]
+    assert first.date() >= TODAY - timedelta(days=365) and last.date() <= TODAY
+    assert one(cohort, "SELECT max(day) FROM substance_use_days") <= TODAY
+
+
+def test_demo_database_is_marked_and_has_one_account_per_role(cohort):
+    assert db.is_demo(cohort)
+    roles = sorted(r for (r,) in q(cohort, "SELECT role FROM users"))
+    assert roles == sorted(["admin", "prescriber", "nurse", "therapist", "viewer"])
+    for username, _, role, password in demo.DEMO_ACCOUNTS:
+        assert users.authenticate(cohort, username, password).role == role
+
+
+def test_a_real_database_is_not_marked_demo(empty_store):
+    assert not db.is_demo(empty_store)
+    assert one(empty_store, "SELECT count(*) FROM users") == 0
+
+
+def test_cli_builds_a_cohort(tmp_path, capsys):
+    path = tmp_path / "cli.duckdb"
+    assert demo.main(["--db", str(path), "--patients", "20", "--seed", "3"]) == 0
+    assert "Built 20 synthetic patients" in capsys.readouterr().out

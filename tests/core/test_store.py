@@ -1,0 +1,111 @@
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from core import db, schema, vitals
+
+
+def schema_snapshot(con):
+    return con.execute(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns ORDER BY ALL"
+    ).fetchall()
+
+
+def test_migrations_on_a_fresh_file_create_every_table(tmp_path):
+    con = db.open_store(tmp_path / "new.duckdb")
+    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"users", "patients", "screenings", "approvals", "assessments", "dosing_sessions", "session_vitals",
+            "adverse_events", "substance_use_days", "clinic_settings", "audit_log", "schema_migrations"} <= tables
+    assert con.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+
+
+def test_second_start_changes_nothing(tmp_path):
+    path = tmp_path / "again.duckdb"
+    con = db.open_store(path)
+    before = schema_snapshot(con), con.execute("SELECT * FROM schema_migrations").fetchall()
+    con.close()
+    con = duckdb.connect(str(path))
+    assert schema.migrate(con) == []
+    assert (schema_snapshot(con), con.execute("SELECT * FROM schema_migrations").fetchall()) == before
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
+    con = db.open_store(tmp_path / "m.duckdb")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (2, "broken", [
+        "CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"])])
+    with pytest.raises(duckdb.Error):
+        schema.migrate(con)
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'").fetchone() == (0,)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+
+
+VITALS_INSERT = ("INSERT INTO session_vitals (session_id, taken_at, phase, systolic_bp, diastolic_bp, heart_rate, "
+                 "spo2, respiratory_rate) VALUES (?, now()::TIMESTAMP, 'pre', ?, ?, ?, ?, ?)")
+
+
+@pytest.mark.parametrize("field", ["systolic_bp", "diastolic_bp", "heart_rate", "spo2", "respiratory_rate"])
+def test_check_constraints_match_the_plausibility_limits(demo_store, field):
+    session_id = demo_store.execute("SELECT min(id) FROM dosing_sessions").fetchone()[0]
+    low, high = vitals.PLAUSIBLE[field]
+    normal = {"systolic_bp": 120, "diastolic_bp": 70, "heart_rate": 70, "spo2": 98, "respiratory_rate": 14}
+    if field == "diastolic_bp":
+        normal["systolic_bp"] = 300
+    if field == "systolic_bp":
+        normal["diastolic_bp"] = 30
+
+    def insert(value):
+        row = {**normal, field: value}
+        demo_store.execute(VITALS_INSERT, [session_id, *row.values()])
+
+    insert(low)
+    insert(high)
+    for bad in (low - 1, high + 1):
+        with pytest.raises(duckdb.ConstraintException):
+            insert(bad)
+
+
+def test_weight_check_matches_plausibility_limit():
+    low, high = vitals.PLAUSIBLE["weight_kg"]
+    ddl = next(s for s in schema.MIGRATIONS[0][2] if "CREATE TABLE dosing_sessions" in s)
+    assert f"weight_kg BETWEEN {low} AND {high}" in ddl
+
+
+def test_transaction_rolls_back_the_write_and_its_audit_row(empty_store):
+    with pytest.raises(RuntimeError), db.transaction(empty_store) as cur:
+        cur.execute("INSERT INTO database_info VALUES ('x', 'y')")
+        db.audit(cur, None, "test_write")
+        raise RuntimeError("boom")
+    assert empty_store.execute("SELECT count(*) FROM database_info").fetchone() == (0,)
+    assert empty_store.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
+
+
+def test_a_folder_is_refused_with_the_path_named(tmp_path):
+    with pytest.raises(db.StoreError, match=f"{tmp_path}.*folder"):
+        db.open_store(tmp_path)
+
+
+def test_a_missing_folder_is_refused_with_the_path_named(tmp_path):
+    with pytest.raises(db.StoreError, match="does not exist"):
+        db.open_store(tmp_path / "nowhere" / "clinic.duckdb")
+
+
+def test_a_file_locked_by_another_process_is_refused_in_plain_words(tmp_path):
+    path = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(db.StoreError, match=f"{path}.*locked by another process"):
+            db.open_store(path)
+    finally:
+        holder.communicate("", timeout=10)
