@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.access import User
+
+ROOT = Path(__file__).parents[2]
+PAGE_FILES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+DEMO_USERS = {
+    "admin": User(1, "admin", "Demo Administrator", "admin"),
+    "prescriber": User(2, "prescriber", "Dr Demo Prescriber", "prescriber"),
+    "nurse": User(3, "nurse", "Demo Nurse", "nurse"),
+    "therapist": User(4, "therapist", "Demo Therapist", "therapist"),
+    "viewer": User(5, "viewer", "Demo Stakeholder", "viewer"),
+}
+
+
+@pytest.fixture
+def page(demo_db, monkeypatch):
+    """Open a page file against a private copy of the demo database, optionally signed in as a role."""
+    monkeypatch.setenv("CLINIC_DB", str(demo_db))
+    monkeypatch.setenv("CLINIC_DEMO", "1")
+
+    def open_page(path: str, role: str | None = None) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        if path != "app.py":
+            at.switch_page(path)  # what a deep link does: this page runs first, app.py does not
+        if role:
+            at.session_state["user"] = DEMO_USERS[role]
+        return at.run()
+
+    return open_page
+
+
+def all_text(at: AppTest) -> str:
+    """Every piece of text the page rendered, tables included, to search for what must not be there."""
+    parts = [str(e.value) for kind in ("markdown", "title", "caption", "error", "warning", "info", "metric", "subheader")
+             for e in at.get(kind)]
+    parts += [df.value.to_string() for df in at.dataframe]
+    parts += [str(t.proto) for t in at.get("table")]
+    return "\n".join(parts)

@@ -1,0 +1,113 @@
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import DEMO_USERS, PAGE_FILES, ROOT, all_text
+
+PATIENT_MARKERS = ("DEMO-0", "Synthetic, ", "Testperson, ", "Example, ")
+
+
+@pytest.mark.parametrize("path", PAGE_FILES)
+def test_signed_out_page_shows_only_sign_in_and_no_patient_data(page, path):
+    at = page(path)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    text = all_text(at)
+    assert not any(marker in text for marker in PATIENT_MARKERS)
+    assert len(at.dataframe) == 0
+
+
+def test_demo_database_shows_banner_and_demo_accounts(page):
+    at = page("app.py")
+    assert "Synthetic demo data" in at.warning[0].value
+    assert "demo-nurse-2026" in all_text(at)
+
+
+def test_sign_in_through_the_form_shows_home(page):
+    at = page("app.py")
+    at.text_input[0].input("nurse")
+    at.text_input[1].input("demo-nurse-2026")
+    at.button[0].click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Home"]
+    assert at.session_state["user"].role == "nurse"
+    assert "Synthetic demo data" in at.warning[0].value
+
+
+def test_wrong_password_gets_one_plain_message(page):
+    at = page("app.py")
+    at.text_input[0].input("nurse")
+    at.text_input[1].input("not the password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Sign-in failed: the username or password is not right, or the account is not active."]
+    assert "user" not in at.session_state
+
+
+@pytest.mark.parametrize("role", ["admin", "prescriber", "nurse", "therapist"])
+def test_staff_home_shows_attention_lists(page, role):
+    at = page("app.py", role)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Home"]
+    labels = [m.label for m in at.metric]
+    assert labels == ["Screenings waiting for approval", "Dosing sessions in progress"]
+    assert f"Signed in as **{DEMO_USERS[role].display_name}**." in all_text(at)
+    pending = at.dataframe[0].value
+    assert int(at.metric[0].value) == len(pending) > 0
+
+
+def test_viewer_home_has_counts_but_no_identified_data(page):
+    at = page("app.py", "viewer")
+    assert [t.value for t in at.title] == ["Home"]
+    assert len(at.dataframe) == 0
+    assert not any(marker in all_text(at) for marker in PATIENT_MARKERS)
+
+
+def test_sign_out_returns_to_sign_in_and_is_audited(page, demo_db):
+    at = page("app.py", "nurse")
+    sign_out = next(b for b in at.button if b.label == "Sign out")
+    sign_out.click().run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert "user" not in at.session_state
+
+
+def test_idle_session_is_signed_out(page, monkeypatch):
+    at = page("app.py", "nurse")
+    at.session_state["last_seen"] = at.session_state["last_seen"] - 16 * 60
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert "signed out after a period without activity" in at.info[0].value
+
+
+@pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "viewer"])
+def test_audit_log_refuses_non_admins(page, role):
+    at = page("pages/audit_log.py", role)
+    assert not at.exception
+    assert "cannot open Audit log" in at.error[0].value
+    assert len(at.dataframe) == 0
+
+
+def test_audit_log_shows_admin_the_trail(page):
+    at = page("pages/audit_log.py", "admin")
+    assert not at.exception
+    actions = set(at.dataframe[0].value["action"])
+    assert "demo_seeded" in actions
+
+
+@pytest.mark.parametrize("make_bad", [lambda tmp: tmp, lambda tmp: tmp / "missing" / "clinic.duckdb"])
+def test_unopenable_database_shows_a_clear_message_not_a_traceback(tmp_path, monkeypatch, make_bad):
+    bad = make_bad(tmp_path)
+    monkeypatch.setenv("CLINIC_DB", str(bad))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert f"Cannot open the clinic database at {bad}" in at.error[0].value
+    assert len(at.text_input) == 0
+
+
+def test_real_database_lists_no_demo_accounts(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINIC_DB", str(tmp_path / "real.duckdb"))
+    monkeypatch.setenv("CLINIC_DEMO", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert len(at.warning) == 0
+    assert "demo-" not in all_text(at)

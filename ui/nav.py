@@ -1,0 +1,27 @@
+"""The pages and who may open each; the sidebar shows a role only its own links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.access import STAFF
+
+EVERYONE = STAFF | {"viewer"}
+
+
+@dataclass(frozen=True)
+class PageLink:
+    path: str
+    label: str
+    icon: str
+    roles: frozenset[str]
+
+
+PAGES = (
+    PageLink("app.py", "Home", ":material/home:", EVERYONE),
+    PageLink("pages/audit_log.py", "Audit log", ":material/history:", frozenset({"admin"})),
+)
+
+
+def links_for(role: str) -> list[PageLink]:
+    return [page for page in PAGES if role in page.roles]
