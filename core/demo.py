@@ -132,7 +132,7 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
     age = rng.randint(16, 17) if rng.random() < 0.01 else min(80, int(rng.triangular(18, 75, 34)))
     screened_on = today - timedelta(days=rng.randint(0, 364))
     screened_at = _at(screened_on, rng)
-    intake, details = _intake(rng, sex, age, substance)
+    intake, details = _intake(rng, sex, age, substance, screened_at)
     decision = eligibility.evaluate(intake, settings=DEFAULTS)
     patient_id = ids.take("patients_id_seq")
     screening_id = ids.take("screenings_id_seq")
@@ -161,7 +161,7 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
     _use_log(rng, rows, patient_id, sex, substance, screened_on, first_day, details["days_used_30"], today)
 
 
-def _intake(rng: random.Random, sex: str, age: int, substance: str) -> tuple[dict, dict]:
+def _intake(rng: random.Random, sex: str, age: int, substance: str, screened_at: datetime) -> tuple[dict, dict]:
     systolic = max(95, min(185, round(rng.gauss(121, 10))))
     diastolic = max(55, min(systolic - 25, round(rng.gauss(76, 6))))
     conditions = {c for c, p in (("psychosis", 0.02), ("aneurysm_avm", 0.003), ("intracerebral_hemorrhage", 0.003),
@@ -191,6 +191,8 @@ def _intake(rng: random.Random, sex: str, age: int, substance: str) -> tuple[dic
     }
     details = {
         "primary_substance": substance,
+        "other_substances": ["alcohol"] if substance != "alcohol" and rng.random() < 0.3 else [],
+        "last_use": (screened_at - timedelta(hours=rng.randint(20, 120))).isoformat(),
         "days_used_30": rng.randint(8, 30),
         "years_of_use": rng.randint(1, max(1, age - 15)),
         "escort_available": rng.random() < 0.95,

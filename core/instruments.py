@@ -356,6 +356,8 @@ CSSRS = Instrument(
 )
 
 CSSRS_SKIPPED_WHEN_Q2_NO = ("q3", "q4", "q5")
+CSSRS_QUESTION = {"q1": "question 1", "q2": "question 2", "q3": "question 3", "q4": "question 4", "q5": "question 5",
+                  "behavior_lifetime": "question 6", "behavior_3mo": "question 6 (past 3 months)"}
 
 INSTRUMENTS: Mapping[str, Instrument] = {
     i.id: i for i in (PHQ9, GAD7, PCL5, AUDITC, PACS, CRAVING_VAS, CSSRS)
@@ -434,12 +436,13 @@ def cssrs_answers(answers) -> dict[str, bool]:
 
     def asked(key: str) -> bool:
         if answers.get(key) is None:
-            raise ValueError(f"{name} {key} is not answered")
-        return validate.yes_no(answers[key], f"{name} {key}")
+            raise ValueError(f"{name} {CSSRS_QUESTION[key]} ({key}) is not answered")
+        return validate.yes_no(answers[key], f"{name} {CSSRS_QUESTION[key]} ({key})")
 
     def skipped(key: str) -> bool:
         if answers.get(key) not in (None, False):
-            raise ValueError(f"{name} {key} must be skipped (left blank) when the question before it is no")
+            raise ValueError(f"{name} {CSSRS_QUESTION[key]} ({key}) must be skipped (left blank) when the "
+                             "question before it is no")
         return False
 
     checked = {"q1": asked("q1"), "q2": asked("q2")}

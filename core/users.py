@@ -66,11 +66,7 @@ def authenticate(con, username: str, password: str) -> User | None:
             "SELECT id, username, display_name, role, password_hash, active FROM users WHERE lower(username) = lower(?)",
             [username.strip()],
         ).fetchone()
-    stored_hash = row[4] if row else _DUMMY_HASH
-    try:
-        verified = _hasher.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        verified = False
+    verified = _matches(row[4] if row else _DUMMY_HASH, password)
     user = User(row[0], row[1], row[2], row[3]) if (row and verified and row[5]) else None
     with db.transaction(con) as cur:
         if user:
@@ -79,6 +75,24 @@ def authenticate(con, username: str, password: str) -> User | None:
             db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None,
                      {"reason": "inactive" if row and verified else "credentials"})
     return user
+
+
+def verify_password(con, user: User, password: str) -> bool:
+    """Re-check a signed-in user's password, as an electronic signature; a failure is audited."""
+    with db.read(con) as cur:
+        row = cur.execute("SELECT password_hash FROM users WHERE id = ? AND active", [user.id]).fetchone()
+    verified = _matches(row[0] if row else _DUMMY_HASH, password) and row is not None
+    if not verified:
+        with db.transaction(con) as cur:
+            db.audit(cur, user.id, "signature_failed", "user", user.id)
+    return verified
+
+
+def _matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def sign_out(con, user: User, reason: str = "user") -> None:

@@ -37,6 +37,8 @@ def yes_no(value, field: str) -> bool:
 
 
 def choice(value, field: str, allowed) -> str:
+    if value is None:
+        raise ValueError(f"{field}: choose one")
     if value not in allowed:
         options = ", ".join(sorted(allowed))
         raise ValueError(f"{field} must be one of: {options}; got {value!r}")

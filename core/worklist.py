@@ -8,16 +8,7 @@ import pandas as pd
 
 from core import db
 from core.access import STAFF, User, require
-
-PENDING_APPROVALS_SQL = """
-    SELECT s.id AS screening_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
-           s.decision, s.urgent, s.screened_at
-    FROM screenings s
-    JOIN patients p ON p.id = s.patient_id
-    WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
-      AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
-    ORDER BY s.urgent DESC, s.screened_at
-"""
+from core.approvals import QUEUE_SQL as PENDING_APPROVALS_SQL
 
 SESSIONS_IN_PROGRESS_SQL = """
     SELECT d.id AS session_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,

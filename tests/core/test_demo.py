@@ -65,6 +65,17 @@ def test_every_screening_decision_is_what_the_rules_say(cohort):
         assert [r["code"] for r in json.loads(reasons)] == [r.code for r in expected.reasons]
 
 
+def test_demo_screening_details_have_the_form_shape(cohort):
+    from datetime import time as clock
+
+    from core.screening_form import validate_screening
+    from tests.core.test_screening_and_approval import NOW, valid_raw
+
+    form_keys = set(validate_screening(valid_raw(last_use_time=clock(8)), now=NOW).details)
+    for (answers,) in q(cohort, "SELECT answers FROM screenings LIMIT 50"):
+        assert set(json.loads(answers)["details"]) == form_keys
+
+
 def test_only_eligible_or_review_screenings_are_approved(cohort):
     assert one(cohort, """SELECT count(*) FROM approvals a JOIN screenings s ON s.id = a.screening_id
                           WHERE a.decision = 'approved' AND s.decision = 'ineligible'""") == 0

@@ -1,0 +1,67 @@
+"""Prescriber approval: the queue, and a decision signed by re-entering the password.
+
+Re-entering the password is the electronic signature: it proves the prescriber at the
+keyboard is the one signed in. An ineligible screening can never be approved, and only
+a patient's latest screening, not yet decided, can be signed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from core import db, users
+from core.access import User, require
+
+PRESCRIBERS = frozenset({"prescriber"})
+DECISIONS = ("approved", "declined")
+
+QUEUE_SQL = """
+    SELECT s.id AS screening_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
+           p.mrn AS chart_number, s.decision, s.urgent, s.screened_at, s.reasons
+    FROM screenings s JOIN patients p ON p.id = s.patient_id
+    WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
+      AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
+    ORDER BY s.screened_at, s.id
+"""
+
+
+def queue(con, user: User) -> pd.DataFrame:
+    """Screenings waiting for a prescriber, oldest first."""
+    require(user, PRESCRIBERS)
+    with db.read(con) as cur:
+        return cur.execute(QUEUE_SQL).df()
+
+
+def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
+           now: datetime | None = None) -> None:
+    require(user, PRESCRIBERS)
+    if decision not in DECISIONS:
+        raise ValueError("Decision must be approve or decline")
+    if not isinstance(note, str) or not note.strip():
+        raise ValueError("Note is required: say why, in a sentence")
+    if not users.verify_password(con, user, password or ""):
+        raise ValueError("Password is not right; the decision was not signed.")
+    now = now or datetime.now()
+    with db.transaction(con) as cur:
+        row = cur.execute(
+            """SELECT s.patient_id, s.decision, p.status,
+                      s.id = (SELECT max(id) FROM screenings WHERE patient_id = s.patient_id)
+               FROM screenings s JOIN patients p ON p.id = s.patient_id WHERE s.id = ?""",
+            [screening_id],
+        ).fetchone()
+        if row is None:
+            raise ValueError("That screening was not found")
+        patient_id, screening_decision, status, latest = row
+        if screening_decision == "ineligible" and decision == "approved":
+            raise ValueError("An ineligible screening cannot be approved")
+        if not latest or status != "screened":
+            raise ValueError("This screening has already been decided or replaced by a newer one")
+        cur.execute(
+            "INSERT INTO approvals (screening_id, patient_id, prescriber_id, decision, note, signed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [screening_id, patient_id, user.id, decision, note, now],
+        )
+        cur.execute("UPDATE patients SET status = ? WHERE id = ?", [decision, patient_id])
+        db.audit(cur, user.id, f"screening_{decision}", "screening", screening_id, {"patient_id": patient_id})

@@ -1,0 +1,174 @@
+"""Patients and their screenings: saving a screening whole, finding probable duplicates, the roster and chart.
+
+A screening is saved in one transaction with the patient (new or linked), the decision
+exactly as `core.eligibility.evaluate` made it, each instrument score as an assessment
+and the audit rows; if any part fails nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from core import db, eligibility
+from core.access import STAFF, User, require
+from core.screening_form import ScreeningInput
+from core.screenings import answers_json, reasons_json
+
+SCREENERS = frozenset({"nurse", "prescriber"})
+
+
+@dataclass(frozen=True)
+class SavedScreening:
+    patient_id: int
+    screening_id: int
+    decision: eligibility.Decision
+
+
+def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFrame:
+    """Patients with the same name and date of birth, or the same chart number."""
+    require(user, SCREENERS)
+    who = screening.identity
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status
+               FROM patients
+               WHERE (lower(trim(first_name)) = lower(trim(?)) AND lower(trim(last_name)) = lower(trim(?))
+                      AND date_of_birth = ?)
+                  OR lower(trim(mrn)) = lower(trim(?))
+               ORDER BY id""",
+            [who.first_name, who.last_name, who.date_of_birth, who.mrn],
+        ).df()
+
+
+def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None,
+                   now: datetime | None = None) -> SavedScreening:
+    """Save a new patient's screening, or a re-screen when `patient_id` is given."""
+    require(user, SCREENERS)
+    now = now or datetime.now()
+    decision = eligibility.evaluate(screening.intake)
+    status = "ineligible" if decision.status == "ineligible" else "screened"
+    who = screening.identity
+    substance = screening.details["primary_substance"]
+    with db.transaction(con) as cur:
+        if patient_id is None:
+            (patient_id,) = cur.execute(
+                """INSERT INTO patients (mrn, first_name, last_name, date_of_birth, sex, phone, emergency_contact,
+                                         primary_substance, status, created_at, created_by)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                [who.mrn, who.first_name, who.last_name, who.date_of_birth, who.sex, who.phone,
+                 who.emergency_contact, substance, status, now, user.id],
+            ).fetchone()
+            db.audit(cur, user.id, "patient_created", "patient", patient_id)
+        else:
+            if not cur.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchall():
+                raise ValueError("The patient to re-screen was not found")
+            # No RETURNING here: DuckDB 2.0 rejects UPDATE ... RETURNING on a row other tables reference.
+            cur.execute(
+                "UPDATE patients SET phone = ?, emergency_contact = ?, primary_substance = ?, status = ? WHERE id = ?",
+                [who.phone, who.emergency_contact, substance, status, patient_id],
+            )
+        (screening_id,) = cur.execute(
+            """INSERT INTO screenings (patient_id, screened_at, screened_by, answers, systolic_bp, diastolic_bp,
+                                       decision, urgent, reasons, rules_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [patient_id, now, user.id, answers_json(screening.intake, screening.details),
+             screening.intake["systolic_bp"], screening.intake["diastolic_bp"], decision.status, decision.urgent,
+             reasons_json(decision), decision.rules_version],
+        ).fetchone()
+        scores = {**decision.scores, **screening.scores}
+        answers = {**screening.intake, "auditc": screening.details.get("auditc")}
+        for instrument_id, result in scores.items():
+            cur.execute(
+                """INSERT INTO assessments (patient_id, instrument, taken_at, total, band, flags, answers,
+                                            screening_id, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [patient_id, instrument_id, now, result.total, result.band, json.dumps(sorted(result.flags)),
+                 json.dumps(answers[instrument_id], sort_keys=True), screening_id, user.id],
+            )
+        db.audit(cur, user.id, "screening_saved", "screening", screening_id,
+                 {"patient_id": patient_id, "decision": decision.status, "urgent": decision.urgent,
+                  "rules_version": decision.rules_version})
+    return SavedScreening(patient_id, screening_id, decision)
+
+
+ROSTER_SQL = """
+    WITH activity AS (
+        SELECT patient_id, max(happened_at) AS last_activity FROM (
+            SELECT patient_id, screened_at AS happened_at FROM screenings
+            UNION ALL SELECT patient_id, signed_at FROM approvals
+            UNION ALL SELECT patient_id, started_at FROM dosing_sessions
+        ) GROUP BY patient_id
+    ), course AS (
+        SELECT patient_id, count(*) AS sessions, max(started_at) AS last_session,
+               bool_or(status = 'in_progress') AS in_progress
+        FROM dosing_sessions GROUP BY patient_id
+    )
+    SELECT p.id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number, p.status,
+           coalesce(c.sessions, 0) AS sessions, a.last_activity,
+           CASE
+               WHEN p.status = 'screened' THEN 'prescriber approval'
+               WHEN p.status <> 'approved' THEN ''
+               WHEN c.in_progress THEN 'discharge from session ' || c.sessions
+               WHEN c.sessions IS NULL THEN 'first dosing session'
+               WHEN c.sessions < ? AND c.last_session >= ? THEN 'dosing session ' || (c.sessions + 1)
+               ELSE 'follow-up'
+           END AS next_activity
+    FROM patients p
+    LEFT JOIN activity a ON a.patient_id = p.id
+    LEFT JOIN course c ON c.patient_id = p.id
+    WHERE ? = '' OR contains(lower(p.first_name || ' ' || p.last_name), lower(?))
+          OR contains(lower(p.last_name || ', ' || p.first_name), lower(?)) OR contains(lower(p.mrn), lower(?))
+    ORDER BY a.last_activity DESC NULLS LAST, p.id DESC
+    LIMIT ?
+"""
+ROSTER_LIMIT = 500
+ACTIVE_COURSE_DAYS = 14
+
+
+def roster(con, user: User, search: str = "", planned_sessions: int = 6, now: datetime | None = None) -> pd.DataFrame:
+    require(user, STAFF)
+    now = now or datetime.now()
+    term = search.strip()
+    recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
+    with db.read(con) as cur:
+        return cur.execute(ROSTER_SQL, [planned_sessions, recent, term, term, term, term, ROSTER_LIMIT]).df()
+
+
+@dataclass(frozen=True)
+class Chart:
+    patient: dict
+    screenings: pd.DataFrame
+    approvals: pd.DataFrame
+    sessions: pd.DataFrame
+    assessments: pd.DataFrame
+
+
+def chart(con, user: User, patient_id: int) -> Chart:
+    require(user, STAFF)
+    with db.read(con) as cur:
+        row = cur.execute(
+            """SELECT id, first_name, last_name, date_of_birth, sex, mrn, phone, emergency_contact,
+                      primary_substance, status FROM patients WHERE id = ?""", [patient_id]).fetchone()
+        if row is None:
+            raise ValueError("No such patient")
+        names = ("id", "first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact",
+                 "primary_substance", "status")
+        screenings = cur.execute(
+            """SELECT s.id, s.screened_at, s.decision, s.urgent, s.reasons, s.answers, s.rules_version, s.systolic_bp,
+                      s.diastolic_bp, u.display_name AS screened_by
+               FROM screenings s LEFT JOIN users u ON u.id = s.screened_by
+               WHERE s.patient_id = ? ORDER BY s.screened_at DESC, s.id DESC""", [patient_id]).df()
+        approvals = cur.execute(
+            """SELECT a.signed_at, a.decision, a.note, u.display_name AS prescriber, a.screening_id
+               FROM approvals a LEFT JOIN users u ON u.id = a.prescriber_id
+               WHERE a.patient_id = ? ORDER BY a.signed_at DESC""", [patient_id]).df()
+        sessions = cur.execute(
+            """SELECT session_number, started_at, route, dose_mg, mg_per_kg, status, craving_before, craving_after
+               FROM dosing_sessions WHERE patient_id = ? ORDER BY session_number""", [patient_id]).df()
+        assessments = cur.execute(
+            """SELECT taken_at, instrument, total, band FROM assessments
+               WHERE patient_id = ? AND total IS NOT NULL ORDER BY taken_at""", [patient_id]).df()
+    return Chart(dict(zip(names, row, strict=True)), screenings, approvals, sessions, assessments)

@@ -1,0 +1,233 @@
+"""Server-side validation of the screening form: every field checked, every problem named at once.
+
+The page passes what the widgets hold (anything may be missing or wrong: browser checks
+can be bypassed) and gets back either a complete `ScreeningInput` or a `FormErrors`
+listing each field with a plain message, so the nurse can fix them all in one pass.
+Free text is kept exactly as typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from core import eligibility, instruments, validate, vitals
+from core.schema import SUBSTANCES
+
+MAX_TEXT = 5000
+PRIOR_TREATMENT_OPTIONS = ("medication for opioid use disorder (methadone, buprenorphine, naltrexone)",
+                           "medication for alcohol use disorder", "detoxification", "residential",
+                           "outpatient therapy", "mutual help (AA, NA, SMART)")
+CONDITION_LABELS = {
+    "psychosis": "Psychotic disorder (schizophrenia, schizoaffective, other psychosis)",
+    "aneurysm_avm": "Aneurysmal vascular disease or arteriovenous malformation",
+    "intracerebral_hemorrhage": "Intracerebral haemorrhage",
+    "ketamine_hypersensitivity": "Hypersensitivity to ketamine or esketamine",
+    "ketamine_misuse": "Ketamine misuse or ketamine-related cystitis",
+    "bipolar": "Bipolar disorder",
+    "cardiovascular": "Coronary disease, heart failure, arrhythmia or prior stroke",
+    "hepatic": "Liver disease",
+}
+MEDICATION_LABELS = {
+    "benzodiazepine": "Benzodiazepine",
+    "sedative_hypnotic": "Other sedative hypnotic",
+    "opioid": "Opioid, including methadone or buprenorphine",
+    "stimulant": "Psychostimulant",
+    "maoi": "MAOI",
+    "mood_stabilizer": "Mood stabiliser",
+}
+REQUIRED_INSTRUMENTS = ("phq9", "gad7", "cssrs")
+"""PCL-5 is optional (not every patient reports trauma); AUDIT-C is required when alcohol is primary."""
+
+LABELS = {
+    "first_name": "First name", "last_name": "Last name", "date_of_birth": "Date of birth",
+    "sex": "Sex at birth", "mrn": "Chart number", "phone": "Phone", "emergency_contact": "Emergency contact",
+    "primary_substance": "Primary substance", "other_substances": "Other substances",
+    "days_used_30": "Days used in the last 30", "last_use_date": "Date of last use",
+    "last_use_time": "Time of last use", "years_of_use": "Years of use", "prior_treatments": "Prior treatments",
+    "prior_treatment_other": "Other prior treatment", "auditc": "AUDIT-C", "phq9": "PHQ-9", "gad7": "GAD-7",
+    "pcl5": "PCL-5", "cssrs": "C-SSRS screener", "systolic_bp": "Systolic blood pressure",
+    "diastolic_bp": "Diastolic blood pressure", "pregnant": "Pregnancy", "conditions": "Conditions",
+    "medications": "Current medications", "goal": "Patient's goal",
+    "integration_therapy_willing": "Willing to take part in integration therapy",
+    "escort_available": "Someone can drive the patient home",
+}
+
+
+class FormErrors(ValueError):
+    """Every invalid field with its message, keyed by form field."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+@dataclass(frozen=True)
+class Identity:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    mrn: str
+    phone: str
+    emergency_contact: str
+
+
+@dataclass(frozen=True)
+class ScreeningInput:
+    identity: Identity
+    intake: dict
+    details: dict
+    scores: dict = field(default_factory=dict)
+
+
+def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput:
+    now = now or datetime.now()
+    errors: dict[str, str] = {}
+    values: dict = {}
+
+    def check(key: str, fn: Callable[[], object]) -> None:
+        try:
+            values[key] = fn()
+        except ValueError as e:
+            errors[key] = str(e)
+
+    check("first_name", lambda: _text(raw.get("first_name"), "first_name", required=True))
+    check("last_name", lambda: _text(raw.get("last_name"), "last_name", required=True))
+    check("mrn", lambda: _text(raw.get("mrn"), "mrn", required=True))
+    check("phone", lambda: _text(raw.get("phone"), "phone"))
+    check("emergency_contact", lambda: _text(raw.get("emergency_contact"), "emergency_contact"))
+    check("date_of_birth", lambda: _date_of_birth(raw.get("date_of_birth"), now.date()))
+    check("sex", lambda: validate.choice(raw.get("sex"), LABELS["sex"], eligibility.SEX))
+    check("primary_substance", lambda: validate.choice(raw.get("primary_substance"), LABELS["primary_substance"],
+                                                       SUBSTANCES))
+    check("other_substances", lambda: sorted(validate.choices(raw.get("other_substances") or [],
+                                                              LABELS["other_substances"], SUBSTANCES)))
+    check("days_used_30", lambda: validate.whole_number(raw.get("days_used_30"), LABELS["days_used_30"], 0, 30))
+    check("last_use_date", lambda: _last_use(raw.get("last_use_date"), raw.get("last_use_time"), now))
+    check("prior_treatments", lambda: sorted(validate.choices(raw.get("prior_treatments") or [],
+                                                              LABELS["prior_treatments"], PRIOR_TREATMENT_OPTIONS)))
+    check("prior_treatment_other", lambda: _text(raw.get("prior_treatment_other"), "prior_treatment_other"))
+    check("systolic_bp", lambda: vitals.plausible("systolic_bp", _required(raw.get("systolic_bp"), "systolic_bp")))
+    check("diastolic_bp", lambda: vitals.plausible("diastolic_bp", _required(raw.get("diastolic_bp"), "diastolic_bp")))
+    check("conditions", lambda: validate.choices(raw.get("conditions") or [], LABELS["conditions"],
+                                                 eligibility.CONDITIONS))
+    check("medications", lambda: validate.choices(raw.get("medications") or [], LABELS["medications"],
+                                                  eligibility.MEDICATIONS))
+    check("goal", lambda: _text(raw.get("goal"), "goal"))
+    check("integration_therapy_willing", lambda: _answered_yes_no(raw, "integration_therapy_willing"))
+    check("escort_available", lambda: _answered_yes_no(raw, "escort_available"))
+    if values.get("sex") == "male":
+        values["pregnant"] = "no"
+    else:
+        check("pregnant", lambda: validate.choice(raw.get("pregnant"), LABELS["pregnant"], eligibility.PREGNANCY))
+    if "date_of_birth" in values and "years_of_use" not in errors:
+        age = _age(values["date_of_birth"], now.date())
+        check("years_of_use", lambda: validate.whole_number(raw.get("years_of_use"), LABELS["years_of_use"], 0, age))
+    for instrument_id in (*REQUIRED_INSTRUMENTS, "pcl5", "auditc"):
+        check(instrument_id, lambda i=instrument_id: _instrument(raw, i, values))
+    _check_blood_pressure(values, errors)
+    if errors:
+        raise FormErrors(errors)
+    return _assemble(values, now)
+
+
+def _assemble(values: dict, now: datetime) -> ScreeningInput:
+    identity = Identity(values["first_name"], values["last_name"], values["date_of_birth"], values["sex"],
+                        values["mrn"], values["phone"], values["emergency_contact"])
+    prior = list(values["prior_treatments"])
+    if values["prior_treatment_other"].strip():
+        prior.append(values["prior_treatment_other"])
+    intake = {
+        "age": _age(values["date_of_birth"], now.date()), "sex": values["sex"], "pregnant": values["pregnant"],
+        "systolic_bp": values["systolic_bp"], "diastolic_bp": values["diastolic_bp"],
+        "conditions": set(values["conditions"]), "medications": set(values["medications"]),
+        "prior_treatments": prior, "integration_therapy_willing": values["integration_therapy_willing"],
+        **{i: values[i] for i in ("phq9", "gad7", "pcl5", "cssrs") if values.get(i) is not None},
+    }
+    details = {
+        "primary_substance": values["primary_substance"], "other_substances": values["other_substances"],
+        "days_used_30": values["days_used_30"], "last_use": values["last_use_date"].isoformat(),
+        "years_of_use": values["years_of_use"], "auditc": values.get("auditc"), "goal": values["goal"],
+        "escort_available": values["escort_available"],
+    }
+    scores = {}
+    if values.get("auditc") is not None:
+        scores["auditc"] = instruments.score("auditc", values["auditc"], sex=values["sex"])
+    return ScreeningInput(identity, intake, details, scores)
+
+
+def _text(value, key: str, required: bool = False) -> str:
+    value = "" if value is None else value
+    if not isinstance(value, str):
+        raise ValueError(f"{LABELS[key]} must be text")
+    if required and not value.strip():
+        raise ValueError(f"{LABELS[key]} is required")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"{LABELS[key]} is too long ({len(value)} characters; at most {MAX_TEXT})")
+    return value
+
+
+def _required(value, key: str):
+    if value is None or value == "":
+        raise ValueError(f"{LABELS[key]} is required")
+    return value
+
+
+def _answered_yes_no(raw: dict, key: str) -> bool:
+    value = raw.get(key)
+    if value is None:
+        raise ValueError(f"{LABELS[key]}: answer yes or no")
+    return validate.yes_no(value, LABELS[key])
+
+
+def _date_of_birth(value, today: date) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValueError("Date of birth is required")
+    if value > today:
+        raise ValueError("Date of birth is in the future")
+    if _age(value, today) > eligibility.MAX_AGE:
+        raise ValueError(f"Date of birth gives an age over {eligibility.MAX_AGE}; check the year")
+    return value
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _last_use(day, at, now: datetime) -> datetime:
+    if not isinstance(day, date):
+        raise ValueError("Date of last use is required")
+    if not isinstance(at, time):
+        raise ValueError("Time of last use is required")
+    when = datetime.combine(day, at)
+    if when > now:
+        raise ValueError("Date and time of last use are in the future")
+    return when
+
+
+def _instrument(raw: dict, instrument_id: str, values: dict):
+    answers = raw.get(instrument_id)
+    if instrument_id == "cssrs":
+        instruments.score("cssrs", answers or {})
+        return instruments.cssrs_answers(answers)
+    blank = answers is None or all(a is None for a in answers)
+    if instrument_id == "auditc":
+        if values.get("primary_substance") != "alcohol" and blank:
+            return None
+        instruments.score("auditc", [] if blank else answers, sex=values.get("sex") or "male")
+        return list(answers)
+    if instrument_id == "pcl5" and blank:
+        return None
+    instruments.score(instrument_id, [] if blank else answers)
+    return list(answers)
+
+
+def _check_blood_pressure(values: dict, errors: dict) -> None:
+    if "systolic_bp" in values and "diastolic_bp" in values:
+        try:
+            vitals.blood_pressure(values["systolic_bp"], values["diastolic_bp"])
+        except ValueError as e:
+            key = "systolic_bp" if str(e).startswith(vitals.LABELS["systolic_bp"]) else "diastolic_bp"
+            errors[key] = str(e)

@@ -1,0 +1,94 @@
+"""Patients (staff): the roster with search, and a chart with screenings, approvals, sessions and trends."""
+
+import json
+
+import altair as alt
+import streamlit as st
+
+from core import patients
+from core.access import STAFF
+from ui.frame import frame
+from ui.screening_state import SELECTED_PATIENT, start_rescreen
+from ui.store import clinic
+from ui.widgets import STATUS_LABELS, plain, reasons_from_json, show_reasons
+
+user = frame("Patients", allow=STAFF)
+con = clinic().con
+
+search = st.text_input("Search by name or chart number", key="patients_search", persist_state="session")
+roster = patients.roster(con, user, search)
+st.caption(f"{len(roster)} patient(s){' matching' if search.strip() else ''} (most recent activity first, "
+           f"at most {patients.ROSTER_LIMIT}).")
+picked = st.dataframe(
+    roster, hide_index=True, on_select="rerun", selection_mode="single-row", key="patients_roster",
+    column_config={
+        "id": None, "patient": "Patient", "chart_number": "Chart number", "status": "Status", "sessions": "Sessions",
+        "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
+        "next_activity": "Next",
+    },
+)
+if picked.selection.rows:
+    st.session_state[SELECTED_PATIENT] = int(roster.iloc[picked.selection.rows[0]]["id"])
+
+patient_id = st.session_state.get(SELECTED_PATIENT)
+if patient_id is None:
+    st.caption("Select a patient to open the chart.")
+    st.stop()
+
+try:
+    record = patients.chart(con, user, patient_id)
+except ValueError:
+    st.session_state.pop(SELECTED_PATIENT, None)
+    st.warning("That patient's chart is not available.")
+    st.stop()
+p = record.patient
+st.header(plain(f"{p['last_name']}, {p['first_name']}"))
+st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%Y-%m-%d} · {p['sex']} · "
+            f"primary substance {p['primary_substance']} · status **{p['status']}**")
+if p["phone"] or p["emergency_contact"]:
+    st.markdown(f"Phone {plain(p['phone'] or '-')} · emergency contact {plain(p['emergency_contact'] or '-')}")
+if user.role in ("nurse", "prescriber") and st.button("Re-screen this patient", on_click=start_rescreen, args=(p,)):
+    st.switch_page("pages/screening.py")
+
+st.subheader("Screenings")
+for s in record.screenings.itertuples():
+    title = f"{s.screened_at:%Y-%m-%d %H:%M} · {STATUS_LABELS[s.decision]}" + (" · same-day safety" if s.urgent else "")
+    with st.expander(title, expanded=s.Index == 0):
+        st.caption(f"BP {s.systolic_bp}/{s.diastolic_bp} · screened by {plain(s.screened_by or '-')} · "
+                   f"rules version {s.rules_version}")
+        details = json.loads(s.answers)["details"]
+        if details:
+            st.markdown(f"Primary substance {details['primary_substance']} · used {details['days_used_30']} of the "
+                        f"last 30 days · {details['years_of_use']} years of use · last use {details['last_use']}")
+            st.markdown(f"Patient's goal: {plain(details['goal']) or '-'}")
+        show_reasons(reasons_from_json(s.reasons))
+
+st.subheader("Approvals")
+if record.approvals.empty:
+    st.caption("No approval decision yet.")
+else:
+    st.dataframe(record.approvals, hide_index=True, column_config={
+        "signed_at": st.column_config.DatetimeColumn("Signed", format="D MMM YYYY, HH:mm"), "decision": "Decision",
+        "note": "Note", "prescriber": "Prescriber", "screening_id": None})
+
+st.subheader("Dosing sessions")
+if record.sessions.empty:
+    st.caption("No dosing session yet.")
+else:
+    st.dataframe(record.sessions, hide_index=True, column_config={
+        "session_number": "Session", "started_at": st.column_config.DatetimeColumn("Dosing began",
+                                                                                   format="D MMM YYYY, HH:mm"),
+        "route": "Route", "dose_mg": "Dose (mg)", "mg_per_kg": "mg/kg", "status": "Status",
+        "craving_before": "Craving before", "craving_after": "Craving after"})
+
+st.subheader("Assessment trends")
+if record.assessments.empty:
+    st.caption("No scored assessments yet.")
+else:
+    st.altair_chart(
+        alt.Chart(record.assessments).mark_line(point=True).encode(
+            x=alt.X("taken_at:T", title="Date"), y=alt.Y("total:Q", title="Total score"),
+            color=alt.Color("instrument:N", title="Instrument"), tooltip=["taken_at:T", "instrument", "total", "band"],
+        ),
+        width="stretch",
+    )

@@ -1,0 +1,101 @@
+import re
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from core import instruments
+from tests.browser.test_sign_in_journey import sign_in
+
+MRN = "BROWSER-0001"
+SCREENSHOTS = Path(tempfile.gettempdir())
+
+
+def go(tab, page: str) -> None:
+    tab.get_by_test_id("stSidebarUserContent").get_by_role("link", name=page).click()
+
+
+def choose(tab, question: str, option: str) -> None:
+    group = tab.locator('[data-testid="stRadio"]').filter(has_text=question)
+    group.locator("label").filter(has_text=re.compile(rf"^{re.escape(option)}$")).first.click()
+
+
+def type_into(tab, label: str, text: str) -> None:
+    field = tab.get_by_label(label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+
+
+def segments(tab, label: str, digits: str) -> None:
+    """Streamlit's date and time inputs are segmented fields: type the digits into the first segment and move on."""
+    tab.get_by_label(label, exact=True).locator('[role="spinbutton"]').first.click()
+    tab.keyboard.type(digits)
+    tab.keyboard.press("Tab")
+
+
+def pick(tab, label: str, option: str) -> None:
+    tab.get_by_label(label, exact=True).click()
+    tab.get_by_role("option", name=option, exact=True).click()
+
+
+def answer_scale(tab, instrument, values) -> None:
+    for item, value in zip(instrument.items, values, strict=True):
+        label = next(o.label for o in item.options if o.value == value)
+        choose(tab, item.text, f"{value} · {label}")
+
+
+def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
+    sign_in(tab, app_url, "nurse", "demo-nurse-2026")
+    go(tab, "Screening")
+    expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
+
+    type_into(tab, "First name", "Browser")
+    type_into(tab, "Last name", "Journeytest")
+    segments(tab, "Date of birth", "19850412")
+    type_into(tab, "Chart number", MRN)
+    choose(tab, "Sex at birth", "Male")
+    pick(tab, "Primary substance", "Cocaine")
+    type_into(tab, "Days used in the last 30", "10")
+    type_into(tab, "Years of use", "5")
+    segments(tab, "Date of last use", "20260102")
+    segments(tab, "Time of last use", "0800")
+    answer_scale(tab, instruments.PHQ9, [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    answer_scale(tab, instruments.GAD7, [1, 1, 1, 1, 1, 0, 0])
+    choose(tab, instruments.CSSRS.items[0].text, "No")
+    choose(tab, instruments.CSSRS.items[1].text, "No")
+    choose(tab, instruments.CSSRS.items[5].text, "No")
+    type_into(tab, "Systolic blood pressure (mmHg, measured now)", "126")
+    type_into(tab, "Diastolic blood pressure (mmHg, measured now)", "80")
+    choose(tab, "Willing to take part in integration therapy", "Yes")
+    choose(tab, "Someone can drive the patient home", "Yes")
+
+    expect(tab.get_by_text("Decision: Eligible")).to_be_visible()
+    tab.screenshot(path=str(SCREENSHOTS / "screening.png"), full_page=True)
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text("Screening saved: eligible")).to_be_visible()
+
+    tab.get_by_role("button", name="Sign out").click()
+    sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
+    go(tab, "Approval queue")
+    pick(tab, "Screening to decide", next_option_containing(tab, "Screening to decide", "Journeytest"))
+    tab.get_by_label("Note (required)").fill("Suitable; start IV course")
+    tab.get_by_role("textbox", name="Your password (electronic signature)").fill("demo-prescriber-2026")
+    tab.get_by_role("button", name="Sign decision").click()
+    expect(tab.get_by_text("Signed: approved for Journeytest, Browser.")).to_be_visible()
+
+    go(tab, "Patients")
+    type_into(tab, "Search by name or chart number", MRN)
+    expect(tab.get_by_text("1 patient(s) matching")).to_be_visible()
+    # The grid paints on a canvas; its accessible table holds the cell text.
+    grid = tab.locator('[data-testid="stDataFrame"]')
+    expect(grid.get_by_text(MRN, exact=True)).to_be_attached()
+    expect(grid.get_by_text("approved", exact=True)).to_be_attached()
+    tab.screenshot(path=str(SCREENSHOTS / "roster.png"))
+
+
+def next_option_containing(tab, label: str, text: str) -> str:
+    tab.get_by_label(label, exact=True).click()
+    option = tab.get_by_role("option").filter(has_text=text).first
+    name = option.inner_text()
+    tab.keyboard.press("Escape")
+    return name

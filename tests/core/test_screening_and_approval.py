@@ -1,0 +1,243 @@
+from datetime import date, datetime, time
+
+import pytest
+
+from core import approvals, db, eligibility, patients, users
+from core.access import AccessDenied, User
+from core.screening_form import FormErrors, validate_screening
+from core.screenings import intake_from_answers
+
+NOW = datetime(2026, 11, 21, 10, 0)
+NURSE = User(3, "nurse", "Demo Nurse", "nurse")
+PRESCRIBER = User(2, "prescriber", "Dr Demo Prescriber", "prescriber")
+PRESCRIBER_PASSWORD = "demo-prescriber-2026"
+
+
+def valid_raw(**changes):
+    raw = {
+        "first_name": "Robin", "last_name": "O'Testcase", "date_of_birth": date(1988, 3, 14), "sex": "female",
+        "mrn": "NEW-0001", "phone": "555-0199", "emergency_contact": "Synthetic contact",
+        "primary_substance": "cocaine", "other_substances": ["alcohol"], "days_used_30": 12,
+        "last_use_date": date(2026, 11, 18), "last_use_time": time(21, 30), "years_of_use": 6,
+        "prior_treatments": ["outpatient therapy"], "prior_treatment_other": "", "systolic_bp": 128,
+        "diastolic_bp": 82, "pregnant": "no", "conditions": [], "medications": [], "goal": "Stay off cocaine",
+        "integration_therapy_willing": True, "escort_available": True,
+        "phq9": [1, 2, 1, 1, 0, 1, 1, 0, 0], "gad7": [1, 1, 1, 0, 0, 1, 0], "pcl5": [None] * 20,
+        "auditc": [None, None, None], "cssrs": {"q1": False, "q2": False, "behavior_lifetime": False},
+    }
+    raw.update(changes)
+    return raw
+
+
+def errors_of(raw):
+    with pytest.raises(FormErrors) as caught:
+        validate_screening(raw, now=NOW)
+    return caught.value.errors
+
+
+def test_valid_form_builds_the_intake_the_rules_read():
+    s = validate_screening(valid_raw(), now=NOW)
+    assert s.intake["age"] == 38 and s.intake["prior_treatments"] == ["outpatient therapy"]
+    assert "pcl5" not in s.intake
+    assert eligibility.evaluate(s.intake).status == "eligible"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"systolic_bp": 400}, "systolic_bp", "Systolic blood pressure (mmHg) must be between 40 and 300"),
+        ({"systolic_bp": None}, "systolic_bp", "Systolic blood pressure is required"),
+        ({"diastolic_bp": 140}, "diastolic_bp", "must be lower than the systolic"),
+        ({"date_of_birth": date(2027, 1, 1)}, "date_of_birth", "Date of birth is in the future"),
+        ({"date_of_birth": date(1826, 1, 1)}, "date_of_birth", "age over 120"),
+        ({"date_of_birth": None}, "date_of_birth", "Date of birth is required"),
+        ({"phq9": [1, 2, 1, 1, None, None, None, None, None]}, "phq9", "PHQ-9 item 5 is not answered"),
+        ({"phq9": [None] * 9}, "phq9", "PHQ-9 item 1 is not answered"),
+        ({"pcl5": [1] * 10 + [None] * 10}, "pcl5", "PCL-5 item 11 is not answered"),
+        ({"primary_substance": "alcohol"}, "auditc", "AUDIT-C item 1 is not answered"),
+        ({"cssrs": {"q1": True}}, "cssrs", "C-SSRS screener question 2 (q2) is not answered"),
+        ({"first_name": "   "}, "first_name", "First name is required"),
+        ({"mrn": ""}, "mrn", "Chart number is required"),
+        ({"sex": None}, "sex", "Sex at birth: choose one"),
+        ({"pregnant": None}, "pregnant", "Pregnancy: choose one"),
+        ({"sex": "other"}, "sex", "Sex at birth must be one of"),
+        ({"days_used_30": 31}, "days_used_30", "Days used in the last 30 must be between 0 and 30"),
+        ({"years_of_use": 50}, "years_of_use", "Years of use must be between 0 and 38"),
+        ({"last_use_date": date(2026, 11, 21), "last_use_time": time(11, 0)}, "last_use_date", "in the future"),
+        ({"integration_therapy_willing": None}, "integration_therapy_willing", "answer yes or no"),
+        ({"goal": "x" * 5001}, "goal", "too long"),
+    ],
+)
+def test_each_bad_field_is_named(changes, field, words):
+    errors = errors_of(valid_raw(**changes))
+    assert field in errors and words in errors[field]
+
+
+def test_implausible_systolic_is_named_even_without_a_diastolic():
+    errors = errors_of(valid_raw(systolic_bp=400, diastolic_bp=None))
+    assert "between 40 and 300" in errors["systolic_bp"] and "required" in errors["diastolic_bp"]
+
+
+def test_every_error_is_reported_at_once():
+    errors = errors_of(valid_raw(first_name="", systolic_bp=400, phq9=[None] * 9))
+    assert {"first_name", "systolic_bp", "phq9"} <= set(errors)
+
+
+def test_male_patient_is_not_asked_about_pregnancy():
+    s = validate_screening(valid_raw(sex="male", pregnant=None), now=NOW)
+    assert s.intake["pregnant"] == "no"
+
+
+def test_auditc_is_scored_when_alcohol_is_primary():
+    s = validate_screening(valid_raw(primary_substance="alcohol", auditc=[2, 1, 0]), now=NOW)
+    assert s.scores["auditc"].flags == {"positive"}
+
+
+FREE_TEXT = "Robert'); DROP TABLE patients;-- \"quoted\" 🙂 " + "ü" * 4950
+
+
+def test_save_stores_everything_and_decision_equals_the_rules(demo_store):
+    s = validate_screening(valid_raw(goal=FREE_TEXT, last_name="O'Brien \"Bobby\"", phq9=[1] * 8 + [1]), now=NOW)
+    saved = patients.save_screening(demo_store, NURSE, s, now=NOW)
+    answers, decision, urgent, version = demo_store.execute(
+        "SELECT answers, decision, urgent, rules_version FROM screenings WHERE id = ?", [saved.screening_id]
+    ).fetchone()
+    expected = eligibility.evaluate(intake_from_answers(answers))
+    assert (decision, urgent, version) == (expected.status, expected.urgent, expected.rules_version)
+    assert urgent and decision == "needs_review"
+    assert demo_store.execute("SELECT last_name, status FROM patients WHERE id = ?", [saved.patient_id]).fetchone() \
+        == ("O'Brien \"Bobby\"", "screened")
+    import json
+    assert json.loads(answers)["details"]["goal"] == FREE_TEXT
+    instruments_saved = {r[0] for r in demo_store.execute(
+        "SELECT instrument FROM assessments WHERE screening_id = ?", [saved.screening_id]).fetchall()}
+    assert instruments_saved == {"phq9", "gad7", "cssrs"}
+    actions = [r[0] for r in demo_store.execute(
+        "SELECT action FROM audit_log ORDER BY id DESC LIMIT 2").fetchall()]
+    assert actions == ["screening_saved", "patient_created"]
+
+
+def test_a_failure_half_way_stores_nothing(demo_store, monkeypatch):
+    before = [demo_store.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("patients", "screenings",
+                                                                                   "assessments")]
+
+    def broken_audit(cur, actor, action, *args, **kwargs):
+        if action == "screening_saved":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(db, "audit", broken_audit)
+    with pytest.raises(RuntimeError):
+        patients.save_screening(demo_store, NURSE, validate_screening(valid_raw(), now=NOW), now=NOW)
+    after = [demo_store.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("patients", "screenings",
+                                                                                  "assessments")]
+    assert after == before
+
+
+def test_ineligible_screening_sets_patient_ineligible(demo_store):
+    s = validate_screening(valid_raw(conditions=["psychosis"]), now=NOW)
+    saved = patients.save_screening(demo_store, NURSE, s, now=NOW)
+    assert demo_store.execute("SELECT status FROM patients WHERE id = ?", [saved.patient_id]).fetchone() \
+        == ("ineligible",)
+
+
+def test_duplicates_by_name_and_birth_date_or_chart_number(demo_store):
+    first = validate_screening(valid_raw(), now=NOW)
+    patients.save_screening(demo_store, NURSE, first, now=NOW)
+    same_person = validate_screening(valid_raw(first_name="ROBIN ", mrn="OTHER-9"), now=NOW)
+    same_chart = validate_screening(valid_raw(first_name="Someone", last_name="Else", mrn="new-0001"), now=NOW)
+    different = validate_screening(valid_raw(first_name="Someone", mrn="OTHER-9"), now=NOW)
+    assert len(patients.probable_duplicates(demo_store, NURSE, same_person)) == 1
+    assert len(patients.probable_duplicates(demo_store, NURSE, same_chart)) == 1
+    assert patients.probable_duplicates(demo_store, NURSE, different).empty
+
+
+def test_rescreen_links_to_the_same_patient(demo_store):
+    saved = patients.save_screening(demo_store, NURSE, validate_screening(valid_raw(), now=NOW), now=NOW)
+    again = patients.save_screening(demo_store, NURSE, validate_screening(valid_raw(systolic_bp=150), now=NOW),
+                                    patient_id=saved.patient_id, now=NOW)
+    assert again.patient_id == saved.patient_id
+    assert demo_store.execute("SELECT count(*) FROM screenings WHERE patient_id = ?",
+                              [saved.patient_id]).fetchone() == (2,)
+
+
+@pytest.mark.parametrize("role", ["therapist", "viewer", "admin"])
+def test_only_nurses_and_prescribers_screen(demo_store, role):
+    with pytest.raises(AccessDenied):
+        patients.save_screening(demo_store, User(9, "x", "X", role), validate_screening(valid_raw(), now=NOW))
+
+
+def pending_screening(con, **changes):
+    return patients.save_screening(con, NURSE, validate_screening(valid_raw(**changes), now=NOW), now=NOW)
+
+
+def test_prescriber_approves_with_password(demo_store):
+    saved = pending_screening(demo_store)
+    assert saved.screening_id in set(approvals.queue(demo_store, PRESCRIBER)["screening_id"])
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD)
+    assert demo_store.execute("SELECT status FROM patients WHERE id = ?", [saved.patient_id]).fetchone() \
+        == ("approved",)
+    assert saved.screening_id not in set(approvals.queue(demo_store, PRESCRIBER)["screening_id"])
+    assert demo_store.execute("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() \
+        == ("screening_approved",)
+
+
+def test_queue_is_oldest_first(demo_store):
+    screened = list(approvals.queue(demo_store, PRESCRIBER)["screened_at"])
+    assert screened == sorted(screened)
+
+
+def test_wrong_password_signs_nothing(demo_store):
+    saved = pending_screening(demo_store)
+    with pytest.raises(ValueError, match="Password is not right"):
+        approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Suitable", "guess")
+    assert demo_store.execute("SELECT count(*) FROM approvals WHERE screening_id = ?",
+                              [saved.screening_id]).fetchone() == (0,)
+    assert demo_store.execute("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() \
+        == ("signature_failed",)
+
+
+def test_note_is_required(demo_store):
+    saved = pending_screening(demo_store)
+    with pytest.raises(ValueError, match="Note is required"):
+        approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "  ", PRESCRIBER_PASSWORD)
+
+
+def test_ineligible_screening_cannot_be_approved(demo_store):
+    saved = pending_screening(demo_store, conditions=["psychosis"])
+    assert saved.screening_id not in set(approvals.queue(demo_store, PRESCRIBER)["screening_id"])
+    with pytest.raises(ValueError, match="ineligible screening cannot be approved"):
+        approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Try", PRESCRIBER_PASSWORD)
+
+
+def test_a_decided_screening_cannot_be_signed_again(demo_store):
+    saved = pending_screening(demo_store)
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "declined", "Not now", PRESCRIBER_PASSWORD)
+    with pytest.raises(ValueError, match="already been decided"):
+        approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Now", PRESCRIBER_PASSWORD)
+
+
+@pytest.mark.parametrize("role", ["nurse", "therapist", "admin", "viewer"])
+def test_only_prescribers_approve(demo_store, role):
+    saved = pending_screening(demo_store)
+    with pytest.raises(AccessDenied):
+        approvals.decide(demo_store, User(3, "nurse", "Demo Nurse", role), saved.screening_id, "approved", "x",
+                         "demo-nurse-2026")
+
+
+def test_roster_search_and_chart(demo_store):
+    saved = pending_screening(demo_store, last_name="Zyzzyva")
+    found = patients.roster(demo_store, NURSE, "zyzz")
+    assert list(found["id"]) == [saved.patient_id]
+    assert found.iloc[0]["next_activity"] == "prescriber approval"
+    assert list(patients.roster(demo_store, NURSE, "NEW-0001")["id"]) == [saved.patient_id]
+    assert patients.roster(demo_store, NURSE, "%").empty
+    record = patients.chart(demo_store, NURSE, saved.patient_id)
+    assert record.patient["last_name"] == "Zyzzyva" and len(record.screenings) == 1
+    with pytest.raises(AccessDenied):
+        patients.roster(demo_store, User(5, "viewer", "V", "viewer"))
+
+
+def test_password_check_used_for_signature_rejects_inactive_accounts(demo_store):
+    admin = User(1, "admin", "Admin", "admin")
+    users.set_active(demo_store, admin, PRESCRIBER.id, False)
+    assert not users.verify_password(demo_store, PRESCRIBER, PRESCRIBER_PASSWORD)

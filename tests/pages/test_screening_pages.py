@@ -1,0 +1,220 @@
+import json
+from datetime import date, time
+
+import duckdb
+import pytest
+
+from core import eligibility, instruments
+from core.screenings import intake_from_answers
+from tests.pages.conftest import all_text
+
+BASE = {
+    "first_name": "Robin", "last_name": "Pagetest", "date_of_birth": date(1988, 3, 14), "sex": "female",
+    "mrn": "PAGE-0001", "phone": "555-0199", "emergency_contact": "Synthetic contact",
+    "primary_substance": "cocaine", "days_used_30": 12, "last_use_date": date(2026, 1, 18),
+    "last_use_time": time(21, 30), "years_of_use": 6, "prior_treatments": ["outpatient therapy"],
+    "systolic_bp": 128, "diastolic_bp": 82, "pregnant": "no", "goal": "Stay off cocaine",
+    "integration_therapy_willing": True, "escort_available": True,
+}
+PHQ9 = [1, 2, 1, 1, 0, 1, 1, 0, 0]
+GAD7 = [1, 1, 1, 0, 0, 1, 0]
+CSSRS = {"q1": False, "q2": False, "behavior_lifetime": False}
+
+
+def fill(at, phq9=PHQ9, cssrs=CSSRS, **changes):
+    for key, value in {**BASE, **changes}.items():
+        at.session_state[f"scr_{key}"] = value
+    for instrument, answers in ((instruments.PHQ9, phq9), (instruments.GAD7, GAD7)):
+        for item, answer in zip(instrument.items, answers, strict=True):
+            at.session_state[f"scr_{instrument.id}_{item.key}"] = answer
+    for key, answer in cssrs.items():
+        at.session_state[f"scr_cssrs_{key}"] = answer
+    return at.run()
+
+
+def click(at, label):
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def count(db_path, table):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def stored(at, sql, params=()):
+    from ui.store import clinic
+
+    return clinic().con.execute(sql, list(params)).fetchall()
+
+
+def test_live_panel_shows_the_decision_before_saving(page):
+    at = fill(page("pages/screening.py", "nurse"), phq9=[0] * 8 + [1])
+    assert not at.exception
+    text = all_text(at)
+    assert "Decision: **Needs review**" in text
+    assert "Same-day safety assessment needed" in text
+    assert r"PHQ\-9 item 9" in text and "Source:" in text
+
+
+def test_complete_screening_is_saved_and_matches_the_rules(page):
+    at = fill(page("pages/screening.py", "nurse"))
+    at = click(at, "Save screening")
+    assert not at.exception
+    assert "Screening saved: eligible" in at.success[0].value
+    rows = stored(at, """SELECT s.answers, s.decision, s.urgent, s.reasons, s.rules_version, p.status
+                         FROM screenings s JOIN patients p ON p.id = s.patient_id WHERE p.mrn = 'PAGE-0001'""")
+    assert len(rows) == 1
+    answers, decision, urgent, reasons, version, status = rows[0]
+    expected = eligibility.evaluate(intake_from_answers(answers))
+    assert (decision, urgent, version) == (expected.status, expected.urgent, expected.rules_version)
+    assert [r["code"] for r in json.loads(reasons)] == [r.code for r in expected.reasons]
+    assert status == "screened"
+    assert at.session_state["scr_first_name"] in ("", None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "label"),
+    [
+        ({"systolic_bp": 400}, "Systolic blood pressure"),
+        ({"date_of_birth": date(1826, 1, 1)}, "Date of birth"),
+        ({"date_of_birth": date(2030, 1, 1)}, "Date of birth"),
+        ({"phq9": [1, 2, 1, 1, None, None, None, None, None]}, "PHQ-9"),
+        ({"first_name": ""}, "First name"),
+        ({"diastolic_bp": 150}, "Diastolic blood pressure"),
+    ],
+)
+def test_invalid_input_is_refused_named_and_kept(page, demo_db, changes, label):
+    before = count(demo_db, "screenings")
+    at = fill(page("pages/screening.py", "nurse"), **changes)
+    at = click(at, "Save screening")
+    assert not at.exception
+    assert at.error[0].value.startswith("Nothing was saved. Please correct:")
+    assert label in at.error[0].value
+    assert len(at.success) == 0
+    assert stored(at, "SELECT count(*) FROM screenings")[0][0] == before
+    assert at.session_state["scr_mrn"] == "PAGE-0001"
+
+
+def test_probable_duplicate_is_shown_before_a_second_record(page):
+    at = fill(page("pages/screening.py", "nurse"), mrn="DEMO-000001")
+    at = click(at, "Save screening")
+    assert "already exists" in at.warning[-1].value
+    assert stored(at, "SELECT count(*) FROM patients WHERE last_name = 'Pagetest'")[0][0] == 0
+    at = click(at, "Different person: create a new record")
+    assert "Screening saved" in at.success[0].value
+    assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000001'")[0][0] == 2
+
+
+def test_duplicate_can_be_rescreened_instead(page):
+    at = fill(page("pages/screening.py", "nurse"), mrn="DEMO-000002")
+    at = click(at, "Save screening")
+    rescreen = next(b for b in at.button if b.label.startswith("Re-screen"))
+    rescreen.click()
+    at.run()
+    assert "Screening saved" in at.success[0].value
+    assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000002'")[0][0] == 1
+    assert stored(at, """SELECT count(*) FROM screenings s JOIN patients p ON p.id = s.patient_id
+                         WHERE p.mrn = 'DEMO-000002'""")[0][0] == 2
+
+
+def test_free_text_is_stored_exactly_and_shown_escaped(page):
+    text = "It's *not* [a link](http://x) '; DROP TABLE patients; -- 🙂 " + "é" * 4900
+    at = fill(page("pages/screening.py", "nurse"), goal=text, last_name="**Bold** O'Neil")
+    at = click(at, "Save screening")
+    (answers,) = stored(at, "SELECT answers FROM screenings WHERE answers LIKE '%DROP TABLE%'")[0]
+    assert json.loads(answers)["details"]["goal"] == text
+    at.switch_page("pages/patients.py")
+    at.run()
+    assert not at.exception
+    assert r"\*\*Bold\*\* O'Neil" in at.header[0].value
+    assert r"It's \*not\* \[a link\]\(http\:" in all_text(at)
+
+
+@pytest.mark.parametrize("role", ["therapist", "viewer", "admin"])
+def test_screening_page_refuses_other_roles(page, role):
+    at = page("pages/screening.py", role)
+    assert "cannot open Screening" in at.error[0].value
+    assert len(at.radio) == 0
+
+
+def test_input_survives_a_page_switch(page):
+    at = fill(page("pages/screening.py", "nurse"))
+    at.switch_page("app.py")
+    at.run()
+    at.switch_page("pages/screening.py")
+    at.run()
+    assert at.text_input(key="scr_first_name").value == "Robin"
+    assert at.radio(key="scr_phq9_item2").value == 2
+
+
+def approval_setup(page):
+    """A fresh eligible screening, then the prescriber's approval page on it."""
+    at = fill(page("pages/screening.py", "nurse"))
+    click(at, "Save screening")
+    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr Demo Prescriber",
+                                                                  "prescriber")
+    at.switch_page("pages/approvals.py")
+    at.run()
+    (screening_id,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
+                                    WHERE p.mrn = 'PAGE-0001'""")[0]
+    at.selectbox(key="appr_screening").set_value(screening_id)
+    return at.run()
+
+
+def test_nurse_cannot_open_the_approval_queue(page):
+    at = page("pages/approvals.py", "nurse")
+    assert "cannot open Approval queue" in at.error[0].value
+    assert len(at.dataframe) == 0
+
+
+def test_prescriber_approves_with_password(page):
+    at = approval_setup(page)
+    at.text_area(key="appr_note").input("Suitable for treatment")
+    at.text_input(key="appr_password").input("demo-prescriber-2026")
+    at = click(at, "Sign decision")
+    assert not at.exception
+    assert "Signed: approved" in at.success[0].value
+    assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "approved"
+
+
+def test_wrong_password_does_not_sign(page):
+    at = approval_setup(page)
+    at.text_area(key="appr_note").input("Suitable")
+    at.text_input(key="appr_password").input("not my password")
+    at = click(at, "Sign decision")
+    assert "Password is not right" in all_text(at)
+    assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "screened"
+
+
+def test_ineligible_screening_is_not_offered_for_approval(page):
+    at = fill(page("pages/screening.py", "nurse"), pregnant="yes")
+    click(at, "Save screening")
+    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr", "prescriber")
+    at.switch_page("pages/approvals.py")
+    at.run()
+    (screening_id,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
+                                    WHERE p.mrn = 'PAGE-0001'""")[0]
+    assert screening_id not in at.selectbox(key="appr_screening").options
+
+
+def test_patients_roster_search_and_chart(page):
+    at = page("pages/patients.py", "therapist")
+    assert not at.exception
+    at.text_input(key="patients_search").input("DEMO-000010").run()
+    roster = at.dataframe[0].value
+    assert list(roster["chart_number"]) == ["DEMO-000010"]
+    at.session_state["selected_patient"] = int(roster.iloc[0]["id"])
+    at.run()
+    assert not at.exception
+    assert "Screenings" in [s.value for s in at.subheader]
+    assert "Chart number DEMO\\-000010" in all_text(at)
+
+
+def test_viewer_cannot_open_patients(page):
+    at = page("pages/patients.py", "viewer")
+    assert "cannot open Patients" in at.error[0].value
+    assert len(at.dataframe) == 0

@@ -1,0 +1,52 @@
+"""Render any instrument from its definition in core.instruments; no questionnaire is written by hand."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.instruments import CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
+
+YES_NO = (True, False)
+
+
+def item_key(prefix: str, instrument: Instrument, item_key: str) -> str:
+    return f"{prefix}{instrument.id}_{item_key}"
+
+
+def scale(instrument: Instrument, prefix: str) -> list[int | None]:
+    """One radio per item (nothing pre-selected, so an unanswered item stays visibly unanswered)."""
+    st.markdown(f"**{instrument.name}** · {instrument.prompt}")
+    answers = []
+    for number, item in enumerate(instrument.items, 1):
+        key = item_key(prefix, instrument, item.key)
+        if item.anchors:
+            answers.append(st.slider(f"{item.text} (0 = {item.anchors[0]}, 100 = {item.anchors[1]})", item.low,
+                                     item.high, value=None, key=key, persist_state="session"))
+            continue
+        labels = {o.value: f"{o.value} · {o.label}" for o in item.options}
+        answers.append(st.radio(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
+                                horizontal=True, key=key, persist_state="session"))
+    return answers
+
+
+def cssrs(instrument: Instrument, prefix: str) -> dict[str, bool]:
+    """The C-SSRS screener with its skip logic: Q3-Q5 only after a yes to Q2, '3 months' only after a lifetime yes."""
+    st.markdown(f"**{instrument.name}** · {instrument.prompt}")
+    items = {item.key: item for item in instrument.items}
+    answers: dict[str, bool] = {}
+
+    def ask(key: str) -> None:
+        value = st.radio(items[key].text, YES_NO, format_func=lambda v: "Yes" if v else "No", index=None,
+                         horizontal=True, key=item_key(prefix, instrument, key), persist_state="session")
+        if value is not None:
+            answers[key] = value
+
+    ask("q1")
+    ask("q2")
+    if answers.get("q2"):
+        for key in CSSRS_SKIPPED_WHEN_Q2_NO:
+            ask(key)
+    ask("behavior_lifetime")
+    if answers.get("behavior_lifetime"):
+        ask("behavior_3mo")
+    return answers

@@ -1,0 +1,43 @@
+"""Small display helpers shared by pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import streamlit as st
+
+from core.reasons import Reason
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+SEVERITY_LABELS = {"hard_stop": "Hard stop", "review": "Needs review", "support": "Supports treatment"}
+STATUS_LABELS = {"eligible": "Eligible", "needs_review": "Needs review", "ineligible": "Ineligible"}
+
+
+def plain(text: str) -> str:
+    """Free text as typed, escaped so Markdown shows it literally rather than formatting it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def reasons_from_json(stored: str) -> list[Reason]:
+    return [Reason(**r) for r in json.loads(stored)]
+
+
+def show_reasons(reasons: list[Reason]) -> None:
+    if not reasons:
+        st.caption("No rule fired.")
+        return
+    for severity, label in SEVERITY_LABELS.items():
+        listed = [r for r in reasons if r.severity == severity]
+        if listed:
+            st.markdown(f"**{label}**")
+            for r in listed:
+                st.markdown(f"- {plain(r.message)}  \n  :gray[Source: {plain(r.source)}]")
+
+
+def show_status(status: str, urgent: bool) -> None:
+    label = STATUS_LABELS[status]
+    {"eligible": st.success, "needs_review": st.warning, "ineligible": st.error}[status](f"Decision: **{label}**")
+    if urgent:
+        st.error("**Same-day safety assessment needed** (suicide risk screen positive). Do not let the patient "
+                 "leave without it.", icon=":material/emergency:")
