@@ -384,6 +384,11 @@ def score(instrument_id: str, answers, *, sex: str | None = None, settings: Sett
     return ScoreResult(instrument.id, total, instrument.band_for(total), flags, item_scores)
 
 
+def check_answers(instrument_id: str, answers) -> tuple[int, ...]:
+    """Validate a list-answered instrument's answers without scoring it (its flags may need more context)."""
+    return _item_scores(get(instrument_id), answers)
+
+
 def _item_scores(instrument: Instrument, answers) -> tuple[int, ...]:
     if isinstance(answers, (str, bytes, Mapping)) or not isinstance(answers, Sequence):
         raise ValueError(f"{instrument.name}: answers must be a list in item order")

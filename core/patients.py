@@ -17,6 +17,7 @@ from core import db, eligibility
 from core.access import STAFF, User, require
 from core.screening_form import ScreeningInput
 from core.screenings import answers_json, reasons_json
+from core.settings import Settings, resolve
 
 SCREENERS = frozenset({"nurse", "prescriber"})
 
@@ -128,9 +129,11 @@ ROSTER_LIMIT = 500
 ACTIVE_COURSE_DAYS = 14
 
 
-def roster(con, user: User, search: str = "", planned_sessions: int = 6, now: datetime | None = None) -> pd.DataFrame:
+def roster(con, user: User, search: str = "", now: datetime | None = None,
+           settings: Settings | None = None) -> pd.DataFrame:
     require(user, STAFF)
     now = now or datetime.now()
+    planned_sessions = resolve(settings).planned_course_sessions
     term = search.strip()
     recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
     with db.read(con) as cur:

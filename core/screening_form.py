@@ -210,18 +210,12 @@ def _last_use(day, at, now: datetime) -> datetime:
 def _instrument(raw: dict, instrument_id: str, values: dict):
     answers = raw.get(instrument_id)
     if instrument_id == "cssrs":
-        instruments.score("cssrs", answers or {})
-        return instruments.cssrs_answers(answers)
+        return instruments.cssrs_answers(answers or {})
     blank = answers is None or all(a is None for a in answers)
-    if instrument_id == "auditc":
-        if values.get("primary_substance") != "alcohol" and blank:
-            return None
-        instruments.score("auditc", [] if blank else answers, sex=values.get("sex") or "male")
-        return list(answers)
-    if instrument_id == "pcl5" and blank:
+    optional = instrument_id == "pcl5" or (instrument_id == "auditc" and values.get("primary_substance") != "alcohol")
+    if optional and blank:
         return None
-    instruments.score(instrument_id, [] if blank else answers)
-    return list(answers)
+    return list(instruments.check_answers(instrument_id, [] if blank else answers))
 
 
 def _check_blood_pressure(values: dict, errors: dict) -> None:

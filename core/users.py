@@ -59,6 +59,11 @@ def create_user(con, username: str, display_name: str, role: str, password: str,
     return User(user_id, username, display_name.strip() or username, role)
 
 
+def any_accounts(con) -> bool:
+    with db.read(con) as cur:
+        return cur.execute("SELECT count(*) FROM users").fetchone()[0] > 0
+
+
 def authenticate(con, username: str, password: str) -> User | None:
     """The user on a right password for an active account, else None; both outcomes are audited."""
     with db.read(con) as cur:

@@ -45,7 +45,7 @@ def sign() -> None:
         state[KEY + "error"] = str(e)
         state[KEY + "password"] = ""
         return
-    state[KEY + "done"] = f"Signed: {state[KEY + 'decision']} for {row.patient}."
+    state[KEY + "done"] = f"Signed: {state[KEY + 'decision']} for {plain(row.patient)}."
     for field in ("note", "password", "error", "screening"):
         state.pop(KEY + field, None)
 

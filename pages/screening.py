@@ -157,7 +157,7 @@ with form:
         st.warning("A patient with the same name and date of birth, or the same chart number, already exists. "
                    "Re-screen that patient, or confirm this is a different person.")
         for d in duplicates:
-            st.button(f"Re-screen {d['patient']} ({d['chart_number']}, born {d['date_of_birth']:%Y-%m-%d})",
+            st.button(f"Re-screen {plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})",
                       key=f"{P}dup_{d['id']}", on_click=save, args=(con, user, d["id"]))
         st.button("Different person: create a new record", on_click=acknowledge_duplicate, args=(con, user))
     else:

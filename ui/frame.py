@@ -89,6 +89,9 @@ def _sign_in_form(store: Clinic) -> None:
             st.session_state[USER_KEY] = user
             st.session_state[LAST_SEEN_KEY] = time.monotonic()
             st.rerun()
+    if not users.any_accounts(store.con):
+        st.info("This clinic database has no accounts yet. Stop the app and create the first administrator with "
+                "`python -m core.users add NAME --role admin` (see the README).")
     if store.demo:
         st.caption("Demo accounts (this database holds synthetic data only):")
         st.table({"Username": [a[0] for a in DEMO_ACCOUNTS], "Role": [ROLE_LABELS[a[2]] for a in DEMO_ACCOUNTS],

@@ -111,3 +111,4 @@ def test_real_database_lists_no_demo_accounts(tmp_path, monkeypatch):
     assert not at.exception
     assert len(at.warning) == 0
     assert "demo-" not in all_text(at)
+    assert "python -m core.users add NAME --role admin" in at.info[0].value
