@@ -23,7 +23,8 @@ if user.sees_identified_data:
         st.caption("No screenings are waiting.")
     else:
         st.dataframe(today.pending_approvals, hide_index=True, column_config={
-            "screening_id": None, "patient_id": None, "reasons": None, "patient": "Patient", "chart_number": "Chart number", "decision": "Decision",
+            "screening_id": None, "patient_id": None, "reasons": None, "patient": "Patient",
+            "chart_number": "Chart number", "decision": "Decision",
             "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
             "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
         })

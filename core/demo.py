@@ -44,7 +44,9 @@ LAST_NAMES = ("Demo", "Sample", "Testperson", "Example", "Synthetic", "Placehold
               "Imaginary", "Mockwell", "Fakerson", "Dummyford")
 INSERT_ORDER = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
                 "assessments", "substance_use_days")
-"""Parents before children, for the foreign keys."""
+"""Parents before children, for the foreign keys; also the allow-list of tables the demo writes."""
+SEQUENCES = frozenset({"patients_id_seq", "screenings_id_seq", "approvals_id_seq", "sessions_id_seq", "vitals_id_seq",
+                       "adverse_events_id_seq", "assessments_id_seq"})
 DAYS_BEFORE_SCREENING = 30
 FOLLOW_UP_DAYS = 180
 
@@ -69,7 +71,10 @@ class Ids:
     def take(self, sequence: str) -> int:
         pool = self.pools.get(sequence)
         if not pool:
-            pool = [r[0] for r in self.cur.execute(f"SELECT nextval('{sequence}') FROM range(4096)").fetchall()]
+            if sequence not in SEQUENCES:
+                raise ValueError(f"Not a demo sequence: {sequence}")
+            statement = "SELECT nextval('" + sequence + "') FROM range(4096)"  # name from the allow-list above
+            pool = [r[0] for r in self.cur.execute(statement).fetchall()]
             pool.reverse()
             self.pools[sequence] = pool
         return pool.pop()
@@ -111,10 +116,13 @@ def _demo_staff(cur) -> dict[str, int]:
 def _insert(cur, table: str, rows: list[dict]) -> None:
     if not rows:
         return
+    if table not in INSERT_ORDER:
+        raise ValueError(f"Not a demo table: {table}")
     frame = pd.DataFrame(rows)
-    columns = ", ".join(frame.columns)  # column names come from this module, never from input
+    columns = ", ".join(frame.columns)  # the row keys written in this module, never input
+    statement = "INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM demo_rows"
     cur.register("demo_rows", frame)
-    cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_rows")
+    cur.execute(statement)
     cur.unregister("demo_rows")
 
 

@@ -145,7 +145,8 @@ def pre_dose_gate(
                               s.source("hold_heart_rate_below")))
     if since_use < s.min_hours_since_use:
         reasons.append(Reason("recent_use", "hold",
-                              f"Last use of the primary substance {since_use:g} h ago (under {s.min_hours_since_use} h)",
+                              f"Last use of the primary substance {since_use:g} h ago "
+                              f"(under {s.min_hours_since_use} h)",
                               s.source("min_hours_since_use")))
     if not fasting:
         reasons.append(Reason("not_fasting", "hold", "Fasting (no food 2 h, no liquids 30 min) not confirmed",

@@ -68,7 +68,8 @@ def authenticate(con, username: str, password: str) -> User | None:
     """The user on a right password for an active account, else None; both outcomes are audited."""
     with db.read(con) as cur:
         row = cur.execute(
-            "SELECT id, username, display_name, role, password_hash, active FROM users WHERE lower(username) = lower(?)",
+            "SELECT id, username, display_name, role, password_hash, active FROM users "
+            "WHERE lower(username) = lower(?)",
             [username.strip()],
         ).fetchone()
     verified = _matches(row[4] if row else _DUMMY_HASH, password)

@@ -40,9 +40,13 @@ def attention(con, user: User) -> Attention:
     return Attention(pending, in_progress)
 
 
+PENDING_COUNT_SQL = "SELECT count(*) FROM (" + PENDING_APPROVALS_SQL + ")"
+IN_PROGRESS_COUNT_SQL = "SELECT count(*) FROM (" + SESSIONS_IN_PROGRESS_SQL + ")"
+
+
 def attention_counts(con) -> AttentionCounts:
     """Counts only: safe for every role, the de-identified viewer included."""
     with db.read(con) as cur:
-        (pending,) = cur.execute(f"SELECT count(*) FROM ({PENDING_APPROVALS_SQL})").fetchone()
-        (in_progress,) = cur.execute(f"SELECT count(*) FROM ({SESSIONS_IN_PROGRESS_SQL})").fetchone()
+        (pending,) = cur.execute(PENDING_COUNT_SQL).fetchone()
+        (in_progress,) = cur.execute(IN_PROGRESS_COUNT_SQL).fetchone()
     return AttentionCounts(pending, in_progress)

@@ -52,7 +52,8 @@ if user.role in ("nurse", "prescriber") and st.button("Re-screen this patient", 
 
 st.subheader("Screenings")
 for s in record.screenings.itertuples():
-    title = f"{s.screened_at:%Y-%m-%d %H:%M} · {STATUS_LABELS[s.decision]}" + (" · same-day safety" if s.urgent else "")
+    title = f"{s.screened_at:%Y-%m-%d %H:%M} · {STATUS_LABELS[s.decision]}"
+    title += " · same-day safety" if s.urgent else ""
     with st.expander(title, expanded=s.Index == 0):
         st.caption(f"BP {s.systolic_bp}/{s.diastolic_bp} · screened by {plain(s.screened_by or '-')} · "
                    f"rules version {s.rules_version}")

@@ -38,7 +38,8 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
         "CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"])])
     with pytest.raises(duckdb.Error):
         schema.migrate(con)
-    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'").fetchone() == (0,)
+    leftover = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'"
+    assert con.execute(leftover).fetchone() == (0,)
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
 
 

@@ -35,8 +35,8 @@ def page(demo_db, monkeypatch):
 
 def all_text(at: AppTest) -> str:
     """Every piece of text the page rendered, tables included, to search for what must not be there."""
-    parts = [str(e.value) for kind in ("markdown", "title", "caption", "error", "warning", "info", "metric", "subheader")
-             for e in at.get(kind)]
+    kinds = ("markdown", "title", "header", "caption", "error", "warning", "info", "metric", "subheader")
+    parts = [str(e.value) for kind in kinds for e in at.get(kind)]
     parts += [df.value.to_string() for df in at.dataframe]
     parts += [str(t.proto) for t in at.get("table")]
     return "\n".join(parts)
