@@ -11,6 +11,7 @@ import dataclasses
 import json
 
 from core.eligibility import Decision
+from core.reasons import Reason
 
 SET_KEYS = ("conditions", "medications")
 
@@ -27,3 +28,7 @@ def intake_from_answers(answers: str) -> dict:
 
 def reasons_json(decision: Decision) -> str:
     return json.dumps([dataclasses.asdict(r) for r in decision.reasons], ensure_ascii=False)
+
+
+def reasons_from_json(stored: str) -> list[Reason]:
+    return [Reason(**r) for r in json.loads(stored)]

@@ -3,9 +3,10 @@
 import streamlit as st
 
 from core import approvals
+from core.screenings import reasons_from_json
 from ui.frame import frame
 from ui.store import clinic
-from ui.widgets import plain, reasons_from_json, show_reasons, show_status
+from ui.widgets import plain, show_reasons, show_status
 
 user = frame("Approval queue", allow={"prescriber"})
 con = clinic().con
@@ -36,16 +37,26 @@ show_status(row.decision, bool(row.urgent))
 show_reasons(reasons_from_json(row.reasons))
 
 
-def sign() -> None:
+def sign(con, user) -> None:
+    """Sign the screening selected in the widget at the moment of the click.
+
+    Nothing is taken from the run that drew the button: if the selection changed in the
+    same round trip, that run's screening is not the one the prescriber is looking at.
+    """
     state = st.session_state
+    screening_id = state.get(KEY + "screening")
+    waiting = approvals.queue(con, user)
+    names = dict(zip(waiting["screening_id"], waiting["patient"], strict=True))
     try:
-        approvals.decide(con, user, chosen, state[KEY + "decision"], state.get(KEY + "note") or "",
+        if screening_id not in names:
+            raise ValueError("That screening is no longer waiting for a decision; choose another.")
+        approvals.decide(con, user, screening_id, state[KEY + "decision"], state.get(KEY + "note") or "",
                          state.get(KEY + "password") or "")
     except ValueError as e:
         state[KEY + "error"] = str(e)
         state[KEY + "password"] = ""
         return
-    state[KEY + "done"] = f"Signed: {state[KEY + 'decision']} for {plain(row.patient)}."
+    state[KEY + "done"] = f"Signed: {state[KEY + 'decision']} for {plain(names[screening_id])}."
     for field in ("note", "password", "error", "screening"):
         state.pop(KEY + field, None)
 
@@ -59,4 +70,4 @@ st.text_input("Your password (electronic signature)", type="password", key=KEY +
 error = st.session_state.get(KEY + "error")
 if error:
     st.error(plain(error))
-st.button("Sign decision", type="primary", on_click=sign, icon=":material/signature:")
+st.button("Sign decision", type="primary", on_click=sign, args=(con, user), icon=":material/signature:")

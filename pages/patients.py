@@ -7,10 +7,11 @@ import streamlit as st
 
 from core import patients
 from core.access import STAFF
+from core.screenings import reasons_from_json
 from ui.frame import frame
 from ui.screening_state import SELECTED_PATIENT, start_rescreen
 from ui.store import clinic
-from ui.widgets import STATUS_LABELS, plain, reasons_from_json, show_reasons
+from ui.widgets import STATUS_LABELS, plain, show_reasons
 
 user = frame("Patients", allow=STAFF)
 con = clinic().con

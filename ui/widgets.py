@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import streamlit as st
@@ -17,10 +16,6 @@ STATUS_LABELS = {"eligible": "Eligible", "needs_review": "Needs review", "inelig
 def plain(text: str) -> str:
     """Free text as typed, escaped so Markdown shows it literally rather than formatting it."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def reasons_from_json(stored: str) -> list[Reason]:
-    return [Reason(**r) for r in json.loads(stored)]
 
 
 def show_reasons(reasons: list[Reason]) -> None:

@@ -218,3 +218,25 @@ def test_viewer_cannot_open_patients(page):
     at = page("pages/patients.py", "viewer")
     assert "cannot open Patients" in at.error[0].value
     assert len(at.dataframe) == 0
+
+
+def test_signature_goes_to_the_screening_selected_when_signing(page):
+    """Selecting a screening and clicking Sign in one round trip must sign that screening, not the one shown before."""
+    at = fill(page("pages/screening.py", "nurse"))
+    click(at, "Save screening")
+    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr Demo Prescriber",
+                                                                  "prescriber")
+    at.switch_page("pages/approvals.py")
+    at.run()
+    first_shown = at.selectbox(key="appr_screening").value
+    (ours,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
+                            WHERE p.mrn = 'PAGE-0001'""")[0]
+    assert first_shown != ours
+    at.selectbox(key="appr_screening").set_value(ours)
+    at.text_area(key="appr_note").input("Suitable for treatment")
+    at.text_input(key="appr_password").input("demo-prescriber-2026")
+    next(b for b in at.button if b.label == "Sign decision").click()
+    at.run()
+    assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "approved"
+    assert stored(at, "SELECT count(*) FROM approvals WHERE screening_id = ?", [first_shown])[0][0] == 0
+    assert "Pagetest, Robin" in at.success[0].value
