@@ -11,13 +11,17 @@ user = frame("Home")
 con = clinic().con
 
 st.write(f"Signed in as **{user.display_name}**.")
-counts = worklist.attention_counts(con)
+today = worklist.attention(con, user) if user.sees_identified_data else None
+if today is None:
+    counts = worklist.attention_counts(con)
+    pending, in_progress = counts.pending_approvals, counts.sessions_in_progress
+else:
+    pending, in_progress = len(today.pending_approvals), len(today.sessions_in_progress)
 left, right = st.columns(2)
-left.metric("Screenings waiting for approval", counts.pending_approvals)
-right.metric("Dosing sessions in progress", counts.sessions_in_progress)
+left.metric("Screenings waiting for approval", pending)
+right.metric("Dosing sessions in progress", in_progress)
 
-if user.sees_identified_data:
-    today = worklist.attention(con, user)
+if today is not None:
     st.subheader("Waiting for prescriber approval")
     if today.pending_approvals.empty:
         st.caption("No screenings are waiting.")

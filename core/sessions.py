@@ -212,6 +212,3 @@ def discharge_check(
         reasons.append(Reason("no_escort", "not_ready", "No escort present to take the patient home",
                               ESCORT_SOURCE))
     return DischargeResult(worst(reasons, ("not_ready",), "ready"), reasons)
-
-
-DISCHARGE_ADVICE = "No driving until the next day, after a night's sleep."

@@ -110,3 +110,13 @@ def test_a_file_locked_by_another_process_is_refused_in_plain_words(tmp_path):
             db.open_store(path)
     finally:
         holder.communicate("", timeout=10)
+
+
+def test_schema_check_lists_match_the_core_rules():
+    """Migrations keep their lists written out (applied history never changes); this keeps them in step."""
+    from core import eligibility, instruments, sessions
+
+    assert schema.ROUTES == tuple(sessions.ROUTES)
+    assert schema.DISSOCIATION == sessions.DISSOCIATION
+    assert set(schema.INSTRUMENT_IDS) == set(instruments.INSTRUMENTS)
+    assert set(eligibility.SEX) == {"male", "female"}  # the patients.sex CHECK
