@@ -67,7 +67,9 @@ def app_url(tmp_path_factory):
 def browser():
     if not CHROMIUM:
         pytest.fail(INSTALL_HINT)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)  # the same patience as actions: a loaded CI machine is slow, not wrong
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(
