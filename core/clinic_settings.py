@@ -1,6 +1,6 @@
 """The clinic's overrides of the default thresholds, stored per setting and audited.
 
-Loaded once at start-up into `core.settings.use(...)`; a change made by an administrator
+Loaded once at start-up into `core.rules.settings.use(...)`; a change made by an administrator
 takes effect at once and changes the rules version that later decisions record.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from core import db
 from core.access import User, require
-from core.settings import DEFAULTS, DoseBand, Settings
+from core.rules.settings import DEFAULTS, DoseBand, Settings
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 

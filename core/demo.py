@@ -1,7 +1,7 @@
 """A deterministic, synthetic demo cohort: no real person's data, ever.
 
-Every screening decision is made by `core.eligibility.evaluate` on the generated intake,
-and every dose by `core.sessions.check_dose`, so the demo can never show something the
+Every screening decision is made by `core.rules.eligibility.evaluate` on the generated intake,
+and every dose by `core.rules.dosing.check_dose`, so the demo can never show something the
 rules would not allow. The same seed and anchor date give the same rows. Rows are built
 in memory and bulk-inserted through DataFrames in one transaction with one audit row, so
 10,000 patients load in seconds rather than minutes of row-by-row INSERTs.
@@ -19,9 +19,10 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from core import db, eligibility, instruments, sessions, users
+from core import db, users
+from core.rules import dosing, eligibility, instruments
+from core.rules.settings import DEFAULTS
 from core.screenings import answers_json, reasons_json
-from core.settings import DEFAULTS
 
 DEMO_ACCOUNTS = (
     ("admin", "Demo Administrator", "admin", "demo-admin-2026"),
@@ -294,7 +295,7 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
              before, after, in_progress: bool) -> None:
     session_id = ids.take("sessions_id_seq")
     dose = _dose(rng, route, weight, number)
-    check = sessions.check_dose(route, dose, weight, first_session=number == 1, settings=DEFAULTS)
+    check = dosing.check_dose(route, dose, weight, first_session=number == 1, settings=DEFAULTS)
     started_at = datetime.combine(day, appointment)
     rows.add("dosing_sessions", id=session_id, patient_id=patient_id, session_number=number, route=route,
              dose_mg=dose, weight_kg=weight, mg_per_kg=check.mg_per_kg, started_at=started_at,

@@ -1,7 +1,7 @@
 """Patients and their screenings: saving a screening whole, finding probable duplicates, the roster and chart.
 
 A screening is saved in one transaction with the patient (new or linked), the decision
-exactly as `core.eligibility.evaluate` made it, each instrument score as an assessment
+exactly as `core.rules.eligibility.evaluate` made it, each instrument score as an assessment
 and the audit rows; if any part fails nothing is stored.
 """
 
@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db, eligibility
+from core import db
 from core.access import STAFF, User, require
+from core.rules import eligibility
+from core.rules.settings import Settings, resolve
 from core.screening_form import ScreeningInput
 from core.screenings import answers_json, reasons_json
-from core.settings import Settings, resolve
 
 SCREENERS = frozenset({"nurse", "prescriber"})
 

@@ -1,7 +1,7 @@
 """The database schema as numbered migrations, applied once each at start-up.
 
 CHECK constraints live in CREATE TABLE because DuckDB cannot add them later; the vital-sign
-limits repeat `core.vitals.PLAUSIBLE` so that no path into the file can store an impossible
+limits repeat `core.rules.vitals.PLAUSIBLE` so that no path into the file can store an impossible
 reading (tests/core/test_schema.py holds the two in step). Keys are surrogate integers;
 the clinic's chart number is searchable data, not a key, so it can be corrected.
 """

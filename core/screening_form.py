@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from core import eligibility, instruments, validate, vitals
+from core.rules import eligibility, instruments, validate, vitals
 from core.schema import SUBSTANCES
 
 MAX_TEXT = 5000

@@ -1,6 +1,6 @@
 """How a screening's answers are stored, so the decision can always be re-derived from them.
 
-The intake that `core.eligibility.evaluate` read is stored under "intake" exactly (sets as
+The intake that `core.rules.eligibility.evaluate` read is stored under "intake" exactly (sets as
 sorted lists); everything else the nurse recorded goes under "details". Re-running the
 rules on `intake_from_answers(...)` must give the stored decision.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from core.eligibility import Decision
-from core.reasons import Reason
+from core.rules.eligibility import Decision
+from core.rules.reasons import Reason
 
 SET_KEYS = ("conditions", "medications")
 

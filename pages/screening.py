@@ -4,9 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from core import instruments
 from core import screening_form as sf
-from core.eligibility import CONDITIONS, MEDICATIONS, evaluate
+from core.rules import instruments
+from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
 from core.schema import SUBSTANCES
 from ui import questionnaire
 from ui import screening_state as state

@@ -5,7 +5,7 @@ import pytest
 import streamlit as st
 
 from core import db, demo
-from core import settings as settings_module
+from core.rules import settings as settings_module
 
 DEMO_TODAY = date(2026, 11, 21)
 

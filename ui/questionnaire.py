@@ -1,10 +1,10 @@
-"""Render any instrument from its definition in core.instruments; no questionnaire is written by hand."""
+"""Render any instrument from its definition in core.rules.instruments; no questionnaire is written by hand."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.instruments import CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
+from core.rules.instruments import CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
 
 YES_NO = (True, False)
 

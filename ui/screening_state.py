@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import instruments, patients
+from core import patients
+from core.rules import instruments
 from core.screening_form import FormErrors, validate_screening
 from ui.questionnaire import item_key
 

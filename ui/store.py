@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import clinic_settings, db, demo, settings
+from core import clinic_settings, db, demo
+from core.rules import settings
 
 DEMO_PATIENTS = 300
 DEMO_SEED = 2026

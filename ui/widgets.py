@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from core.reasons import Reason
+from core.rules.reasons import Reason
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 SEVERITY_LABELS = {"hard_stop": "Hard stop", "review": "Needs review", "support": "Supports treatment"}

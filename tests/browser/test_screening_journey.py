@@ -4,7 +4,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from core import instruments
+from core.rules import instruments
 from tests.browser.test_sign_in_journey import sign_in
 
 MRN = "BROWSER-0001"

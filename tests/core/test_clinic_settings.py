@@ -2,7 +2,7 @@ import pytest
 
 from core import clinic_settings, users
 from core.access import AccessDenied
-from core.settings import DEFAULTS, DoseBand
+from core.rules.settings import DEFAULTS, DoseBand
 
 
 @pytest.fixture

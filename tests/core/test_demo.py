@@ -3,9 +3,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import db, demo, eligibility, sessions, users
+from core import db, demo, users
+from core.rules import dosing, eligibility
+from core.rules.settings import DEFAULTS
 from core.screenings import intake_from_answers
-from core.settings import DEFAULTS
 
 TODAY = date(2026, 11, 21)
 CLINICAL_TABLES = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
@@ -103,7 +104,7 @@ def test_sessions_are_at_least_48_hours_apart(cohort):
 def test_every_dose_is_within_the_rules(cohort):
     for route, dose, weight, number, stored in q(cohort, "SELECT route, dose_mg, weight_kg, session_number, mg_per_kg "
                                                          "FROM dosing_sessions"):
-        check = sessions.check_dose(route, dose, weight, number == 1, settings=DEFAULTS)
+        check = dosing.check_dose(route, dose, weight, number == 1, settings=DEFAULTS)
         assert check.status == "ok" and check.mg_per_kg == stored
 
 

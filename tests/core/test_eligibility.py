@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.eligibility import CONDITIONS, MEDICATIONS, evaluate
-from core.settings import DEFAULTS
+from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
+from core.rules.settings import DEFAULTS
 
 PHQ9_CALM = [0] * 9
 CSSRS_NONE = {"q1": False, "q2": False, "behavior_lifetime": False}

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.instruments import INSTRUMENTS, get, pcl5_cluster_rule, score
-from core.settings import DEFAULTS
+from core.rules.instruments import INSTRUMENTS, get, pcl5_cluster_rule, score
+from core.rules.settings import DEFAULTS
 
 SCALE_IDS = [i for i, inst in INSTRUMENTS.items() if inst.answer_kind == "scale"]
 

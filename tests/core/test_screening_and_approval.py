@@ -2,8 +2,9 @@ from datetime import date, datetime, time
 
 import pytest
 
-from core import approvals, db, eligibility, patients, users
+from core import approvals, db, patients, users
 from core.access import AccessDenied, User
+from core.rules import eligibility
 from core.screening_form import FormErrors, validate_screening
 from core.screenings import intake_from_answers
 

@@ -5,7 +5,8 @@ import textwrap
 import duckdb
 import pytest
 
-from core import db, schema, vitals
+from core import db, schema
+from core.rules import vitals
 
 
 def schema_snapshot(con):
@@ -114,9 +115,9 @@ def test_a_file_locked_by_another_process_is_refused_in_plain_words(tmp_path):
 
 def test_schema_check_lists_match_the_core_rules():
     """Migrations keep their lists written out (applied history never changes); this keeps them in step."""
-    from core import eligibility, instruments, sessions
+    from core.rules import dosing, eligibility, instruments
 
-    assert schema.ROUTES == tuple(sessions.ROUTES)
-    assert schema.DISSOCIATION == sessions.DISSOCIATION
+    assert schema.ROUTES == tuple(dosing.ROUTES)
+    assert schema.DISSOCIATION == dosing.DISSOCIATION
     assert set(schema.INSTRUMENT_IDS) == set(instruments.INSTRUMENTS)
     assert set(eligibility.SEX) == {"male", "female"}  # the patients.sex CHECK

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core import settings as settings_module
-from core.settings import DEFAULTS, DoseBand, Settings
-from core.vitals import check_vitals, weight_change_warning
+from core.rules import settings as settings_module
+from core.rules.settings import DEFAULTS, DoseBand, Settings
+from core.rules.vitals import check_vitals, weight_change_warning
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_dose_band_must_be_ordered():
 
 
 def test_rules_use_current_settings(monkeypatch):
-    from core.eligibility import evaluate
+    from core.rules.eligibility import evaluate
 
     monkeypatch.setattr(settings_module, "_current", DEFAULTS.changed(adult_min_age=21))
     d = evaluate({"age": 19, "sex": "male", "pregnant": "no", "systolic_bp": 120, "diastolic_bp": 80,

@@ -4,7 +4,7 @@ from datetime import date, time
 import duckdb
 import pytest
 
-from core import eligibility, instruments
+from core.rules import eligibility, instruments
 from core.screenings import intake_from_answers
 from tests.pages.conftest import all_text
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import validate, vitals
-from core.reasons import Reason, worst
-from core.settings import Settings, resolve
+from core.rules import validate, vitals
+from core.rules.reasons import Reason, worst
+from core.rules.settings import Settings, resolve
 
 ROUTES = {
     "iv": "IV infusion",
@@ -170,11 +170,15 @@ def discharge_check(
     dissociation,
     respiratory_depression,
     escort_present,
-    previous_systolic_bp=None,
-    previous_diastolic_bp=None,
+    previous_systolic_bp,
+    previous_diastolic_bp,
     settings: Settings | None = None,
 ) -> DischargeResult:
-    """The previous BP, when given, is the reading before the last one, to tell whether BP is still rising."""
+    """The previous BP is the reading before the last one, to tell whether BP is still rising.
+
+    It is a required argument so a caller cannot forget it and pass a rising pressure as
+    ready; None (both values) means the last reading is the patient's first.
+    """
     s = resolve(settings)
     minutes = validate.number(minutes_monitored, "Minutes monitored since dosing began", low=0)
     sbp, dbp = vitals.blood_pressure(systolic_bp, diastolic_bp)

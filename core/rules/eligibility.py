@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core import instruments, validate, vitals
-from core.instruments import ScoreResult
-from core.reasons import Reason, worst
-from core.settings import Settings, resolve
+from core.rules import instruments, validate, vitals
+from core.rules.instruments import ScoreResult
+from core.rules.reasons import Reason, worst
+from core.rules.settings import Settings, resolve
 
 SEX = ("male", "female")
 PREGNANCY = ("no", "yes", "possible")

@@ -3,7 +3,7 @@
 Plausibility limits catch typing slips (a BP of 1400, a weight in pounds) before they are
 stored; they are data-validity limits, not clinical thresholds, so they are constants here
 and the same numbers become CHECK constraints in the database. Clinical bands come from
-`core.settings`, so they only warn and never refuse.
+`core.rules.settings`, so they only warn and never refuse.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import validate
-from core.reasons import Reason
-from core.settings import Settings, resolve
+from core.rules import validate
+from core.rules.reasons import Reason
+from core.rules.settings import Settings, resolve
 
 PLAUSIBILITY_SOURCE = "clinical-rules: hard plausibility limits"
 

@@ -3,7 +3,7 @@
 Pages render a questionnaire straight from its `Instrument` (wording, options, time
 frame), so adding an instrument means adding a definition here, not page code. Bands
 are the published ones and belong to the instrument; cut-offs the clinic may tune (PACS,
-AUDIT-C, PCL-5 total) come from `core.settings`. Answers out of range are refused,
+AUDIT-C, PCL-5 total) come from `core.rules.settings`. Answers out of range are refused,
 never clamped: a wrong score would silently change a clinical decision.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core import validate
-from core.settings import Settings, resolve
+from core.rules import validate
+from core.rules.settings import Settings, resolve
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 import pytest
 
-from core.sessions import check_dose, discharge_check, pre_dose_gate
+from core.rules.dosing import check_dose, discharge_check, pre_dose_gate
 
 
 @pytest.mark.parametrize(
@@ -145,8 +145,9 @@ def test_gate_bad_input(changes, message):
         gate(**changes)
 
 
-READY = {"minutes_monitored": 125, "systolic_bp": 138, "diastolic_bp": 88, "moaa_s": 5, "dissociation": "none",
-         "respiratory_depression": False, "escort_present": True}
+READY = {"minutes_monitored": 125, "systolic_bp": 138, "diastolic_bp": 88, "previous_systolic_bp": 142,
+         "previous_diastolic_bp": 90, "moaa_s": 5, "dissociation": "none", "respiratory_depression": False,
+         "escort_present": True}
 
 
 def discharge(**changes):
@@ -161,8 +162,8 @@ def test_discharge_ready():
     ("changes", "code"),
     [
         ({"minutes_monitored": 119}, "monitoring_time"),
-        ({"systolic_bp": 160}, "bp_high"),
-        ({"diastolic_bp": 100}, "bp_high"),
+        ({"systolic_bp": 160, "previous_systolic_bp": 160}, "bp_high"),
+        ({"diastolic_bp": 100, "previous_diastolic_bp": 100}, "bp_high"),
         ({"previous_systolic_bp": 130, "previous_diastolic_bp": 88}, "bp_rising"),
         ({"previous_systolic_bp": 138, "previous_diastolic_bp": 85}, "bp_rising"),
         ({"moaa_s": 4}, "sedation"),
@@ -179,7 +180,9 @@ def test_each_discharge_criterion(changes, code):
 @pytest.mark.parametrize(
     "changes",
     [
-        {"minutes_monitored": 120}, {"systolic_bp": 159, "diastolic_bp": 99},
+        {"minutes_monitored": 120},
+        {"systolic_bp": 159, "diastolic_bp": 99, "previous_systolic_bp": 159, "previous_diastolic_bp": 99},
+        {"previous_systolic_bp": None, "previous_diastolic_bp": None},
         {"previous_systolic_bp": 138, "previous_diastolic_bp": 88},
         {"previous_systolic_bp": 150, "previous_diastolic_bp": 95},
     ],
@@ -191,8 +194,15 @@ def test_discharge_edges_that_pass(changes):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [({"moaa_s": 6}, "MOAA/S"), ({"dissociation": "some"}, "Dissociation"), ({"minutes_monitored": -5}, "Minutes"),
-     ({"previous_systolic_bp": 130}, "Diastolic")],
+     ({"previous_systolic_bp": 130, "previous_diastolic_bp": None}, "Diastolic")],
 )
 def test_discharge_bad_input(changes, message):
     with pytest.raises(ValueError, match=message):
         discharge(**changes)
+
+
+def test_discharge_needs_the_previous_reading_stated():
+    """Forgetting the previous BP must not pass a rising pressure as ready: the argument has no default."""
+    without_previous = {k: v for k, v in READY.items() if not k.startswith("previous_")}
+    with pytest.raises(TypeError, match="previous_systolic_bp"):
+        discharge_check(**without_previous)
