@@ -13,7 +13,7 @@ con = clinic().con
 st.write(f"Signed in as **{user.display_name}**.")
 today = worklist.attention(con, user) if user.sees_identified_data else None
 if today is None:
-    counts = worklist.attention_counts(con)
+    counts = worklist.attention_counts(con, user)
     pending, in_progress = counts.pending_approvals, counts.sessions_in_progress
 else:
     pending, in_progress = len(today.pending_approvals), len(today.sessions_in_progress)

@@ -30,7 +30,7 @@ def main() -> None:
             nurse = User(3, "nurse", "Nurse", "nurse")
             started = time.perf_counter()
             worklist.attention(con, nurse)
-            worklist.attention_counts(con)
+            worklist.attention_counts(con, nurse)
             queries.append(time.perf_counter() - started)
             size_mb = (Path(folder) / "bench.duckdb").stat().st_size / 1e6
             con.close()

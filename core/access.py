@@ -1,9 +1,15 @@
-"""Who may do what. Pages hide what a role cannot use, but these checks are what enforce it."""
+"""Who may do what. Pages hide what a role cannot use, but these checks are what enforce it.
+
+The `User` a page holds is what the account was at sign-in; an administrator may have
+deactivated or re-roled it since. So every check reads the account's current role and
+active flag from the database, and the caller goes on with the user `require` returns.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core import db
 from core.schema import ROLES
 
 STAFF = frozenset({"admin", "prescriber", "nurse", "therapist"})
@@ -34,12 +40,28 @@ class AccessDenied(PermissionError):
     """Raised by core functions when the signed-in role may not do this."""
 
 
-def require(user: User | None, allowed: frozenset[str] | set[str]) -> User:
+EVERYONE = frozenset(ROLES)
+NOT_ACTIVE = "This account is not active any more. Please sign in again or ask an administrator."
+
+
+def current_user(con, user_id: int) -> User | None:
+    """The account as stored now, or None when it is missing or deactivated."""
+    with db.read(con) as cur:
+        row = cur.execute("SELECT id, username, display_name, role FROM users WHERE id = ? AND active",
+                          [user_id]).fetchone()
+    return User(*row) if row else None
+
+
+def require(con, user: User | None, allowed: frozenset[str] | set[str]) -> User:
+    """The caller's account as the database holds it now, if it is active and its current role is allowed."""
     if user is None:
         raise AccessDenied("Please sign in first.")
-    if user.role not in allowed:
-        raise AccessDenied(f"Your role ({ROLE_LABELS[user.role]}) cannot do this.")
-    return user
+    current = current_user(con, user.id)
+    if current is None:
+        raise AccessDenied(NOT_ACTIVE)
+    if current.role not in allowed:
+        raise AccessDenied(f"Your role ({ROLE_LABELS[current.role]}) cannot do this.")
+    return current
 
 
 assert set(ROLE_LABELS) == set(ROLES)

@@ -29,14 +29,14 @@ QUEUE_SQL = """
 
 def queue(con, user: User) -> pd.DataFrame:
     """Screenings waiting for a prescriber, oldest first."""
-    require(user, PRESCRIBERS)
+    user = require(con, user, PRESCRIBERS)
     with db.read(con) as cur:
         return cur.execute(QUEUE_SQL).df()
 
 
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
            now: datetime | None = None) -> None:
-    require(user, PRESCRIBERS)
+    user = require(con, user, PRESCRIBERS)
     if decision not in DECISIONS:
         raise ValueError("Decision must be approve or decline")
     if not isinstance(note, str) or not note.strip():

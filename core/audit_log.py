@@ -11,7 +11,7 @@ MAX_ROWS = 500
 
 
 def recent(con, user: User, action: str | None = None, limit: int = MAX_ROWS) -> pd.DataFrame:
-    require(user, {"admin"})
+    user = require(con, user, {"admin"})
     limit = max(1, min(int(limit), MAX_ROWS))
     with db.read(con) as cur:
         return cur.execute(
@@ -24,6 +24,6 @@ def recent(con, user: User, action: str | None = None, limit: int = MAX_ROWS) ->
 
 
 def actions(con, user: User) -> list[str]:
-    require(user, {"admin"})
+    user = require(con, user, {"admin"})
     with db.read(con) as cur:
         return [row[0] for row in cur.execute("SELECT DISTINCT action FROM audit_log ORDER BY 1").fetchall()]

@@ -41,7 +41,7 @@ def load(con) -> Settings:
 
 def save(con, actor: User, name: str, value) -> Settings:
     """Store one override (validated by building the whole Settings first) and return the new settings."""
-    require(actor, {"admin"})
+    actor = require(con, actor, {"admin"})
     if name not in _FIELDS:
         raise ValueError(f"Unknown setting {name!r}")
     updated = load(con).changed(**{name: value})

@@ -32,7 +32,7 @@ class SavedScreening:
 
 def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFrame:
     """Patients with the same name and date of birth, or the same chart number."""
-    require(user, SCREENERS)
+    user = require(con, user, SCREENERS)
     who = screening.identity
     with db.read(con) as cur:
         return cur.execute(
@@ -49,7 +49,7 @@ def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFr
 def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None,
                    now: datetime | None = None) -> SavedScreening:
     """Save a new patient's screening, or a re-screen when `patient_id` is given."""
-    require(user, SCREENERS)
+    user = require(con, user, SCREENERS)
     now = now or datetime.now()
     decision = eligibility.evaluate(screening.intake)
     status = "ineligible" if decision.status == "ineligible" else "screened"
@@ -132,7 +132,7 @@ ACTIVE_COURSE_DAYS = 14
 
 def roster(con, user: User, search: str = "", now: datetime | None = None,
            settings: Settings | None = None) -> pd.DataFrame:
-    require(user, STAFF)
+    user = require(con, user, STAFF)
     now = now or datetime.now()
     planned_sessions = resolve(settings).planned_course_sessions
     term = search.strip()
@@ -151,7 +151,7 @@ class Chart:
 
 
 def chart(con, user: User, patient_id: int) -> Chart:
-    require(user, STAFF)
+    user = require(con, user, STAFF)
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT id, first_name, last_name, date_of_birth, sex, mrn, phone, emergency_contact,

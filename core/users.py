@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core import db
-from core.access import User, require
+from core.access import AccessDenied, User, require
 from core.schema import ROLES
 
 _hasher = PasswordHasher()
@@ -35,11 +35,20 @@ def check_new_password(password: str) -> str:
     return password
 
 
-def create_user(con, username: str, display_name: str, role: str, password: str,
-                actor: User | None = None, *, check_password: bool = True) -> User:
-    """Create an account. `actor` must be an admin, except for the first-admin CLI (actor None)."""
-    if actor is not None:
-        require(actor, {"admin"})
+def create_user(con, actor: User, username: str, display_name: str, role: str, password: str,
+                *, check_password: bool = True) -> User:
+    """Create an account on an administrator's behalf."""
+    actor = require(con, actor, {"admin"})
+    return _insert_user(con, actor.id, username, display_name, role, password, check_password)
+
+
+def create_first_admin(con, username: str, display_name: str, password: str) -> User:
+    """The one account made without an actor: the administrator of a database that has no account yet."""
+    return _insert_user(con, None, username, display_name, "admin", password, True)
+
+
+def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,
+                 check_password: bool) -> User:
     username = username.strip()
     if not username:
         raise ValueError("Username must not be empty")
@@ -47,15 +56,18 @@ def create_user(con, username: str, display_name: str, role: str, password: str,
         raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
     if check_password:
         check_new_password(password)
+    password_hash = hash_password(password)
     with db.transaction(con) as cur:
+        if actor_id is None and cur.execute("SELECT count(*) FROM users").fetchone()[0]:
+            raise ValueError("This database already has accounts: an administrator must add new ones")
         if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
             raise ValueError(f"Username {username} is already taken")
         (user_id,) = cur.execute(
             "INSERT INTO users (username, display_name, role, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [username, display_name.strip() or username, role, hash_password(password), datetime.now()],
+            [username, display_name.strip() or username, role, password_hash, datetime.now()],
         ).fetchone()
-        db.audit(cur, actor.id if actor else None, "user_created", "user", user_id, {"role": role})
+        db.audit(cur, actor_id, "user_created", "user", user_id, {"role": role, "first_admin": actor_id is None})
     return User(user_id, username, display_name.strip() or username, role)
 
 
@@ -107,10 +119,20 @@ def sign_out(con, user: User, reason: str = "user") -> None:
 
 
 def set_active(con, actor: User, user_id: int, active: bool) -> None:
-    require(actor, {"admin"})
+    actor = require(con, actor, {"admin"})
     with db.transaction(con) as cur:
         cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
         db.audit(cur, actor.id, "user_activated" if active else "user_deactivated", "user", user_id)
+
+
+def set_role(con, actor: User, user_id: int, role: str) -> None:
+    """A new role takes effect on the account's next click: every core call reads the role afresh."""
+    actor = require(con, actor, {"admin"})
+    if role not in ROLES:
+        raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
+    with db.transaction(con) as cur:
+        cur.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+        db.audit(cur, actor.id, "user_role_changed", "user", user_id, {"role": role})
 
 
 def _ask_password() -> str:
@@ -132,12 +154,22 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--name", default="", help="display name (defaults to the username)")
+    add.add_argument("--by", default=None, help="an administrator's username (asks for that password); "
+                                                "not needed for the first administrator of a new database")
     add.add_argument("--db", default=None, help="database file (defaults to $CLINIC_DB or data/clinic.duckdb)")
     args = parser.parse_args(argv)
     try:
         con = db.open_store(args.db or db.configured_path())
-        user = create_user(con, args.username, args.name, args.role, _ask_password())
-    except (db.StoreError, ValueError) as e:
+        if args.by:
+            actor = authenticate(con, args.by, getpass.getpass(f"Password of {args.by}: "))
+            if actor is None:
+                raise ValueError(SIGN_IN_FAILED)
+            user = create_user(con, actor, args.username, args.name, args.role, _ask_password())
+        elif args.role != "admin":
+            raise ValueError("The first account of a database is its administrator; add others with --by ADMIN")
+        else:
+            user = create_first_admin(con, args.username, args.name, _ask_password())
+    except (db.StoreError, ValueError, AccessDenied) as e:
         print(e, file=sys.stderr)
         return 1
     print(f"Created {user.role} account {user.username}.")

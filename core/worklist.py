@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core import db
-from core.access import STAFF, User, require
+from core.access import EVERYONE, STAFF, User, require
 from core.approvals import QUEUE_SQL as PENDING_APPROVALS_SQL
 
 SESSIONS_IN_PROGRESS_SQL = """
@@ -33,7 +33,7 @@ class AttentionCounts:
 
 
 def attention(con, user: User) -> Attention:
-    require(user, STAFF)
+    user = require(con, user, STAFF)
     with db.read(con) as cur:
         pending = cur.execute(PENDING_APPROVALS_SQL).df()
         in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL).df()
@@ -44,8 +44,9 @@ PENDING_COUNT_SQL = "SELECT count(*) FROM (" + PENDING_APPROVALS_SQL + ")"
 IN_PROGRESS_COUNT_SQL = "SELECT count(*) FROM (" + SESSIONS_IN_PROGRESS_SQL + ")"
 
 
-def attention_counts(con) -> AttentionCounts:
+def attention_counts(con, user: User) -> AttentionCounts:
     """Counts only: safe for every role, the de-identified viewer included."""
+    require(con, user, EVERYONE)
     with db.read(con) as cur:
         (pending,) = cur.execute(PENDING_COUNT_SQL).fetchone()
         (in_progress,) = cur.execute(IN_PROGRESS_COUNT_SQL).fetchone()

@@ -7,7 +7,7 @@ from core.rules.settings import DEFAULTS, DoseBand
 
 @pytest.fixture
 def admin(empty_store):
-    return users.create_user(empty_store, "ad", "Admin", "admin", "admin password 1")
+    return users.create_first_admin(empty_store, "ad", "Admin", "admin password 1")
 
 
 def test_no_overrides_gives_defaults(empty_store):
@@ -32,7 +32,7 @@ def test_invalid_override_is_refused_and_not_stored(empty_store, admin):
     assert clinic_settings.load(empty_store) == DEFAULTS
 
 
-def test_only_admin_changes_settings(empty_store):
-    nurse = users.create_user(empty_store, "n", "Nurse", "nurse", "nurse password 1")
+def test_only_admin_changes_settings(empty_store, admin):
+    nurse = users.create_user(empty_store, admin, "n", "Nurse", "nurse", "nurse password 1")
     with pytest.raises(AccessDenied):
         clinic_settings.save(empty_store, nurse, "older_adult_age", 70)

@@ -3,10 +3,17 @@ import pytest
 from core import audit_log, users, worklist
 from core.access import AccessDenied, User
 
+DEMO_VIEWER = User(5, "viewer", "Demo Stakeholder", "viewer")
+
 
 @pytest.fixture
-def nurse(empty_store):
-    return users.create_user(empty_store, "jo", "Jo Nurse", "nurse", "correct horse battery")
+def admin(empty_store):
+    return users.create_first_admin(empty_store, "ad", "Admin", "admin password 1")
+
+
+@pytest.fixture
+def nurse(empty_store, admin):
+    return users.create_user(empty_store, admin, "jo", "Jo Nurse", "nurse", "correct horse battery")
 
 
 def audit_actions(con):
@@ -29,8 +36,7 @@ def test_wrong_credentials_fail_and_are_audited(empty_store, nurse, username, pa
     assert audit_actions(empty_store)[-1] == "sign_in_failed"
 
 
-def test_deactivated_user_cannot_sign_in(empty_store, nurse):
-    admin = users.create_user(empty_store, "ad", "Admin", "admin", "admin password 1")
+def test_deactivated_user_cannot_sign_in(empty_store, admin, nurse):
     users.set_active(empty_store, admin, nurse.id, False)
     assert users.authenticate(empty_store, "jo", "correct horse battery") is None
     detail = empty_store.execute("SELECT detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0]
@@ -49,16 +55,16 @@ def test_no_audit_row_holds_the_password(empty_store, nurse):
     assert not any("secret" in r[0] or "battery" in r[0] for r in rows)
 
 
-def test_short_password_and_duplicate_username_are_refused(empty_store, nurse):
+def test_short_password_and_duplicate_username_are_refused(empty_store, admin, nurse):
     with pytest.raises(ValueError, match="at least 10"):
-        users.create_user(empty_store, "sam", "Sam", "nurse", "short")
+        users.create_user(empty_store, admin, "sam", "Sam", "nurse", "short")
     with pytest.raises(ValueError, match="already taken"):
-        users.create_user(empty_store, "JO", "Jo again", "nurse", "another long password")
+        users.create_user(empty_store, admin, "JO", "Jo again", "nurse", "another long password")
 
 
 def test_only_an_admin_creates_accounts(empty_store, nurse):
     with pytest.raises(AccessDenied):
-        users.create_user(empty_store, "sam", "Sam", "nurse", "a long enough password", actor=nurse)
+        users.create_user(empty_store, nurse, "sam", "Sam", "nurse", "a long enough password")
 
 
 def test_cli_creates_the_first_admin(tmp_path, monkeypatch, capsys):
@@ -81,4 +87,17 @@ def test_identified_worklist_and_audit_are_enforced_in_core(demo_store):
         worklist.attention(demo_store, viewer)
     with pytest.raises(AccessDenied):
         audit_log.recent(demo_store, nurse)
-    assert worklist.attention_counts(demo_store).pending_approvals >= 0
+    assert worklist.attention_counts(demo_store, DEMO_VIEWER).pending_approvals >= 0
+
+
+def test_cli_adds_later_accounts_only_for_an_admin(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "real.duckdb"
+    answers = iter(["first admin password"] * 2)
+    monkeypatch.setattr(users.getpass, "getpass", lambda prompt: next(answers))
+    assert users.main(["add", "alex", "--role", "admin", "--db", str(path)]) == 0
+    answers = iter(["sam's new password"] * 2)
+    assert users.main(["add", "sam", "--role", "nurse", "--db", str(path)]) == 1
+    assert "--by ADMIN" in capsys.readouterr().err
+    answers = iter(["first admin password", "sam's new password", "sam's new password"])
+    assert users.main(["add", "sam", "--role", "nurse", "--by", "alex", "--db", str(path)]) == 0
+    assert "Created nurse account sam" in capsys.readouterr().out
