@@ -7,6 +7,7 @@ never change the status.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.rules import instruments, validate, vitals
@@ -190,6 +191,28 @@ def _suicidality(scores: dict[str, ScoreResult]) -> list[Reason]:
     if not causes:
         return []
     return [Reason("suicidality", "review", "; ".join(causes), "C-SSRS triage (Columbia); PHQ-9 item 9 guidance")]
+
+
+SAME_DAY_SIGNALS = {
+    "phq9_item9": "PHQ-9 item 9 (thoughts of death or self-harm) answered above 0",
+    "cssrs_high": "C-SSRS screener risk is high",
+}
+SAME_DAY_SOURCE = "C-SSRS triage (Columbia); PHQ-9 item 9 guidance"
+
+
+def same_day_signals(phq9_item9: int | None, cssrs: Mapping) -> tuple[str, ...]:
+    """The answers given so far that already require a same-day safety assessment.
+
+    Works on an unfinished form (unanswered items are None or absent), so the nurse is
+    warned at the answer that sets the flag; on complete answers it agrees with
+    `evaluate(...).urgent`.
+    """
+    signals = []
+    if instruments.phq9_item9_positive(phq9_item9):
+        signals.append("phq9_item9")
+    if instruments.cssrs_high(cssrs):
+        signals.append("cssrs_high")
+    return tuple(signals)
 
 
 def _urgent(scores: dict[str, ScoreResult]) -> bool:

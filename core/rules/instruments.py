@@ -102,9 +102,13 @@ GAD7_SEVERITY = (
 )
 
 
+def phq9_item9_positive(item9: int | None) -> bool:
+    """Item 9 asks about thoughts of death or self-harm: any answer above 0 needs same-day follow-up."""
+    return item9 is not None and item9 > 0
+
+
 def _phq9_flags(answers, total, settings, sex) -> frozenset[str]:
-    # Item 9 asks about thoughts of death or self-harm: any answer above 0 needs same-day follow-up.
-    return frozenset({"suicide_risk"}) if answers[8] > 0 else frozenset()
+    return frozenset({"suicide_risk"}) if phq9_item9_positive(answers[8]) else frozenset()
 
 
 def _pcl5_flags(answers, total, settings, sex) -> frozenset[str]:
@@ -411,9 +415,20 @@ def _item_scores(instrument: Instrument, answers) -> tuple[int, ...]:
     return tuple(scores)
 
 
+def cssrs_high(answers: Mapping) -> bool:
+    """High risk: yes to Q4 or Q5 (asked after a yes to Q2), or behaviour within the past 3 months.
+
+    Each of these is decided by answers alone, so the rule holds on a screener still being
+    filled in: the safety banner can show the moment the answer is given.
+    """
+    asked_further = answers.get("q2") is True
+    recent_behaviour = answers.get("behavior_lifetime") is True and answers.get("behavior_3mo") is True
+    return (asked_further and (answers.get("q4") is True or answers.get("q5") is True)) or recent_behaviour
+
+
 def _score_cssrs(instrument: Instrument, answers) -> ScoreResult:
     a = cssrs_answers(answers)
-    if a["q4"] or a["q5"] or a["behavior_3mo"]:
+    if cssrs_high(a):
         risk = "high"
     elif a["q3"] or a["behavior_lifetime"]:
         risk = "moderate"

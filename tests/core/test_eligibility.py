@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
+from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate, same_day_signals
 from core.rules.settings import DEFAULTS
 
 PHQ9_CALM = [0] * 9
@@ -241,3 +241,43 @@ def test_missing_key_is_named():
     del data["diastolic_bp"]
     with pytest.raises(ValueError, match="missing: diastolic_bp"):
         evaluate(data)
+
+
+@pytest.mark.parametrize(
+    ("item9", "cssrs", "signals"),
+    [
+        (None, {}, ()),
+        (0, {}, ()),
+        (1, {}, ("phq9_item9",)),
+        (3, {"q1": True}, ("phq9_item9",)),
+        (None, {"q2": True, "q4": True}, ("cssrs_high",)),
+        (None, {"q2": True, "q5": True}, ("cssrs_high",)),
+        (None, {"q2": True, "q3": True, "q4": False}, ()),
+        (None, {"q2": False, "q4": True}, ()),  # Q4 is skipped after a no to Q2; the form drops it
+        (None, {"behavior_lifetime": True, "behavior_3mo": True}, ("cssrs_high",)),
+        (None, {"behavior_lifetime": True}, ()),
+        (None, {"behavior_lifetime": True, "behavior_3mo": False}, ()),
+        (2, {"behavior_lifetime": True, "behavior_3mo": True}, ("phq9_item9", "cssrs_high")),
+    ],
+)
+def test_same_day_signals_from_a_partly_answered_form(item9, cssrs, signals):
+    assert same_day_signals(item9, cssrs) == signals
+
+
+CSSRS_COMPLETE = st.fixed_dictionaries({"q1": st.booleans(), "q2": st.booleans(), "behavior_lifetime": st.booleans()},
+                                       optional={"q3": st.booleans(), "q4": st.booleans(), "q5": st.booleans(),
+                                                 "behavior_3mo": st.booleans()})
+
+
+@given(st.lists(st.integers(0, 3), min_size=9, max_size=9), CSSRS_COMPLETE)
+def test_same_day_signals_agree_with_the_decision_on_complete_answers(phq9, cssrs):
+    if not cssrs["q2"]:
+        cssrs = {k: v for k, v in cssrs.items() if k not in ("q3", "q4", "q5")}
+    else:
+        cssrs = {"q3": False, "q4": False, "q5": False, **cssrs}
+    if not cssrs["behavior_lifetime"]:
+        cssrs.pop("behavior_3mo", None)
+    else:
+        cssrs.setdefault("behavior_3mo", False)
+    decision = evaluate(intake(phq9=phq9, cssrs=cssrs))
+    assert bool(same_day_signals(phq9[8], cssrs)) == decision.urgent
