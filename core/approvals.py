@@ -56,8 +56,15 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
         patient_id, screening_decision, status, latest = row
         if screening_decision == "ineligible" and decision == "approved":
             raise ValueError("An ineligible screening cannot be approved")
+        decided = cur.execute(
+            """SELECT u.display_name, a.signed_at, a.decision
+               FROM approvals a LEFT JOIN users u ON u.id = a.prescriber_id
+               WHERE a.screening_id = ? ORDER BY a.id DESC LIMIT 1""", [screening_id]).fetchone()
+        if decided:
+            raise ValueError(f"This screening has already been decided: {decided[2]} by {decided[0]} at "
+                             f"{decided[1]:%H:%M on %d %b %Y}. Nothing was signed.")
         if not latest or status != "screened":
-            raise ValueError("This screening has already been decided or replaced by a newer one")
+            raise ValueError("This screening was replaced by a newer one; nothing was signed.")
         cur.execute(
             "INSERT INTO approvals (screening_id, patient_id, prescriber_id, decision, note, signed_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

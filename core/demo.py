@@ -44,11 +44,14 @@ FIRST_NAMES = ("Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "J
 LAST_NAMES = ("Demo", "Sample", "Testperson", "Example", "Synthetic", "Placeholder", "Fictional", "Madeup",
               "Imaginary", "Mockwell", "Fakerson", "Dummyford")
 INSERT_ORDER = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
-                "assessments", "substance_use_days")
+                "assessments", "substance_use_days", "safety_followups", "safety_assessments")
 """Parents before children, for the foreign keys; also the allow-list of tables the demo writes."""
 SEQUENCES = frozenset({"patients_id_seq", "screenings_id_seq", "approvals_id_seq", "sessions_id_seq", "vitals_id_seq",
-                       "adverse_events_id_seq", "assessments_id_seq"})
+                       "adverse_events_id_seq", "assessments_id_seq", "safety_followups_id_seq",
+                       "safety_assessments_id_seq"})
 DAYS_BEFORE_SCREENING = 30
+OPEN_SAFETY_DAYS = 2
+"""Urgent demo screenings from the last two days still wait for their assessment, so the worklist has rows."""
 FOLLOW_UP_DAYS = 180
 
 
@@ -159,6 +162,8 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
     for instrument_id, result in decision.scores.items():
         _assessment(rows, ids, staff, patient_id, instrument_id, screened_at, result, intake[instrument_id],
                     screening_id=screening_id)
+    if decision.urgent:
+        _safety_followup(rows, ids, staff, patient_id, screening_id, screened_at, today)
     if substance == "alcohol":
         auditc = details["auditc"]
         _assessment(rows, ids, staff, patient_id, "auditc", screened_at,
@@ -168,6 +173,17 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
     if status == "approved":
         first_day = _course(rng, rows, ids, staff, patient_id, intake, substance, screened_on, today)
     _use_log(rng, rows, patient_id, sex, substance, screened_on, first_day, details["days_used_30"], today)
+
+
+def _safety_followup(rows: Rows, ids: Ids, staff, patient_id, screening_id, screened_at, today) -> None:
+    """Deterministic (no random draws), so adding follow-ups leaves the rest of the cohort unchanged."""
+    followup_id = ids.take("safety_followups_id_seq")
+    rows.add("safety_followups", id=followup_id, patient_id=patient_id, screening_id=screening_id,
+             raised_at=screened_at)
+    if (today - screened_at.date()).days > OPEN_SAFETY_DAYS:
+        rows.add("safety_assessments", id=ids.take("safety_assessments_id_seq"), followup_id=followup_id,
+                 assessed_at=screened_at + timedelta(hours=1), assessed_by=staff["prescriber"],
+                 outcome="safety_plan", note="Synthetic demo: assessed the same day, safety plan made")
 
 
 def _intake(rng: random.Random, sex: str, age: int, substance: str, screened_at: datetime) -> tuple[dict, dict]:

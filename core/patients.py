@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db
+from core import db, drafts, safety
 from core.access import STAFF, User, require
 from core.rules import eligibility
 from core.rules.settings import Settings, resolve
-from core.screening_form import ScreeningInput
+from core.screening_form import Identity, ScreeningInput
 from core.screenings import answers_json, reasons_json
 
 SCREENERS = frozenset({"nurse", "prescriber"})
@@ -28,27 +28,54 @@ class SavedScreening:
     patient_id: int
     screening_id: int
     decision: eligibility.Decision
+    patient: str
+    """"Last, First" as stored, so the confirmation names the patient the screening was saved on."""
+
+
+class DuplicatesFound(ValueError):
+    """Probable duplicates the nurse has not yet seen and ruled out; nothing was saved."""
+
+    def __init__(self, duplicates: list[dict]):
+        self.duplicates = duplicates
+        super().__init__("A patient with the same name and date of birth, or the same chart number, already exists")
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
+DUPLICATES_SQL = """
+    SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status
+    FROM patients
+    WHERE id IS DISTINCT FROM ?
+      AND ((lower(trim(first_name)) = lower(trim(?)) AND lower(trim(last_name)) = lower(trim(?))
+            AND date_of_birth = ?)
+           OR lower(trim(mrn)) = lower(trim(?)))
+    ORDER BY id
+"""
 
 
 def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFrame:
     """Patients with the same name and date of birth, or the same chart number."""
     user = require(con, user, SCREENERS)
-    who = screening.identity
     with db.read(con) as cur:
-        return cur.execute(
-            """SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status
-               FROM patients
-               WHERE (lower(trim(first_name)) = lower(trim(?)) AND lower(trim(last_name)) = lower(trim(?))
-                      AND date_of_birth = ?)
-                  OR lower(trim(mrn)) = lower(trim(?))
-               ORDER BY id""",
-            [who.first_name, who.last_name, who.date_of_birth, who.mrn],
-        ).df()
+        return cur.execute(DUPLICATES_SQL, _duplicate_params(screening.identity, None)).df()
 
 
-def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None,
+def _duplicate_params(who: Identity, patient_id: int | None) -> list:
+    return [patient_id, who.first_name, who.last_name, who.date_of_birth, who.mrn]
+
+
+def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None, *,
+                   draft_id: int | None = None, update_identity: bool = False,
+                   acknowledged_duplicates: frozenset[int] = frozenset(),
                    now: datetime | None = None) -> SavedScreening:
-    """Save a new patient's screening, or a re-screen when `patient_id` is given."""
+    """Save a new patient's screening, or a re-screen when `patient_id` is given.
+
+    The decision must rest on the identity the chart holds: a re-screen whose identity
+    differs from the stored one is refused unless `update_identity` says the change is
+    deliberate, and then the patient row is corrected in the same transaction. Probable
+    duplicates are looked up inside the transaction; any the nurse has not ruled out
+    (`acknowledged_duplicates`, by patient id) refuse the save. The draft it came from is
+    removed, and an urgent decision opens a same-day safety follow-up, all or nothing.
+    """
     user = require(con, user, SCREENERS)
     now = now or datetime.now()
     decision = eligibility.evaluate(screening.intake)
@@ -56,6 +83,15 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
     who = screening.identity
     substance = screening.details["primary_substance"]
     with db.transaction(con) as cur:
+        if draft_id is not None:  # first: a form saved or discarded elsewhere is stale, whatever it holds
+            drafts.remove(cur, user, draft_id, "draft_saved")
+        if patient_id is not None:
+            _check_identity(cur, user, patient_id, who, update_identity)
+        if patient_id is None or update_identity:
+            found = cur.execute(DUPLICATES_SQL, _duplicate_params(who, patient_id)).df()
+            unseen = found[~found["id"].isin(acknowledged_duplicates)]
+            if not unseen.empty:
+                raise DuplicatesFound(found.to_dict("records"))
         if patient_id is None:
             (patient_id,) = cur.execute(
                 """INSERT INTO patients (mrn, first_name, last_name, date_of_birth, sex, phone, emergency_contact,
@@ -66,12 +102,12 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
             ).fetchone()
             db.audit(cur, user.id, "patient_created", "patient", patient_id)
         else:
-            if not cur.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchall():
-                raise ValueError("The patient to re-screen was not found")
             # No RETURNING here: DuckDB 2.0 rejects UPDATE ... RETURNING on a row other tables reference.
             cur.execute(
-                "UPDATE patients SET phone = ?, emergency_contact = ?, primary_substance = ?, status = ? WHERE id = ?",
-                [who.phone, who.emergency_contact, substance, status, patient_id],
+                """UPDATE patients SET first_name = ?, last_name = ?, date_of_birth = ?, sex = ?, mrn = ?, phone = ?,
+                                       emergency_contact = ?, primary_substance = ?, status = ? WHERE id = ?""",
+                [who.first_name, who.last_name, who.date_of_birth, who.sex, who.mrn, who.phone,
+                 who.emergency_contact, substance, status, patient_id],
             )
         (screening_id,) = cur.execute(
             """INSERT INTO screenings (patient_id, screened_at, screened_by, answers, systolic_bp, diastolic_bp,
@@ -90,10 +126,25 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
                 [patient_id, instrument_id, now, result.total, result.band, json.dumps(sorted(result.flags)),
                  json.dumps(answers[instrument_id], sort_keys=True), screening_id, user.id],
             )
+        if decision.urgent:
+            safety.raise_followup(cur, patient_id, screening_id, now)
         db.audit(cur, user.id, "screening_saved", "screening", screening_id,
                  {"patient_id": patient_id, "decision": decision.status, "urgent": decision.urgent,
                   "rules_version": decision.rules_version})
-    return SavedScreening(patient_id, screening_id, decision)
+    return SavedScreening(patient_id, screening_id, decision, f"{who.last_name}, {who.first_name}")
+
+
+def _check_identity(cur, user: User, patient_id: int, who: Identity, update_identity: bool) -> None:
+    row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
+                      [patient_id]).fetchone()  # column names from the fixed tuple above
+    if row is None:
+        raise ValueError("The patient to re-screen was not found")
+    changed = [f for f, stored in zip(IDENTITY_FIELDS, row, strict=True) if getattr(who, f) != stored]
+    if changed and not update_identity:
+        raise ValueError("The name, date of birth, sex or chart number differ from the patient's chart. Tick "
+                         "\"Correct identity details\" to change them on purpose, or undo the change.")
+    if changed:
+        db.audit(cur, user.id, "patient_identity_changed", "patient", patient_id, {"fields": changed})
 
 
 ROSTER_SQL = """

@@ -19,6 +19,8 @@ ROUTES = ("iv", "im", "intranasal", "oral")
 SESSION_STATUSES = ("in_progress", "discharged", "stopped")
 VITALS_PHASES = ("pre", "during", "discharge")
 DISSOCIATION = ("none", "mild", "moderate", "severe")
+DRAFT_KINDS = ("screening",)
+SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
 
@@ -164,6 +166,37 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             entity_id BIGINT,
             detail VARCHAR NOT NULL DEFAULT '{}'
         )""",
+    ]),
+    (2, "drafts and same-day safety follow-ups", [
+        "CREATE SEQUENCE drafts_id_seq",
+        f"""CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY DEFAULT nextval('drafts_id_seq'),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind VARCHAR NOT NULL CHECK (kind IN ({_in(DRAFT_KINDS)})),
+            patient_id INTEGER REFERENCES patients(id),
+            content VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE safety_followups_id_seq",
+        """CREATE TABLE safety_followups (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_followups_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            screening_id INTEGER NOT NULL UNIQUE REFERENCES screenings(id),
+            raised_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE safety_assessments_id_seq",
+        f"""CREATE TABLE safety_assessments (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_assessments_id_seq'),
+            followup_id INTEGER NOT NULL UNIQUE REFERENCES safety_followups(id),
+            assessed_at TIMESTAMP NOT NULL,
+            assessed_by INTEGER NOT NULL REFERENCES users(id),
+            outcome VARCHAR NOT NULL CHECK (outcome IN ({_in(SAFETY_OUTCOMES)})),
+            note VARCHAR NOT NULL CHECK (length(trim(note)) > 0)
+        )""",
+        # Urgent screenings saved before this table existed still need their assessment recorded.
+        """INSERT INTO safety_followups (patient_id, screening_id, raised_at)
+           SELECT patient_id, id, screened_at FROM screenings WHERE urgent ORDER BY id""",
     ]),
 ]
 

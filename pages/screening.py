@@ -145,7 +145,7 @@ with form:
         for d in duplicates:
             who = f"{plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})"
             st.button(f"Re-screen {who}",
-                      key=f"{state.P}dup_{d['id']}", on_click=state.save, args=(con, user, d["id"]))
+                      key=f"{state.P}dup_{d['id']}", on_click=state.rescreen_duplicate, args=(con, user, d["id"]))
         st.button("Different person: create a new record", on_click=state.acknowledge_duplicate, args=(con, user))
     else:
         if decision is not None:

@@ -48,11 +48,9 @@ def _cssrs_answers(state) -> dict:
     return answers
 
 
-def save(con, user, patient_id: int | None = None, duplicate_acknowledged: bool = False) -> None:
+def save(con, user, acknowledged: frozenset[int] = frozenset()) -> None:
     state = st.session_state
     rescreen = state.get(RESCREEN)
-    if patient_id is None and rescreen:
-        patient_id = rescreen["id"]
     try:
         screening = validate_screening(gather())
     except FormErrors as e:
@@ -60,19 +58,26 @@ def save(con, user, patient_id: int | None = None, duplicate_acknowledged: bool 
         state.pop(DUPLICATES, None)
         return
     state.pop(ERRORS, None)
-    if patient_id is None and not duplicate_acknowledged:
-        duplicates = patients.probable_duplicates(con, user, screening)
-        if not duplicates.empty:
-            state[DUPLICATES] = duplicates.to_dict("records")
-            return
-    saved = patients.save_screening(con, user, screening, patient_id=patient_id)
+    try:
+        saved = patients.save_screening(con, user, screening, patient_id=rescreen["id"] if rescreen else None,
+                                        acknowledged_duplicates=acknowledged)
+    except patients.DuplicatesFound as e:
+        state[DUPLICATES] = e.duplicates
+        return
     _clear()
     state[SAVED] = {"decision": saved.decision.status}
     state[SELECTED_PATIENT] = saved.patient_id
 
 
 def acknowledge_duplicate(con, user) -> None:
-    save(con, user, duplicate_acknowledged=True)
+    save(con, user, frozenset(d["id"] for d in st.session_state.get(DUPLICATES, [])))
+
+
+def rescreen_duplicate(con, user, patient_id: int) -> None:
+    """The nurse says it is the same person: the chart's identity replaces what was typed, for review, then Save."""
+    record = patients.chart(con, user, patient_id)
+    st.session_state.pop(DUPLICATES, None)
+    _use_identity(record.patient)
 
 
 def cancel_rescreen() -> None:
@@ -82,10 +87,14 @@ def cancel_rescreen() -> None:
 def start_rescreen(patient: dict) -> None:
     """Pre-fill identity from the chart so a re-screen starts from what the clinic already holds."""
     _clear()
+    _use_identity(patient)
+    st.session_state[P + "primary_substance"] = patient["primary_substance"]
+
+
+def _use_identity(patient: dict) -> None:
     st.session_state[RESCREEN] = {"id": patient["id"],
                                   "label": f"{patient['last_name']}, {patient['first_name']} ({patient['mrn']})"}
-    for key in ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact",
-                "primary_substance"):
+    for key in ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact"):
         st.session_state[P + key] = patient[key]
 
 

@@ -161,10 +161,14 @@ def test_rescreen_links_to_the_same_patient(demo_store):
                               [saved.patient_id]).fetchone() == (2,)
 
 
+DEMO_IDS = {"admin": 1, "prescriber": 2, "nurse": 3, "therapist": 4, "viewer": 5}
+
+
 @pytest.mark.parametrize("role", ["therapist", "viewer", "admin"])
 def test_only_nurses_and_prescribers_screen(demo_store, role):
     with pytest.raises(AccessDenied):
-        patients.save_screening(demo_store, User(9, "x", "X", role), validate_screening(valid_raw(), now=NOW))
+        patients.save_screening(demo_store, User(DEMO_IDS[role], role, "X", role),
+                                validate_screening(valid_raw(), now=NOW))
 
 
 def pending_screening(con, **changes):
@@ -213,7 +217,7 @@ def test_ineligible_screening_cannot_be_approved(demo_store):
 def test_a_decided_screening_cannot_be_signed_again(demo_store):
     saved = pending_screening(demo_store)
     approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "declined", "Not now", PRESCRIBER_PASSWORD)
-    with pytest.raises(ValueError, match="already been decided"):
+    with pytest.raises(ValueError, match="already been decided: declined by Dr Demo Prescriber at"):
         approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Now", PRESCRIBER_PASSWORD)
 
 
@@ -221,8 +225,8 @@ def test_a_decided_screening_cannot_be_signed_again(demo_store):
 def test_only_prescribers_approve(demo_store, role):
     saved = pending_screening(demo_store)
     with pytest.raises(AccessDenied):
-        approvals.decide(demo_store, User(3, "nurse", "Demo Nurse", role), saved.screening_id, "approved", "x",
-                         "demo-nurse-2026")
+        approvals.decide(demo_store, User(DEMO_IDS[role], role, "X", role), saved.screening_id, "approved", "x",
+                         f"demo-{role}-2026")
 
 
 def test_roster_search_and_chart(demo_store):

@@ -19,8 +19,10 @@ def test_migrations_on_a_fresh_file_create_every_table(tmp_path):
     con = db.open_store(tmp_path / "new.duckdb")
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"users", "patients", "screenings", "approvals", "assessments", "dosing_sessions", "session_vitals",
-            "adverse_events", "substance_use_days", "clinic_settings", "audit_log", "schema_migrations"} <= tables
-    assert con.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+            "adverse_events", "substance_use_days", "clinic_settings", "audit_log", "schema_migrations", "drafts",
+            "safety_followups", "safety_assessments"} <= tables
+    applied = [row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
+    assert applied == [version for version, _, _ in schema.MIGRATIONS]
 
 
 def test_second_start_changes_nothing(tmp_path):
@@ -35,13 +37,28 @@ def test_second_start_changes_nothing(tmp_path):
 
 def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     con = db.open_store(tmp_path / "m.duckdb")
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (2, "broken", [
+    latest = schema.MIGRATIONS[-1][0]
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (latest + 1, "broken", [
         "CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"])])
     with pytest.raises(duckdb.Error):
         schema.migrate(con)
     leftover = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'"
     assert con.execute(leftover).fetchone() == (0,)
-    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone() == (latest,)
+
+
+def test_urgent_screenings_saved_before_follow_ups_existed_get_one(demo_template, tmp_path, monkeypatch):
+    """A database at version 1 holds urgent screenings with no follow-up table: migration 2 opens one for each."""
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        con = db.open_store(tmp_path / "old.duckdb")
+    con.execute("ATTACH '" + str(demo_template) + "' AS demo (READ_ONLY)")  # a test path, not user input
+    for table in ("users", "patients", "screenings"):
+        con.execute("INSERT INTO " + table + " SELECT * FROM demo.main." + table)
+    urgent = con.execute("SELECT count(*) FROM screenings WHERE urgent").fetchone()[0]
+    assert schema.migrate(con) == [2]
+    assert urgent > 0
+    assert con.execute("SELECT count(*) FROM safety_followups").fetchone()[0] == urgent
 
 
 VITALS_INSERT = ("INSERT INTO session_vitals (session_id, taken_at, phase, systolic_bp, diastolic_bp, heart_rate, "

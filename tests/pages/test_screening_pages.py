@@ -115,6 +115,8 @@ def test_duplicate_can_be_rescreened_instead(page):
     rescreen = next(b for b in at.button if b.label.startswith("Re-screen"))
     rescreen.click()
     at.run()
+    assert at.text_input(key="scr_mrn").value == "DEMO-000002"  # the chart's identity, for review before saving
+    at = click(at, "Save screening")
     assert "Screening saved" in at.success[0].value
     assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000002'")[0][0] == 1
     assert stored(at, """SELECT count(*) FROM screenings s JOIN patients p ON p.id = s.patient_id
