@@ -2,13 +2,58 @@
 
 import streamlit as st
 
-from core import worklist
+from core import drafts, safety, worklist
+from ui import forms, selection
+from ui.actions import act, done, show
 from ui.frame import frame
 from ui.nav import links_for
 from ui.store import clinic
+from ui.widgets import plain
 
 user = frame("Home")
 con = clinic().con
+CLINICIANS = safety.CLINICIANS
+FOLLOWUP = "followup"
+
+
+def record(con, user, token: str, followup_id: int) -> None:
+    form = forms.current(FOLLOWUP, token, followup_id)
+    safety.record_assessment(con, user, followup_id, form.get("outcome"), form.get("note"))
+    forms.close(FOLLOWUP)
+    selection.clear(FOLLOWUP)
+    done("page", "Same-day safety assessment recorded.")
+
+
+def safety_worklist() -> None:
+    st.subheader("Same-day safety assessments to record")
+    waiting = safety.open_followups(con, user)
+    if waiting.empty:
+        st.caption("None waiting.")
+        return
+    chosen = selection.chosen(FOLLOWUP)
+    for row in waiting.itertuples():
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f":red[:material/emergency:] **{plain(row.patient)}** · chart number "
+                          f"{plain(row.chart_number)} · screened {row.raised_at:%d %b %Y, %H:%M} by "
+                          f"{plain(row.screened_by or '-')}")
+            right.button("Record the assessment", key=f"followup_{row.followup_id}",
+                         on_click=selection.choose, args=(FOLLOWUP, row.followup_id))
+            if chosen == row.followup_id:
+                assessment_form(row.followup_id)
+
+
+def assessment_form(followup_id: int) -> None:
+    form = forms.instance(FOLLOWUP, subject=followup_id)
+    with st.form(form.key("form")):
+        st.radio("Outcome", list(safety.OUTCOME_LABELS), format_func=safety.OUTCOME_LABELS.get, index=None,
+                 key=form.key("outcome"))
+        st.text_area("Note (required)", key=form.key("note"), max_chars=safety.MAX_NOTE)
+        st.caption(f"Recorded as assessed by {plain(user.display_name)}, now.")
+        st.form_submit_button("Record assessment", type="primary",
+                              on_click=act(record, form.token, followup_id, allow=CLINICIANS, slot="safety"))
+    show("safety")
+
 
 st.write(f"Signed in as **{user.display_name}**.")
 today = worklist.attention(con, user) if user.sees_identified_data else None
@@ -21,25 +66,35 @@ left, right = st.columns(2)
 left.metric("Screenings waiting for approval", pending)
 right.metric("Dosing sessions in progress", in_progress)
 
+if user.role in CLINICIANS:
+    safety_worklist()
+    unfinished = drafts.mine(con, user, "screening")
+    if unfinished:
+        st.subheader("Your unfinished screenings")
+        st.caption(f"{len(unfinished)} kept for you only; resume or discard them on the Screening page.")
+        st.page_link("pages/screening.py", label="Open Screening", icon=":material/assignment:")
+
 if today is not None:
     st.subheader("Waiting for prescriber approval")
     if today.pending_approvals.empty:
         st.caption("No screenings are waiting.")
     else:
-        st.dataframe(today.pending_approvals, hide_index=True, column_config={
-            "screening_id": None, "patient_id": None, "reasons": None, "patient": "Patient",
-            "chart_number": "Chart number", "decision": "Decision",
-            "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
-            "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
-        })
+        st.dataframe(today.pending_approvals[["patient", "chart_number", "decision", "urgent", "screened_at"]],
+                     hide_index=True, column_config={
+                         "patient": "Patient", "chart_number": "Chart number", "decision": "Decision",
+                         "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
+                         "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
+                     })
     st.subheader("Sessions in progress")
     if today.sessions_in_progress.empty:
         st.caption("No dosing session is in progress.")
     else:
-        st.dataframe(today.sessions_in_progress, hide_index=True, column_config={
-            "session_id": None, "patient": "Patient", "chart_number": "Chart number", "session_number": "Session",
-            "route": "Route", "started_at": st.column_config.DatetimeColumn("Dosing began", format="HH:mm"),
-        })
+        st.dataframe(today.sessions_in_progress[["patient", "chart_number", "session_number", "route", "started_at"]],
+                     hide_index=True, column_config={
+                         "patient": "Patient", "chart_number": "Chart number", "session_number": "Session",
+                         "route": "Route", "started_at": st.column_config.DatetimeColumn("Dosing began",
+                                                                                         format="HH:mm"),
+                     })
 else:
     st.info("Your role sees de-identified, aggregated figures only.")
 

@@ -35,10 +35,11 @@ def queue(con, user: User) -> pd.DataFrame:
 
 
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
-           now: datetime | None = None) -> None:
+           now: datetime | None = None) -> str:
+    """Sign the decision; returns the patient's name as stored ("Last, First") for the confirmation."""
     user = require(con, user, PRESCRIBERS)
     if decision not in DECISIONS:
-        raise ValueError("Decision must be approve or decline")
+        raise ValueError("Decision: choose Approve or Decline")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say why, in a sentence")
     if not users.verify_password(con, user, password or ""):
@@ -47,13 +48,14 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
     with db.transaction(con) as cur:
         row = cur.execute(
             """SELECT s.patient_id, s.decision, p.status,
-                      s.id = (SELECT max(id) FROM screenings WHERE patient_id = s.patient_id)
+                      s.id = (SELECT max(id) FROM screenings WHERE patient_id = s.patient_id),
+                      p.last_name || ', ' || p.first_name
                FROM screenings s JOIN patients p ON p.id = s.patient_id WHERE s.id = ?""",
             [screening_id],
         ).fetchone()
         if row is None:
             raise ValueError("That screening was not found")
-        patient_id, screening_decision, status, latest = row
+        patient_id, screening_decision, status, latest, patient = row
         if screening_decision == "ineligible" and decision == "approved":
             raise ValueError("An ineligible screening cannot be approved")
         decided = cur.execute(
@@ -72,3 +74,4 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
         )
         cur.execute("UPDATE patients SET status = ? WHERE id = ?", [decision, patient_id])
         db.audit(cur, user.id, f"screening_{decision}", "screening", screening_id, {"patient_id": patient_id})
+    return patient

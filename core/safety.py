@@ -8,6 +8,7 @@ patient, when, the outcome and a note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -53,19 +54,30 @@ def open_followups(con, user: User) -> pd.DataFrame:
         return cur.execute(OPEN_SQL).df()
 
 
-def for_patient(con, user: User, patient_id: int) -> pd.DataFrame:
-    """A patient's follow-ups with their assessment, if recorded, for the chart."""
+@dataclass(frozen=True)
+class FollowUp:
+    followup_id: int
+    screening_id: int
+    raised_at: datetime
+    assessed_at: datetime | None
+    outcome: str | None
+    note: str | None
+    assessed_by: str | None
+
+
+def for_patient(con, user: User, patient_id: int) -> dict[int, FollowUp]:
+    """A patient's follow-ups by screening id, each with its assessment once recorded, for the chart."""
     user = require(con, user, STAFF)
     with db.read(con) as cur:
-        return cur.execute(
-            """SELECT f.id AS followup_id, f.screening_id, f.raised_at, a.assessed_at, a.outcome, a.note,
-                      u.display_name AS assessed_by
+        rows = cur.execute(
+            """SELECT f.id, f.screening_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name
                FROM safety_followups f
                LEFT JOIN safety_assessments a ON a.followup_id = f.id
                LEFT JOIN users u ON u.id = a.assessed_by
                WHERE f.patient_id = ? ORDER BY f.raised_at DESC, f.id DESC""",
             [patient_id],
-        ).df()
+        ).fetchall()
+    return {row[1]: FollowUp(*row) for row in rows}
 
 
 def record_assessment(con, user: User, followup_id: int, outcome: str | None, note: str | None,

@@ -4,17 +4,36 @@ import streamlit as st
 
 from core import approvals
 from core.screenings import reasons_from_json
+from ui import forms
+from ui.actions import Stale, act, done, show
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import plain, show_reasons, show_status
 
-user = frame("Approval queue", allow={"prescriber"})
+PRESCRIBERS = frozenset({"prescriber"})
+user = frame("Approval queue", allow=PRESCRIBERS)
 con = clinic().con
 
-KEY = "appr_"
-done = st.session_state.pop(KEY + "done", None)
-if done:
-    st.success(done)
+PICK, DECISION = "approval_pick", "approval"
+DECISION_LABELS = {"approved": "Approve", "declined": "Decline"}
+
+
+def sign(con, user, token: str, screening_id: int, pick_token: str) -> None:
+    """Sign the screening this form was drawn for, and only if it is still the one chosen on screen.
+
+    The password is dropped whatever happens: a new form instance keeps the decision and
+    note for another try, never the password.
+    """
+    form = forms.current(DECISION, token, screening_id)
+    if forms.current(PICK, pick_token).get("screening") != screening_id:
+        raise Stale("The screening on screen changed before the signature; nothing was signed. Check and sign again.")
+    decision, note, password = form.get("decision"), form.get("note") or "", form.get("password") or ""
+    forms.restart(DECISION, screening_id, {"decision": decision, "note": note})
+    patient = approvals.decide(con, user, screening_id, decision, note, password)
+    forms.close(DECISION)
+    forms.close(PICK)
+    done("page", f"Signed: {decision} for {plain(patient)}.")
+
 
 pending = approvals.queue(con, user)
 if pending.empty:
@@ -22,52 +41,38 @@ if pending.empty:
     st.stop()
 
 st.caption(f"{len(pending)} screening(s) waiting, oldest first.")
-st.dataframe(pending, hide_index=True, column_config={
-    "screening_id": None, "patient_id": None, "reasons": None, "patient": "Patient", "chart_number": "Chart number",
-    "decision": "Decision", "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
+st.dataframe(pending[["patient", "chart_number", "decision", "urgent", "screened_at"]], hide_index=True, column_config={
+    "patient": "Patient", "chart_number": "Chart number", "decision": "Decision",
+    "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
     "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
 })
 
-rows = {row.screening_id: row for row in pending.itertuples()}
-chosen = st.selectbox("Screening to decide", list(rows), key=KEY + "screening",
-                      format_func=lambda i: f"{rows[i].patient} · {rows[i].chart_number} · "
-                                            f"{rows[i].screened_at:%Y-%m-%d}")
+rows = {int(row.screening_id): row for row in pending.itertuples()}
+pick = forms.opened(PICK)
+
+
+def describe(screening_id: int) -> str:
+    r = rows[screening_id]
+    return f"{r.patient} · {r.chart_number} · {r.screened_at:%Y-%m-%d}"
+
+
+chosen = st.selectbox("Screening to decide", list(rows), index=None, key=pick.key("screening"),
+                      placeholder="Choose a screening", format_func=describe)
+if chosen is None:
+    st.stop()
+
 row = rows[chosen]
 show_status(row.decision, bool(row.urgent))
 show_reasons(reasons_from_json(row.reasons))
 
-
-def sign(con, user) -> None:
-    """Sign the screening selected in the widget at the moment of the click.
-
-    Nothing is taken from the run that drew the button: if the selection changed in the
-    same round trip, that run's screening is not the one the prescriber is looking at.
-    """
-    state = st.session_state
-    screening_id = state.get(KEY + "screening")
-    waiting = approvals.queue(con, user)
-    names = dict(zip(waiting["screening_id"], waiting["patient"], strict=True))
-    try:
-        if screening_id not in names:
-            raise ValueError("That screening is no longer waiting for a decision; choose another.")
-        approvals.decide(con, user, screening_id, state[KEY + "decision"], state.get(KEY + "note") or "",
-                         state.get(KEY + "password") or "")
-    except ValueError as e:
-        state[KEY + "error"] = str(e)
-        state[KEY + "password"] = ""
-        return
-    state[KEY + "done"] = f"Signed: {state[KEY + 'decision']} for {plain(names[screening_id])}."
-    for field in ("note", "password", "error", "screening"):
-        state.pop(KEY + field, None)
-
-
-st.subheader("Decision")
-st.radio("Decision", ["approved", "declined"], format_func={"approved": "Approve", "declined": "Decline"}.get,
-         horizontal=True, key=KEY + "decision")
-st.text_area("Note (required)", key=KEY + "note", max_chars=5000)
-st.text_input("Your password (electronic signature)", type="password", key=KEY + "password",
-              autocomplete="current-password")
-error = st.session_state.get(KEY + "error")
-if error:
-    st.error(plain(error))
-st.button("Sign decision", type="primary", on_click=sign, args=(con, user), icon=":material/signature:")
+form = forms.instance(DECISION, subject=chosen)
+with st.form(form.key("form"), enter_to_submit=True):
+    st.subheader("Decision")
+    st.radio("Decision", list(DECISION_LABELS), format_func=DECISION_LABELS.get, index=None, horizontal=True,
+             key=form.key("decision"))
+    st.text_area("Note (required)", key=form.key("note"), max_chars=5000)
+    st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
+                  autocomplete="current-password")
+    st.form_submit_button("Sign decision", type="primary", icon=":material/signature:",
+                          on_click=act(sign, form.token, chosen, pick.token, allow=PRESCRIBERS, slot="approval"))
+show("approval")

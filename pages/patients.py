@@ -5,41 +5,38 @@ import json
 import altair as alt
 import streamlit as st
 
-from core import patients
+from core import patients, safety
 from core.access import STAFF
 from core.screenings import reasons_from_json
+from ui import screening_state, selection
+from ui.actions import act
 from ui.frame import frame
-from ui.screening_state import SELECTED_PATIENT, start_rescreen
 from ui.store import clinic
 from ui.widgets import STATUS_LABELS, plain, show_reasons
 
 user = frame("Patients", allow=STAFF)
 con = clinic().con
+SCREENERS = frozenset({"nurse", "prescriber"})
+PICK = screening_state.PATIENTS
 
-search = st.text_input("Search by name or chart number", key="patients_search", persist_state="session")
-roster = patients.roster(con, user, search)
-st.caption(f"{len(roster)} patient(s){' matching' if search.strip() else ''} (most recent activity first, "
-           f"at most {patients.ROSTER_LIMIT}).")
-picked = st.dataframe(
-    roster, hide_index=True, on_select="rerun", selection_mode="single-row", key="patients_roster",
-    column_config={
-        "id": None, "patient": "Patient", "chart_number": "Chart number", "status": "Status", "sessions": "Sessions",
+patient_id = selection.chosen(PICK)
+if patient_id is None:
+    search = st.text_input("Search by name or chart number", key="patients_search", persist_state="session")
+    roster = patients.roster(con, user, search)
+    st.caption(f"{len(roster)} patient(s){' matching' if search.strip() else ''} (most recent activity first, "
+               f"at most {patients.ROSTER_LIMIT}). Click a patient to open the chart.")
+    selection.table(PICK, roster, "id", {
+        "patient": "Patient", "chart_number": "Chart number", "status": "Status", "sessions": "Sessions",
         "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
         "next_activity": "Next",
-    },
-)
-if picked.selection.rows:
-    st.session_state[SELECTED_PATIENT] = int(roster.iloc[picked.selection.rows[0]]["id"])
-
-patient_id = st.session_state.get(SELECTED_PATIENT)
-if patient_id is None:
-    st.caption("Select a patient to open the chart.")
+    })
     st.stop()
 
+st.button("Back to the patient list", icon=":material/arrow_back:", on_click=selection.clear, args=(PICK,))
 try:
     record = patients.chart(con, user, patient_id)
 except ValueError:
-    st.session_state.pop(SELECTED_PATIENT, None)
+    selection.clear(PICK)
     st.warning("That patient's chart is not available.")
     st.stop()
 p = record.patient
@@ -48,9 +45,13 @@ st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%Y-%m-%
             f"primary substance {p['primary_substance']} · status **{p['status']}**")
 if p["phone"] or p["emergency_contact"]:
     st.markdown(f"Phone {plain(p['phone'] or '-')} · emergency contact {plain(p['emergency_contact'] or '-')}")
-if user.role in ("nurse", "prescriber") and st.button("Re-screen this patient", on_click=start_rescreen, args=(p,)):
-    st.switch_page("pages/screening.py")
+if user.role in SCREENERS:
+    rescreen = st.button("Re-screen this patient",
+                         on_click=act(screening_state.start_rescreen, p["id"], allow=SCREENERS))
+    if rescreen and screening_state.form().subject == p["id"]:
+        st.switch_page("pages/screening.py")
 
+followups = safety.for_patient(con, user, p["id"])
 st.subheader("Screenings")
 for s in record.screenings.itertuples():
     title = f"{s.screened_at:%Y-%m-%d %H:%M} · {STATUS_LABELS[s.decision]}"
@@ -58,6 +59,12 @@ for s in record.screenings.itertuples():
     with st.expander(title, expanded=s.Index == 0):
         st.caption(f"BP {s.systolic_bp}/{s.diastolic_bp} · screened by {plain(s.screened_by or '-')} · "
                    f"rules version {s.rules_version}")
+        f = followups.get(s.id)
+        if f and f.assessed_at is None:
+            st.error("Same-day safety assessment still to record (on the Home worklist).", icon=":material/emergency:")
+        elif f:
+            st.markdown(f"Same-day safety assessment: {safety.OUTCOME_LABELS[f.outcome]}, recorded by "
+                        f"{plain(f.assessed_by)} at {f.assessed_at:%H:%M on %d %b %Y}. Note: {plain(f.note)}")
         details = json.loads(s.answers)["details"]
         if details:
             st.markdown(f"Primary substance {details['primary_substance']} · used {details['days_used_30']} of the "
@@ -69,9 +76,9 @@ st.subheader("Approvals")
 if record.approvals.empty:
     st.caption("No approval decision yet.")
 else:
-    st.dataframe(record.approvals, hide_index=True, column_config={
+    st.dataframe(record.approvals[["signed_at", "decision", "note", "prescriber"]], hide_index=True, column_config={
         "signed_at": st.column_config.DatetimeColumn("Signed", format="D MMM YYYY, HH:mm"), "decision": "Decision",
-        "note": "Note", "prescriber": "Prescriber", "screening_id": None})
+        "note": "Note", "prescriber": "Prescriber"})
 
 st.subheader("Dosing sessions")
 if record.sessions.empty:

@@ -4,114 +4,157 @@ from datetime import date
 
 import streamlit as st
 
+from core import drafts
 from core import screening_form as sf
 from core.rules import instruments
-from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
+from core.rules.eligibility import CONDITIONS, MEDICATIONS, SAME_DAY_SIGNALS, evaluate, same_day_signals
 from core.schema import SUBSTANCES
-from ui import questionnaire
+from ui import questionnaire, selection, widgets
 from ui import screening_state as state
+from ui.actions import act, show
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import STATUS_LABELS, plain, show_reasons, show_status
 
-user = frame("Screening", allow={"nurse", "prescriber"})
+SCREENERS = frozenset({"nurse", "prescriber"})
+user = frame("Screening", allow=SCREENERS)
 con = clinic().con
 
 # Wide on purpose: the browser's range check is not the validation; core names a future or impossible date.
 EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)
 
-saved = st.session_state.pop(state.SAVED, None)
+saved = st.session_state.get(state.SAVED)
 if saved:
-    st.success(f"Screening saved: {saved['decision'].replace('_', ' ')}. The patient's chart is open on the "
-               "Patients page.")
-    st.page_link("pages/patients.py", label="Open the patient's chart", icon=":material/folder_shared:")
+    st.success(f"Screening saved for {plain(saved['patient'])}: {STATUS_LABELS[saved['decision']]}.",
+               icon=":material/check_circle:")
+    if saved["urgent"]:
+        widgets.urgent_banner(f"for {plain(saved['patient'])}: it stays on the Home worklist until a clinician "
+                              "records the assessment")
+    left, right = st.columns(2)
+    if left.button("Open the patient's chart", icon=":material/folder_shared:"):
+        selection.choose(state.PATIENTS, saved["patient_id"])
+        st.switch_page("pages/patients.py")
+    right.button("Screen another patient", type="primary", on_click=act(state.new_screening, allow=SCREENERS))
+    st.stop()
 
-rescreen = st.session_state.get(state.RESCREEN)
-if rescreen:
-    st.info(f"Re-screening an existing patient: {plain(rescreen['label'])}.")
-    st.button("Cancel the re-screen", on_click=state.cancel_rescreen)
+form = state.form()
+stale = state.keep_draft(con, user, form)
+if stale:
+    st.warning(plain(stale))
+    form = state.form()
+show("screening")
+
+others = [d for d in drafts.mine(con, user, "screening") if d.id != form.meta.get("draft_id")]
+if others:
+    with st.container(border=True):
+        st.markdown("**Unfinished screenings** (kept for you only)")
+        for d in others:
+            left, right = st.columns([4, 1])
+            left.button(plain(state.draft_label(d)), key=f"resume_{d.id}", icon=":material/history:",
+                        on_click=act(state.resume, d.id, allow=SCREENERS))
+            right.button("Discard", key=f"discard_{d.id}", on_click=act(state.discard, d.id, allow=SCREENERS))
+
+if form.subject is not None:
+    st.info(f"Re-screening an existing patient: {plain(form.meta.get('label') or '')}.")
+    st.button("Cancel the re-screen", on_click=act(state.cancel, form.token, form.subject, allow=SCREENERS))
+
+raw = state.gather(form)
+try:
+    screening = sf.validate_screening(raw)
+    decision, live_errors = evaluate(screening.intake), {}
+except sf.FormErrors as incomplete:
+    screening, decision, live_errors = None, None, incomplete.errors
+signals = same_day_signals(form.get("phq9_item9"), raw["cssrs"])
+urgent = bool(signals) or bool(decision and decision.urgent)
+# A message from the last Save stays under its field only while the field is still wrong.
+errors = {k: live_errors[k] for k in form.meta.get("errors", {}) if k in live_errors}
+
+
+def safety_banner() -> None:
+    if urgent:
+        widgets.urgent_banner("(" + "; ".join(SAME_DAY_SIGNALS[s] for s in signals) + ")" if signals else "")
+
+
+def errors_summary() -> None:
+    if errors:
+        st.error("Nothing was saved. Please correct: " + "; ".join(sf.LABELS[k] for k in errors) + ".")
 
 
 def field_error(key: str) -> None:
-    message = st.session_state.get(state.ERRORS, {}).get(key)
-    if message:
-        st.error(message, icon=":material/error:")
+    if key in errors:
+        st.error(errors[key], icon=":material/error:")
 
 
-def number(key: str, label: str, help: str | None = None):
-    value = st.number_input(label, value=None, step=1, key=state.P + key, placeholder="", help=help,
-                            persist_state="session")
+def number(key: str, label: str):
+    value = st.number_input(label, value=None, step=1, key=form.key(key), placeholder="", persist_state="session")
     field_error(key)
     return value
 
 
-try:
-    screening = sf.validate_screening(state.gather())
-    decision, missing = evaluate(screening.intake), []
-except sf.FormErrors as incomplete:
-    screening, decision, missing = None, None, [sf.LABELS[k] for k in incomplete.errors]
+with widgets.sticky("safety-banner"):
+    safety_banner()
 
-form, panel = st.columns([3, 2], gap="large")
-with form:
-    errors = st.session_state.get(state.ERRORS)
-    if errors:
-        st.error("Nothing was saved. Please correct: " + "; ".join(sf.LABELS[k] for k in errors) + ".")
-
+locked = form.subject is not None and not form.get(state.UNLOCK)
+form_column, panel_column = st.columns([3, 2], gap="large")
+with form_column:
+    errors_summary()
     st.header("Identity")
+    if form.subject is not None:
+        st.checkbox("Correct identity details", key=form.key(state.UNLOCK), persist_state="session",
+                    help="The decision uses the identity stored in the chart. Tick to change it on purpose; the "
+                         "change is saved with the re-screen and recorded in the audit log.")
     left, right = st.columns(2)
     for column, key in ((left, "first_name"), (right, "last_name")):
         with column:
-            st.text_input(sf.LABELS[key], key=state.P + key, max_chars=200, persist_state="session")
+            st.text_input(sf.LABELS[key], key=form.key(key), max_chars=200, disabled=locked, persist_state="session")
             field_error(key)
     with left:
-        st.date_input(sf.LABELS["date_of_birth"], value=None, key=state.P + "date_of_birth", format="YYYY-MM-DD",
-                      min_value=EARLIEST_DATE, max_value=LATEST_DATE, persist_state="session")
+        st.date_input(sf.LABELS["date_of_birth"], value=None, key=form.key("date_of_birth"), format="YYYY-MM-DD",
+                      min_value=EARLIEST_DATE, max_value=LATEST_DATE, disabled=locked, persist_state="session")
         field_error("date_of_birth")
-        st.text_input(sf.LABELS["mrn"], key=state.P + "mrn", max_chars=50, persist_state="session")
+        st.text_input(sf.LABELS["mrn"], key=form.key("mrn"), max_chars=50, disabled=locked, persist_state="session")
         field_error("mrn")
     with right:
-        st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=state.P + "sex",
-                 format_func=str.capitalize, persist_state="session")
+        st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=form.key("sex"),
+                 format_func=str.capitalize, disabled=locked, persist_state="session")
         field_error("sex")
-        st.text_input(sf.LABELS["phone"], key=state.P + "phone", max_chars=50, persist_state="session")
-    st.text_input(sf.LABELS["emergency_contact"], key=state.P + "emergency_contact", max_chars=300,
+        st.text_input(sf.LABELS["phone"], key=form.key("phone"), max_chars=50, persist_state="session")
+    st.text_input(sf.LABELS["emergency_contact"], key=form.key("emergency_contact"), max_chars=300,
                   persist_state="session")
 
     st.header("Substance use")
-    st.selectbox(sf.LABELS["primary_substance"], SUBSTANCES, index=None, key=state.P + "primary_substance",
+    st.selectbox(sf.LABELS["primary_substance"], SUBSTANCES, index=None, key=form.key("primary_substance"),
                  format_func=str.capitalize, persist_state="session")
     field_error("primary_substance")
-    st.multiselect(sf.LABELS["other_substances"], SUBSTANCES, key=state.P + "other_substances",
-                   format_func=str.capitalize,
-                   persist_state="session")
+    st.multiselect(sf.LABELS["other_substances"], SUBSTANCES, key=form.key("other_substances"),
+                   format_func=str.capitalize, persist_state="session")
     left, right = st.columns(2)
     with left:
         number("days_used_30", sf.LABELS["days_used_30"])
-        st.date_input(sf.LABELS["last_use_date"], value=None, key=state.P + "last_use_date", format="YYYY-MM-DD",
+        st.date_input(sf.LABELS["last_use_date"], value=None, key=form.key("last_use_date"), format="YYYY-MM-DD",
                       min_value=EARLIEST_DATE, max_value=LATEST_DATE, persist_state="session")
         field_error("last_use_date")
     with right:
         number("years_of_use", sf.LABELS["years_of_use"])
-        st.time_input(sf.LABELS["last_use_time"], value=None, key=state.P + "last_use_time", step=900,
+        st.time_input(sf.LABELS["last_use_time"], value=None, key=form.key("last_use_time"), step=900,
                       persist_state="session")
-    st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=state.P + "prior_treatments",
+    st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=form.key("prior_treatments"),
                    persist_state="session")
-    st.text_input(sf.LABELS["prior_treatment_other"], key=state.P + "prior_treatment_other", persist_state="session")
-    substance = st.session_state.get(state.P + "primary_substance")
-    if substance == "alcohol" or "alcohol" in (st.session_state.get(state.P + "other_substances") or []):
-        questionnaire.scale(instruments.AUDITC, state.P)
+    st.text_input(sf.LABELS["prior_treatment_other"], key=form.key("prior_treatment_other"), persist_state="session")
+    if raw["primary_substance"] == "alcohol" or "alcohol" in (raw["other_substances"] or []):
+        questionnaire.scale(instruments.AUDITC, form.prefix)
         field_error("auditc")
 
     st.header("Mental health")
-    questionnaire.scale(instruments.PHQ9, state.P)
+    questionnaire.scale(instruments.PHQ9, form.prefix)
     field_error("phq9")
-    questionnaire.scale(instruments.GAD7, state.P)
+    questionnaire.scale(instruments.GAD7, form.prefix)
     field_error("gad7")
-    questionnaire.cssrs(instruments.CSSRS, state.P)
+    questionnaire.cssrs(instruments.CSSRS, form.prefix)
     field_error("cssrs")
     with st.expander("PCL-5 (trauma): complete when the patient reports a stressful experience",
-                     expanded=bool(st.session_state.get(state.ERRORS, {}).get("pcl5"))):
-        questionnaire.scale(instruments.PCL5, state.P)
+                     expanded="pcl5" in errors):
+        questionnaire.scale(instruments.PCL5, form.prefix)
     field_error("pcl5")
 
     st.header("Medical")
@@ -120,43 +163,54 @@ with form:
         number("systolic_bp", sf.LABELS["systolic_bp"] + " (mmHg, measured now)")
     with right:
         number("diastolic_bp", sf.LABELS["diastolic_bp"] + " (mmHg, measured now)")
-    if st.session_state.get(state.P + "sex") != "male":
+    if raw["sex"] != "male":
         st.radio(sf.LABELS["pregnant"], ["no", "yes", "possible"], index=None, horizontal=True,
-                 key=state.P + "pregnant",
+                 key=form.key("pregnant"),
                  format_func={"no": "Not pregnant", "yes": "Pregnant",
                               "possible": "Possibly pregnant, not tested"}.get, persist_state="session")
         field_error("pregnant")
     st.multiselect(sf.LABELS["conditions"], sorted(CONDITIONS), format_func=sf.CONDITION_LABELS.get,
-                   key=state.P + "conditions", persist_state="session")
+                   key=form.key("conditions"), persist_state="session")
     st.multiselect(sf.LABELS["medications"], sorted(MEDICATIONS), format_func=sf.MEDICATION_LABELS.get,
-                   key=state.P + "medications", persist_state="session")
+                   key=form.key("medications"), persist_state="session")
 
     st.header("Goals and logistics")
-    st.text_area(sf.LABELS["goal"] + " (in their words)", key=state.P + "goal", max_chars=5000, persist_state="session")
+    st.text_area(sf.LABELS["goal"] + " (in their words)", key=form.key("goal"), max_chars=5000,
+                 persist_state="session")
     for key in ("integration_therapy_willing", "escort_available"):
         st.radio(sf.LABELS[key], [True, False], format_func=lambda v: "Yes" if v else "No", index=None,
-                 horizontal=True, key=state.P + key, persist_state="session")
+                 horizontal=True, key=form.key(key), persist_state="session")
         field_error(key)
 
-    duplicates = st.session_state.get(state.DUPLICATES)
+    safety_banner()
+    errors_summary()
+    duplicates = form.meta.get("duplicates")
+    if duplicates and duplicates["fingerprint"] != state.fingerprint(raw):
+        form.meta.pop("duplicates")  # the details changed: the acknowledgement no longer applies
+        duplicates = None
     if duplicates:
         st.warning("A patient with the same name and date of birth, or the same chart number, already exists. "
                    "Re-screen that patient, or confirm this is a different person.")
-        for d in duplicates:
+        for d in duplicates["rows"]:
             who = f"{plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})"
-            st.button(f"Re-screen {who}",
-                      key=f"{state.P}dup_{d['id']}", on_click=state.rescreen_duplicate, args=(con, user, d["id"]))
-        st.button("Different person: create a new record", on_click=state.acknowledge_duplicate, args=(con, user))
+            st.button(f"Re-screen {who}", key=f"dup_{d['id']}",
+                      on_click=act(state.rescreen_duplicate, form.token, form.subject, d["id"], allow=SCREENERS))
+        st.button("Different person: create a new record",
+                  on_click=act(state.acknowledge_duplicates, form.token, form.subject,
+                               tuple(d["id"] for d in duplicates["rows"]), duplicates["fingerprint"],
+                               allow=SCREENERS))
     else:
         if decision is not None:
             st.markdown(f"Decision if saved now: **{STATUS_LABELS[decision.status]}**"
                         + (" · **same-day safety assessment**" if decision.urgent else ""))
-        st.button("Save screening", type="primary", on_click=state.save, args=(con, user), icon=":material/save:")
+        st.button("Save screening", type="primary", icon=":material/save:",
+                  on_click=act(state.save, form.token, form.subject, allow=SCREENERS))
 
-with panel:
+with panel_column:
     st.header("Decision")
     if decision is None:
-        st.info("The decision appears when the form is complete. Still needed: " + ", ".join(missing) + ".")
+        st.info("The decision appears when the form is complete. Still needed: "
+                + ", ".join(sf.LABELS[k] for k in live_errors) + ".")
     else:
         show_status(decision.status, decision.urgent)
         st.subheader("Scores")

@@ -1,30 +1,22 @@
-"""The page frame every page calls first: store, demo banner, idle timeout, sign-in, role check, sidebar.
+"""The page frame every page calls first: store, demo banner, sign-in, idle timer, role check, sidebar.
 
 A page can be opened by URL without app.py running first, so the guard lives here and
 each page calls it on its first line; it `st.stop()`s before the page body runs
-whenever the viewer is not signed in or not allowed.
+whenever the viewer is not signed in or not allowed. The account is re-read from the
+database on every run (`session.verified`), and a timer in the browser ends an idle
+session and blanks the screen without waiting for a click.
 """
 
 from __future__ import annotations
-
-import os
-import time
 
 import streamlit as st
 
 from core import db, users
 from core.access import ROLE_LABELS, User
 from core.demo import DEMO_ACCOUNTS
+from ui import actions, session
 from ui.nav import EVERYONE, links_for
 from ui.store import Clinic, clinic
-
-USER_KEY = "user"
-LAST_SEEN_KEY = "last_seen"
-NOTICE_KEY = "sign_in_notice"
-
-
-def idle_limit_seconds() -> float:
-    return float(os.environ.get("CLINIC_IDLE_MINUTES", "15")) * 60
 
 
 def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
@@ -33,15 +25,18 @@ def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
     if store.demo:
         st.warning("**Synthetic demo data.** Every patient here is made up; do not enter real patient data.",
                    icon=":material/science:")
-    user = _signed_in_user(store)
+    user = session.verified(store.con)
     if user is None:
         _sign_in_form(store)
         st.stop()
+    session.touch()
+    _idle_watch()
     _sidebar(store, user)
     if user.role not in allow:
         st.error(f"Your role ({ROLE_LABELS[user.role]}) cannot open {title}. Use the links in the sidebar.")
         st.stop()
     st.title(title)
+    actions.show("page")
     return user
 
 
@@ -53,28 +48,16 @@ def _open_store() -> Clinic:
         st.stop()
 
 
-def _signed_in_user(store: Clinic) -> User | None:
-    user = st.session_state.get(USER_KEY)
-    if user is None:
-        return None
-    now = time.monotonic()
-    if now - st.session_state.get(LAST_SEEN_KEY, now) > idle_limit_seconds():
-        users.sign_out(store.con, user, reason="idle")
-        _forget_user()
-        st.session_state[NOTICE_KEY] = "You were signed out after a period without activity. Please sign in again."
-        return None
-    st.session_state[LAST_SEEN_KEY] = now
-    return user
-
-
-def _forget_user() -> None:
-    for key in (USER_KEY, LAST_SEEN_KEY):
-        st.session_state.pop(key, None)
+@st.fragment(run_every=session.watch_interval_seconds())
+def _idle_watch() -> None:
+    """Runs on its own timer and never counts as activity; once the session has ended, redraw the whole page."""
+    if session.verified(clinic().con) is None:
+        st.rerun()
 
 
 def _sign_in_form(store: Clinic) -> None:
     st.title("Sign in")
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    notice = st.session_state.get(session.NOTICE_KEY)
     if notice:
         st.info(notice)
     with st.form("sign_in", enter_to_submit=True):
@@ -86,8 +69,7 @@ def _sign_in_form(store: Clinic) -> None:
         if user is None:
             st.error(users.SIGN_IN_FAILED)
         else:
-            st.session_state[USER_KEY] = user
-            st.session_state[LAST_SEEN_KEY] = time.monotonic()
+            session.start(user)
             st.rerun()
     if not users.any_accounts(store.con):
         st.info("This clinic database has no accounts yet. Stop the app and create the first administrator with "
@@ -103,10 +85,5 @@ def _sidebar(store: Clinic, user: User) -> None:
         st.markdown(f"**{user.display_name}**  \n{ROLE_LABELS[user.role]}")
         for page in links_for(user.role):
             st.page_link(page.path, label=page.label, icon=page.icon)
-        st.button("Sign out", on_click=_sign_out, args=(store, user), icon=":material/logout:")
-
-
-def _sign_out(store: Clinic, user: User) -> None:
-    users.sign_out(store.con, user)
-    _forget_user()
-    st.session_state[NOTICE_KEY] = "You are signed out."
+        st.button("Sign out", on_click=session.end, args=(store.con, user, "user", session.SIGNED_OUT_NOTICE),
+                  icon=":material/logout:")

@@ -34,5 +34,15 @@ def show_status(status: str, urgent: bool) -> None:
     label = STATUS_LABELS[status]
     {"eligible": st.success, "needs_review": st.warning, "ineligible": st.error}[status](f"Decision: **{label}**")
     if urgent:
-        st.error("**Same-day safety assessment needed** (suicide risk screen positive). Do not let the patient "
-                 "leave without it.", icon=":material/emergency:")
+        urgent_banner("(suicide risk screen positive)")
+
+
+def urgent_banner(detail: str = "") -> None:
+    st.error(f"**Same-day safety assessment needed** {detail}. Do not let the patient leave without it.",
+             icon=":material/emergency:")
+
+
+def sticky(key: str):
+    """A container that stays at the top of the window while the page scrolls (for a warning that must stay seen)."""
+    st.html(f"<style>.st-key-{key} {{position: sticky; top: 3.75rem; z-index: 990; background: white;}}</style>")
+    return st.container(key=key)

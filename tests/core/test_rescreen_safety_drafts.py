@@ -100,8 +100,8 @@ def test_an_urgent_screening_opens_a_follow_up_until_it_is_recorded(demo_store):
     safety.record_assessment(demo_store, PRESCRIBER, int(row["followup_id"]), "safety_plan", "Seen; plan made",
                              now=NOW)
     assert saved.patient_id not in set(safety.open_followups(demo_store, NURSE)["patient_id"])
-    history = safety.for_patient(demo_store, NURSE, saved.patient_id)
-    assert list(history["outcome"]) == ["safety_plan"] and list(history["assessed_by"]) == ["Dr Demo Prescriber"]
+    (recorded,) = safety.for_patient(demo_store, NURSE, saved.patient_id).values()
+    assert (recorded.outcome, recorded.assessed_by, recorded.assessed_at) == ("safety_plan", "Dr Demo Prescriber", NOW)
     with pytest.raises(ValueError, match="Already recorded by Dr Demo Prescriber"):
         safety.record_assessment(demo_store, NURSE, int(row["followup_id"]), "emergency_care", "Again")
     assert count(demo_store, "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == "safety_assessment_recorded"

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,9 @@ def page(demo_db, monkeypatch):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
         if path != "app.py":
             at.switch_page(path)  # what a deep link does: this page runs first, app.py does not
-        if role:
+        if role:  # what ui.session.start leaves behind after a sign-in
             at.session_state["user"] = DEMO_USERS[role]
+            at.session_state["last_seen"] = time.monotonic()
         return at.run()
 
     return open_page
@@ -35,8 +37,13 @@ def page(demo_db, monkeypatch):
 
 def all_text(at: AppTest) -> str:
     """Every piece of text the page rendered, tables included, to search for what must not be there."""
-    kinds = ("markdown", "title", "header", "caption", "error", "warning", "info", "metric", "subheader")
+    kinds = ("markdown", "title", "header", "caption", "error", "warning", "info", "success", "metric", "subheader")
     parts = [str(e.value) for kind in kinds for e in at.get(kind)]
     parts += [df.value.to_string() for df in at.dataframe]
     parts += [str(t.proto) for t in at.get("table")]
     return "\n".join(parts)
+
+
+def form_key(at: AppTest, form: str, field: str) -> str:
+    """The widget key of `field` in the open instance of `form` (keys carry the instance's token)."""
+    return f"{form}~{at.session_state['form~' + form]['token']}~{field}"

@@ -4,9 +4,10 @@ from datetime import date, time
 import duckdb
 import pytest
 
+from core.approvals import QUEUE_SQL
 from core.rules import eligibility, instruments
 from core.screenings import intake_from_answers
-from tests.pages.conftest import all_text
+from tests.pages.conftest import all_text, form_key
 
 BASE = {
     "first_name": "Robin", "last_name": "Pagetest", "date_of_birth": date(1988, 3, 14), "sex": "female",
@@ -21,14 +22,18 @@ GAD7 = [1, 1, 1, 0, 0, 1, 0]
 CSSRS = {"q1": False, "q2": False, "behavior_lifetime": False}
 
 
+def scr(at, field):
+    return form_key(at, "screening", field)
+
+
 def fill(at, phq9=PHQ9, cssrs=CSSRS, **changes):
     for key, value in {**BASE, **changes}.items():
-        at.session_state[f"scr_{key}"] = value
+        at.session_state[scr(at, key)] = value
     for instrument, answers in ((instruments.PHQ9, phq9), (instruments.GAD7, GAD7)):
         for item, answer in zip(instrument.items, answers, strict=True):
-            at.session_state[f"scr_{instrument.id}_{item.key}"] = answer
+            at.session_state[scr(at, f"{instrument.id}_{item.key}")] = answer
     for key, answer in cssrs.items():
-        at.session_state[f"scr_cssrs_{key}"] = answer
+        at.session_state[scr(at, f"cssrs_{key}")] = answer
     return at.run()
 
 
@@ -62,9 +67,10 @@ def test_live_panel_shows_the_decision_before_saving(page):
 
 def test_complete_screening_is_saved_and_matches_the_rules(page):
     at = fill(page("pages/screening.py", "nurse"))
+    typed_key = scr(at, "first_name")
     at = click(at, "Save screening")
     assert not at.exception
-    assert "Screening saved: eligible" in at.success[0].value
+    assert "Screening saved for Pagetest, Robin: Eligible" in at.success[0].value
     rows = stored(at, """SELECT s.answers, s.decision, s.urgent, s.reasons, s.rules_version, p.status
                          FROM screenings s JOIN patients p ON p.id = s.patient_id WHERE p.mrn = 'PAGE-0001'""")
     assert len(rows) == 1
@@ -73,7 +79,7 @@ def test_complete_screening_is_saved_and_matches_the_rules(page):
     assert (decision, urgent, version) == (expected.status, expected.urgent, expected.rules_version)
     assert [r["code"] for r in json.loads(reasons)] == [r.code for r in expected.reasons]
     assert status == "screened"
-    assert at.session_state["scr_first_name"] in ("", None)
+    assert typed_key not in at.session_state  # the saved form is gone; the next patient gets a new instance
 
 
 @pytest.mark.parametrize(
@@ -96,7 +102,7 @@ def test_invalid_input_is_refused_named_and_kept(page, demo_db, changes, label):
     assert label in at.error[0].value
     assert len(at.success) == 0
     assert stored(at, "SELECT count(*) FROM screenings")[0][0] == before
-    assert at.session_state["scr_mrn"] == "PAGE-0001"
+    assert at.session_state[scr(at, "mrn")] == "PAGE-0001"
 
 
 def test_probable_duplicate_is_shown_before_a_second_record(page):
@@ -115,7 +121,7 @@ def test_duplicate_can_be_rescreened_instead(page):
     rescreen = next(b for b in at.button if b.label.startswith("Re-screen"))
     rescreen.click()
     at.run()
-    assert at.text_input(key="scr_mrn").value == "DEMO-000002"  # the chart's identity, for review before saving
+    assert at.text_input(key=scr(at, "mrn")).value == "DEMO-000002"  # the chart's identity, for review
     at = click(at, "Save screening")
     assert "Screening saved" in at.success[0].value
     assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000002'")[0][0] == 1
@@ -149,22 +155,38 @@ def test_input_survives_a_page_switch(page):
     at.run()
     at.switch_page("pages/screening.py")
     at.run()
-    assert at.text_input(key="scr_first_name").value == "Robin"
-    assert at.radio(key="scr_phq9_item2").value == 2
+    assert at.text_input(key=scr(at, "first_name")).value == "Robin"
+    assert at.radio(key=scr(at, "phq9_item2")).value == 2
+
+
+def as_prescriber(at):
+    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr Demo Prescriber",
+                                                                  "prescriber")
+    at.switch_page("pages/approvals.py")
+    return at.run()
+
+
+def ours(at):
+    return stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
+                         WHERE p.mrn = 'PAGE-0001'""")[0][0]
+
+
+def pick(at, screening_id):
+    at.selectbox(key=form_key(at, "approval_pick", "screening")).set_value(screening_id)
+    return at.run()
+
+
+def decide(at, decision="approved", note="Suitable for treatment", password="demo-prescriber-2026"):
+    for field, value in (("decision", decision), ("note", note), ("password", password)):
+        at.session_state[form_key(at, "approval", field)] = value
 
 
 def approval_setup(page):
     """A fresh eligible screening, then the prescriber's approval page on it."""
     at = fill(page("pages/screening.py", "nurse"))
     click(at, "Save screening")
-    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr Demo Prescriber",
-                                                                  "prescriber")
-    at.switch_page("pages/approvals.py")
-    at.run()
-    (screening_id,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
-                                    WHERE p.mrn = 'PAGE-0001'""")[0]
-    at.selectbox(key="appr_screening").set_value(screening_id)
-    return at.run()
+    at = as_prescriber(at)
+    return pick(at, ours(at))
 
 
 def test_nurse_cannot_open_the_approval_queue(page):
@@ -175,8 +197,7 @@ def test_nurse_cannot_open_the_approval_queue(page):
 
 def test_prescriber_approves_with_password(page):
     at = approval_setup(page)
-    at.text_area(key="appr_note").input("Suitable for treatment")
-    at.text_input(key="appr_password").input("demo-prescriber-2026")
+    decide(at)
     at = click(at, "Sign decision")
     assert not at.exception
     assert "Signed: approved" in at.success[0].value
@@ -185,8 +206,7 @@ def test_prescriber_approves_with_password(page):
 
 def test_wrong_password_does_not_sign(page):
     at = approval_setup(page)
-    at.text_area(key="appr_note").input("Suitable")
-    at.text_input(key="appr_password").input("not my password")
+    decide(at, note="Suitable", password="not my password")
     at = click(at, "Sign decision")
     assert "Password is not right" in all_text(at)
     assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "screened"
@@ -195,12 +215,9 @@ def test_wrong_password_does_not_sign(page):
 def test_ineligible_screening_is_not_offered_for_approval(page):
     at = fill(page("pages/screening.py", "nurse"), pregnant="yes")
     click(at, "Save screening")
-    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr", "prescriber")
-    at.switch_page("pages/approvals.py")
-    at.run()
-    (screening_id,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
-                                    WHERE p.mrn = 'PAGE-0001'""")[0]
-    assert screening_id not in at.selectbox(key="appr_screening").options
+    at = as_prescriber(at)
+    options = at.selectbox(key=form_key(at, "approval_pick", "screening")).options
+    assert options and not any("Pagetest" in o for o in options)
 
 
 def test_patients_roster_search_and_chart(page):
@@ -209,7 +226,8 @@ def test_patients_roster_search_and_chart(page):
     at.text_input(key="patients_search").input("DEMO-000010").run()
     roster = at.dataframe[0].value
     assert list(roster["chart_number"]) == ["DEMO-000010"]
-    at.session_state["selected_patient"] = int(roster.iloc[0]["id"])
+    assert "id" not in roster.columns  # ids stay on the server
+    at.session_state["chosen~patients"] = 10
     at.run()
     assert not at.exception
     assert "Screenings" in [s.value for s in at.subheader]
@@ -222,23 +240,17 @@ def test_viewer_cannot_open_patients(page):
     assert len(at.dataframe) == 0
 
 
-def test_signature_goes_to_the_screening_selected_when_signing(page):
-    """Selecting a screening and clicking Sign in one round trip must sign that screening, not the one shown before."""
+def test_a_signature_is_refused_when_the_selection_changed_in_the_same_round_trip(page):
+    """Choosing another screening and clicking the first one's Sign in one round trip signs neither."""
     at = fill(page("pages/screening.py", "nurse"))
     click(at, "Save screening")
-    at.session_state["user"] = at.session_state["user"].__class__(2, "prescriber", "Dr Demo Prescriber",
-                                                                  "prescriber")
-    at.switch_page("pages/approvals.py")
-    at.run()
-    first_shown = at.selectbox(key="appr_screening").value
-    (ours,) = stored(at, """SELECT s.id FROM screenings s JOIN patients p ON p.id = s.patient_id
-                            WHERE p.mrn = 'PAGE-0001'""")[0]
-    assert first_shown != ours
-    at.selectbox(key="appr_screening").set_value(ours)
-    at.text_area(key="appr_note").input("Suitable for treatment")
-    at.text_input(key="appr_password").input("demo-prescriber-2026")
+    at = as_prescriber(at)
+    first = stored(at, QUEUE_SQL)[0][0]
+    at = pick(at, first)
+    decide(at)
+    at.selectbox(key=form_key(at, "approval_pick", "screening")).set_value(ours(at))
     next(b for b in at.button if b.label == "Sign decision").click()
     at.run()
-    assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "approved"
-    assert stored(at, "SELECT count(*) FROM approvals WHERE screening_id = ?", [first_shown])[0][0] == 0
-    assert "Pagetest, Robin" in at.success[0].value
+    assert "screening on screen changed" in all_text(at)
+    assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "screened"
+    assert stored(at, "SELECT count(*) FROM approvals WHERE screening_id = ?", [first])[0][0] == 0

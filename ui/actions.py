@@ -1,0 +1,68 @@
+"""The one way a click changes data: re-check the session and the account, then call core.
+
+Streamlit runs a button's callback before the page script, so a guard that lives only in
+the page frame runs after the write. `act(...)` builds the callback: it first checks,
+from the database, that the user is still signed in, active, not idle and allowed, and
+only then calls the handler as `handler(con, user, *args)`. A handler raises ValueError
+(or `Stale`) to refuse in plain words; the message is kept for the page to show beside
+the button, and nothing was written.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.access import ROLE_LABELS, AccessDenied
+from ui import session
+from ui.store import clinic
+from ui.widgets import plain
+
+_REFUSAL = "refusal~"
+_DONE = "done~"
+
+
+class Stale(ValueError):
+    """The click belongs to a form, selection or signature that is no longer the one on screen."""
+
+
+def act(handler: Callable[..., None], *args, allow: frozenset[str] | set[str],
+        slot: str = "page") -> Callable[[], None]:
+    """A callback for on_click / on_change that runs `handler` only for a live, allowed session."""
+    return functools.partial(_guarded, handler, frozenset(allow), slot, args)
+
+
+def _guarded(handler, allow: frozenset[str], slot: str, args: tuple) -> None:
+    con = clinic().con
+    st.session_state.pop(_REFUSAL + slot, None)
+    user = session.verified(con)
+    if user is None:
+        return  # the session has ended; the frame shows the sign-in form and says why
+    if user.role not in allow:
+        refuse(slot, f"Your role ({ROLE_LABELS[user.role]}) cannot do this. Nothing was saved.")
+        return
+    try:
+        handler(con, user, *args)
+    except (ValueError, AccessDenied) as e:
+        refuse(slot, str(e))
+
+
+def refuse(slot: str, message: str) -> None:
+    st.session_state[_REFUSAL + slot] = message
+
+
+def done(slot: str, message: str) -> None:
+    """A confirmation for the next run to show once, in the slot where the user clicked."""
+    st.session_state[_DONE + slot] = message
+
+
+def show(slot: str = "page") -> None:
+    """Show (once) what the last click in this slot did or why it was refused."""
+    refusal = st.session_state.pop(_REFUSAL + slot, None)
+    if refusal:
+        st.error(plain(refusal), icon=":material/block:")
+    confirmation = st.session_state.pop(_DONE + slot, None)
+    if confirmation:
+        st.success(confirmation, icon=":material/check_circle:")

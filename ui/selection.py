@@ -1,0 +1,54 @@
+"""Identity by id: a row clicked in a table becomes the id of the record drawn in that row, at the click.
+
+`st.dataframe` keeps the selected row *position* when its rows change (another sort
+order after someone else's signature, a search), so a position read later can name
+another patient. The table's callback resolves the position against the ids exactly as
+that table was drawn, keeps only the id, and redraws the table without a selection.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+import pandas as pd
+import streamlit as st
+
+
+def chosen(name: str) -> int | None:
+    return st.session_state.get(_slot(name))
+
+
+def choose(name: str, record_id: int) -> None:
+    st.session_state[_slot(name)] = int(record_id)
+
+
+def clear(name: str) -> None:
+    st.session_state.pop(_slot(name), None)
+
+
+def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict, **dataframe_kwargs) -> None:
+    """Draw `rows` with only the `columns` named (label or column config per column); a click chooses its id.
+
+    Only the named columns are sent to the browser (a hidden column is still sent), and
+    the id column stays on the server.
+    """
+    grid = f"pick~{name}~{st.session_state.setdefault(_grid(name), secrets.token_hex(4))}"
+    ids = [int(i) for i in rows[id_column]]
+    st.dataframe(rows[list(columns)], key=grid, hide_index=True, column_config=columns, selection_mode="single-row",
+                 on_select=functools.partial(_resolve, name, grid, tuple(ids)), **dataframe_kwargs)
+
+
+def _resolve(name: str, grid: str, ids: tuple[int, ...]) -> None:
+    picked = st.session_state[grid].selection.rows
+    if picked and picked[0] < len(ids):
+        choose(name, ids[picked[0]])
+    st.session_state[_grid(name)] = secrets.token_hex(4)
+
+
+def _slot(name: str) -> str:
+    return f"chosen~{name}"
+
+
+def _grid(name: str) -> str:
+    return f"pick~{name}~nonce"

@@ -1,0 +1,71 @@
+"""Who is signed in on this browser session, re-checked against the database on every run and every click.
+
+The User kept in session state is only what the account was at sign-in. Each check reads
+the account again, so deactivation or a role change takes effect on the next click; an
+idle session, a deactivated account and a changed role all end the session the same way:
+the audit row, then every key in session state dropped, so nothing typed for one person
+survives into the next sign-in on the same tab.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+from core import access, users
+from core.access import User
+
+USER_KEY = "user"
+LAST_SEEN_KEY = "last_seen"
+NOTICE_KEY = "sign_in_notice"
+
+IDLE_NOTICE = "You were signed out after a period without activity. Please sign in again."
+INACTIVE_NOTICE = "You were signed out: this account is not active any more."
+ROLE_NOTICE = "You were signed out because your role was changed. Please sign in again."
+SIGNED_OUT_NOTICE = "You are signed out."
+
+
+def idle_limit_seconds() -> float:
+    return float(os.environ.get("CLINIC_IDLE_MINUTES", "15")) * 60
+
+
+def watch_interval_seconds() -> float:
+    """How often the browser-side timer looks: often enough that an idle screen blanks within a minute."""
+    return max(1.0, min(30.0, idle_limit_seconds() / 4))
+
+
+def start(user: User) -> None:
+    st.session_state.clear()
+    st.session_state[USER_KEY] = user
+    touch()
+
+
+def touch() -> None:
+    st.session_state[LAST_SEEN_KEY] = time.monotonic()
+
+
+def end(con, user: User, reason: str, notice: str) -> None:
+    users.sign_out(con, user, reason=reason)
+    st.session_state.clear()
+    st.session_state[NOTICE_KEY] = notice
+
+
+def verified(con) -> User | None:
+    """The signed-in account as stored now, or None after ending a session that is idle, inactive or re-roled."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:
+        return None
+    last_seen = st.session_state.get(LAST_SEEN_KEY, 0.0)
+    if time.monotonic() - last_seen > idle_limit_seconds():
+        end(con, user, "idle", IDLE_NOTICE)
+        return None
+    current = access.current_user(con, user.id)
+    if current is None:
+        end(con, user, "inactive", INACTIVE_NOTICE)
+        return None
+    if current.role != user.role:
+        end(con, user, "role_changed", ROLE_NOTICE)
+        return None
+    return current
