@@ -25,7 +25,8 @@ EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)
 
 saved = st.session_state.get(state.SAVED)
 if saved:
-    st.success(f"Screening saved for {plain(saved['patient'])}: {STATUS_LABELS[saved['decision']]}.",
+    urgent_note = ", with a same-day safety assessment needed" if saved["urgent"] else ""
+    st.success(f"Screening saved for {plain(saved['patient'])}: {STATUS_LABELS[saved['decision']]}{urgent_note}.",
                icon=":material/check_circle:")
     if saved["urgent"]:
         widgets.urgent_banner(f"for {plain(saved['patient'])}: it stays on the Home worklist until a clinician "

@@ -44,5 +44,6 @@ def urgent_banner(detail: str = "") -> None:
 
 def sticky(key: str):
     """A container that stays at the top of the window while the page scrolls (for a warning that must stay seen)."""
-    st.html(f"<style>.st-key-{key} {{position: sticky; top: 3.75rem; z-index: 990; background: white;}}</style>")
+    st.html(f'<style>[data-testid="stLayoutWrapper"]:has(> .st-key-{key}) '
+            "{position: sticky; top: 3.75rem; z-index: 990; background: white;}</style>")
     return st.container(key=key)

@@ -1,5 +1,6 @@
 """A real `streamlit run app.py` on 127.0.0.1 with a temporary demo database, driven by Debian's Chromium."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,10 +46,11 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def serve(tmp_path_factory, **extra_env):
+    """Run `streamlit run app.py` on a free port with a fresh demo database; yields its URL, stops it after."""
     port = free_port()
-    env = {**os.environ, "CLINIC_DB": str(tmp_path_factory.mktemp("browser") / "clinic.duckdb"), "CLINIC_DEMO": "1"}
+    env = {**os.environ, "CLINIC_DB": str(tmp_path_factory.mktemp("browser") / "clinic.duckdb"), "CLINIC_DEMO": "1",
+           **extra_env}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
@@ -61,6 +63,26 @@ def app_url(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Factory for a further app with other environment variables (a short idle limit, say): one server per
+    distinct set, started on first use and stopped at the end of the session."""
+    started = {}
+    with contextlib.ExitStack() as stack:
+        def start(**extra_env: str) -> str:
+            key = tuple(sorted(extra_env.items()))
+            if key not in started:
+                started[key] = stack.enter_context(contextlib.contextmanager(serve)(tmp_path_factory, **extra_env))
+            return started[key]
+
+        yield start
 
 
 @pytest.fixture(scope="session")

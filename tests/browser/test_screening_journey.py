@@ -33,9 +33,34 @@ def segments(tab, label: str, digits: str) -> None:
     tab.keyboard.press("Tab")
 
 
-def pick(tab, label: str, option: str) -> None:
-    tab.get_by_label(label, exact=True).click()
-    tab.get_by_role("option", name=option, exact=True).click()
+def settle(tab) -> None:
+    """Wait for the rerun a click or an Enter started to finish, so an absence checked next is real.
+
+    Streamlit marks the app root with data-test-script-state; give the rerun a moment to start first.
+    """
+    tab.wait_for_timeout(1_000)
+    expect(tab.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def open_list(tab, label: str, shows) -> None:
+    """Open a selectbox until `shows` is visible. A click while a rerun redraws the box (just after a page switch,
+    a re-screen's pre-filled page, a signature) leaves the list closed, so settle and try again."""
+    for _ in range(3):
+        settle(tab)
+        tab.get_by_label(label, exact=True).click()
+        try:
+            expect(shows).to_be_visible(timeout=3_000)
+            return
+        except AssertionError:
+            tab.keyboard.press("Escape")
+    expect(shows).to_be_visible()
+
+
+def pick(tab, label: str, choice: str) -> None:
+    """Choose a selectbox option, robust to a selectbox redrawn by a rerun still under way."""
+    wanted = tab.get_by_role("option", name=choice, exact=True)
+    open_list(tab, label, wanted)
+    wanted.click()
 
 
 def answer_scale(tab, instrument, values) -> None:
