@@ -24,7 +24,7 @@ MOAA_S_ALERT = 5
 MG_PER_KG_DECIMALS = 4
 """mg/kg is compared after rounding, so 56 mg / 70 kg is exactly at the 0.8 edge, not a float hair over it."""
 
-ESCORT_SOURCE = "seed material: someone must drive the patient home"
+ESCORT_SOURCE = "clinic protocol: someone must drive the patient home (esketamine REMS: no driving until the next day)"
 FASTING_SOURCE = "clinic pre-dose protocol (no food 2 h, no liquids 30 min)"
 
 

@@ -41,7 +41,7 @@ CONDITION_RULES = {
                                   "ketamine / esketamine labels"),
     "psychosis": ("psychosis", "hard_stop",
                   "History of a psychotic disorder (schizophrenia, schizoaffective or other psychosis)",
-                  "seed material; APA consensus 2017 (psychosis history); ACEP"),
+                  "APA consensus statement on ketamine (Sanacora 2017); ACEP"),
     "ketamine_misuse": ("ketamine_misuse", "review",
                         "Personal history of ketamine misuse or ketamine-related cystitis",
                         "ketamine label; esketamine label (SUD caution)"),
@@ -226,7 +226,7 @@ def _support(i: dict, s: Settings, scores: dict[str, ScoreResult]) -> list[Reaso
         reasons.append(Reason(
             "prior_treatment", "support",
             f"Prior treatment that did not hold: {', '.join(i['prior_treatments'])}",
-            "candidate signal: clinical-rules section 2",
+            "clinic candidate criteria: a prior treatment episode that did not hold",
         ))
     phq9, gad7, pcl5 = (scores.get(k, _NO_SCORE) for k in ("phq9", "gad7", "pcl5"))
     if phq9.total is not None and phq9.total >= s.candidate_phq9:
@@ -239,7 +239,7 @@ def _support(i: dict, s: Settings, scores: dict[str, ScoreResult]) -> list[Reaso
                               instruments.PCL5.source))
     if i["integration_therapy_willing"]:
         reasons.append(Reason("integration_willing", "support", "Willing to take part in integration therapy",
-                              "every cited trial paired ketamine with psychotherapy"))
+                              "Krupitsky 2002; Dakwar 2019; Grabski 2022 (ketamine paired with psychotherapy)"))
     return reasons
 
 

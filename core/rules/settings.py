@@ -65,7 +65,7 @@ class Settings:
     dose_oral: DoseBand = _rule(DoseBand(0.25, 3.0, 7.0), "Andrade 2019")
     intranasal_doses_mg: tuple[int, ...] = _rule((28, 56, 84), "esketamine label")
     intranasal_first_session_mg: int = _rule(56, "esketamine label")
-    min_hours_between_sessions: int = _rule(48, "clinical-rules: thrice weekly at most")
+    min_hours_between_sessions: int = _rule(48, "clinic default: at most three sessions a week")
 
     # Pre-dose gate
     hold_systolic_above: int = _rule(140, 'esketamine label (>140/90 "general guide")')
@@ -80,7 +80,7 @@ class Settings:
     # During the session and discharge
     severe_systolic_at: int = _rule(180, CLINIC_DEFAULT)
     severe_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
-    weight_change_warn_fraction: float = _rule(0.10, "clinical-rules: > 10 % change suggests a kg/lb slip")
+    weight_change_warn_fraction: float = _rule(0.10, "clinic default: a change over 10 % is more often a kg/lb slip")
     discharge_min_minutes: int = _rule(120, "esketamine REMS (monitoring >= 2 h)")
     discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance")
     discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance")

@@ -15,7 +15,7 @@ from core.rules import validate
 from core.rules.reasons import Reason
 from core.rules.settings import Settings, resolve
 
-PLAUSIBILITY_SOURCE = "clinical-rules: hard plausibility limits"
+PLAUSIBILITY_SOURCE = "data-entry plausibility limits (catch typing slips; not clinical thresholds)"
 
 PLAUSIBLE = {
     "systolic_bp": (40, 300),
