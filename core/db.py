@@ -57,20 +57,47 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+class Conflict(Exception):
+    """Another transaction changed the same rows first; this one was rolled back whole and may be tried again."""
+
+    def __init__(self) -> None:
+        super().__init__("Someone else saved a change to the same record at the same moment; nothing was saved. "
+                         "Please try again.")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor inside BEGIN/COMMIT; any exception rolls the whole unit back, audit row included."""
+    """A cursor inside BEGIN/COMMIT; any exception rolls the whole unit back, audit row included.
+
+    DuckDB resolves two writers of one row by failing the later one (at the write or at
+    COMMIT); that failure becomes `Conflict`, so callers can retry or say so in plain words.
+    """
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
         yield cur
+    except duckdb.TransactionException:
+        _rollback(cur)
+        raise Conflict() from None
     except BaseException:
-        cur.execute("ROLLBACK")
+        _rollback(cur)
         raise
     else:
-        cur.execute("COMMIT")
+        try:
+            cur.execute("COMMIT")
+        except duckdb.TransactionException:
+            _rollback(cur)
+            raise Conflict() from None
     finally:
         cur.close()
+
+
+def _rollback(cur) -> None:
+    """Roll back what is left; after a failed COMMIT DuckDB may have ended the transaction already."""
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 @contextmanager

@@ -9,6 +9,7 @@ one deletes the row; the audit trail keeps who created, resumed and removed it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -20,6 +21,8 @@ from core.schema import DRAFT_KINDS
 WRITERS = {"screening": frozenset({"nurse", "prescriber"})}
 ANY_WRITER = frozenset().union(*WRITERS.values())
 MAX_CONTENT_CHARS = 200_000
+CONFLICT_RETRIES = 3
+"""The same user on two screens may autosave one draft at the same moment; the later write simply tries again."""
 GONE = "That unfinished form was saved or discarded on another screen; nothing was saved from this one."
 
 
@@ -41,6 +44,14 @@ def save(con, user: User, kind: str, content: dict, draft_id: int | None = None,
     if len(encoded) > MAX_CONTENT_CHARS:
         raise ValueError("The form is too large to keep as a draft")
     now = now or datetime.now()
+    for _ in range(CONFLICT_RETRIES - 1):
+        with contextlib.suppress(db.Conflict):
+            return _save(con, user, kind, encoded, draft_id, patient_id, now)
+    return _save(con, user, kind, encoded, draft_id, patient_id, now)
+
+
+def _save(con, user: User, kind: str, encoded: str, draft_id: int | None, patient_id: int | None,
+          now: datetime) -> int:
     with db.transaction(con) as cur:
         if draft_id is None:
             (draft_id,) = cur.execute(

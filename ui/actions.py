@@ -16,6 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.access import ROLE_LABELS, AccessDenied
+from core.db import Conflict
 from ui import session
 from ui.store import clinic
 from ui.widgets import plain
@@ -45,7 +46,7 @@ def _guarded(handler, allow: frozenset[str], slot: str, args: tuple) -> None:
         return
     try:
         handler(con, user, *args)
-    except (ValueError, AccessDenied) as e:
+    except (ValueError, AccessDenied, Conflict) as e:
         refuse(slot, str(e))
 
 

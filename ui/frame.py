@@ -85,5 +85,5 @@ def _sidebar(store: Clinic, user: User) -> None:
         st.markdown(f"**{user.display_name}**  \n{ROLE_LABELS[user.role]}")
         for page in links_for(user.role):
             st.page_link(page.path, label=page.label, icon=page.icon)
-        st.button("Sign out", on_click=session.end, args=(store.con, user, "user", session.SIGNED_OUT_NOTICE),
-                  icon=":material/logout:")
+        st.button("Sign out", key=session.widget_key("sign_out"), icon=":material/logout:",
+                  on_click=session.end, args=(store.con, user, "user", session.SIGNED_OUT_NOTICE))

@@ -9,10 +9,11 @@ id; its identity fields are the chart's unless the nurse unlocks them on purpose
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import streamlit as st
 
-from core import drafts, patients
+from core import db, drafts, patients
 from core.rules import instruments
 from core.screening_form import FormErrors, validate_screening
 from ui import forms, selection
@@ -21,6 +22,7 @@ from ui.forms import FormInstance
 
 FORM = "screening"
 SAVED = "screening~saved"
+DRAFT_LOCK = "screening~draft_lock"
 PATIENTS = "patients"
 """The Patients page's selection, set after a save so "Open the chart" opens this patient."""
 
@@ -86,15 +88,20 @@ def keep_draft(con, user, f: FormInstance) -> str | None:
     if not has_input(values):
         return None
     digest = hashlib.sha256(drafts.encode(values).encode()).hexdigest()
-    if f.meta.get("digest") == digest:
-        return None
-    try:
-        f.meta["draft_id"] = drafts.save(con, user, "screening", values, draft_id=f.meta.get("draft_id"),
-                                         patient_id=f.subject)
-    except ValueError as e:
-        forms.close(FORM)
-        return str(e)
-    f.meta["digest"] = digest
+    # Streamlit may start the next rerun of this session before the last one has finished: one
+    # autosave at a time, so the second finds the draft the first created instead of making another.
+    with st.session_state.setdefault(DRAFT_LOCK, threading.Lock()):
+        if f.meta.get("digest") == digest:
+            return None
+        try:
+            f.meta["draft_id"] = drafts.save(con, user, "screening", values, draft_id=f.meta.get("draft_id"),
+                                             patient_id=f.subject)
+        except db.Conflict:
+            return None  # the same user saving on another screen at this instant; the next change saves again
+        except ValueError as e:
+            forms.close(FORM)
+            return str(e)
+        f.meta["digest"] = digest
     return None
 
 

@@ -10,6 +10,7 @@ survives into the next sign-in on the same tab.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 
 import streamlit as st
@@ -19,6 +20,7 @@ from core.access import User
 
 USER_KEY = "user"
 LAST_SEEN_KEY = "last_seen"
+SIGN_IN_KEY = "sign_in_token"
 NOTICE_KEY = "sign_in_notice"
 
 IDLE_NOTICE = "You were signed out after a period without activity. Please sign in again."
@@ -39,7 +41,13 @@ def watch_interval_seconds() -> float:
 def start(user: User) -> None:
     st.session_state.clear()
     st.session_state[USER_KEY] = user
+    st.session_state[SIGN_IN_KEY] = secrets.token_hex(8)
     touch()
+
+
+def widget_key(name: str) -> str:
+    """A key that belongs to this sign-in only: a click the browser still holds from before cannot replay."""
+    return f"{name}~{st.session_state.get(SIGN_IN_KEY, '')}"
 
 
 def touch() -> None:

@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -46,16 +47,23 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+SERVER_LOGS: list[Path] = []
+"""The app servers' output, attached to the report of a failing browser test (a traceback there explains it)."""
+
+
 def serve(tmp_path_factory, **extra_env):
     """Run `streamlit run app.py` on a free port with a fresh demo database; yields its URL, stops it after."""
     port = free_port()
-    env = {**os.environ, "CLINIC_DB": str(tmp_path_factory.mktemp("browser") / "clinic.duckdb"), "CLINIC_DEMO": "1",
-           **extra_env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    folder = tmp_path_factory.mktemp("browser")
+    env = {**os.environ, "CLINIC_DB": str(folder / "clinic.duckdb"), "CLINIC_DEMO": "1", **extra_env}
+    log = folder / "streamlit.log"
+    SERVER_LOGS.append(log)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+             "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
@@ -63,6 +71,22 @@ def serve(tmp_path_factory, **extra_env):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "tests/browser" in str(item.fspath):
+        for number, page in enumerate(OPEN_PAGES):
+            shot = Path(tempfile.gettempdir()) / f"failed-{item.name}-{number}.png"
+            with contextlib.suppress(Exception):  # a closed or crashed tab must not hide the test's own failure
+                page.screenshot(path=str(shot), full_page=True)
+                report.sections.append((f"screenshot of tab {number}", str(shot)))
+        for log in SERVER_LOGS:
+            if log.exists():
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+                report.sections.append((f"app server output ({log.parent.name})", tail))
 
 
 @pytest.fixture(scope="session")
@@ -103,10 +127,29 @@ def browser():
         chromium.close()
 
 
+OPEN_PAGES: list = []
+"""The tabs of the running test, photographed into the report's folder when it fails."""
+
+
 @pytest.fixture
-def tab(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def new_tab(browser):
+    """Open tabs in independent browser contexts: each is a different person with their own Streamlit session."""
+    contexts = []
+
+    def open_tab():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        OPEN_PAGES.append(page)
+        return page
+
+    yield open_tab
+    OPEN_PAGES.clear()
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tab(new_tab):
+    return new_tab()

@@ -41,22 +41,6 @@ def idle_app_url(app_server):
     return app_server(CLINIC_IDLE_MINUTES=str(IDLE_MINUTES))
 
 
-@pytest.fixture
-def new_tab(browser):
-    """Open tabs in independent browser contexts: each is a different person with their own Streamlit session."""
-    contexts = []
-
-    def open_tab():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_tab
-    for context in contexts:
-        context.close()
-
-
 def unique(prefix: str) -> str:
     """A name no other test (or earlier run) uses: letters only, as a person's name would be."""
     return prefix + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6))
@@ -274,6 +258,7 @@ def test_next_screening_starts_empty_after_a_save(tab, app_url):
     tab.get_by_role("button", name="Save screening").click()
     expect(tab.get_by_text(SAVED)).to_be_visible()
     next_patient = tab.get_by_role("button", name="Screen another patient")
+    expect(next_patient.or_(tab.get_by_label("First name", exact=True))).to_be_visible()
     if next_patient.count():  # the confirmation replaces the form until the nurse starts the next patient
         next_patient.click()
 

@@ -191,3 +191,30 @@ def test_a_draft_refuses_what_it_cannot_keep(demo_store):
         drafts.save(demo_store, NURSE, "screening", {"x": object()})
     with pytest.raises(ValueError, match="too large"):
         drafts.save(demo_store, NURSE, "screening", {"goal": "x" * (drafts.MAX_CONTENT_CHARS + 1)})
+
+
+def test_two_writers_of_one_row_conflict_and_the_later_is_rolled_back_whole(demo_store):
+    draft_id = drafts.save(demo_store, NURSE, "screening", CONTENT)
+    audit_rows = count(demo_store, "SELECT count(*) FROM audit_log")
+    with db.transaction(demo_store) as first:
+        first.execute("UPDATE drafts SET content = '{}' WHERE id = ?", [draft_id])
+        with (pytest.raises(db.Conflict, match="at the same moment; nothing was saved"),
+              db.transaction(demo_store) as second):
+            db.audit(second, NURSE.id, "draft_updated", "draft", draft_id)
+            second.execute("UPDATE drafts SET content = '{\"x\": 1}' WHERE id = ?", [draft_id])
+    assert drafts.mine(demo_store, NURSE, "screening")[0].content == {}
+    assert count(demo_store, "SELECT count(*) FROM audit_log") == audit_rows
+
+
+def test_a_draft_autosave_tries_again_after_a_conflict(demo_store, monkeypatch):
+    draft_id = drafts.save(demo_store, NURSE, "screening", CONTENT)
+    real, failures = drafts._save, iter([True, False])
+
+    def once_conflicting(*args):
+        if next(failures):
+            raise db.Conflict()
+        return real(*args)
+
+    monkeypatch.setattr(drafts, "_save", once_conflicting)
+    assert drafts.save(demo_store, NURSE, "screening", {"first_name": "Again"}, draft_id=draft_id) == draft_id
+    assert drafts.mine(demo_store, NURSE, "screening")[0].content == {"first_name": "Again"}
