@@ -1,26 +1,49 @@
-"""Reading the audit trail (administrators only); writing happens in `core.db.audit` inside each transaction."""
+"""Reading the audit trail (administrators only); writing happens in `core.db.audit` inside each transaction.
+
+The trail grows by every click, so it is read a page at a time by id: the newest ids
+below a cursor are taken first and only then joined to the users, which keeps each page
+fast at any size and lets an administrator walk back to the oldest entry.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
 from core import db
 from core.access import User, require
 
-MAX_ROWS = 500
+PAGE_SIZE = 100
+MAX_PAGE = 500
 
 
-def recent(con, user: User, action: str | None = None, limit: int = MAX_ROWS) -> pd.DataFrame:
+@dataclass(frozen=True)
+class AuditPage:
+    rows: pd.DataFrame
+    older: int | None
+    """The cursor for the next, older page (`before_id`), or None at the oldest entry."""
+
+
+def page(con, user: User, before_id: int | None = None, action: str | None = None,
+         limit: int = PAGE_SIZE) -> AuditPage:
+    """The newest entries with an id below `before_id` (all when None), optionally of one action."""
     user = require(con, user, {"admin"})
-    limit = max(1, min(int(limit), MAX_ROWS))
+    limit = max(1, min(int(limit), MAX_PAGE))
     with db.read(con) as cur:
-        return cur.execute(
-            """SELECT a.occurred_at, coalesce(u.username, '') AS actor, a.action, a.entity, a.entity_id, a.detail
-               FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
-               WHERE ? IS NULL OR a.action = ?
-               ORDER BY a.id DESC LIMIT ?""",
-            [action, action, limit],
+        rows = cur.execute(
+            """WITH newest AS (
+                   SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?)
+                   ORDER BY id DESC LIMIT ?
+               )
+               SELECT n.id, n.occurred_at, coalesce(u.username, '') AS actor, n.action, n.entity, n.entity_id,
+                      n.detail
+               FROM newest n LEFT JOIN users u ON u.id = n.actor_id ORDER BY n.id DESC""",
+            [before_id, before_id, action, action, limit + 1],
         ).df()
+    more = len(rows) > limit
+    rows = rows.head(limit)
+    return AuditPage(rows, int(rows["id"].iloc[-1]) if more else None)
 
 
 def actions(con, user: User) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from core import db, drafts, safety
 from core.access import STAFF, User, require
 from core.rules import eligibility
 from core.rules.settings import Settings, resolve
+from core.schema import PATIENT_STATUSES
 from core.screening_form import Identity, ScreeningInput
 from core.screenings import answers_json, reasons_json
 
@@ -147,6 +148,13 @@ def _check_identity(cur, user: User, patient_id: int, who: Identity, update_iden
         db.audit(cur, user.id, "patient_identity_changed", "patient", patient_id, {"fields": changed})
 
 
+ROSTER_FILTER = """
+    (? = '' OR contains(lower(p.first_name || ' ' || p.last_name), lower(?))
+           OR contains(lower(p.last_name || ', ' || p.first_name), lower(?)) OR contains(lower(p.mrn), lower(?))
+           OR p.date_of_birth = ?)
+    AND (? IS NULL OR p.status = ?)
+"""
+ROSTER_COUNT_SQL = "SELECT count(*) FROM patients p WHERE " + ROSTER_FILTER
 ROSTER_SQL = """
     WITH activity AS (
         SELECT patient_id, max(happened_at) AS last_activity FROM (
@@ -154,13 +162,18 @@ ROSTER_SQL = """
             UNION ALL SELECT patient_id, signed_at FROM approvals
             UNION ALL SELECT patient_id, started_at FROM dosing_sessions
         ) GROUP BY patient_id
+    ), shown AS (
+        SELECT p.id, a.last_activity FROM patients p LEFT JOIN activity a ON a.patient_id = p.id
+        WHERE """ + ROSTER_FILTER + """
+        ORDER BY a.last_activity DESC NULLS LAST, p.id DESC
+        LIMIT ? OFFSET ?
     ), course AS (
         SELECT patient_id, count(*) AS sessions, max(started_at) AS last_session,
                bool_or(status = 'in_progress') AS in_progress
-        FROM dosing_sessions GROUP BY patient_id
+        FROM dosing_sessions WHERE patient_id IN (SELECT id FROM shown) GROUP BY patient_id
     )
-    SELECT p.id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number, p.status,
-           coalesce(c.sessions, 0) AS sessions, a.last_activity,
+    SELECT p.id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number, p.date_of_birth,
+           p.status, coalesce(c.sessions, 0) AS sessions, shown.last_activity,
            CASE
                WHEN p.status = 'screened' THEN 'prescriber approval'
                WHEN p.status <> 'approved' THEN ''
@@ -169,27 +182,59 @@ ROSTER_SQL = """
                WHEN c.sessions < ? AND c.last_session >= ? THEN 'dosing session ' || (c.sessions + 1)
                ELSE 'follow-up'
            END AS next_activity
-    FROM patients p
-    LEFT JOIN activity a ON a.patient_id = p.id
+    FROM shown JOIN patients p ON p.id = shown.id
     LEFT JOIN course c ON c.patient_id = p.id
-    WHERE ? = '' OR contains(lower(p.first_name || ' ' || p.last_name), lower(?))
-          OR contains(lower(p.last_name || ', ' || p.first_name), lower(?)) OR contains(lower(p.mrn), lower(?))
-    ORDER BY a.last_activity DESC NULLS LAST, p.id DESC
-    LIMIT ?
+    ORDER BY shown.last_activity DESC NULLS LAST, p.id DESC
 """
-ROSTER_LIMIT = 500
+PAGE_SIZE = 50
 ACTIVE_COURSE_DAYS = 14
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 
 
-def roster(con, user: User, search: str = "", now: datetime | None = None,
-           settings: Settings | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RosterPage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    """1-based; a page past the end is the last page."""
+    pages: int
+
+
+def roster(con, user: User, search: str = "", status: str | None = None, page: int = 1, page_size: int = PAGE_SIZE,
+           now: datetime | None = None, settings: Settings | None = None) -> RosterPage:
+    """One page of patients, most recent activity first, matching a name, chart number or date of birth."""
     user = require(con, user, STAFF)
     now = now or datetime.now()
     planned_sessions = resolve(settings).planned_course_sessions
-    term = search.strip()
-    recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
+    term = search.strip() if isinstance(search, str) else ""
+    status = status if status in PATIENT_STATUSES else None
+    filters = [term, term, term, term, _as_date(term), status, status]
     with db.read(con) as cur:
-        return cur.execute(ROSTER_SQL, [planned_sessions, recent, term, term, term, term, ROSTER_LIMIT]).df()
+        (total,) = cur.execute(ROSTER_COUNT_SQL, filters).fetchone()
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, int(page)), pages)
+        recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
+        rows = cur.execute(ROSTER_SQL, [*filters, page_size, (page - 1) * page_size, planned_sessions,
+                                        recent]).df()
+    return RosterPage(rows, total, page, pages)
+
+
+def _as_date(term: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(term, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def record_view(con, user: User, patient_id: int) -> None:
+    """Opening a chart is a read of identified data: audited once per opening, not per redraw."""
+    user = require(con, user, STAFF)
+    with db.transaction(con) as cur:
+        if not cur.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchall():
+            raise ValueError("That patient's chart is not available")
+        db.audit(cur, user.id, "chart_viewed", "patient", patient_id)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from core.rules import eligibility, instruments, validate, vitals
 from core.schema import SUBSTANCES
 
 MAX_TEXT = 5000
+TEXT_LIMITS = {"first_name": 200, "last_name": 200, "mrn": 50, "phone": 50, "emergency_contact": 300,
+               "prior_treatment_other": 500, "goal": MAX_TEXT}
 PRIOR_TREATMENT_OPTIONS = ("medication for opioid use disorder (methadone, buprenorphine, naltrexone)",
                            "medication for alcohol use disorder", "detoxification", "residential",
                            "outpatient therapy", "mutual help (AA, NA, SMART)")
@@ -159,14 +161,7 @@ def _assemble(values: dict, now: datetime) -> ScreeningInput:
 
 
 def _text(value, key: str, required: bool = False) -> str:
-    value = "" if value is None else value
-    if not isinstance(value, str):
-        raise ValueError(f"{LABELS[key]} must be text")
-    if required and not value.strip():
-        raise ValueError(f"{LABELS[key]} is required")
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"{LABELS[key]} is too long ({len(value)} characters; at most {MAX_TEXT})")
-    return value
+    return validate.text(value, LABELS[key], TEXT_LIMITS[key], required)
 
 
 def _required(value, key: str):

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from core import approvals
-from core.screenings import reasons_from_json
 from ui import forms
 from ui.actions import Stale, act, done, show
 from ui.frame import frame
@@ -61,9 +60,9 @@ chosen = st.selectbox("Screening to decide", list(rows), index=None, key=pick.ke
 if chosen is None:
     st.stop()
 
-row = rows[chosen]
-show_status(row.decision, bool(row.urgent))
-show_reasons(reasons_from_json(row.reasons))
+view = approvals.for_decision(con, user, chosen)
+show_status(view.result, view.urgent)
+show_reasons(view.reasons)
 
 form = forms.instance(DECISION, subject=chosen)
 with st.form(form.key("form"), enter_to_submit=True):

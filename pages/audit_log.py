@@ -10,6 +10,6 @@ user = frame("Audit log", allow={"admin"})
 con = clinic().con
 
 action = st.selectbox("Action", ["All actions", *audit_log.actions(con, user)])
-rows = audit_log.recent(con, user, None if action == "All actions" else action)
-st.caption(f"Newest {len(rows)} entries (at most {audit_log.MAX_ROWS}).")
-st.dataframe(rows, hide_index=True, width="stretch")
+page = audit_log.page(con, user, None, None if action == "All actions" else action)
+st.caption(f"Newest {len(page.rows)} entries.")
+st.dataframe(page.rows, hide_index=True, width="stretch")

@@ -22,10 +22,11 @@ PICK = screening_state.PATIENTS
 patient_id = selection.chosen(PICK)
 if patient_id is None:
     search = st.text_input("Search by name or chart number", key="patients_search", persist_state="session")
-    roster = patients.roster(con, user, search)
-    st.caption(f"{len(roster)} patient(s){' matching' if search.strip() else ''} (most recent activity first, "
-               f"at most {patients.ROSTER_LIMIT}). Click a patient to open the chart.")
-    selection.table(PICK, roster, "id", {
+    number = st.number_input("Page", min_value=1, step=1, key="patients_page", persist_state="session")
+    roster = patients.roster(con, user, search, page=number)
+    st.caption(f"{roster.total} patient(s){' matching' if search.strip() else ''}, most recent activity first; "
+               f"page {roster.page} of {roster.pages}. Click a patient to open the chart.")
+    selection.table(PICK, roster.rows, "id", {
         "patient": "Patient", "chart_number": "Chart number", "status": "Status", "sessions": "Sessions",
         "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
         "next_activity": "Next",

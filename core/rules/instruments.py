@@ -400,11 +400,13 @@ def _item_scores(instrument: Instrument, answers) -> tuple[int, ...]:
         raise ValueError(
             f"{instrument.name} has {len(instrument.items)} items; got {len(answers)} answers"
         )
+    given = list(answers) + [None] * (len(instrument.items) - len(answers))
+    missing = [str(number) for number, value in enumerate(given, 1) if value is None]
+    if missing:
+        raise ValueError(f"{instrument.name} {_listed('item', missing)} not answered")
     scores = []
     for number, item in enumerate(instrument.items, 1):
-        value = answers[number - 1] if number <= len(answers) else None
-        if value is None:
-            raise ValueError(f"{instrument.name} item {number} is not answered")
+        value = given[number - 1]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{instrument.name} item {number}: answer must be a whole number; got {value!r}")
         if not item.low <= value <= item.high:
@@ -413,6 +415,13 @@ def _item_scores(instrument: Instrument, answers) -> tuple[int, ...]:
             )
         scores.append(value)
     return tuple(scores)
+
+
+def _listed(noun: str, numbers: list[str]) -> str:
+    """'item 5 is' or 'items 5, 6 and 9 are': every unanswered item named, so one pass fixes them all."""
+    if len(numbers) == 1:
+        return f"{noun} {numbers[0]} is"
+    return f"{noun}s {', '.join(numbers[:-1])} and {numbers[-1]} are"
 
 
 def cssrs_high(answers: Mapping) -> bool:
@@ -454,14 +463,18 @@ def cssrs_answers(answers) -> dict[str, bool]:
     if unknown:
         raise ValueError(f"{name}: unknown question(s) {', '.join(map(str, unknown))}")
 
+    expected = ["q1", "q2", *(CSSRS_SKIPPED_WHEN_Q2_NO if answers.get("q2") else ()), "behavior_lifetime",
+                *(("behavior_3mo",) if answers.get("behavior_lifetime") else ())]
+    missing = [CSSRS_QUESTION[key].removeprefix("question ") for key in expected if answers.get(key) is None]
+    if missing:
+        raise ValueError(f"{name} {_listed('question', missing)} not answered")
+
     def asked(key: str) -> bool:
-        if answers.get(key) is None:
-            raise ValueError(f"{name} {CSSRS_QUESTION[key]} ({key}) is not answered")
-        return validate.yes_no(answers[key], f"{name} {CSSRS_QUESTION[key]} ({key})")
+        return validate.yes_no(answers[key], f"{name} {CSSRS_QUESTION[key]}")
 
     def skipped(key: str) -> bool:
         if answers.get(key) not in (None, False):
-            raise ValueError(f"{name} {CSSRS_QUESTION[key]} ({key}) must be skipped (left blank) when the "
+            raise ValueError(f"{name} {CSSRS_QUESTION[key]} must be skipped (left blank) when the "
                              "question before it is no")
         return False
 

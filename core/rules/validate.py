@@ -7,18 +7,21 @@ the field named, so a typo never turns silently into a different clinical number
 from __future__ import annotations
 
 import math
+import unicodedata
 
 
 def whole_number(value, field: str, low: int | None = None, high: int | None = None) -> int:
+    _given(value, field)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{field} must be a whole number; got {value!r}")
+        raise ValueError(f"{field} must be a whole number")
     _in_range(value, field, low, high)
     return value
 
 
 def number(value, field: str, low: float | None = None, high: float | None = None) -> float:
+    _given(value, field)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{field} must be a number; got {value!r}")
+        raise ValueError(f"{field} must be a number")
     _in_range(value, field, low, high)
     return float(value)
 
@@ -26,13 +29,15 @@ def number(value, field: str, low: float | None = None, high: float | None = Non
 def positive_number(value, field: str) -> float:
     value = number(value, field)
     if value <= 0:
-        raise ValueError(f"{field} must be more than 0; got {value:g}")
+        raise ValueError(f"{field} must be more than 0 (entered {value:g})")
     return value
 
 
 def yes_no(value, field: str) -> bool:
+    if value is None:
+        raise ValueError(f"{field}: answer yes or no")
     if not isinstance(value, bool):
-        raise ValueError(f"{field} must be yes or no (True/False); got {value!r}")
+        raise ValueError(f"{field} must be yes or no")
     return value
 
 
@@ -41,13 +46,13 @@ def choice(value, field: str, allowed) -> str:
         raise ValueError(f"{field}: choose one")
     if value not in allowed:
         options = ", ".join(sorted(allowed))
-        raise ValueError(f"{field} must be one of: {options}; got {value!r}")
+        raise ValueError(f"{field} must be one of: {options}")
     return value
 
 
 def choices(values, field: str, allowed) -> frozenset[str]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"{field} must be a set of options; got {values!r}")
+        raise ValueError(f"{field} must be a set of options")
     values = frozenset(values)
     unknown = sorted(str(v) for v in values - frozenset(allowed))
     if unknown:
@@ -56,10 +61,59 @@ def choices(values, field: str, allowed) -> frozenset[str]:
     return values
 
 
+def _given(value, field: str) -> None:
+    if value is None or value == "":
+        raise ValueError(f"{field} is required")
+
+
 def _in_range(value, field: str, low, high) -> None:
     if low is not None and high is not None and not low <= value <= high:
-        raise ValueError(f"{field} must be between {low:g} and {high:g}; got {value:g}")
+        raise ValueError(f"{field} must be between {low:g} and {high:g} (entered {value:g})")
     if low is not None and value < low:
-        raise ValueError(f"{field} must be at least {low:g}; got {value:g}")
+        raise ValueError(f"{field} must be at least {low:g} (entered {value:g})")
     if high is not None and value > high:
-        raise ValueError(f"{field} must be at most {high:g}; got {value:g}")
+        raise ValueError(f"{field} must be at most {high:g} (entered {value:g})")
+
+
+ZWJ = "\u200d"
+
+
+def characters(text: str) -> int:
+    """Characters as a reader counts them: an emoji, a flag or a letter with its accents is one.
+
+    A text limit in code points would call a family emoji seven characters; the browser's
+    own limit counts UTF-16 units and silently cuts a paste. This counts user-perceived
+    characters closely enough for a limit: marks, joiners, variation selectors, skin
+    tones and tags extend the character before them, and regional indicators pair up.
+    """
+    count, joined, pending_flag = 0, False, False
+    for ch in text:
+        code = ord(ch)
+        extends = (unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me")
+                   or ch == ZWJ or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+                   or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F)
+        if 0x1F1E6 <= code <= 0x1F1FF:
+            if pending_flag:
+                pending_flag = False
+                continue
+            pending_flag = True
+        else:
+            pending_flag = False
+        if not (extends or joined):
+            count += 1
+        joined = ch == ZWJ
+    return count
+
+
+def text(value, field: str, limit: int, required: bool = False) -> str:
+    """Free text kept exactly as typed, refused (never cut) when it is longer than `limit` characters."""
+    value = "" if value is None else value
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be text")
+    if required and not value.strip():
+        raise ValueError(f"{field} is required")
+    length = characters(value)
+    if length > limit:
+        raise ValueError(f"{field} is too long: {length:,} characters, at most {limit:,}. Shorten it; "
+                         "nothing was cut")
+    return value

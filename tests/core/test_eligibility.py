@@ -227,8 +227,8 @@ def test_scores_are_returned_for_the_panel():
         ({"medications": {"ssri"}}, "Medications: unknown option.*ssri"),
         ({"prior_treatments": "MAT"}, "Prior treatments must be a list"),
         ({"integration_therapy_willing": "yes"}, "integration therapy must be yes or no"),
-        ({"phq9": [0, 1, 2, 3]}, "PHQ-9 item 5 is not answered"),
-        ({"cssrs": {"q1": True}}, "C-SSRS.*q2"),
+        ({"phq9": [0, 1, 2, 3]}, "PHQ-9 items 5, 6, 7, 8 and 9 are not answered"),
+        ({"cssrs": {"q1": True}}, "C-SSRS screener questions 2 and 6 are not answered"),
     ],
 )
 def test_bad_intake_is_refused_in_plain_words(changes, message):

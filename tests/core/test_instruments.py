@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.rules.instruments import INSTRUMENTS, get, pcl5_cluster_rule, score
+from core.rules.instruments import CSSRS_QUESTION, INSTRUMENTS, get, pcl5_cluster_rule, score
 from core.rules.settings import DEFAULTS
 
 SCALE_IDS = [i for i, inst in INSTRUMENTS.items() if inst.answer_kind == "scale"]
@@ -173,12 +173,12 @@ def test_cssrs_q3_to_q5_may_be_left_out_when_q2_is_no():
 
 @pytest.mark.parametrize("skipped", ["q3", "q4", "q5"])
 def test_cssrs_yes_to_a_skipped_question_is_refused(skipped):
-    with pytest.raises(ValueError, match=f"C-SSRS.*{skipped}.*skipped"):
+    with pytest.raises(ValueError, match=f"C-SSRS screener {CSSRS_QUESTION[skipped]} must be skipped"):
         score("cssrs", {"q1": True, "q2": False, skipped: True, "behavior_lifetime": False})
 
 
 def test_cssrs_recent_behaviour_without_lifetime_is_refused():
-    with pytest.raises(ValueError, match="behavior_3mo"):
+    with pytest.raises(ValueError, match=re.escape("question 6 (past 3 months) must be skipped")):
         score("cssrs", {"q1": False, "q2": False, "behavior_lifetime": False, "behavior_3mo": True})
 
 
@@ -186,17 +186,18 @@ def test_cssrs_recent_behaviour_without_lifetime_is_refused():
 def test_cssrs_missing_asked_question_is_refused(missing):
     answers = cssrs()
     del answers[missing]
-    with pytest.raises(ValueError, match=f"C-SSRS.*{missing}"):
+    number = re.escape(CSSRS_QUESTION[missing].removeprefix("question "))
+    with pytest.raises(ValueError, match=f"C-SSRS screener question {number} is not answered"):
         score("cssrs", answers)
 
 
 def test_cssrs_q3_needed_when_q2_is_yes():
-    with pytest.raises(ValueError, match="q3"):
+    with pytest.raises(ValueError, match="question 3 is not answered"):
         score("cssrs", {"q1": True, "q2": True, "q4": False, "q5": False, "behavior_lifetime": False})
 
 
 def test_cssrs_answers_must_be_yes_no():
-    with pytest.raises(ValueError, match="q1"):
+    with pytest.raises(ValueError, match="question 1 must be yes or no"):
         score("cssrs", {**cssrs(), "q1": 1})
 
 
@@ -270,5 +271,5 @@ def test_missing_answer_names_instrument_and_item(case, data):
         answers[index] = None
     else:
         answers = answers[:index]
-    with pytest.raises(ValueError, match=rf"{re.escape(inst.name)} item {index + 1} is not answered"):
+    with pytest.raises(ValueError, match=rf"{re.escape(inst.name)} items? {index + 1}\b.* not answered"):
         score(inst.id, answers, sex="female")

@@ -218,3 +218,11 @@ def test_a_draft_autosave_tries_again_after_a_conflict(demo_store, monkeypatch):
     monkeypatch.setattr(drafts, "_save", once_conflicting)
     assert drafts.save(demo_store, NURSE, "screening", {"first_name": "Again"}, draft_id=draft_id) == draft_id
     assert drafts.mine(demo_store, NURSE, "screening")[0].content == {"first_name": "Again"}
+
+
+def test_opening_a_chart_is_audited(demo_store):
+    patients.record_view(demo_store, NURSE, 10)
+    assert demo_store.execute("SELECT actor_id, action, entity_id FROM audit_log ORDER BY id DESC LIMIT 1"
+                              ).fetchone() == (NURSE.id, "chart_viewed", 10)
+    with pytest.raises(ValueError, match="not available"):
+        patients.record_view(demo_store, NURSE, 999_999)

@@ -52,11 +52,15 @@ def test_valid_form_builds_the_intake_the_rules_read():
         ({"date_of_birth": date(2027, 1, 1)}, "date_of_birth", "Date of birth is in the future"),
         ({"date_of_birth": date(1826, 1, 1)}, "date_of_birth", "age over 120"),
         ({"date_of_birth": None}, "date_of_birth", "Date of birth is required"),
-        ({"phq9": [1, 2, 1, 1, None, None, None, None, None]}, "phq9", "PHQ-9 item 5 is not answered"),
-        ({"phq9": [None] * 9}, "phq9", "PHQ-9 item 1 is not answered"),
-        ({"pcl5": [1] * 10 + [None] * 10}, "pcl5", "PCL-5 item 11 is not answered"),
-        ({"primary_substance": "alcohol"}, "auditc", "AUDIT-C item 1 is not answered"),
-        ({"cssrs": {"q1": True}}, "cssrs", "C-SSRS screener question 2 (q2) is not answered"),
+        ({"phq9": [1, 2, 1, 1, None, None, None, None, None]}, "phq9",
+         "PHQ-9 items 5, 6, 7, 8 and 9 are not answered"),
+        ({"phq9": [1, 2, 1, 1, 0, 1, None, 0, 0]}, "phq9", "PHQ-9 item 7 is not answered"),
+        ({"phq9": [None] * 9}, "phq9", "PHQ-9 items 1, 2, 3, 4, 5, 6, 7, 8 and 9 are not answered"),
+        ({"pcl5": [1] * 10 + [None] * 10}, "pcl5", "PCL-5 items 11, 12, 13, 14, 15, 16, 17, 18, 19 and 20 are"),
+        ({"primary_substance": "alcohol"}, "auditc", "AUDIT-C items 1, 2 and 3 are not answered"),
+        ({"cssrs": {"q1": True}}, "cssrs", "C-SSRS screener questions 2 and 6 are not answered"),
+        ({"cssrs": {"q1": True, "q2": True, "q3": False, "behavior_lifetime": True}}, "cssrs",
+         "C-SSRS screener questions 4, 5 and 6 (past 3 months) are not answered"),
         ({"first_name": "   "}, "first_name", "First name is required"),
         ({"mrn": ""}, "mrn", "Chart number is required"),
         ({"sex": None}, "sex", "Sex at birth: choose one"),
@@ -231,11 +235,11 @@ def test_only_prescribers_approve(demo_store, role):
 
 def test_roster_search_and_chart(demo_store):
     saved = pending_screening(demo_store, last_name="Zyzzyva")
-    found = patients.roster(demo_store, NURSE, "zyzz")
+    found = patients.roster(demo_store, NURSE, "zyzz").rows
     assert list(found["id"]) == [saved.patient_id]
     assert found.iloc[0]["next_activity"] == "prescriber approval"
-    assert list(patients.roster(demo_store, NURSE, "NEW-0001")["id"]) == [saved.patient_id]
-    assert patients.roster(demo_store, NURSE, "%").empty
+    assert list(patients.roster(demo_store, NURSE, "NEW-0001").rows["id"]) == [saved.patient_id]
+    assert patients.roster(demo_store, NURSE, "%").rows.empty
     record = patients.chart(demo_store, NURSE, saved.patient_id)
     assert record.patient["last_name"] == "Zyzzyva" and len(record.screenings) == 1
     with pytest.raises(AccessDenied):
@@ -246,3 +250,78 @@ def test_password_check_used_for_signature_rejects_inactive_accounts(demo_store)
     admin = User(1, "admin", "Admin", "admin")
     users.set_active(demo_store, admin, PRESCRIBER.id, False)
     assert not users.verify_password(demo_store, PRESCRIBER, PRESCRIBER_PASSWORD)
+
+
+def test_roster_pages_reach_every_patient_and_clamp_past_the_end(demo_store):
+    first = patients.roster(demo_store, NURSE, page_size=50)
+    assert (first.total, first.pages, first.page, len(first.rows)) == (300, 6, 1, 50)
+    seen = set()
+    for number in range(1, 7):
+        seen |= set(patients.roster(demo_store, NURSE, page=number, page_size=50).rows["id"])
+    assert len(seen) == 300
+    past = patients.roster(demo_store, NURSE, page=99, page_size=50)
+    assert past.page == 6 and len(past.rows) == 50
+    assert patients.roster(demo_store, NURSE, page=-3).page == 1
+
+
+def test_roster_finds_by_date_of_birth_and_filters_by_status(demo_store):
+    saved = pending_screening(demo_store, last_name="Birthday", date_of_birth=date(1971, 2, 3))
+    for term in ("1971-02-03", "03.02.1971", "03/02/1971"):
+        assert saved.patient_id in set(patients.roster(demo_store, NURSE, term).rows["id"])
+    screened = patients.roster(demo_store, NURSE, status="screened", page_size=1000).rows
+    assert set(screened["status"]) == {"screened"} and saved.patient_id in set(screened["id"])
+    assert patients.roster(demo_store, NURSE, "Birthday", status="approved").total == 0
+
+
+@pytest.mark.parametrize("term", ["'", '"; DROP TABLE patients; --', "x" * 1000, "%_", "\\", "1971-02-31"])
+def test_hostile_searches_find_nothing_and_never_fail(demo_store, term):
+    assert patients.roster(demo_store, NURSE, term).total == 0
+
+
+def test_queue_puts_urgent_screenings_first_then_oldest(demo_store):
+    calm = pending_screening(demo_store)
+    urgent = pending_screening(demo_store, mrn="NEW-0002", first_name="Ur", phq9=[1] * 8 + [2])
+    queue = approvals.queue(demo_store, PRESCRIBER)
+    assert "reasons" not in queue.columns
+    flags = list(queue["urgent"])
+    assert flags == sorted(flags, reverse=True)
+    assert list(queue["screening_id"]).index(urgent.screening_id) < list(queue["screening_id"]).index(
+        calm.screening_id)
+    for _, group in queue.groupby("urgent"):
+        assert list(group["screened_at"]) == sorted(group["screened_at"])
+
+
+def test_the_prescriber_view_holds_everything_decided_on(demo_store):
+    saved = pending_screening(demo_store, primary_substance="alcohol", auditc=[2, 1, 1], escort_available=False,
+                              conditions=["bipolar"], medications=["mood_stabilizer"])
+    view = approvals.for_decision(demo_store, PRESCRIBER, saved.screening_id)
+    assert (view.patient, view.chart_number, view.result) == ("O'Testcase, Robin", "NEW-0001", "needs_review")
+    assert view.details["escort_available"] is False and view.details["goal"] == "Stay off cocaine"
+    assert view.intake["conditions"] == {"bipolar"} and view.intake["pregnant"] == "no"
+    scores = {s.instrument: s for s in view.scores}
+    assert scores["auditc"].flags == ("positive",) and scores["phq9"].band == "mild"
+    assert {r.code for r in view.reasons} >= {"bipolar"}
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("", 0), ("abc", 3), ("🙂", 1), ("👍🏽", 1), ("👨‍👩‍👧‍👦", 1), ("🇩🇪🇫🇷", 2), ("\u00e9", 1), ("e\u0301", 1), ("❤️", 1),
+    ("a🙂b", 3),
+])
+def test_characters_count_what_a_reader_sees(text, count):
+    from core.rules.validate import characters
+
+    assert characters(text) == count
+
+
+def test_a_text_over_its_limit_is_refused_whole_with_emoji_counted_once():
+    assert validate_screening(valid_raw(goal="🙂" * 5000), now=NOW).details["goal"] == "🙂" * 5000
+    errors = errors_of(valid_raw(goal="👨‍👩‍👧" * 5001))
+    assert "5,001 characters, at most 5,000" in errors["goal"] and "nothing was cut" in errors["goal"]
+    assert "at most 200" in errors_of(valid_raw(first_name="x" * 201))["first_name"]
+
+
+@pytest.mark.parametrize(("field", "words"), [("days_used_30", "Days used in the last 30 is required"),
+                                              ("years_of_use", "Years of use is required"),
+                                              ("diastolic_bp", "Diastolic blood pressure is required")])
+def test_a_missing_number_says_it_is_required(field, words):
+    assert words in errors_of(valid_raw(**{field: None}))[field]

@@ -86,7 +86,7 @@ def test_identified_worklist_and_audit_are_enforced_in_core(demo_store):
     with pytest.raises(AccessDenied):
         worklist.attention(demo_store, viewer)
     with pytest.raises(AccessDenied):
-        audit_log.recent(demo_store, nurse)
+        audit_log.page(demo_store, nurse)
     assert worklist.attention_counts(demo_store, DEMO_VIEWER).pending_approvals >= 0
 
 
@@ -101,3 +101,22 @@ def test_cli_adds_later_accounts_only_for_an_admin(tmp_path, monkeypatch, capsys
     answers = iter(["first admin password", "sam's new password", "sam's new password"])
     assert users.main(["add", "sam", "--role", "nurse", "--by", "alex", "--db", str(path)]) == 0
     assert "Created nurse account sam" in capsys.readouterr().out
+
+
+ADMIN = User(1, "admin", "Demo Administrator", "admin")
+
+
+def test_the_audit_trail_pages_back_to_its_first_entry(demo_store):
+    for _ in range(7):
+        users.authenticate(demo_store, "nurse", "wrong password")
+    (total,) = demo_store.execute("SELECT count(*) FROM audit_log").fetchone()
+    seen, cursor = [], None
+    while True:
+        page = audit_log.page(demo_store, ADMIN, before_id=cursor, limit=3)
+        seen += list(page.rows["id"])
+        if page.older is None:
+            break
+        cursor = page.older
+    assert seen == sorted(seen, reverse=True) and len(seen) == total == len(set(seen))
+    failed = audit_log.page(demo_store, ADMIN, action="sign_in_failed", limit=5)
+    assert set(failed.rows["action"]) == {"sign_in_failed"} and failed.older is not None
