@@ -3,12 +3,12 @@
 import streamlit as st
 
 from core import drafts, safety, worklist
-from ui import forms, selection
+from ui import forms, labels, screening_state, selection
 from ui.actions import act, done, show
 from ui.frame import frame
 from ui.nav import links_for
 from ui.store import clinic
-from ui.widgets import plain
+from ui.widgets import plain, urgent_banner
 
 user = frame("Home")
 con = clinic().con
@@ -27,10 +27,12 @@ def record(con, user, token: str, followup_id: int) -> None:
 def safety_worklist() -> None:
     st.subheader("Same-day safety assessments to record")
     waiting = safety.open_followups(con, user)
+    chosen = selection.chosen(FOLLOWUP)
+    if chosen not in set(waiting["followup_id"]):
+        show("safety")  # a refusal for a follow-up someone else has just recorded
     if waiting.empty:
         st.caption("None waiting.")
         return
-    chosen = selection.chosen(FOLLOWUP)
     for row in waiting.itertuples():
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
@@ -40,19 +42,20 @@ def safety_worklist() -> None:
             right.button("Record the assessment", key=f"followup_{row.followup_id}",
                          on_click=selection.choose, args=(FOLLOWUP, row.followup_id))
             if chosen == row.followup_id:
-                assessment_form(row.followup_id)
+                assessment_form(row.followup_id, row.patient)
 
 
-def assessment_form(followup_id: int) -> None:
+def assessment_form(followup_id: int, patient: str) -> None:
     form = forms.instance(FOLLOWUP, subject=followup_id)
     with st.form(form.key("form")):
         st.radio("Outcome", list(safety.OUTCOME_LABELS), format_func=safety.OUTCOME_LABELS.get, index=None,
                  key=form.key("outcome"))
-        st.text_area("Note (required)", key=form.key("note"), max_chars=safety.MAX_NOTE)
+        st.text_area("Note (required)", key=form.key("note"))
         st.caption(f"Recorded as assessed by {plain(user.display_name)}, now.")
+        show("safety")
         st.form_submit_button("Record assessment", type="primary",
-                              on_click=act(record, form.token, followup_id, allow=CLINICIANS, slot="safety"))
-    show("safety")
+                              on_click=act(record, form.token, followup_id, allow=CLINICIANS, slot="safety",
+                                           about=f"Safety assessment for {patient}"))
 
 
 st.write(f"Signed in as **{user.display_name}**.")
@@ -72,6 +75,11 @@ if user.role in CLINICIANS:
     if unfinished:
         st.subheader("Your unfinished screenings")
         st.caption(f"{len(unfinished)} kept for you only; resume or discard them on the Screening page.")
+        for d in unfinished:
+            draft_signals = screening_state.signals(screening_state.raw_from(d.content))
+            if draft_signals:
+                urgent_banner(draft_signals, screening_state.draft_who(d),
+                              "The screening is not saved yet: resume it on the Screening page. ")
         st.page_link("pages/screening.py", label="Open Screening", icon=":material/assignment:")
 
 if today is not None:
@@ -79,10 +87,13 @@ if today is not None:
     if today.pending_approvals.empty:
         st.caption("No screenings are waiting.")
     else:
-        st.dataframe(today.pending_approvals[["patient", "chart_number", "decision", "urgent", "screened_at"]],
+        pending_rows = today.pending_approvals.assign(
+            decision=today.pending_approvals["decision"].map(labels.DECISION),
+            safety=today.pending_approvals["safety"].map(labels.SAFETY_STATUS))
+        st.dataframe(pending_rows[["safety", "patient", "chart_number", "decision", "screened_at"]],
                      hide_index=True, column_config={
-                         "patient": "Patient", "chart_number": "Chart number", "decision": "Decision",
-                         "urgent": st.column_config.CheckboxColumn("Same-day safety assessment"),
+                         "safety": "Safety", "patient": "Patient", "chart_number": "Chart number",
+                         "decision": "Screening result",
                          "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
                      })
     st.subheader("Sessions in progress")

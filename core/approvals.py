@@ -13,17 +13,24 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from core import db, users
+from core import db, safety, users
 from core.access import User, require
+from core.rules import validate
 from core.rules.reasons import Reason
+from core.safety import FollowUp
 from core.screenings import intake_from_answers, reasons_from_json
 
 PRESCRIBERS = frozenset({"prescriber"})
+MAX_NOTE = 5000
 DECISIONS = ("approved", "declined")
 
 QUEUE_SQL = """
     SELECT s.id AS screening_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
-           p.mrn AS chart_number, s.decision, s.urgent, s.screened_at
+           p.mrn AS chart_number, s.decision, s.urgent, s.screened_at,
+           CASE WHEN NOT s.urgent THEN ''
+                WHEN EXISTS (SELECT 1 FROM safety_followups f JOIN safety_assessments a ON a.followup_id = f.id
+                             WHERE f.screening_id = s.id) THEN 'recorded'
+                ELSE 'to_record' END AS safety
     FROM screenings s JOIN patients p ON p.id = s.patient_id
     WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
       AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
@@ -66,6 +73,8 @@ class ForDecision:
     details: dict
     scores: list[Score]
     rules_version: str
+    safety: FollowUp | None
+    """The same-day safety follow-up this screening raised, with its assessment once recorded."""
 
 
 def for_decision(con, user: User, screening_id: int) -> ForDecision:
@@ -83,7 +92,8 @@ def for_decision(con, user: User, screening_id: int) -> ForDecision:
             [screening_id]).fetchall()
     return ForDecision(*row[:10], reasons_from_json(row[10]), intake_from_answers(row[11]),
                        json.loads(row[11])["details"],
-                       [Score(i, total, band, tuple(json.loads(flags))) for i, total, band, flags in scores], row[12])
+                       [Score(i, total, band, tuple(json.loads(flags))) for i, total, band, flags in scores], row[12],
+                       safety.for_patient(con, user, row[1]).get(screening_id))
 
 
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
@@ -94,6 +104,7 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
         raise ValueError("Decision: choose Approve or Decline")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say why, in a sentence")
+    validate.text(note, "Note", MAX_NOTE)
     if not users.verify_password(con, user, password or ""):
         raise ValueError("Password is not right; the decision was not signed.")
     now = now or datetime.now()
@@ -119,6 +130,9 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
                              f"{decided[1]:%H:%M on %d %b %Y}. Nothing was signed.")
         if not latest or status != "screened":
             raise ValueError("This screening was replaced by a newer one; nothing was signed.")
+        if decision == "approved" and safety.open_for(cur, screening_id):
+            raise ValueError("The same-day safety assessment is not recorded yet: record it on Home before "
+                             "approving. Nothing was signed.")
         cur.execute(
             "INSERT INTO approvals (screening_id, patient_id, prescriber_id, decision, note, signed_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -34,7 +34,11 @@ class SavedScreening:
 
 
 class DuplicatesFound(ValueError):
-    """Probable duplicates the nurse has not yet seen and ruled out; nothing was saved."""
+    """Probable duplicates the nurse has not yet seen and ruled out; nothing was saved.
+
+    A name and birth-date match may be a different person; a chart number match never is
+    (`same_chart_number`): that patient must be re-screened, or the number corrected.
+    """
 
     def __init__(self, duplicates: list[dict]):
         self.duplicates = duplicates
@@ -43,7 +47,8 @@ class DuplicatesFound(ValueError):
 
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
 DUPLICATES_SQL = """
-    SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status
+    SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status,
+           lower(trim(mrn)) = lower(trim(?)) AS same_chart_number
     FROM patients
     WHERE id IS DISTINCT FROM ?
       AND ((lower(trim(first_name)) = lower(trim(?)) AND lower(trim(last_name)) = lower(trim(?))
@@ -61,7 +66,7 @@ def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFr
 
 
 def _duplicate_params(who: Identity, patient_id: int | None) -> list:
-    return [patient_id, who.first_name, who.last_name, who.date_of_birth, who.mrn]
+    return [who.mrn, patient_id, who.first_name, who.last_name, who.date_of_birth, who.mrn]
 
 
 def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None, *,
@@ -93,6 +98,9 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
             unseen = found[~found["id"].isin(acknowledged_duplicates)]
             if not unseen.empty:
                 raise DuplicatesFound(found.to_dict("records"))
+            if found["same_chart_number"].any():
+                raise ValueError(f"Chart number {who.mrn} already belongs to another patient: re-screen that "
+                                 "patient, or correct the chart number. Nothing was saved.")
         if patient_id is None:
             (patient_id,) = cur.execute(
                 """INSERT INTO patients (mrn, first_name, last_name, date_of_birth, sex, phone, emergency_contact,
@@ -244,6 +252,8 @@ class Chart:
     approvals: pd.DataFrame
     sessions: pd.DataFrame
     assessments: pd.DataFrame
+    identity_changes: list[tuple[datetime, str, list[str]]]
+    """Deliberate corrections of name, birth date, sex or chart number: when, by whom, which fields."""
 
 
 def chart(con, user: User, patient_id: int) -> Chart:
@@ -271,4 +281,10 @@ def chart(con, user: User, patient_id: int) -> Chart:
         assessments = cur.execute(
             """SELECT taken_at, instrument, total, band FROM assessments
                WHERE patient_id = ? AND total IS NOT NULL ORDER BY taken_at""", [patient_id]).df()
-    return Chart(dict(zip(names, row, strict=True)), screenings, approvals, sessions, assessments)
+        changes = cur.execute(
+            """SELECT a.occurred_at, coalesce(u.display_name, ''), a.detail FROM audit_log a
+               LEFT JOIN users u ON u.id = a.actor_id
+               WHERE a.action = 'patient_identity_changed' AND a.entity = 'patient' AND a.entity_id = ?
+               ORDER BY a.id""", [patient_id]).fetchall()
+    identity_changes = [(at, who, json.loads(detail)["fields"]) for at, who, detail in changes]
+    return Chart(dict(zip(names, row, strict=True)), screenings, approvals, sessions, assessments, identity_changes)

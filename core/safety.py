@@ -15,6 +15,7 @@ import pandas as pd
 
 from core import db
 from core.access import STAFF, User, require
+from core.rules import validate
 from core.schema import SAFETY_OUTCOMES
 
 CLINICIANS = frozenset({"nurse", "prescriber"})
@@ -45,6 +46,14 @@ def raise_followup(cur, patient_id: int, screening_id: int, now: datetime) -> in
         [patient_id, screening_id, now],
     ).fetchone()
     return followup_id
+
+
+def open_for(cur, screening_id: int) -> bool:
+    """Whether this screening's same-day safety assessment is still to record (inside the caller's transaction)."""
+    return bool(cur.execute(
+        """SELECT 1 FROM safety_followups f WHERE f.screening_id = ?
+           AND NOT EXISTS (SELECT 1 FROM safety_assessments a WHERE a.followup_id = f.id)""",
+        [screening_id]).fetchall())
 
 
 def open_followups(con, user: User) -> pd.DataFrame:
@@ -88,8 +97,7 @@ def record_assessment(con, user: User, followup_id: int, outcome: str | None, no
         raise ValueError("Outcome: choose what happened")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say what was assessed and decided")
-    if len(note) > MAX_NOTE:
-        raise ValueError(f"Note is too long ({len(note)} characters; at most {MAX_NOTE})")
+    validate.text(note, "Note", MAX_NOTE)
     now = now or datetime.now()
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id FROM safety_followups WHERE id = ?", [followup_id]).fetchone()

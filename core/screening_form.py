@@ -124,9 +124,9 @@ def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput
         values["pregnant"] = "no"
     else:
         check("pregnant", lambda: validate.choice(raw.get("pregnant"), LABELS["pregnant"], eligibility.PREGNANCY))
-    if "date_of_birth" in values and "years_of_use" not in errors:
-        age = _age(values["date_of_birth"], now.date())
-        check("years_of_use", lambda: validate.whole_number(raw.get("years_of_use"), LABELS["years_of_use"], 0, age))
+    # Years of use cannot exceed the age; without a valid date of birth it is still checked, so one Save names it.
+    age = _age(values["date_of_birth"], now.date()) if "date_of_birth" in values else eligibility.MAX_AGE
+    check("years_of_use", lambda: validate.whole_number(raw.get("years_of_use"), LABELS["years_of_use"], 0, age))
     for instrument_id in (*REQUIRED_INSTRUMENTS, "pcl5", "auditc"):
         check(instrument_id, lambda i=instrument_id: _instrument(raw, i, values))
     _check_blood_pressure(values, errors)

@@ -8,7 +8,7 @@ import streamlit as st
 from core import patients, safety
 from core.access import STAFF
 from core.screenings import reasons_from_json
-from ui import screening_state, selection
+from ui import labels, screening_state, selection
 from ui.actions import act
 from ui.frame import frame
 from ui.store import clinic
@@ -18,6 +18,8 @@ user = frame("Patients", allow=STAFF)
 con = clinic().con
 SCREENERS = frozenset({"nurse", "prescriber"})
 PICK = screening_state.PATIENTS
+IDENTITY_LABELS = {"first_name": "first name", "last_name": "last name", "date_of_birth": "date of birth",
+                   "sex": "sex at birth", "mrn": "chart number"}
 
 patient_id = selection.chosen(PICK)
 if patient_id is None:
@@ -44,6 +46,9 @@ p = record.patient
 st.header(plain(f"{p['last_name']}, {p['first_name']}"))
 st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%Y-%m-%d} · {p['sex']} · "
             f"primary substance {p['primary_substance']} · status **{p['status']}**")
+for changed_at, changed_by, fields in record.identity_changes:
+    st.info(f"Identity corrected on {labels.when(changed_at)} by {plain(changed_by)}: "
+            f"{', '.join(IDENTITY_LABELS[f] for f in fields)}.", icon=":material/edit_note:")
 if p["phone"] or p["emergency_contact"]:
     st.markdown(f"Phone {plain(p['phone'] or '-')} · emergency contact {plain(p['emergency_contact'] or '-')}")
 if user.role in SCREENERS:

@@ -7,30 +7,33 @@ import streamlit as st
 from core import drafts
 from core import screening_form as sf
 from core.rules import instruments
-from core.rules.eligibility import CONDITIONS, MEDICATIONS, SAME_DAY_SIGNALS, evaluate, same_day_signals
+from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
 from core.schema import SUBSTANCES
 from ui import questionnaire, selection, widgets
 from ui import screening_state as state
 from ui.actions import act, show
-from ui.frame import frame
+from ui.frame import frame, just_arrived
 from ui.store import clinic
 from ui.widgets import STATUS_LABELS, plain, show_reasons, show_status
 
 SCREENERS = frozenset({"nurse", "prescriber"})
 user = frame("Screening", allow=SCREENERS)
 con = clinic().con
+arrived = just_arrived()
 
 # Wide on purpose: the browser's range check is not the validation; core names a future or impossible date.
 EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)
 
 saved = st.session_state.get(state.SAVED)
-if saved:
+if saved and arrived:
+    del st.session_state[state.SAVED]  # the confirmation belongs to the moment of saving, not to the next visit
+elif saved:
     urgent_note = ", with a same-day safety assessment needed" if saved["urgent"] else ""
     st.success(f"Screening saved for {plain(saved['patient'])}: {STATUS_LABELS[saved['decision']]}{urgent_note}.",
                icon=":material/check_circle:")
     if saved["urgent"]:
-        widgets.urgent_banner(f"for {plain(saved['patient'])}: it stays on the Home worklist until a clinician "
-                              "records the assessment")
+        widgets.urgent_banner(saved["signals"], saved["patient"],
+                              "It stays on the Home worklist until a clinician records the assessment. ")
     left, right = st.columns(2)
     if left.button("Open the patient's chart", icon=":material/folder_shared:"):
         selection.choose(state.PATIENTS, saved["patient_id"])
@@ -49,14 +52,29 @@ others = [d for d in drafts.mine(con, user, "screening") if d.id != form.meta.ge
 if others:
     with st.container(border=True):
         st.markdown("**Unfinished screenings** (kept for you only)")
+        discarding = st.session_state.get(state.DISCARDING)
         for d in others:
+            draft_signals = state.signals(state.raw_from(d.content))
+            if draft_signals:
+                widgets.urgent_banner(draft_signals, state.draft_who(d), "The screening is not saved yet: resume it. ")
+            if discarding == d.id:
+                st.warning(f"Discard the unfinished screening of {plain(state.draft_who(d))}? "
+                           "What was typed cannot be brought back.")
+                yes, no = st.columns(2)
+                yes.button("Yes, discard it", key=f"discard_yes_{d.id}",
+                           on_click=act(state.discard, d.id, allow=SCREENERS))
+                no.button("No, keep it", key=f"discard_no_{d.id}", on_click=act(state.keep, allow=SCREENERS))
+                continue
             left, right = st.columns([4, 1])
             left.button(plain(state.draft_label(d)), key=f"resume_{d.id}", icon=":material/history:",
                         on_click=act(state.resume, d.id, allow=SCREENERS))
-            right.button("Discard", key=f"discard_{d.id}", on_click=act(state.discard, d.id, allow=SCREENERS))
+            right.button("Discard", key=f"discard_{d.id}", on_click=state.ask_discard, args=(d.id,))
 
 if form.subject is not None:
     st.info(f"Re-screening an existing patient: {plain(form.meta.get('label') or '')}.")
+    if form.meta.get("status") == "approved":
+        st.warning("This patient is approved for treatment. Saving a re-screen sends them back to the approval "
+                   "queue: no further dosing session until a prescriber approves again.", icon=":material/undo:")
     st.button("Cancel the re-screen", on_click=act(state.cancel, form.token, form.subject, allow=SCREENERS))
 
 raw = state.gather(form)
@@ -65,19 +83,20 @@ try:
     decision, live_errors = evaluate(screening.intake), {}
 except sf.FormErrors as incomplete:
     screening, decision, live_errors = None, None, incomplete.errors
-signals = same_day_signals(form.get("phq9_item9"), raw["cssrs"])
-urgent = bool(signals) or bool(decision and decision.urgent)
-# A message from the last Save stays under its field only while the field is still wrong.
-errors = {k: live_errors[k] for k in form.meta.get("errors", {}) if k in live_errors}
+signals = state.signals(raw)
+# A message from the last Save stays under its field only while the field is still wrong; a typed text that
+# is too long is named at once, before any Save.
+errors = {k: live_errors[k] for k in (*form.meta.get("errors", {}), *(k for k in sf.TEXT_LIMITS if raw.get(k)))
+          if k in live_errors}
 
 
 def safety_banner() -> None:
-    if urgent:
-        widgets.urgent_banner("(" + "; ".join(SAME_DAY_SIGNALS[s] for s in signals) + ")" if signals else "")
+    if signals:
+        widgets.urgent_banner(signals)
 
 
 def errors_summary() -> None:
-    if errors:
+    if errors and form.meta.get("errors"):
         st.error("Nothing was saved. Please correct: " + "; ".join(sf.LABELS[k] for k in errors) + ".")
 
 
@@ -107,21 +126,22 @@ with form_column:
     left, right = st.columns(2)
     for column, key in ((left, "first_name"), (right, "last_name")):
         with column:
-            st.text_input(sf.LABELS[key], key=form.key(key), max_chars=200, disabled=locked, persist_state="session")
+            st.text_input(sf.LABELS[key], key=form.key(key), disabled=locked, persist_state="session")
             field_error(key)
     with left:
         st.date_input(sf.LABELS["date_of_birth"], value=None, key=form.key("date_of_birth"), format="YYYY-MM-DD",
                       min_value=EARLIEST_DATE, max_value=LATEST_DATE, disabled=locked, persist_state="session")
         field_error("date_of_birth")
-        st.text_input(sf.LABELS["mrn"], key=form.key("mrn"), max_chars=50, disabled=locked, persist_state="session")
+        st.text_input(sf.LABELS["mrn"], key=form.key("mrn"), disabled=locked, persist_state="session")
         field_error("mrn")
     with right:
         st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=form.key("sex"),
                  format_func=str.capitalize, disabled=locked, persist_state="session")
         field_error("sex")
-        st.text_input(sf.LABELS["phone"], key=form.key("phone"), max_chars=50, persist_state="session")
-    st.text_input(sf.LABELS["emergency_contact"], key=form.key("emergency_contact"), max_chars=300,
-                  persist_state="session")
+        st.text_input(sf.LABELS["phone"], key=form.key("phone"), persist_state="session")
+        field_error("phone")
+    st.text_input(sf.LABELS["emergency_contact"], key=form.key("emergency_contact"), persist_state="session")
+    field_error("emergency_contact")
 
     st.header("Substance use")
     st.selectbox(sf.LABELS["primary_substance"], SUBSTANCES, index=None, key=form.key("primary_substance"),
@@ -142,6 +162,7 @@ with form_column:
     st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=form.key("prior_treatments"),
                    persist_state="session")
     st.text_input(sf.LABELS["prior_treatment_other"], key=form.key("prior_treatment_other"), persist_state="session")
+    field_error("prior_treatment_other")
     if raw["primary_substance"] == "alcohol" or "alcohol" in (raw["other_substances"] or []):
         questionnaire.scale(instruments.AUDITC, form.prefix)
         field_error("auditc")
@@ -176,8 +197,8 @@ with form_column:
                    key=form.key("medications"), persist_state="session")
 
     st.header("Goals and logistics")
-    st.text_area(sf.LABELS["goal"] + " (in their words)", key=form.key("goal"), max_chars=5000,
-                 persist_state="session")
+    st.text_area(sf.LABELS["goal"] + " (in their words)", key=form.key("goal"), persist_state="session")
+    field_error("goal")
     for key in ("integration_therapy_willing", "escort_available"):
         st.radio(sf.LABELS[key], [True, False], format_func=lambda v: "Yes" if v else "No", index=None,
                  horizontal=True, key=form.key(key), persist_state="session")
@@ -190,20 +211,28 @@ with form_column:
         form.meta.pop("duplicates")  # the details changed: the acknowledgement no longer applies
         duplicates = None
     if duplicates:
-        st.warning("A patient with the same name and date of birth, or the same chart number, already exists. "
-                   "Re-screen that patient, or confirm this is a different person.")
+        chart_number_taken = any(d["same_chart_number"] for d in duplicates["rows"])
+        if chart_number_taken:
+            st.warning(f"Chart number {plain(raw['mrn'])} already belongs to the patient below. Re-screen that "
+                       "patient, or correct the chart number.")
+        else:
+            st.warning("A patient with the same name and date of birth already exists. Re-screen that patient, "
+                       "or confirm this is a different person.")
         for d in duplicates["rows"]:
-            who = f"{plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})"
+            matched = "same chart number" if d["same_chart_number"] else "same name and date of birth"
+            who = (f"{plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d}; "
+                   f"{matched})")
             st.button(f"Re-screen {who}", key=f"dup_{d['id']}",
                       on_click=act(state.rescreen_duplicate, form.token, form.subject, d["id"], allow=SCREENERS))
-        st.button("Different person: create a new record",
-                  on_click=act(state.acknowledge_duplicates, form.token, form.subject,
-                               tuple(d["id"] for d in duplicates["rows"]), duplicates["fingerprint"],
-                               allow=SCREENERS))
+        if not chart_number_taken:
+            st.button("Different person: create a new record",
+                      on_click=act(state.acknowledge_duplicates, form.token, form.subject,
+                                   tuple(d["id"] for d in duplicates["rows"]), duplicates["fingerprint"],
+                                   allow=SCREENERS))
     else:
         if decision is not None:
-            st.markdown(f"Decision if saved now: **{STATUS_LABELS[decision.status]}**"
-                        + (" · **same-day safety assessment**" if decision.urgent else ""))
+            st.markdown(f"Screening result if saved now: **{STATUS_LABELS[decision.status]}**"
+                        + (" · **same-day safety assessment needed**" if decision.urgent else ""))
         st.button("Save screening", type="primary", icon=":material/save:",
                   on_click=act(state.save, form.token, form.subject, allow=SCREENERS))
 
@@ -213,7 +242,9 @@ with panel_column:
         st.info("The decision appears when the form is complete. Still needed: "
                 + ", ".join(sf.LABELS[k] for k in live_errors) + ".")
     else:
-        show_status(decision.status, decision.urgent)
+        show_status(decision.status)
+        if signals:
+            widgets.urgent_banner(signals)
         st.subheader("Scores")
         for result in {**decision.scores, **screening.scores}.values():
             name = instruments.get(result.instrument).name

@@ -29,13 +29,17 @@ class Stale(ValueError):
     """The click belongs to a form, selection or signature that is no longer the one on screen."""
 
 
-def act(handler: Callable[..., None], *args, allow: frozenset[str] | set[str],
-        slot: str = "page") -> Callable[[], None]:
-    """A callback for on_click / on_change that runs `handler` only for a live, allowed session."""
-    return functools.partial(_guarded, handler, frozenset(allow), slot, args)
+def act(handler: Callable[..., None], *args, allow: frozenset[str] | set[str], slot: str = "page",
+        about: str | None = None) -> Callable[[], None]:
+    """A callback for on_click / on_change that runs `handler` only for a live, allowed session.
+
+    `about` names the record the click was for ("Last, First"), so a refusal shown after
+    that record has left the screen still says whom it concerns.
+    """
+    return functools.partial(_guarded, handler, frozenset(allow), slot, about, args)
 
 
-def _guarded(handler, allow: frozenset[str], slot: str, args: tuple) -> None:
+def _guarded(handler, allow: frozenset[str], slot: str, about: str | None, args: tuple) -> None:
     con = clinic().con
     st.session_state.pop(_REFUSAL + slot, None)
     user = session.verified(con)
@@ -47,7 +51,7 @@ def _guarded(handler, allow: frozenset[str], slot: str, args: tuple) -> None:
     try:
         handler(con, user, *args)
     except (ValueError, AccessDenied, Conflict) as e:
-        refuse(slot, str(e))
+        refuse(slot, f"{about}: {e}" if about else str(e))
 
 
 def refuse(slot: str, message: str) -> None:

@@ -18,6 +18,9 @@ from ui import actions, session
 from ui.nav import EVERYONE, links_for
 from ui.store import Clinic, clinic
 
+PAGE_KEY = "page~current"
+ARRIVED_KEY = "page~arrived"
+
 
 def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
     st.set_page_config(page_title=f"{title} · Clinic", page_icon=":material/medical_services:", layout="wide")
@@ -30,6 +33,8 @@ def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
         _sign_in_form(store)
         st.stop()
     session.touch()
+    st.session_state[ARRIVED_KEY] = st.session_state.get(PAGE_KEY) != title
+    st.session_state[PAGE_KEY] = title
     _idle_watch()
     _sidebar(store, user)
     if user.role not in allow:
@@ -38,6 +43,11 @@ def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
     st.title(title)
     actions.show("page")
     return user
+
+
+def just_arrived() -> bool:
+    """Whether this run opened the page (from another page or a sign-in) rather than reran it after a click."""
+    return st.session_state.get(ARRIVED_KEY, True)
 
 
 def _open_store() -> Clinic:

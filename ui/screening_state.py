@@ -15,14 +15,17 @@ import streamlit as st
 
 from core import db, drafts, patients
 from core.rules import instruments
+from core.rules.eligibility import same_day_signals
 from core.screening_form import FormErrors, validate_screening
-from ui import forms, selection
-from ui.actions import Stale
+from ui import forms
+from ui.actions import Stale, done
 from ui.forms import FormInstance
+from ui.widgets import plain
 
 FORM = "screening"
 SAVED = "screening~saved"
 DRAFT_LOCK = "screening~draft_lock"
+DISCARDING = "screening~discarding"
 PATIENTS = "patients"
 """The Patients page's selection, set after a save so "Open the chart" opens this patient."""
 
@@ -51,26 +54,29 @@ def has_input(values: dict) -> bool:
 
 
 def gather(f: FormInstance) -> dict:
-    """What validate_screening reads, with skipped C-SSRS questions dropped as the form hides them."""
-    raw = {key: f.get(key) for key in FIELDS}
+    """What validate_screening reads."""
+    return raw_from(content(f))
+
+
+def raw_from(values: dict) -> dict:
+    """The form's values by field name as validate_screening reads them, C-SSRS skips dropped as the form hides them."""
+    raw = {key: values.get(key) for key in FIELDS}
     for instrument in SCALES:
-        raw[instrument.id] = [f.get(f"{instrument.id}_{item.key}") for item in instrument.items]
-    raw["cssrs"] = _cssrs_answers(f)
-    return raw
-
-
-def _cssrs_answers(f: FormInstance) -> dict:
-    answers = {}
-    for item in instruments.CSSRS.items:
-        value = f.get(f"cssrs_{item.key}")
-        if value is not None:
-            answers[item.key] = value
+        raw[instrument.id] = [values.get(f"{instrument.id}_{item.key}") for item in instrument.items]
+    answers = {item.key: values.get(f"cssrs_{item.key}") for item in instruments.CSSRS.items}
+    answers = {key: value for key, value in answers.items() if value is not None}
     if not answers.get("q2"):
         for key in instruments.CSSRS_SKIPPED_WHEN_Q2_NO:
             answers.pop(key, None)
     if not answers.get("behavior_lifetime"):
         answers.pop("behavior_3mo", None)
-    return answers
+    raw["cssrs"] = answers
+    return raw
+
+
+def signals(raw: dict) -> tuple[str, ...]:
+    """The same-day safety signals among the answers given so far (a draft's too)."""
+    return same_day_signals(raw["phq9"][8], raw["cssrs"])
 
 
 def fingerprint(raw: dict) -> tuple:
@@ -124,8 +130,8 @@ def save(con, user, token: str, subject: int | None, acknowledged: tuple = ()) -
         return
     forms.close(FORM)
     st.session_state[SAVED] = {"patient_id": saved.patient_id, "patient": saved.patient,
-                               "decision": saved.decision.status, "urgent": saved.decision.urgent}
-    selection.choose(PATIENTS, saved.patient_id)
+                               "decision": saved.decision.status, "urgent": saved.decision.urgent,
+                               "signals": signals(raw)}
 
 
 def acknowledge_duplicates(con, user, token: str, subject: int | None, seen: tuple, seen_fingerprint: tuple) -> None:
@@ -143,37 +149,52 @@ def rescreen_duplicate(con, user, token: str, subject: int | None, patient_id: i
     f = forms.current(FORM, token, subject)
     record = patients.chart(con, user, patient_id)
     values = {**content(f), **{k: record.patient[k] for k in (*IDENTITY, *CONTACT)}, UNLOCK: False}
-    forms.restart(FORM, patient_id, values, meta={"draft_id": f.meta.get("draft_id"), "label": _label(record.patient)})
+    forms.restart(FORM, patient_id, values, meta={"draft_id": f.meta.get("draft_id"), "label": _label(record.patient),
+                                                 "status": record.patient["status"]})
 
 
 def start_rescreen(con, user, patient_id: int) -> None:
     """A re-screen starts from the identity, contact details and substance the chart holds."""
     record = patients.chart(con, user, patient_id)
     values = {k: record.patient[k] for k in (*IDENTITY, *CONTACT, "primary_substance")}
-    forms.restart(FORM, patient_id, values, meta={"label": _label(record.patient)})
+    forms.restart(FORM, patient_id, values, meta={"label": _label(record.patient), "status": record.patient["status"]})
     st.session_state.pop(SAVED, None)
 
 
 def cancel(con, user, token: str, subject: int | None) -> None:
     f = forms.current(FORM, token, subject)
-    if f.meta.get("draft_id") is not None:
-        drafts.discard(con, user, f.meta["draft_id"])
+    label, draft_id = f.meta.get("label") or "the patient", f.meta.get("draft_id")
+    if draft_id is not None:
+        drafts.discard(con, user, draft_id)
     forms.close(FORM)
+    done("page", f"Re-screen of {plain(label)} cancelled; nothing was saved.")
 
 
 def resume(con, user, draft_id: int) -> None:
     draft = drafts.resume(con, user, draft_id)
-    label = None
+    meta = {"draft_id": draft.id}
     if draft.patient_id is not None:
-        label = _label(patients.chart(con, user, draft.patient_id).patient)
-    forms.restart(FORM, draft.patient_id, draft.content, meta={"draft_id": draft.id, "label": label})
+        patient = patients.chart(con, user, draft.patient_id).patient
+        meta |= {"label": _label(patient), "status": patient["status"]}
+    forms.restart(FORM, draft.patient_id, draft.content, meta=meta)
     st.session_state.pop(SAVED, None)
 
 
+def ask_discard(draft_id: int) -> None:
+    """First click on Discard: nothing is removed until the nurse confirms."""
+    st.session_state[DISCARDING] = draft_id
+
+
+def keep(con, user) -> None:
+    st.session_state.pop(DISCARDING, None)
+
+
 def discard(con, user, draft_id: int) -> None:
+    st.session_state.pop(DISCARDING, None)
     drafts.discard(con, user, draft_id)
     if form().meta.get("draft_id") == draft_id:
         forms.close(FORM)
+    done("page", "The unfinished screening was discarded.")
 
 
 def new_screening(con, user) -> None:
@@ -181,10 +202,15 @@ def new_screening(con, user) -> None:
     forms.close(FORM)
 
 
+def draft_who(draft: drafts.Draft) -> str:
+    names = [n for n in (draft.content.get("last_name"), draft.content.get("first_name")) if n]
+    who = ", ".join(names) or "a new patient (no name yet)"
+    mrn = draft.content.get("mrn")
+    return f"{who} (chart number {mrn})" if mrn else who
+
+
 def draft_label(draft: drafts.Draft) -> str:
-    last, first = draft.content.get("last_name") or "", draft.content.get("first_name") or ""
-    who = f"{last}, {first}" if last or first else "a new patient (no name yet)"
-    return f"Resume the screening of {who} started {draft.started_at:%H:%M on %d %b}"
+    return f"Resume the screening of {draft_who(draft)} started {draft.started_at:%H:%M on %d %b}"
 
 
 def _label(patient: dict) -> str:

@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from core.rules.eligibility import SAME_DAY_SIGNALS
 from core.rules.reasons import Reason
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -30,16 +31,19 @@ def show_reasons(reasons: list[Reason]) -> None:
                 st.markdown(f"- {plain(r.message)}  \n  :gray[Source: {plain(r.source)}]")
 
 
-def show_status(status: str, urgent: bool) -> None:
+def show_status(status: str) -> None:
+    """The screening's result (the rules' outcome), never the prescriber's choice."""
     label = STATUS_LABELS[status]
-    {"eligible": st.success, "needs_review": st.warning, "ineligible": st.error}[status](f"Decision: **{label}**")
-    if urgent:
-        urgent_banner("(suicide risk screen positive)")
+    {"eligible": st.success, "needs_review": st.warning, "ineligible": st.error}[status](
+        f"Screening result: **{label}**")
 
 
-def urgent_banner(detail: str = "") -> None:
-    st.error(f"**Same-day safety assessment needed** {detail}. Do not let the patient leave without it.",
-             icon=":material/emergency:")
+def urgent_banner(signals: tuple[str, ...] = (), patient: str | None = None, note: str = "") -> None:
+    """One wording for the same-day safety flag everywhere: what set it, for whom, and what to do."""
+    causes = "; ".join(SAME_DAY_SIGNALS[s] for s in signals)
+    for_whom = f" for {plain(patient)}" if patient else ""
+    st.error(f"**Same-day safety assessment needed**{for_whom}{f' ({causes})' if causes else ''}. {note}"
+             "Do not let the patient leave without it.", icon=":material/emergency:")
 
 
 def sticky(key: str):

@@ -207,7 +207,7 @@ def count_in_roster(tab, mrn: str) -> int:
 def sign_decision(tab, option_text: str, note: str) -> None:
     """A prescriber's complete signature: screening, Approve, note and password, then Sign decision."""
     pick(tab, "Screening to decide", option_text)
-    choose(tab, "Decision", "Approve")
+    choose(tab, "Your decision", "Approve")
     tab.get_by_label("Note (required)").fill(note)
     tab.get_by_role("textbox", name="Your password (electronic signature)").fill(PRESCRIBER[1])
     tab.get_by_role("button", name="Sign decision").click()
@@ -226,7 +226,7 @@ def test_second_decision_is_not_signed_with_the_previous_note_and_password(tab, 
     go(tab, "Approval queue")
     first, second = options_of(tab, "Screening to decide")[:2]
     pick(tab, "Screening to decide", first)
-    decision = tab.get_by_role("radiogroup", name="Decision")
+    decision = tab.get_by_role("radiogroup", name="Your decision")
     expect(decision).to_be_visible()
     preselected = decision.locator("input:checked").count()
 
@@ -268,7 +268,7 @@ def test_next_screening_starts_empty_after_a_save(tab, app_url):
     expect(tab.locator('[data-testid="stRadio"] input:checked'),
            "answers of the saved screening came back").to_have_count(0, timeout=SETTLED_MS)
     expect(tab.get_by_label(SYSTOLIC, exact=True)).to_have_value("", timeout=SETTLED_MS)
-    expect(tab.get_by_text("Decision: Eligible")).to_have_count(0, timeout=SETTLED_MS)
+    expect(tab.get_by_text("Screening result: Eligible")).to_have_count(0, timeout=SETTLED_MS)
 
 
 def test_cancelled_rescreen_leaves_an_empty_form(tab, app_url):
@@ -373,7 +373,7 @@ def test_save_clicked_after_the_idle_limit_saves_nothing(new_tab, idle_app_url):
     sign_in(tab, idle_app_url, *NURSE)
     go(tab, "Screening")
     fill_screening(tab, unique("Idle"), unique("Save"), mrn)
-    expect(tab.get_by_text("Decision: Eligible")).to_be_visible()
+    expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
     tab.wait_for_timeout((IDLE_SECONDS + 5) * 1_000)
     save = tab.get_by_role("button", name="Save screening")
     if save.is_visible():
@@ -406,7 +406,7 @@ def test_sign_out_clears_an_unsaved_screening(tab, app_url):
     go(tab, "Screening")
     first = unique("Left")
     fill_screening(tab, first, unique("Behind"), unique("SAFE-0501-"))
-    expect(tab.get_by_text("Decision: Eligible")).to_be_visible()
+    expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
     tab.get_by_role("button", name="Sign out").click()
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
 
@@ -417,7 +417,7 @@ def test_sign_out_clears_an_unsaved_screening(tab, app_url):
     snap(tab, "5-after-sign-out")
     expect(tab.get_by_label("First name", exact=True), "the nurse's unsaved screening is still in the form"
            ).to_have_value("", timeout=SETTLED_MS)
-    expect(tab.get_by_text(re.compile("^Decision: "))).to_have_count(0, timeout=SETTLED_MS)
+    expect(tab.get_by_text(re.compile("^Screening result"))).to_have_count(0, timeout=SETTLED_MS)
 
 
 # 6. The same-day safety flag.
@@ -490,18 +490,27 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
 
 
 def test_duplicate_acknowledgement_does_not_outlive_a_chart_number_change(tab, app_url):
-    """'Different person' was confirmed against one existing patient; after changing the chart number to another
-    patient's, nothing may be saved until the nurse is warned about that second patient."""
+    """'Different person' was about one existing patient; after changing the chart number to another patient's,
+    nothing may be saved until the nurse is warned about that second patient."""
     sign_in(tab, app_url, *NURSE)
     go(tab, "Screening")
-    fill_screening(tab, unique("Dup"), unique("Check"), "DEMO-000001")
+    first, last = unique("Dup"), unique("Check")
+    fill_screening(tab, first, last, unique("SAFE-0701-"))
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text(SAVED)).to_be_visible()
+    another = tab.get_by_role("button", name="Screen another patient")
+    expect(another.or_(tab.get_by_label("First name", exact=True))).to_be_visible()
+    if another.count():
+        another.click()
+
+    fill_screening(tab, first, last, unique("SAFE-0702-"))  # the same name and date of birth
     tab.get_by_role("button", name="Save screening").click()
     expect(tab.get_by_role("button", name="Different person: create a new record")).to_be_visible()
 
     type_into(tab, "Chart number", "DEMO-000002")
     settle(tab)
     warned_about_second = tab.get_by_text(re.compile("DEMO-000002"))
-    if not warned_about_second.count():  # the acknowledgement on screen is still the one about DEMO-000001
+    if not warned_about_second.count():  # the acknowledgement on screen is still the one about the first patient
         different = tab.get_by_role("button", name="Different person: create a new record")
         (different if different.is_visible() else tab.get_by_role("button", name="Save screening")).click()
         settle(tab)
@@ -548,3 +557,17 @@ def test_reload_offers_to_resume_the_half_filled_screening(new_tab, app_url):
     expect(prescriber.get_by_role("heading", name="Identity")).to_be_visible()
     settle(prescriber)
     expect(prescriber.get_by_role("button", name=re.compile(re.escape(f"{last}, {first}")))).to_have_count(0)
+
+
+# Review: a paste longer than a text limit must be refused with a message, never emptied or cut.
+
+def test_a_paste_over_the_limit_is_kept_and_named(tab, app_url):
+    sign_in(tab, app_url, *NURSE)
+    go(tab, "Screening")
+    goal = tab.get_by_label("Patient's goal (in their words)", exact=True)
+    pasted = "🙂" * 10 + "x" * 5990
+    goal.fill(pasted)
+    goal.press("Tab")
+    settle(tab)
+    expect(tab.get_by_text("Patient's goal is too long: 6,000 characters, at most 5,000").first).to_be_visible()
+    assert goal.input_value() == pasted, "the paste was cut or emptied"

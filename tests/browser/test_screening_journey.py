@@ -94,7 +94,7 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     choose(tab, "Willing to take part in integration therapy", "Yes")
     choose(tab, "Someone can drive the patient home", "Yes")
 
-    expect(tab.get_by_text("Decision: Eligible")).to_be_visible()
+    expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
     tab.screenshot(path=str(SCREENSHOTS / "screening.png"), full_page=True)
     tab.get_by_role("button", name="Save screening").click()
     expect(tab.get_by_text("Screening saved for Journeytest, Browser: Eligible.")).to_be_visible()
@@ -103,7 +103,7 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
     go(tab, "Approval queue")
     pick(tab, "Screening to decide", next_option_containing(tab, "Screening to decide", "Journeytest"))
-    choose(tab, "Decision", "Approve")
+    choose(tab, "Your decision", "Approve")
     tab.get_by_label("Note (required)").fill("Suitable; start IV course")
     tab.get_by_role("textbox", name="Your password (electronic signature)").fill("demo-prescriber-2026")
     tab.get_by_role("button", name="Sign decision").click()

@@ -56,12 +56,13 @@ def test_a_rescreen_decides_on_the_stored_identity(demo_store):
 
 
 def test_a_new_patient_with_a_duplicate_is_refused_until_that_duplicate_is_ruled_out(demo_store):
+    first = save(demo_store)
     with pytest.raises(patients.DuplicatesFound) as found:
-        save(demo_store, mrn="DEMO-000001")
+        save(demo_store, mrn="NEW-0009")
     (dup,) = found.value.duplicates
-    assert dup["chart_number"] == "DEMO-000001"
-    saved = save(demo_store, mrn="DEMO-000001", acknowledged_duplicates=frozenset({dup["id"]}))
-    assert count(demo_store, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000001'") == 2
+    assert (dup["id"], dup["chart_number"], dup["same_chart_number"]) == (first.patient_id, "NEW-0001", False)
+    saved = save(demo_store, mrn="NEW-0009", acknowledged_duplicates=frozenset({dup["id"]}))
+    assert count(demo_store, "SELECT count(*) FROM patients WHERE last_name = 'O''Testcase'") == 2
     assert saved.patient_id != dup["id"]
 
 
@@ -226,3 +227,43 @@ def test_opening_a_chart_is_audited(demo_store):
                               ).fetchone() == (NURSE.id, "chart_viewed", 10)
     with pytest.raises(ValueError, match="not available"):
         patients.record_view(demo_store, NURSE, 999_999)
+
+
+def test_a_chart_number_in_use_cannot_be_given_to_a_different_person(demo_store):
+    """Two charts with one number invite the wrong-patient mistake: 'different person' rules out a name match only."""
+    with pytest.raises(patients.DuplicatesFound) as found:
+        save(demo_store, mrn="DEMO-000001")
+    seen = frozenset(d["id"] for d in found.value.duplicates)
+    with pytest.raises(ValueError, match="Chart number DEMO-000001 already belongs to another patient"):
+        save(demo_store, mrn="DEMO-000001", acknowledged_duplicates=seen)
+    assert count(demo_store, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000001'") == 1
+
+
+def test_a_name_and_birth_date_match_can_be_ruled_out(demo_store):
+    first = save(demo_store)
+    with pytest.raises(patients.DuplicatesFound) as found:
+        save(demo_store, mrn="NEW-0002")
+    assert not found.value.duplicates[0]["same_chart_number"]
+    saved = save(demo_store, mrn="NEW-0002", acknowledged_duplicates=frozenset({first.patient_id}))
+    assert saved.patient_id != first.patient_id
+
+
+def test_approval_waits_for_the_same_day_safety_assessment(demo_store):
+    saved = save(demo_store, phq9=URGENT_PHQ9)
+    with pytest.raises(ValueError, match="same-day safety assessment is not recorded yet"):
+        approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Fine", PRESCRIBER_PASSWORD)
+    assert count(demo_store, "SELECT status FROM patients WHERE id = ?", [saved.patient_id]) == "screened"
+    (followup_id,) = demo_store.execute("SELECT id FROM safety_followups WHERE screening_id = ?",
+                                        [saved.screening_id]).fetchone()
+    safety.record_assessment(demo_store, NURSE, followup_id, "safety_plan", "Seen; plan made")
+    view = approvals.for_decision(demo_store, PRESCRIBER, saved.screening_id)
+    assert view.safety is not None and view.safety.outcome == "safety_plan"
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Fine", PRESCRIBER_PASSWORD)
+
+
+def test_a_decline_does_not_wait_for_the_safety_assessment(demo_store):
+    saved = save(demo_store, phq9=URGENT_PHQ9)
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "declined", "Not now", PRESCRIBER_PASSWORD)
+    assert count(demo_store, "SELECT status FROM patients WHERE id = ?", [saved.patient_id]) == "declined"
+
+

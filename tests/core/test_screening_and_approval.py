@@ -325,3 +325,11 @@ def test_a_text_over_its_limit_is_refused_whole_with_emoji_counted_once():
                                               ("diastolic_bp", "Diastolic blood pressure is required")])
 def test_a_missing_number_says_it_is_required(field, words):
     assert words in errors_of(valid_raw(**{field: None}))[field]
+
+
+def test_an_empty_form_names_every_missing_field_in_one_pass():
+    errors = errors_of({})
+    assert {"first_name", "last_name", "mrn", "date_of_birth", "sex", "primary_substance", "days_used_30",
+            "years_of_use", "last_use_date", "systolic_bp", "diastolic_bp", "phq9", "gad7", "cssrs",
+            "integration_therapy_willing", "escort_available"} <= set(errors)
+    assert errors["years_of_use"] == "Years of use is required"

@@ -3,7 +3,7 @@
 import time
 from datetime import date
 
-from core import users
+from core import approvals, safety, users
 from core.approvals import QUEUE_SQL
 from tests.pages.conftest import DEMO_USERS, all_text, form_key
 from tests.pages.test_screening_pages import as_prescriber, click, decide, fill, ours, pick, scr, stored
@@ -63,7 +63,7 @@ def test_saving_starts_a_new_form_instance(page):
     at = click(at, "Screen another patient")
     assert at.session_state["form~screening"]["token"] != first_token
     assert at.text_input(key=scr(at, "first_name")).value in ("", None)
-    assert "Decision if saved now" not in all_text(at)
+    assert "Screening result if saved now" not in all_text(at)
 
 
 def test_the_urgent_banner_shows_from_one_answer(page):
@@ -136,10 +136,14 @@ def test_a_saved_draft_is_gone_and_a_discarded_one_too(page):
     at.session_state[scr(at, "first_name")] = "Discardme"
     at.run()
     later = page("pages/screening.py", "nurse")
-    discard = next(b for b in later.button if b.label == "Discard")
-    discard.click()
-    later.run()
+    later = click(later, "Discard")
+    assert stored(later, "SELECT count(*) FROM drafts")[0][0] == 1  # nothing goes before the nurse confirms
+    assert "Discard the unfinished screening of Discardme" in all_text(later)
+    later = click(later, "No, keep it")
+    assert stored(later, "SELECT count(*) FROM drafts")[0][0] == 1
+    later = click(click(later, "Discard"), "Yes, discard it")
     assert stored(later, "SELECT count(*) FROM drafts")[0][0] == 0
+    assert "The unfinished screening was discarded." in all_text(later)
 
 
 def test_a_rescreen_locks_identity_until_unlocked(page):
@@ -154,10 +158,17 @@ def test_a_rescreen_locks_identity_until_unlocked(page):
     at.checkbox(key=scr(at, "identity_unlocked")).check()
     at.run()
     assert not at.text_input(key=scr(at, "mrn")).disabled
+    at = click(at, "Cancel the re-screen")
+    assert not at.exception
+    assert "cancelled; nothing was saved" in all_text(at)
+    assert at.text_input(key=scr(at, "mrn")).value in ("", None)
+    assert stored(at, "SELECT count(*) FROM drafts")[0][0] == 0
 
 
 def test_a_duplicate_acknowledgement_is_void_after_the_chart_number_changes(page):
-    at = fill(page("pages/screening.py", "nurse"), mrn="DEMO-000001")
+    at = fill(page("pages/screening.py", "nurse"))
+    at = click(click(at, "Save screening"), "Screen another patient")
+    at = fill(at, mrn="PAGE-0002")  # the same name and date of birth: perhaps a different person
     at = click(at, "Save screening")
     assert any(b.label == "Different person: create a new record" for b in at.button)
     at.text_input(key=scr(at, "mrn")).input("DEMO-000002").run()
@@ -178,7 +189,7 @@ def test_after_a_signature_the_next_screening_gets_an_empty_form(page):
     assert at.selectbox(key=form_key(at, "approval_pick", "screening")).value is None
     nxt = stored(at, QUEUE_SQL)[0][0]
     at = pick(at, nxt)
-    assert at.radio(key=form_key(at, "approval", "decision")).value is None
+    assert at.radio(key=form_key(at, "approval", "choice")).value is None
     assert at.text_area(key=form_key(at, "approval", "note")).value in ("", None)
     assert at.text_input(key=form_key(at, "approval", "password")).value in ("", None)
     at = click(at, "Sign decision")
@@ -195,3 +206,71 @@ def _con():
 
     return clinic().con
 
+
+
+def test_a_signature_on_a_screening_decided_meanwhile_names_the_patient_at_once(page):
+    at = fill(page("pages/screening.py", "nurse"))
+    click(at, "Save screening")
+    at = pick(as_prescriber(at), ours(at))
+    decide(at)
+    approvals.decide(_con(), DEMO_USERS["prescriber"], ours(at), "declined", "Second prescriber",
+                     "demo-prescriber-2026")
+    at = click(at, "Sign decision")
+    text = all_text(at)
+    assert "Signature for Pagetest, Robin" in text and "already been decided" in text
+    assert stored(at, "SELECT count(*) FROM approvals WHERE screening_id = ?", [ours(at)])[0][0] == 1
+
+
+def test_a_safety_assessment_recorded_meanwhile_is_refused_by_name_at_once(page):
+    at = fill(page("pages/screening.py", "nurse"), phq9=URGENT_PHQ9)
+    click(at, "Save screening")
+    at.switch_page("app.py")
+    at.run()
+    (followup_id,) = stored(at, """SELECT f.id FROM safety_followups f JOIN patients p ON p.id = f.patient_id
+                                   WHERE p.last_name = 'Pagetest'""")[0]
+    at = click_key(at, f"followup_{followup_id}")
+    at.session_state[form_key(at, "followup", "outcome")] = "emergency_care"
+    at.session_state[form_key(at, "followup", "note")] = "Sent to the emergency department"
+    safety.record_assessment(_con(), DEMO_USERS["prescriber"], followup_id, "safety_plan", "Seen first")
+    at = click(at, "Record assessment")
+    text = all_text(at)
+    assert "Safety assessment for Pagetest, Robin" in text and "Already recorded by Dr Demo Prescriber" in text
+    assert stored(at, "SELECT outcome FROM safety_assessments WHERE followup_id = ?", [followup_id]) == [
+        ("safety_plan",)]
+
+
+def test_after_a_save_other_pages_start_fresh(page):
+    at = fill(page("pages/screening.py", "nurse"))
+    at = click(at, "Save screening")
+    at.switch_page("pages/patients.py")
+    at.run()
+    assert at.text_input(key="patients_search")  # the roster, not the saved patient's chart
+    at.switch_page("pages/screening.py")
+    at.run()
+    assert "Screening saved for" not in all_text(at)
+    assert at.text_input(key=scr(at, "first_name")).value in ("", None)
+
+
+def test_a_rescreen_warns_that_an_approved_patient_goes_back_to_the_queue(page):
+    approved = stored(page("app.py", "nurse"), "SELECT id FROM patients WHERE status = 'approved' ORDER BY id")[0][0]
+    at = page("pages/patients.py", "nurse")
+    at.session_state["chosen~patients"] = approved
+    at.run()
+    at = click(at, "Re-screen this patient")
+    at.switch_page("pages/screening.py")
+    at.run()
+    assert "sends them back to the approval queue" in all_text(at)
+
+
+def test_the_chart_shows_a_deliberate_identity_correction(page):
+    from core import patients
+    from core.screening_form import validate_screening
+    from tests.core.test_screening_and_approval import valid_raw
+
+    at = page("pages/patients.py", "nurse")
+    first = patients.save_screening(_con(), DEMO_USERS["nurse"], validate_screening(valid_raw()))
+    patients.save_screening(_con(), DEMO_USERS["nurse"], validate_screening(valid_raw(mrn="NEW-0001-B")),
+                            first.patient_id, update_identity=True)
+    at.session_state["chosen~patients"] = first.patient_id
+    at.run()
+    assert "Identity corrected on" in all_text(at) and "chart number" in all_text(at)

@@ -60,7 +60,7 @@ def test_live_panel_shows_the_decision_before_saving(page):
     at = fill(page("pages/screening.py", "nurse"), phq9=[0] * 8 + [1])
     assert not at.exception
     text = all_text(at)
-    assert "Decision: **Needs review**" in text
+    assert "Screening result: **Needs review**" in text
     assert "Same-day safety assessment needed" in text
     assert r"PHQ\-9 item 9" in text and "Source:" in text
 
@@ -106,13 +106,27 @@ def test_invalid_input_is_refused_named_and_kept(page, demo_db, changes, label):
 
 
 def test_probable_duplicate_is_shown_before_a_second_record(page):
-    at = fill(page("pages/screening.py", "nurse"), mrn="DEMO-000001")
+    """Same name and date of birth: shown first; the nurse may then confirm a different person."""
+    at = fill(page("pages/screening.py", "nurse"))
+    click(at, "Save screening")
+    at = click(at, "Screen another patient")
+    at = fill(at, mrn="PAGE-0002")
     at = click(at, "Save screening")
     assert "already exists" in at.warning[-1].value
-    assert stored(at, "SELECT count(*) FROM patients WHERE last_name = 'Pagetest'")[0][0] == 0
+    assert stored(at, "SELECT count(*) FROM patients WHERE last_name = 'Pagetest'")[0][0] == 1
     at = click(at, "Different person: create a new record")
     assert "Screening saved" in at.success[0].value
-    assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000001'")[0][0] == 2
+    assert stored(at, "SELECT count(*) FROM patients WHERE last_name = 'Pagetest'")[0][0] == 2
+
+
+def test_a_chart_number_in_use_is_never_given_to_a_second_patient(page):
+    """A chart number match is never a different person: only re-screening that patient is offered."""
+    at = fill(page("pages/screening.py", "nurse"), mrn="DEMO-000001")
+    at = click(at, "Save screening")
+    assert "chart number" in at.warning[-1].value.lower()
+    assert not any(b.label == "Different person: create a new record" for b in at.button)
+    assert any(b.label.startswith("Re-screen") for b in at.button)
+    assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000001'")[0][0] == 1
 
 
 def test_duplicate_can_be_rescreened_instead(page):
@@ -135,8 +149,7 @@ def test_free_text_is_stored_exactly_and_shown_escaped(page):
     at = click(at, "Save screening")
     (answers,) = stored(at, "SELECT answers FROM screenings WHERE answers LIKE '%DROP TABLE%'")[0]
     assert json.loads(answers)["details"]["goal"] == text
-    at.switch_page("pages/patients.py")
-    at.run()
+    at = click(at, "Open the patient's chart")
     assert not at.exception
     assert r"\*\*Bold\*\* O'Neil" in at.header[0].value
     assert r"It's \*not\* \[a link\]\(http\:" in all_text(at)
@@ -177,7 +190,7 @@ def pick(at, screening_id):
 
 
 def decide(at, decision="approved", note="Suitable for treatment", password="demo-prescriber-2026"):
-    for field, value in (("decision", decision), ("note", note), ("password", password)):
+    for field, value in (("choice", decision), ("note", note), ("password", password)):
         at.session_state[form_key(at, "approval", field)] = value
 
 

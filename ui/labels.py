@@ -1,0 +1,49 @@
+"""Plain words for every stored code, so no screen shows `needs_review`, `suicide_risk` or `phq9`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.rules import instruments
+from core.rules.dosing import ROUTES
+from core.screening_form import CONDITION_LABELS, MEDICATION_LABELS
+
+DECISION = {"eligible": "Eligible", "needs_review": "Needs review", "ineligible": "Ineligible"}
+PATIENT_STATUS = {"screened": "Waiting for approval", "approved": "Approved", "declined": "Declined",
+                  "ineligible": "Ineligible"}
+APPROVAL = {"approved": "Approved", "declined": "Declined"}
+SESSION_STATUS = {"in_progress": "In progress", "discharged": "Discharged", "stopped": "Stopped early"}
+SUBSTANCE = {"alcohol": "Alcohol", "opioids": "Opioids", "cocaine": "Cocaine", "methamphetamine": "Methamphetamine"}
+SEX = {"female": "Female", "male": "Male"}
+PREGNANCY = {"no": "Not pregnant", "yes": "Pregnant", "possible": "Possibly pregnant, not tested"}
+FLAG = {
+    "suicide_risk": "thoughts of death or self-harm (item 9)",
+    "positive": "positive screen",
+    "provisional_ptsd": "provisional PTSD",
+    "elevated": "elevated craving",
+}
+SAFETY_STATUS = {"to_record": "🚨 Same-day safety assessment to record",
+                 "recorded": "Same-day safety assessment recorded", "": ""}
+CSSRS_RISK = {"none": "no risk identified", "low": "low risk", "moderate": "moderate risk", "high": "high risk"}
+CONDITION = CONDITION_LABELS
+MEDICATION = MEDICATION_LABELS
+ROUTE = ROUTES
+
+
+def instrument(instrument_id: str) -> str:
+    return instruments.get(instrument_id).name
+
+
+def yes_no(value: bool | None) -> str:
+    return {True: "Yes", False: "No"}.get(value, "Not recorded")
+
+
+def when(value) -> str:
+    """A moment as a clinician reads it: '21 Nov 2026, 22:00' (never an ISO timestamp)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return f"{value:%d %b %Y, %H:%M}"
+
+
+def listed(codes, words: dict) -> str:
+    return ", ".join(words.get(c, c) for c in sorted(codes)) or "None"
