@@ -1,5 +1,6 @@
 """Home: who is signed in, what needs attention today, and the pages this role may open."""
 
+import pandas as pd
 import streamlit as st
 
 from core import drafts, safety, worklist
@@ -87,25 +88,22 @@ if today is not None:
     if today.pending_approvals.empty:
         st.caption("No screenings are waiting.")
     else:
-        pending_rows = today.pending_approvals.assign(
-            decision=today.pending_approvals["decision"].map(labels.DECISION),
-            safety=today.pending_approvals["safety"].map(labels.SAFETY_STATUS))
-        st.dataframe(pending_rows[["safety", "patient", "chart_number", "decision", "screened_at"]],
-                     hide_index=True, column_config={
-                         "safety": "Safety", "patient": "Patient", "chart_number": "Chart number",
-                         "decision": "Screening result",
-                         "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
-                     })
+        pending = today.pending_approvals
+        st.table(pd.DataFrame({
+            "Safety": pending["safety"].map(labels.SAFETY_STATUS), "Patient": pending["patient"],
+            "Chart number": pending["chart_number"], "Screening result": pending["decision"].map(labels.DECISION),
+            "Screened": pending["screened_at"].map(labels.when),
+        }), hide_index=True)
     st.subheader("Sessions in progress")
     if today.sessions_in_progress.empty:
         st.caption("No dosing session is in progress.")
     else:
-        st.dataframe(today.sessions_in_progress[["patient", "chart_number", "session_number", "route", "started_at"]],
-                     hide_index=True, column_config={
-                         "patient": "Patient", "chart_number": "Chart number", "session_number": "Session",
-                         "route": "Route", "started_at": st.column_config.DatetimeColumn("Dosing began",
-                                                                                         format="HH:mm"),
-                     })
+        running = today.sessions_in_progress
+        st.table(pd.DataFrame({
+            "Patient": running["patient"], "Chart number": running["chart_number"],
+            "Session": running["session_number"], "Route": running["route"].map(labels.ROUTE),
+            "Dosing began": running["started_at"].map(lambda t: f"{t:%H:%M}"),
+        }), hide_index=True)
 else:
     st.info("Your role sees de-identified, aggregated figures only.")
 

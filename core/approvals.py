@@ -7,18 +7,14 @@ a patient's latest screening, not yet decided, can be signed.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 
-from core import db, safety, users
+from core import db, safety, screening_record, users
 from core.access import User, require
 from core.rules import validate
-from core.rules.reasons import Reason
-from core.safety import FollowUp
-from core.screenings import intake_from_answers, reasons_from_json
+from core.screening_record import ScreeningRecord
 
 PRESCRIBERS = frozenset({"prescriber"})
 MAX_NOTE = 5000
@@ -45,55 +41,10 @@ def queue(con, user: User) -> pd.DataFrame:
         return cur.execute(QUEUE_SQL).df()
 
 
-@dataclass(frozen=True)
-class Score:
-    instrument: str
-    total: int | None
-    band: str | None
-    flags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ForDecision:
+def for_decision(con, user: User, screening_id: int) -> ScreeningRecord:
     """Everything a prescriber decides on, for one screening, read in one go."""
-
-    screening_id: int
-    patient_id: int
-    patient: str
-    chart_number: str
-    date_of_birth: date
-    sex: str
-    screened_at: datetime
-    screened_by: str | None
-    result: str
-    """The screening's result (eligible / needs_review / ineligible), not the prescriber's choice."""
-    urgent: bool
-    reasons: list[Reason]
-    intake: dict
-    details: dict
-    scores: list[Score]
-    rules_version: str
-    safety: FollowUp | None
-    """The same-day safety follow-up this screening raised, with its assessment once recorded."""
-
-
-def for_decision(con, user: User, screening_id: int) -> ForDecision:
     user = require(con, user, PRESCRIBERS)
-    with db.read(con) as cur:
-        row = cur.execute(
-            """SELECT s.id, p.id, p.last_name || ', ' || p.first_name, p.mrn, p.date_of_birth, p.sex, s.screened_at,
-                      u.display_name, s.decision, s.urgent, s.reasons, s.answers, s.rules_version
-               FROM screenings s JOIN patients p ON p.id = s.patient_id LEFT JOIN users u ON u.id = s.screened_by
-               WHERE s.id = ?""", [screening_id]).fetchone()
-        if row is None:
-            raise ValueError("That screening was not found")
-        scores = cur.execute(
-            "SELECT instrument, total, band, flags FROM assessments WHERE screening_id = ? ORDER BY id",
-            [screening_id]).fetchall()
-    return ForDecision(*row[:10], reasons_from_json(row[10]), intake_from_answers(row[11]),
-                       json.loads(row[11])["details"],
-                       [Score(i, total, band, tuple(json.loads(flags))) for i, total, band, flags in scores], row[12],
-                       safety.for_patient(con, user, row[1]).get(screening_id))
+    return screening_record.load(con, user, screening_id)
 
 
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from core import db, drafts, safety
 from core.access import STAFF, User, require
-from core.rules import eligibility
+from core.rules import eligibility, validate
 from core.rules.settings import Settings, resolve
 from core.schema import PATIENT_STATUSES
 from core.screening_form import Identity, ScreeningInput
@@ -196,7 +196,6 @@ ROSTER_SQL = """
 """
 PAGE_SIZE = 50
 ACTIVE_COURSE_DAYS = 14
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -216,7 +215,7 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
     planned_sessions = resolve(settings).planned_course_sessions
     term = search.strip() if isinstance(search, str) else ""
     status = status if status in PATIENT_STATUSES else None
-    filters = [term, term, term, term, _as_date(term), status, status]
+    filters = [term, term, term, term, validate.as_date(term), status, status]
     with db.read(con) as cur:
         (total,) = cur.execute(ROSTER_COUNT_SQL, filters).fetchone()
         pages = max(1, -(-total // page_size))
@@ -225,15 +224,6 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
         rows = cur.execute(ROSTER_SQL, [*filters, page_size, (page - 1) * page_size, planned_sessions,
                                         recent]).df()
     return RosterPage(rows, total, page, pages)
-
-
-def _as_date(term: str) -> date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(term, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def record_view(con, user: User, patient_id: int) -> None:

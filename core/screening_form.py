@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from core.rules import eligibility, instruments, validate, vitals
 from core.schema import SUBSTANCES
@@ -178,8 +178,7 @@ def _answered_yes_no(raw: dict, key: str) -> bool:
 
 
 def _date_of_birth(value, today: date) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValueError("Date of birth is required")
+    value = validate.calendar_date(value, LABELS["date_of_birth"])
     if value > today:
         raise ValueError("Date of birth is in the future")
     if _age(value, today) > eligibility.MAX_AGE:
@@ -192,11 +191,8 @@ def _age(born: date, today: date) -> int:
 
 
 def _last_use(day, at, now: datetime) -> datetime:
-    if not isinstance(day, date):
-        raise ValueError("Date of last use is required")
-    if not isinstance(at, time):
-        raise ValueError("Time of last use is required")
-    when = datetime.combine(day, at)
+    when = datetime.combine(validate.calendar_date(day, LABELS["last_use_date"]),
+                            validate.clock_time(at, LABELS["last_use_time"]))
     if when > now:
         raise ValueError("Date and time of last use are in the future")
     return when

@@ -1,15 +1,60 @@
-"""Audit log (administrators): every sign-in, change and decision, newest first."""
+"""Audit log (administrators): every sign-in, change and decision, newest first, a page at a time."""
+
+import json
 
 import streamlit as st
 
 from core import audit_log
+from ui import labels
 from ui.frame import frame
 from ui.store import clinic
 
 user = frame("Audit log", allow={"admin"})
 con = clinic().con
+CURSORS = "audit~cursors"
+"""The `before_id` of each page shown so far, so 'Newer entries' can step back."""
 
-action = st.selectbox("Action", ["All actions", *audit_log.actions(con, user)])
-page = audit_log.page(con, user, None, None if action == "All actions" else action)
-st.caption(f"Newest {len(page.rows)} entries.")
-st.dataframe(page.rows, hide_index=True, width="stretch")
+
+def restart() -> None:
+    st.session_state[CURSORS] = [None]
+
+
+def older(cursor: int) -> None:
+    st.session_state[CURSORS].append(cursor)
+
+
+def newer() -> None:
+    st.session_state[CURSORS].pop()
+
+
+def readable(detail: str) -> str:
+    """The entry's ids and codes as words: 'patient 12 · decision Needs review'."""
+    values = json.loads(detail or "{}")
+    words = {**labels.DECISION, **labels.APPROVAL, **labels.SUBSTANCE}
+    return " · ".join(f"{key.replace('_', ' ')} {words.get(value, value) if isinstance(value, str) else value}"
+                      for key, value in values.items())
+
+
+codes = audit_log.actions(con, user)
+choice = st.selectbox("Action", ["", *codes], format_func=lambda c: labels.AUDIT_ACTION.get(c, c) or "All actions",
+                      key="audit_action", on_change=restart)
+st.session_state.setdefault(CURSORS, [None])
+page = audit_log.page(con, user, st.session_state[CURSORS][-1], choice or None)
+rows = page.rows.assign(
+    action=page.rows["action"].map(lambda a: labels.AUDIT_ACTION.get(a, a)),
+    entity=page.rows["entity"].map(lambda e: labels.AUDIT_ENTITY.get(e, e)),
+    detail=page.rows["detail"].map(readable),
+).rename(columns={"id": "Entry", "occurred_at": "When", "actor": "Who", "action": "What", "entity": "Record",
+                  "entity_id": "Record number", "detail": "Details"})
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    "Entry": st.column_config.NumberColumn(format="%d"),
+    "When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),
+    "Record number": st.column_config.NumberColumn(format="%d"),
+})
+left, middle, right = st.columns([1, 2, 1], vertical_alignment="center")
+left.button("Newer entries", icon=":material/chevron_left:", on_click=newer,
+            disabled=len(st.session_state[CURSORS]) == 1)
+reach = "" if page.older else "; this page reaches the first entry"
+middle.caption(f"{len(rows)} entries, newest first{reach}.")
+right.button("Older entries", icon=":material/chevron_right:", on_click=older, args=(page.older,),
+             disabled=page.older is None)

@@ -1,17 +1,17 @@
 """Screening: intake for a new patient or a re-screen, with the decision shown live beside the form."""
 
-from datetime import date
-
 import streamlit as st
 
 from core import drafts
 from core import screening_form as sf
 from core.rules import instruments
 from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
+from core.rules.instruments import ScoreResult
 from core.schema import SUBSTANCES
-from ui import questionnaire, selection, widgets
+from ui import labels, questionnaire, screening_view, widgets
 from ui import screening_state as state
 from ui.actions import act, show
+from ui.chart_link import chart_button
 from ui.frame import frame, just_arrived
 from ui.store import clinic
 from ui.widgets import STATUS_LABELS, plain, show_reasons, show_status
@@ -21,8 +21,10 @@ user = frame("Screening", allow=SCREENERS)
 con = clinic().con
 arrived = just_arrived()
 
-# Wide on purpose: the browser's range check is not the validation; core names a future or impossible date.
-EARLIEST_DATE, LATEST_DATE = date(1800, 1, 1), date(2200, 12, 31)
+EMPTY = ScoreResult("", None, None, frozenset())
+# Dates and times are typed (the date picker's empty segments fail axe-core's required-ARIA check, and typing
+# is faster at the keyboard); core reads 1988-03-14, 14.03.1988 or 14/03/1988 and names anything else.
+DATE_HINT = "YYYY-MM-DD, e.g. 1988-03-14"
 
 saved = st.session_state.get(state.SAVED)
 if saved and arrived:
@@ -35,9 +37,8 @@ elif saved:
         widgets.urgent_banner(saved["signals"], saved["patient"],
                               "It stays on the Home worklist until a clinician records the assessment. ")
     left, right = st.columns(2)
-    if left.button("Open the patient's chart", icon=":material/folder_shared:"):
-        selection.choose(state.PATIENTS, saved["patient_id"])
-        st.switch_page("pages/patients.py")
+    with left:
+        chart_button(saved["patient_id"])
     right.button("Screen another patient", type="primary", on_click=act(state.new_screening, allow=SCREENERS))
     st.stop()
 
@@ -129,8 +130,8 @@ with form_column:
             st.text_input(sf.LABELS[key], key=form.key(key), disabled=locked, persist_state="session")
             field_error(key)
     with left:
-        st.date_input(sf.LABELS["date_of_birth"], value=None, key=form.key("date_of_birth"), format="YYYY-MM-DD",
-                      min_value=EARLIEST_DATE, max_value=LATEST_DATE, disabled=locked, persist_state="session")
+        st.text_input(sf.LABELS["date_of_birth"], key=form.key("date_of_birth"), placeholder=DATE_HINT,
+                      disabled=locked, persist_state="session")
         field_error("date_of_birth")
         st.text_input(sf.LABELS["mrn"], key=form.key("mrn"), disabled=locked, persist_state="session")
         field_error("mrn")
@@ -148,19 +149,19 @@ with form_column:
                  format_func=str.capitalize, persist_state="session")
     field_error("primary_substance")
     st.multiselect(sf.LABELS["other_substances"], SUBSTANCES, key=form.key("other_substances"),
-                   format_func=str.capitalize, persist_state="session")
+                   format_func=str.capitalize, persist_state="session", select_all=False)
     left, right = st.columns(2)
     with left:
         number("days_used_30", sf.LABELS["days_used_30"])
-        st.date_input(sf.LABELS["last_use_date"], value=None, key=form.key("last_use_date"), format="YYYY-MM-DD",
-                      min_value=EARLIEST_DATE, max_value=LATEST_DATE, persist_state="session")
+        st.text_input(sf.LABELS["last_use_date"], key=form.key("last_use_date"), placeholder=DATE_HINT,
+                      persist_state="session")
         field_error("last_use_date")
     with right:
         number("years_of_use", sf.LABELS["years_of_use"])
-        st.time_input(sf.LABELS["last_use_time"], value=None, key=form.key("last_use_time"), step=900,
+        st.text_input(sf.LABELS["last_use_time"], key=form.key("last_use_time"), placeholder="HH:MM, e.g. 21:30",
                       persist_state="session")
     st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=form.key("prior_treatments"),
-                   persist_state="session")
+                   persist_state="session", select_all=False)
     st.text_input(sf.LABELS["prior_treatment_other"], key=form.key("prior_treatment_other"), persist_state="session")
     field_error("prior_treatment_other")
     if raw["primary_substance"] == "alcohol" or "alcohol" in (raw["other_substances"] or []):
@@ -192,9 +193,9 @@ with form_column:
                               "possible": "Possibly pregnant, not tested"}.get, persist_state="session")
         field_error("pregnant")
     st.multiselect(sf.LABELS["conditions"], sorted(CONDITIONS), format_func=sf.CONDITION_LABELS.get,
-                   key=form.key("conditions"), persist_state="session")
+                   key=form.key("conditions"), persist_state="session", select_all=False)
     st.multiselect(sf.LABELS["medications"], sorted(MEDICATIONS), format_func=sf.MEDICATION_LABELS.get,
-                   key=form.key("medications"), persist_state="session")
+                   key=form.key("medications"), persist_state="session", select_all=False)
 
     st.header("Goals and logistics")
     st.text_area(sf.LABELS["goal"] + " (in their words)", key=form.key("goal"), persist_state="session")
@@ -247,10 +248,14 @@ with panel_column:
             widgets.urgent_banner(signals)
         st.subheader("Scores")
         for result in {**decision.scores, **screening.scores}.values():
-            name = instruments.get(result.instrument).name
-            total = "" if result.total is None else f"{result.total}"
-            extra = ", ".join(filter(None, [result.band, *sorted(result.flags)]))
-            st.markdown(f"- **{name}** {total} {f'({extra})' if extra else ''}")
+            st.markdown(f"- **{labels.instrument(result.instrument)}:** {screening_view.score_text(result)}")
+        if screening.details["escort_available"] is False:
+            st.warning("**No one can drive the patient home.** Information for the prescriber: it does not change "
+                       "the screening result, but the pre-dose check refuses a session without an escort.",
+                       icon=":material/directions_car:")
+        if "positive" in screening.scores.get("auditc", EMPTY).flags:
+            st.info("AUDIT-C is positive (hazardous drinking): information for the prescriber; it does not change "
+                    "the screening result.", icon=":material/info:")
         st.subheader("Reasons")
         show_reasons(decision.reasons)
         st.caption(f"Rules version {decision.rules_version}")

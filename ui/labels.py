@@ -30,6 +30,23 @@ MEDICATION = MEDICATION_LABELS
 ROUTE = ROUTES
 
 
+AUDIT_ACTION = {
+    "sign_in": "Signed in", "sign_in_failed": "Sign-in failed", "sign_out": "Signed out",
+    "signature_failed": "Signature failed (wrong password)", "user_created": "Account created",
+    "user_activated": "Account activated", "user_deactivated": "Account deactivated",
+    "user_role_changed": "Role changed", "patient_created": "Patient created",
+    "patient_identity_changed": "Patient identity corrected", "screening_saved": "Screening saved",
+    "screening_approved": "Screening approved", "screening_declined": "Screening declined",
+    "safety_assessment_recorded": "Same-day safety assessment recorded", "chart_viewed": "Chart opened",
+    "setting_changed": "Clinic setting changed", "demo_seeded": "Demo data created",
+    "draft_created": "Draft started", "draft_updated": "Draft autosaved", "draft_resumed": "Draft resumed",
+    "draft_discarded": "Draft discarded", "draft_saved": "Draft completed (record saved)",
+}
+AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
+                "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": ""}
+AUTOSAVE_ACTIONS = ("draft_updated",)
+
+
 def instrument(instrument_id: str) -> str:
     return instruments.get(instrument_id).name
 

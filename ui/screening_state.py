@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from datetime import date, time
 
 import streamlit as st
 
@@ -26,8 +27,6 @@ FORM = "screening"
 SAVED = "screening~saved"
 DRAFT_LOCK = "screening~draft_lock"
 DISCARDING = "screening~discarding"
-PATIENTS = "patients"
-"""The Patients page's selection, set after a save so "Open the chart" opens this patient."""
 
 FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact",
           "primary_substance", "other_substances", "days_used_30", "last_use_date", "last_use_time", "years_of_use",
@@ -42,6 +41,18 @@ ITEM_FIELDS = tuple(f"{i.id}_{item.key}" for i in (*SCALES, instruments.CSSRS) f
 
 def form() -> FormInstance:
     return forms.opened(FORM)
+
+
+def typed(values: dict) -> dict:
+    """Values as the form's text boxes hold them: a stored date or time becomes the text a nurse would type."""
+    def text(value):
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, time):
+            return f"{value:%H:%M}"
+        return value
+
+    return {field: text(value) for field, value in values.items()}
 
 
 def content(f: FormInstance) -> dict:
@@ -148,7 +159,7 @@ def rescreen_duplicate(con, user, token: str, subject: int | None, patient_id: i
     """The nurse says it is the same person: the chart's identity replaces what was typed, for review, then Save."""
     f = forms.current(FORM, token, subject)
     record = patients.chart(con, user, patient_id)
-    values = {**content(f), **{k: record.patient[k] for k in (*IDENTITY, *CONTACT)}, UNLOCK: False}
+    values = {**content(f), **typed({k: record.patient[k] for k in (*IDENTITY, *CONTACT)}), UNLOCK: False}
     forms.restart(FORM, patient_id, values, meta={"draft_id": f.meta.get("draft_id"), "label": _label(record.patient),
                                                  "status": record.patient["status"]})
 
@@ -156,7 +167,7 @@ def rescreen_duplicate(con, user, token: str, subject: int | None, patient_id: i
 def start_rescreen(con, user, patient_id: int) -> None:
     """A re-screen starts from the identity, contact details and substance the chart holds."""
     record = patients.chart(con, user, patient_id)
-    values = {k: record.patient[k] for k in (*IDENTITY, *CONTACT, "primary_substance")}
+    values = typed({k: record.patient[k] for k in (*IDENTITY, *CONTACT, "primary_substance")})
     forms.restart(FORM, patient_id, values, meta={"label": _label(record.patient), "status": record.patient["status"]})
     st.session_state.pop(SAVED, None)
 
@@ -176,7 +187,7 @@ def resume(con, user, draft_id: int) -> None:
     if draft.patient_id is not None:
         patient = patients.chart(con, user, draft.patient_id).patient
         meta |= {"label": _label(patient), "status": patient["status"]}
-    forms.restart(FORM, draft.patient_id, draft.content, meta=meta)
+    forms.restart(FORM, draft.patient_id, typed(draft.content), meta=meta)
     st.session_state.pop(SAVED, None)
 
 

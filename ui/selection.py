@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -27,22 +28,25 @@ def clear(name: str) -> None:
     st.session_state.pop(_slot(name), None)
 
 
-def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict, **dataframe_kwargs) -> None:
+def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
+          choose_with: Callable[[int], None] | None = None, **dataframe_kwargs) -> None:
     """Draw `rows` with only the `columns` named (label or column config per column); a click chooses its id.
 
     Only the named columns are sent to the browser (a hidden column is still sent), and
-    the id column stays on the server.
+    the id column stays on the server. `choose_with` replaces the plain choice, e.g. to
+    audit opening a chart.
     """
     grid = f"pick~{name}~{st.session_state.setdefault(_grid(name), secrets.token_hex(4))}"
     ids = [int(i) for i in rows[id_column]]
+    on_pick = choose_with or functools.partial(choose, name)
     st.dataframe(rows[list(columns)], key=grid, hide_index=True, column_config=columns, selection_mode="single-row",
-                 on_select=functools.partial(_resolve, name, grid, tuple(ids)), **dataframe_kwargs)
+                 on_select=functools.partial(_resolve, name, grid, tuple(ids), on_pick), **dataframe_kwargs)
 
 
-def _resolve(name: str, grid: str, ids: tuple[int, ...]) -> None:
+def _resolve(name: str, grid: str, ids: tuple[int, ...], on_pick: Callable[[int], None]) -> None:
     picked = st.session_state[grid].selection.rows
     if picked and picked[0] < len(ids):
-        choose(name, ids[picked[0]])
+        on_pick(ids[picked[0]])
     st.session_state[_grid(name)] = secrets.token_hex(4)
 
 

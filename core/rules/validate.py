@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from datetime import date, datetime, time
 
 
 def whole_number(value, field: str, low: int | None = None, high: int | None = None) -> int:
@@ -117,3 +118,40 @@ def text(value, field: str, limit: int, required: bool = False) -> str:
         raise ValueError(f"{field} is too long: {length:,} characters, at most {limit:,}. Shorten it; "
                          "nothing was cut")
     return value
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+"""How a date may be typed: 1988-03-14, 14.03.1988 or 14/03/1988 (day first, as written in clinics here)."""
+
+
+def as_date(value) -> date | None:
+    """A typed date read in any of DATE_FORMATS, or None when it is not one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        for fmt in DATE_FORMATS:
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    return None
+
+
+def calendar_date(value, field: str) -> date:
+    _given(value, field)
+    parsed = as_date(value)
+    if parsed is None:
+        raise ValueError(f"{field}: enter a date such as 1988-03-14 (year-month-day) or 14.03.1988")
+    return parsed
+
+
+def clock_time(value, field: str) -> time:
+    _given(value, field)
+    if isinstance(value, time):
+        return value
+    try:
+        return datetime.strptime(str(value).strip(), "%H:%M").time()
+    except ValueError:
+        raise ValueError(f"{field}: enter a time such as 08:30 (24-hour clock)") from None

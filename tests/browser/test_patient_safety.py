@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
-from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, segments, settle, type_into
+from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, settle, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
 SHOTS = Path("/tmp/wt-safety-shots")
@@ -73,7 +73,7 @@ def fill_identity(tab, first: str, last: str, mrn: str, born: date = date(1985, 
     expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
     type_into(tab, "First name", first)
     type_into(tab, "Last name", last)
-    segments(tab, "Date of birth", born.strftime("%Y%m%d"))
+    type_into(tab, "Date of birth", born.isoformat())
     type_into(tab, "Chart number", mrn)
     choose(tab, "Sex at birth", "Male")
 
@@ -83,8 +83,8 @@ def fill_clinical(tab, phq9=ELIGIBLE_PHQ9) -> None:
     pick(tab, "Primary substance", "Cocaine")
     type_into(tab, "Days used in the last 30", "10")
     type_into(tab, "Years of use", "5")
-    segments(tab, "Date of last use", (date.today() - timedelta(days=7)).strftime("%Y%m%d"))
-    segments(tab, "Time of last use", "0800")
+    type_into(tab, "Date of last use", (date.today() - timedelta(days=7)).isoformat())
+    type_into(tab, "Time of last use", "08:00")
     answer_scale(tab, instruments.PHQ9, phq9)
     answer_scale(tab, instruments.GAD7, [1, 1, 1, 1, 1, 0, 0])
     choose(tab, instruments.CSSRS.items[0].text, "No")
@@ -139,7 +139,11 @@ def wait_for_roster(tab, rows: int, containing: str) -> None:
 
 
 def roster_rows(tab) -> list[str]:
-    """Each drawn row's cell texts joined by '|', top to bottom, as the grid's accessible table holds them."""
+    """Each drawn row's cell texts joined by '|', top to bottom, as the grid's accessible table holds them.
+
+    The grid fills its accessible table a moment after its first cell appears, so wait for a whole row first.
+    """
+    expect(roster(tab).locator("tbody tr[role=row] [role=gridcell]").first).to_be_attached()
     return [" | ".join(row.locator("[role=gridcell]").all_inner_texts())
             for row in roster(tab).locator("tbody tr[role=row]").all()]
 
@@ -167,7 +171,7 @@ def back_to_the_roster(tab) -> None:
     back = tab.get_by_role("button", name="Back to the patient list")
     if back.count():
         back.click()
-    expect(tab.get_by_label("Search by name or chart number", exact=True)).to_be_visible()
+    expect(tab.get_by_label("Search by name, chart number or date of birth", exact=True)).to_be_visible()
 
 
 def open_chart(tab, mrn: str) -> str:
@@ -175,7 +179,7 @@ def open_chart(tab, mrn: str) -> str:
     go(tab, "Patients")
     settle(tab)
     back_to_the_roster(tab)
-    type_into(tab, "Search by name or chart number", mrn)
+    type_into(tab, "Search by name, chart number or date of birth", mrn)
     wait_for_roster(tab, 1, mrn)
     name = roster(tab).locator("[role=gridcell]").first.inner_text()
     heading = tab.get_by_role("heading", name=name, exact=True)
@@ -197,7 +201,7 @@ def count_in_roster(tab, mrn: str) -> int:
     go(tab, "Patients")
     settle(tab)
     back_to_the_roster(tab)
-    type_into(tab, "Search by name or chart number", mrn)
+    type_into(tab, "Search by name, chart number or date of birth", mrn)
     settle(tab)
     chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
     expect(chart_numbers.filter(has_not_text=mrn), "the roster was not narrowed to the search").to_have_count(0)
@@ -309,7 +313,7 @@ def test_roster_click_opens_the_patient_shown_after_another_user_reorders_it(new
     # Another nurse, with no chart open yet, looks at the roster.
     sign_in(nurse, app_url, *NURSE)
     go(nurse, "Patients")
-    type_into(nurse, "Search by name or chart number", other_mrn)
+    type_into(nurse, "Search by name, chart number or date of birth", other_mrn)
     wait_for_roster(nurse, 2, f"{last}, {first}")
     assert roster_rows(nurse)[0].startswith(f"{last}, {first} |"), roster_rows(nurse)
 
@@ -335,7 +339,7 @@ def test_typing_a_search_does_not_switch_the_open_chart(tab, app_url):
 
     back_to_the_roster(tab)
     search = "DEMO-00003" if "DEMO-00002" in top_row else "DEMO-00002"
-    type_into(tab, "Search by name or chart number", search)
+    type_into(tab, "Search by name, chart number or date of birth", search)
     chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
     expect(chart_numbers.filter(has_text=search).first).to_be_attached()
     expect(chart_numbers.filter(has_not_text=search)).to_have_count(0)
@@ -356,7 +360,7 @@ def test_searching_one_chart_number_after_selecting_a_row_shows_it(tab, app_url)
 
     back_to_the_roster(tab)
     target = "DEMO-000005" if "DEMO-000004" in top_rows else "DEMO-000004"
-    type_into(tab, "Search by name or chart number", target)
+    type_into(tab, "Search by name, chart number or date of birth", target)
     settle(tab)
     snap(tab, "3-search-after-selection")
     expect(tab.get_by_test_id("stException"), "the page failed instead of showing the roster"
@@ -478,7 +482,7 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
     if tab.get_by_label("Correct identity details", exact=True).count():
         tick(tab, "Correct identity details")
     born = years_ago(16, 30)
-    segments(tab, "Date of birth", born.strftime("%Y%m%d"))
+    type_into(tab, "Date of birth", born.isoformat())
     fill_clinical(tab)
     expect(tab.get_by_text("Age 16 is under 18")).to_be_visible()
     tab.get_by_role("button", name="Save screening").click()
@@ -486,7 +490,8 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
 
     assert open_chart(tab, "DEMO-000007") == name
     snap(tab, "7-rescreen-chart")
-    expect(tab.get_by_text(f"born {born:%Y-%m-%d}"), "the chart keeps the old date of birth").to_be_visible()
+    header = tab.get_by_text(re.compile(rf"^Chart number DEMO-000007 · born {born:%d %b %Y}"))
+    expect(header, "the chart keeps the old date of birth").to_be_visible()
 
 
 def test_duplicate_acknowledgement_does_not_outlive_a_chart_number_change(tab, app_url):

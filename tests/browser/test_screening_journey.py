@@ -26,13 +26,6 @@ def type_into(tab, label: str, text: str) -> None:
     field.press("Enter")
 
 
-def segments(tab, label: str, digits: str) -> None:
-    """Streamlit's date and time inputs are segmented fields: type the digits into the first segment and move on."""
-    tab.get_by_label(label, exact=True).locator('[role="spinbutton"]').first.click()
-    tab.keyboard.type(digits)
-    tab.keyboard.press("Tab")
-
-
 def settle(tab) -> None:
     """Wait for the rerun a click or an Enter started to finish, so an absence checked next is real.
 
@@ -76,14 +69,14 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
 
     type_into(tab, "First name", "Browser")
     type_into(tab, "Last name", "Journeytest")
-    segments(tab, "Date of birth", "19850412")
+    type_into(tab, "Date of birth", "1985-04-12")
     type_into(tab, "Chart number", MRN)
     choose(tab, "Sex at birth", "Male")
     pick(tab, "Primary substance", "Cocaine")
     type_into(tab, "Days used in the last 30", "10")
     type_into(tab, "Years of use", "5")
-    segments(tab, "Date of last use", "20260102")
-    segments(tab, "Time of last use", "0800")
+    type_into(tab, "Date of last use", "2026-01-02")
+    type_into(tab, "Time of last use", "08:00")
     answer_scale(tab, instruments.PHQ9, [1, 1, 1, 1, 1, 1, 1, 1, 0])
     answer_scale(tab, instruments.GAD7, [1, 1, 1, 1, 1, 0, 0])
     choose(tab, instruments.CSSRS.items[0].text, "No")
@@ -110,13 +103,13 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     expect(tab.get_by_text("Signed: approved for Journeytest, Browser.")).to_be_visible()
 
     go(tab, "Patients")
-    type_into(tab, "Search by name or chart number", MRN)
-    expect(tab.get_by_text("1 patient(s) matching")).to_be_visible()
+    type_into(tab, "Search by name, chart number or date of birth", MRN)
+    expect(tab.get_by_text("1 patient(s), most recent activity first")).to_be_visible()
     # The grid paints on a canvas; its accessible table holds the cell text.
     grid = tab.locator('[data-testid="stDataFrame"]')
     expect(grid.get_by_text(MRN, exact=True)).to_be_attached()
     # The caption can update before the grid redraws: wait until only the matching row is left.
-    expect(grid.locator("[role=gridcell]").filter(has_text=re.compile(r"^approved$"))).to_have_count(1)
+    expect(grid.locator("[role=gridcell]").filter(has_text=re.compile(r"^Approved$"))).to_have_count(1)
     tab.screenshot(path=str(SCREENSHOTS / "roster.png"))
 
 

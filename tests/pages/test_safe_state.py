@@ -1,7 +1,6 @@
 """The browser-state rules on the pages: guarded clicks, fresh forms, full sign-out, drafts, safety follow-ups."""
 
 import time
-from datetime import date
 
 from core import approvals, safety, users
 from core.approvals import QUEUE_SQL
@@ -75,7 +74,7 @@ def test_the_urgent_banner_shows_from_one_answer(page):
 
 
 def test_an_urgent_save_names_the_patient_and_reaches_the_home_worklist(page):
-    at = fill(page("pages/screening.py", "nurse"), phq9=URGENT_PHQ9, date_of_birth=date(2010, 5, 1))
+    at = fill(page("pages/screening.py", "nurse"), phq9=URGENT_PHQ9, date_of_birth="01.05.2010")
     at = click(at, "Save screening")
     text = all_text(at)
     assert "Screening saved for Pagetest, Robin: Ineligible" in text

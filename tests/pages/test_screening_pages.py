@@ -1,5 +1,4 @@
 import json
-from datetime import date, time
 
 import duckdb
 import pytest
@@ -10,10 +9,10 @@ from core.screenings import intake_from_answers
 from tests.pages.conftest import all_text, form_key
 
 BASE = {
-    "first_name": "Robin", "last_name": "Pagetest", "date_of_birth": date(1988, 3, 14), "sex": "female",
+    "first_name": "Robin", "last_name": "Pagetest", "date_of_birth": "1988-03-14", "sex": "female",
     "mrn": "PAGE-0001", "phone": "555-0199", "emergency_contact": "Synthetic contact",
-    "primary_substance": "cocaine", "days_used_30": 12, "last_use_date": date(2026, 1, 18),
-    "last_use_time": time(21, 30), "years_of_use": 6, "prior_treatments": ["outpatient therapy"],
+    "primary_substance": "cocaine", "days_used_30": 12, "last_use_date": "2026-01-18",
+    "last_use_time": "21:30", "years_of_use": 6, "prior_treatments": ["outpatient therapy"],
     "systolic_bp": 128, "diastolic_bp": 82, "pregnant": "no", "goal": "Stay off cocaine",
     "integration_therapy_willing": True, "escort_available": True,
 }
@@ -86,8 +85,9 @@ def test_complete_screening_is_saved_and_matches_the_rules(page):
     ("changes", "label"),
     [
         ({"systolic_bp": 400}, "Systolic blood pressure"),
-        ({"date_of_birth": date(1826, 1, 1)}, "Date of birth"),
-        ({"date_of_birth": date(2030, 1, 1)}, "Date of birth"),
+        ({"date_of_birth": "1826-01-01"}, "Date of birth"),
+        ({"date_of_birth": "2030-01-01"}, "Date of birth"),
+        ({"date_of_birth": "14 March"}, "Date of birth"),
         ({"phq9": [1, 2, 1, 1, None, None, None, None, None]}, "PHQ-9"),
         ({"first_name": ""}, "First name"),
         ({"diastolic_bp": 150}, "Diastolic blood pressure"),

@@ -1,0 +1,68 @@
+"""axe-core on every page each role can open (and the sign-in page): no serious or critical violation."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.test_screening_journey import go, open_list, pick, settle
+from tests.browser.test_sign_in_journey import sign_in
+
+ROLES = {
+    "admin": ("demo-admin-2026", ["Home", "Patients", "Audit log"]),
+    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Patients"]),
+    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Patients"]),
+    "therapist": ("demo-therapist-2026", ["Home", "Patients"]),
+    "viewer": ("demo-viewer-2026", ["Home"]),
+}
+SERIOUS = {"serious", "critical"}
+
+
+def serious_violations(tab) -> list[str]:
+    settle(tab)
+    results = Axe().run(tab)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+def test_the_sign_in_page(tab, app_url):
+    tab.goto(app_url)
+    expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert serious_violations(tab) == []
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_a_role(tab, app_url, role):
+    password, pages = ROLES[role]
+    sign_in(tab, app_url, role, password)
+    expect(tab.get_by_role("heading", name="Home")).to_be_visible()
+    found = {}
+    for name in pages:
+        go(tab, name)
+        expect(tab.get_by_role("heading", name=name, level=1)).to_be_visible()
+        found[name] = serious_violations(tab)
+    assert found == {name: [] for name in pages}
+
+
+def test_the_pages_in_use(tab, app_url):
+    """The states a clinician spends time in: a screening refused with errors, a prescriber's view, a chart."""
+    sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
+    go(tab, "Screening")
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text("Nothing was saved. Please correct:").first).to_be_visible()
+    found = {"screening with errors": serious_violations(tab)}
+    go(tab, "Approval queue")
+    pick(tab, "Screening to decide", next_option(tab))
+    expect(tab.get_by_role("button", name="Sign decision")).to_be_visible()
+    found["prescriber's view"] = serious_violations(tab)
+    tab.get_by_role("button", name="Open the patient's chart").click()
+    expect(tab.get_by_role("button", name="Back to the patient list")).to_be_visible()
+    found["chart"] = serious_violations(tab)
+    assert found == {name: [] for name in found}
+
+
+def next_option(tab) -> str:
+    shows = tab.get_by_role("option").first
+    open_list(tab, "Screening to decide", shows)
+    name = shows.inner_text()
+    tab.keyboard.press("Escape")
+    return name

@@ -1,0 +1,30 @@
+"""Opening a patient's chart from any page: by id, through the guarded action, and audited as a view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import patients
+from core.access import STAFF
+from ui import selection
+from ui.actions import act
+
+CHART = "patients"
+"""The Patients page's selection: the chart it shows."""
+
+
+def _open(con, user, patient_id: int) -> None:
+    patients.record_view(con, user, patient_id)
+    selection.choose(CHART, patient_id)
+
+
+def open_chart(patient_id: int) -> None:
+    """Choose the chart after the session and account checks, recording the view in the audit trail."""
+    act(_open, patient_id, allow=STAFF)()
+
+
+def chart_button(patient_id: int, key: str | None = None) -> None:
+    """'Open the patient's chart': opens it on the Patients page, where the chart replaces the roster."""
+    if st.button("Open the patient's chart", key=key, icon=":material/folder_shared:",
+                 on_click=open_chart, args=(patient_id,)) and selection.chosen(CHART) == patient_id:
+        st.switch_page("pages/patients.py")

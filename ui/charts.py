@@ -1,0 +1,41 @@
+"""Altair chart builders shared by pages: readable with one point or fifty, in words, bands shaded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+
+from core.rules import instruments
+
+PADDING = timedelta(days=7)
+"""Space either side of the first and last date, so a single reading shows as a dated point."""
+
+
+def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
+    """One instrument's totals over time on its own scale, with its severity bands shaded behind, if it has any.
+
+    `rows` holds `taken_at` and `total` (already one instrument's, aggregated per reading).
+    """
+    instrument = instruments.get(instrument_id)
+    first, last = rows["taken_at"].min() - PADDING, rows["taken_at"].max() + PADDING
+    x = alt.X("taken_at:T", title="Date", scale=alt.Scale(domain=[first.isoformat(), last.isoformat()]),
+              axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=6))
+    y = alt.Y("total:Q", title=f"{instrument.name} total", scale=alt.Scale(domain=[0, instrument.max_total]))
+    line = alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=x, y=y,
+        tooltip=[alt.Tooltip("taken_at:T", title="Date", format="%d %b %Y"),
+                 alt.Tooltip("total:Q", title=instrument.name), alt.Tooltip("band:N", title="Band")],
+    )
+    layers = [line]
+    if instrument.bands:
+        bands = pd.DataFrame([{"low": b.low, "high": b.high + 1 if b.high < instrument.max_total else b.high,
+                               "band": b.label} for b in instrument.bands])
+        shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+            y="low:Q", y2="high:Q",
+            color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
+                            scale=alt.Scale(scheme="yelloworangered")),
+        )
+        layers = [shading, line]
+    return alt.layer(*layers).properties(title=f"{instrument.name} over time", height=220)
