@@ -1,5 +1,7 @@
 """Screening: intake for a new patient or a re-screen, with the decision shown live beside the form."""
 
+from functools import partial
+
 import streamlit as st
 
 from core import drafts
@@ -24,7 +26,8 @@ arrived = just_arrived()
 EMPTY = ScoreResult("", None, None, frozenset())
 # Dates and times are typed (the date picker's empty segments fail axe-core's required-ARIA check, and typing
 # is faster at the keyboard); core reads 1988-03-14, 14.03.1988 or 14/03/1988 and names anything else.
-DATE_HINT = "YYYY-MM-DD, e.g. 1988-03-14"
+DATE_HINT = "e.g. 1988-03-14"
+TIME_HINT = "e.g. 21:30"
 
 saved = st.session_state.get(state.SAVED)
 if saved and arrived:
@@ -106,6 +109,25 @@ def field_error(key: str) -> None:
         st.error(errors[key], icon=":material/error:")
 
 
+def side_by_side(*fields) -> None:
+    """Fields in one row, each in its own column, drawn row by row so that Tab moves as the eye reads."""
+    for column, draw in zip(st.columns(len(fields)), fields, strict=True):
+        with column:
+            draw()
+
+
+def text(key: str, placeholder: str | None = None, disabled: bool = False) -> None:
+    st.text_input(sf.LABELS[key], key=form.key(key), placeholder=placeholder, disabled=disabled,
+                  persist_state="session")
+    field_error(key)
+
+
+def sex(locked: bool) -> None:
+    st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=form.key("sex"),
+             format_func=str.capitalize, disabled=locked, persist_state="session")
+    field_error("sex")
+
+
 def number(key: str, label: str):
     value = st.number_input(label, value=None, step=1, key=form.key(key), placeholder="", persist_state="session")
     field_error(key)
@@ -116,7 +138,7 @@ with widgets.sticky("safety-banner"):
     safety_banner()
 
 locked = form.subject is not None and not form.get(state.UNLOCK)
-form_column, panel_column = st.columns([3, 2], gap="large")
+form_column, panel_column = st.columns([5, 3], gap="medium")
 with form_column:
     errors_summary()
     st.header("Identity")
@@ -124,23 +146,9 @@ with form_column:
         st.checkbox("Correct identity details", key=form.key(state.UNLOCK), persist_state="session",
                     help="The decision uses the identity stored in the chart. Tick to change it on purpose; the "
                          "change is saved with the re-screen and recorded in the audit log.")
-    left, right = st.columns(2)
-    for column, key in ((left, "first_name"), (right, "last_name")):
-        with column:
-            st.text_input(sf.LABELS[key], key=form.key(key), disabled=locked, persist_state="session")
-            field_error(key)
-    with left:
-        st.text_input(sf.LABELS["date_of_birth"], key=form.key("date_of_birth"), placeholder=DATE_HINT,
-                      disabled=locked, persist_state="session")
-        field_error("date_of_birth")
-        st.text_input(sf.LABELS["mrn"], key=form.key("mrn"), disabled=locked, persist_state="session")
-        field_error("mrn")
-    with right:
-        st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=form.key("sex"),
-                 format_func=str.capitalize, disabled=locked, persist_state="session")
-        field_error("sex")
-        st.text_input(sf.LABELS["phone"], key=form.key("phone"), persist_state="session")
-        field_error("phone")
+    side_by_side(partial(text, "first_name", disabled=locked), partial(text, "last_name", disabled=locked))
+    side_by_side(partial(text, "date_of_birth", placeholder=DATE_HINT, disabled=locked), partial(sex, locked))
+    side_by_side(partial(text, "mrn", disabled=locked), partial(text, "phone"))
     st.text_input(sf.LABELS["emergency_contact"], key=form.key("emergency_contact"), persist_state="session")
     field_error("emergency_contact")
 
@@ -150,16 +158,10 @@ with form_column:
     field_error("primary_substance")
     st.multiselect(sf.LABELS["other_substances"], SUBSTANCES, key=form.key("other_substances"),
                    format_func=str.capitalize, persist_state="session", select_all=False)
-    left, right = st.columns(2)
-    with left:
-        number("days_used_30", sf.LABELS["days_used_30"])
-        st.text_input(sf.LABELS["last_use_date"], key=form.key("last_use_date"), placeholder=DATE_HINT,
-                      persist_state="session")
-        field_error("last_use_date")
-    with right:
-        number("years_of_use", sf.LABELS["years_of_use"])
-        st.text_input(sf.LABELS["last_use_time"], key=form.key("last_use_time"), placeholder="HH:MM, e.g. 21:30",
-                      persist_state="session")
+    side_by_side(partial(number, "days_used_30", sf.LABELS["days_used_30"]),
+                 partial(number, "years_of_use", sf.LABELS["years_of_use"]))
+    side_by_side(partial(text, "last_use_date", placeholder=DATE_HINT),
+                 partial(text, "last_use_time", placeholder=TIME_HINT))
     st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=form.key("prior_treatments"),
                    persist_state="session", select_all=False)
     st.text_input(sf.LABELS["prior_treatment_other"], key=form.key("prior_treatment_other"), persist_state="session")
@@ -181,11 +183,8 @@ with form_column:
     field_error("pcl5")
 
     st.header("Medical")
-    left, right = st.columns(2)
-    with left:
-        number("systolic_bp", sf.LABELS["systolic_bp"] + " (mmHg, measured now)")
-    with right:
-        number("diastolic_bp", sf.LABELS["diastolic_bp"] + " (mmHg, measured now)")
+    side_by_side(partial(number, "systolic_bp", sf.LABELS["systolic_bp"] + " (mmHg, measured now)"),
+                 partial(number, "diastolic_bp", sf.LABELS["diastolic_bp"] + " (mmHg, measured now)"))
     if raw["sex"] != "male":
         st.radio(sf.LABELS["pregnant"], ["no", "yes", "possible"], index=None, horizontal=True,
                  key=form.key("pregnant"),

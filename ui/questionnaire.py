@@ -7,6 +7,9 @@ import streamlit as st
 from core.rules.instruments import CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
 
 YES_NO = (True, False)
+AS_DROPDOWNS = frozenset({"auditc"})
+"""Instruments whose answers are too long to sit on one line beside each other at 1440 px (AUDIT-C's five
+frequencies): each item is one dropdown instead of a row of choices that wraps."""
 
 
 def item_key(prefix: str, instrument: Instrument, item_key: str) -> str:
@@ -24,8 +27,12 @@ def scale(instrument: Instrument, prefix: str) -> list[int | None]:
                                      item.high, value=None, key=key, persist_state="session"))
             continue
         labels = {o.value: f"{o.value} · {o.label}" for o in item.options}
-        answers.append(st.radio(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
-                                horizontal=True, key=key, persist_state="session"))
+        if instrument.id in AS_DROPDOWNS:
+            answers.append(st.selectbox(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
+                                        placeholder="Choose an answer", key=key, persist_state="session"))
+        else:
+            answers.append(st.radio(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
+                                    horizontal=True, key=key, persist_state="session"))
     return answers
 
 
