@@ -61,14 +61,15 @@ def assessment_form(followup_id: int, patient: str) -> None:
 
 st.write(f"Signed in as **{user.display_name}**.")
 today = worklist.attention(con, user) if user.sees_identified_data else None
-if today is None:
-    counts = worklist.attention_counts(con, user)
-    pending, in_progress = counts.pending_approvals, counts.sessions_in_progress
-else:
-    pending, in_progress = len(today.pending_approvals), len(today.sessions_in_progress)
+counts = worklist.attention_counts(con, user)
 left, right = st.columns(2)
-left.metric("Screenings waiting for approval", pending)
-right.metric("Dosing sessions in progress", in_progress)
+left.metric("Screenings waiting for approval", counts.pending_approvals)
+right.metric("Dosing sessions in progress", counts.sessions_in_progress)
+
+
+def first_rows_note(shown: int, total: int, where: str) -> None:
+    if total > shown:
+        st.caption(f"The first {shown} of {total}; {where}.")
 
 if user.role in CLINICIANS:
     safety_worklist()
@@ -94,6 +95,9 @@ if today is not None:
             "Chart number": pending["chart_number"], "Screening result": pending["decision"].map(labels.DECISION),
             "Screened": pending["screened_at"].map(labels.when),
         }), hide_index=True)
+        first_rows_note(len(pending), counts.pending_approvals,
+                        "the Approval queue lists them all" if user.role == "prescriber" else
+                        "same-day safety assessments first, then oldest first")
     st.subheader("Sessions in progress")
     if today.sessions_in_progress.empty:
         st.caption("No dosing session is in progress.")
@@ -104,6 +108,7 @@ if today is not None:
             "Session": running["session_number"], "Route": running["route"].map(labels.ROUTE),
             "Dosing began": running["started_at"].map(lambda t: f"{t:%H:%M}"),
         }), hide_index=True)
+        first_rows_note(len(running), counts.sessions_in_progress, "longest running first")
 else:
     st.info("Your role sees de-identified, aggregated figures only.")
 

@@ -32,11 +32,15 @@ class AttentionCounts:
     sessions_in_progress: int
 
 
-def attention(con, user: User) -> Attention:
+HOME_ROWS = 10
+"""Home is a worklist: the first rows of each list, in the queue's order; the full lists have their own pages."""
+
+
+def attention(con, user: User, rows: int = HOME_ROWS) -> Attention:
     user = require(con, user, STAFF)
     with db.read(con) as cur:
-        pending = cur.execute(PENDING_APPROVALS_SQL).df()
-        in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL).df()
+        pending = cur.execute(PENDING_APPROVALS_SQL + " LIMIT ?", [rows]).df()
+        in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL + " LIMIT ?", [rows]).df()
     return Attention(pending, in_progress)
 
 
