@@ -21,7 +21,7 @@ def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
     instrument = instruments.get(instrument_id)
     first, last = rows["taken_at"].min() - PADDING, rows["taken_at"].max() + PADDING
     x = alt.X("taken_at:T", title="Date", scale=alt.Scale(domain=[first.isoformat(), last.isoformat()]),
-              axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=6))
+              axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5, labelOverlap="greedy"))
     y = alt.Y("total:Q", title=f"{instrument.name} total", scale=alt.Scale(domain=[0, instrument.max_total]))
     line = alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
         x=x, y=y,
@@ -35,7 +35,7 @@ def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
         shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
             y="low:Q", y2="high:Q",
             color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
-                            scale=alt.Scale(scheme="yelloworangered")),
+                            scale=alt.Scale(scheme="yelloworangered"), legend=alt.Legend(orient="bottom")),
         )
         layers = [shading, line]
     return alt.layer(*layers).properties(title=f"{instrument.name} over time", height=220)
