@@ -25,6 +25,17 @@ div[role="radiogroup"] { column-gap: 0.75rem !important; }
 </style>"""
 """Captions: Streamlit draws them in a grey at 60 % opacity (about 3:1 on white, under WCAG AA's 4.5:1); this is
 6.6:1. Answer choices: a little closer together, so a questionnaire item's answers fit on one line at 1440 px."""
+PASSWORD_TOGGLE_OUT_OF_TAB_ORDER = """<script>
+if (!window.passwordToggleOutOfTabOrder) {
+  window.passwordToggleOutOfTabOrder = true;
+  const quiet = () => document.querySelectorAll(
+    'button[aria-label="Show password"], button[aria-label="Hide password"]').forEach(b => { b.tabIndex = -1; });
+  new MutationObserver(quiet).observe(document.body, {childList: true, subtree: true});
+  quiet();
+}
+</script>"""
+"""Streamlit puts a "Show password" button between a password and the form's submit button, so "type the
+password, Tab, Enter" showed the password instead of signing. The button stays for the mouse, out of Tab's way."""
 PAGE_KEY = "page~current"
 ARRIVED_KEY = "page~arrived"
 
@@ -32,6 +43,7 @@ ARRIVED_KEY = "page~arrived"
 def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
     st.set_page_config(page_title=f"{title} · Clinic", page_icon=":material/medical_services:", layout="wide")
     st.html(PAGE_CSS)
+    st.html(PASSWORD_TOGGLE_OUT_OF_TAB_ORDER, unsafe_allow_javascript=True)
     store = _open_store()
     if store.demo:
         st.warning("**Synthetic demo data.** Every patient here is made up; do not enter real patient data.",
