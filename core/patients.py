@@ -158,7 +158,8 @@ def _check_identity(cur, user: User, patient_id: int, who: Identity, update_iden
 
 ROSTER_FILTER = """
     (? = '' OR contains(lower(p.first_name || ' ' || p.last_name), lower(?))
-           OR contains(lower(p.last_name || ', ' || p.first_name), lower(?)) OR contains(lower(p.mrn), lower(?))
+           OR contains(lower(p.last_name || ', ' || p.first_name), lower(?))
+           OR contains(lower(p.last_name || ' ' || p.first_name), lower(?)) OR contains(lower(p.mrn), lower(?))
            OR p.date_of_birth = ?)
     AND (? IS NULL OR p.status = ?)
 """
@@ -215,7 +216,7 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
     planned_sessions = resolve(settings).planned_course_sessions
     term = search.strip() if isinstance(search, str) else ""
     status = status if status in PATIENT_STATUSES else None
-    filters = [term, term, term, term, validate.as_date(term), status, status]
+    filters = [term, term, term, term, term, validate.as_date(term), status, status]
     with db.read(con) as cur:
         (total,) = cur.execute(ROSTER_COUNT_SQL, filters).fetchone()
         pages = max(1, -(-total // page_size))

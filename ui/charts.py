@@ -35,7 +35,7 @@ def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
         shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
             y="low:Q", y2="high:Q",
             color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
-                            scale=alt.Scale(scheme="yelloworangered"), legend=alt.Legend(orient="bottom")),
+                            scale=alt.Scale(scheme="yelloworangered")),
         )
         layers = [shading, line]
     return alt.layer(*layers).properties(title=f"{instrument.name} over time", height=220)

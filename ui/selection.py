@@ -30,7 +30,8 @@ def clear(name: str) -> None:
 
 def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
           choose_with: Callable[[int], None] | None = None, **dataframe_kwargs) -> None:
-    """Draw `rows` with only the `columns` named (label or column config per column); a click chooses its id.
+    """Draw `rows` with only the `columns` named (label or column config per column); a click on a row's tick
+    box or on any of its cells chooses its id.
 
     Only the named columns are sent to the browser (a hidden column is still sent), and
     the id column stays on the server. `choose_with` replaces the plain choice, e.g. to
@@ -39,12 +40,14 @@ def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
     grid = f"pick~{name}~{st.session_state.setdefault(_grid(name), secrets.token_hex(4))}"
     ids = [int(i) for i in rows[id_column]]
     on_pick = choose_with or functools.partial(choose, name)
-    st.dataframe(rows[list(columns)], key=grid, hide_index=True, column_config=columns, selection_mode="single-row",
+    st.dataframe(rows[list(columns)], key=grid, hide_index=True, column_config=columns,
+                 selection_mode=("single-row", "single-cell"),
                  on_select=functools.partial(_resolve, name, grid, tuple(ids), on_pick), **dataframe_kwargs)
 
 
 def _resolve(name: str, grid: str, ids: tuple[int, ...], on_pick: Callable[[int], None]) -> None:
-    picked = st.session_state[grid].selection.rows
+    selection = st.session_state[grid].selection
+    picked = list(selection.rows) or [row for row, _column in selection.cells]
     if picked and picked[0] < len(ids):
         on_pick(ids[picked[0]])
     st.session_state[_grid(name)] = secrets.token_hex(4)

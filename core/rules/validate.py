@@ -7,6 +7,7 @@ the field named, so a typo never turns silently into a different clinical number
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from datetime import date, datetime, time
 
@@ -120,8 +121,11 @@ def text(value, field: str, limit: int, required: bool = False) -> str:
     return value
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
-"""How a date may be typed: 1988-03-14, 14.03.1988 or 14/03/1988 (day first, as written in clinics here)."""
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d %b %Y", "%d %B %Y")
+"""How a date may be typed: 1988-03-14, 14.03.1988 or 14/03/1988 (day first, as written in clinics here), or
+14 Mar 1988 as the app itself shows dates."""
+DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}")
+"""Digits in the shape of a date: when they do not make one, the day or month is wrong, not the format."""
 
 
 def as_date(value) -> date | None:
@@ -142,6 +146,8 @@ def as_date(value) -> date | None:
 def calendar_date(value, field: str) -> date:
     _given(value, field)
     parsed = as_date(value)
+    if parsed is None and isinstance(value, str) and DATE_SHAPE.fullmatch(value.strip()):
+        raise ValueError(f"{field}: {value.strip()} is not a date in the calendar; check the day and the month")
     if parsed is None:
         raise ValueError(f"{field}: enter a date such as 1988-03-14 (year-month-day) or 14.03.1988")
     return parsed

@@ -1,11 +1,20 @@
-"""Signing and signing in from the keyboard: type the password, Tab, Enter."""
+"""What a hand does without thinking: password, Tab, Enter signs; a click on a patient's name opens the chart."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_patient_safety import PRESCRIBER, options_of, patient_of
-from tests.browser.test_screening_journey import choose, go, pick, settle
+from tests.browser.test_patient_safety import (
+    PRESCRIBER,
+    ROW_HEIGHT,
+    ROW_MARKER_X,
+    options_of,
+    patient_of,
+    roster,
+    roster_rows,
+    wait_for_roster,
+)
+from tests.browser.test_screening_journey import choose, go, pick, settle, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
 
@@ -31,3 +40,16 @@ def test_sign_in_with_password_tab_enter(tab, app_url):
     tab.keyboard.press("Enter")
     settle(tab)
     expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_clicking_a_patients_name_opens_the_chart(tab, app_url):
+    """The caption says 'Click a patient'; a click on the name, not only on the tick box at the left, opens it."""
+    sign_in(tab, app_url, "nurse", "demo-nurse-2026")
+    go(tab, "Patients")
+    type_into(tab, "Search by name, chart number or date of birth", "DEMO-000010")
+    name = roster_rows(tab)[0].split(" | ")[0]
+    wait_for_roster(tab, 1, name)
+    canvas = roster(tab).get_by_test_id("data-grid-canvas")
+    box = canvas.bounding_box()
+    tab.mouse.click(box["x"] + ROW_MARKER_X + 80, box["y"] + ROW_HEIGHT * 1.5)
+    expect(tab.get_by_role("heading", level=2)).to_have_text(name)

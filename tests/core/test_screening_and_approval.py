@@ -1,10 +1,11 @@
+import re
 from datetime import date, datetime, time
 
 import pytest
 
 from core import approvals, db, patients, users
 from core.access import AccessDenied, User
-from core.rules import eligibility
+from core.rules import eligibility, validate
 from core.screening_form import FormErrors, validate_screening
 from core.screenings import intake_from_answers
 
@@ -266,11 +267,23 @@ def test_roster_pages_reach_every_patient_and_clamp_past_the_end(demo_store):
 
 def test_roster_finds_by_date_of_birth_and_filters_by_status(demo_store):
     saved = pending_screening(demo_store, last_name="Birthday", date_of_birth=date(1971, 2, 3))
-    for term in ("1971-02-03", "03.02.1971", "03/02/1971"):
-        assert saved.patient_id in set(patients.roster(demo_store, NURSE, term).rows["id"])
+    for term in ("1971-02-03", "03.02.1971", "03/02/1971", "3 Feb 1971", "03 February 1971"):
+        assert saved.patient_id in set(patients.roster(demo_store, NURSE, term).rows["id"]), term
     screened = patients.roster(demo_store, NURSE, status="screened", page_size=1000).rows
     assert set(screened["status"]) == {"screened"} and saved.patient_id in set(screened["id"])
     assert patients.roster(demo_store, NURSE, "Birthday", status="approved").total == 0
+
+
+@pytest.mark.parametrize("term", ["Zyzzyva Robin", "zyzzyva, robin", "Robin Zyzzyva", "zyzz"])
+def test_a_name_is_found_surname_first_or_last(demo_store, term):
+    saved = pending_screening(demo_store, last_name="Zyzzyva", first_name="Robin")
+    assert list(patients.roster(demo_store, NURSE, term).rows["id"]) == [saved.patient_id]
+
+
+@pytest.mark.parametrize("typed", ["31/02/1990", "31.02.1990", "1990-02-31", "29.02.2023"])
+def test_a_date_that_is_not_in_the_calendar_is_named_as_such(typed):
+    with pytest.raises(ValueError, match=rf"Date of birth: {re.escape(typed)} is not a date in the calendar"):
+        validate.calendar_date(typed, "Date of birth")
 
 
 @pytest.mark.parametrize("term", ["'", '"; DROP TABLE patients; --', "x" * 1000, "%_", "\\", "1971-02-31"])
