@@ -45,7 +45,7 @@ urgent_count = int(pending["urgent"].sum())
 st.caption(f"{len(pending)} waiting: same-day safety assessments first, then oldest first.")
 if urgent_count:
     st.error(f"**{urgent_count} waiting with a same-day safety assessment needed**: listed first, marked "
-             ":material/emergency:.", icon=":material/emergency:")
+             "**URGENT**.", icon=":material/emergency:")
 st.dataframe(
     pending.assign(
         safety=pending["safety"].map(labels.SAFETY_STATUS),
@@ -53,7 +53,8 @@ st.dataframe(
     )[["safety", "patient", "chart_number", "decision", "screened_at"]],
     hide_index=True,
     column_config={
-        "safety": "Safety", "patient": "Patient", "chart_number": "Chart number", "decision": "Screening result",
+        "safety": st.column_config.TextColumn("Safety", width="medium"), "patient": "Patient",
+        "chart_number": "Chart number", "decision": "Screening result",
         "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
     },
 )
@@ -63,7 +64,7 @@ rows = {int(row.screening_id): row for row in pending.itertuples()}
 
 def describe(screening_id: int) -> str:
     r = rows[screening_id]
-    flag = "🚨 " if r.urgent else ""
+    flag = "URGENT · " if r.urgent else ""
     return f"{flag}{r.patient} · {r.chart_number} · screened {r.screened_at:%d %b %Y}"
 
 

@@ -28,11 +28,13 @@ def newer() -> None:
 
 
 def readable(detail: str) -> str:
-    """The entry's ids and codes as words: 'patient 12 · decision Needs review'."""
+    """The entry's details as words: 'patient record 12 · result: Needs review · same-day safety assessment: yes'."""
     values = json.loads(detail or "{}")
-    words = {**labels.DECISION, **labels.APPROVAL, **labels.SUBSTANCE}
-    return " · ".join(f"{key.replace('_', ' ')} {words.get(value, value) if isinstance(value, str) else value}"
-                      for key, value in values.items())
+    patient = values.pop("patient_id", None)
+    parts = [f"patient record {patient}"] if patient is not None else []
+    parts += [f"{labels.AUDIT_DETAIL.get(key, key.replace('_', ' '))}: {labels.audit_value(value)}"
+              for key, value in values.items() if value is not None]
+    return " · ".join(parts)
 
 
 codes = audit_log.actions(con, user)

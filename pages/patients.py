@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import patients, screening_record
+from core import patients, safety, screening_record
 from core.access import STAFF
 from ui import charts, labels, screening_state, screening_view, selection
 from ui.actions import act
@@ -16,8 +16,6 @@ user = frame("Patients", allow=STAFF)
 con = clinic().con
 SCREENERS = frozenset({"nurse", "prescriber"})
 PAGE = "patients_page"
-IDENTITY_LABELS = {"first_name": "first name", "last_name": "last name", "date_of_birth": "date of birth",
-                   "sex": "sex at birth", "mrn": "chart number"}
 STATUS_CHOICES = {"": "All patients", **labels.PATIENT_STATUS}
 
 
@@ -70,9 +68,13 @@ def chart_view(patient_id: int) -> None:
     st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%d %b %Y} · {labels.SEX[p['sex']]} · "
                 f"primary substance {labels.SUBSTANCE[p['primary_substance']]} · "
                 f"**{labels.PATIENT_STATUS[p['status']]}**")
+    waiting = [f for f in safety.for_patient(con, user, p["id"]).values() if f.assessed_at is None]
+    if waiting:
+        st.error(f"**Same-day safety assessment not recorded yet** (needed since {labels.when(waiting[0].raised_at)})."
+                 " Record it on Home before the patient leaves.", icon=":material/emergency:")
     for changed_at, changed_by, fields in record.identity_changes:
         st.info(f"Identity corrected on {labels.when(changed_at)} by {plain(changed_by)}: "
-                f"{', '.join(IDENTITY_LABELS[f] for f in fields)}.", icon=":material/edit_note:")
+                f"{', '.join(labels.IDENTITY_FIELD[f] for f in fields)}.", icon=":material/edit_note:")
     if p["phone"] or p["emergency_contact"]:
         st.markdown(f"Phone {plain(p['phone'] or '-')} · emergency contact {plain(p['emergency_contact'] or '-')}")
     if user.role in SCREENERS:

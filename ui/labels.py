@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.access import ROLE_LABELS
 from core.rules import instruments
 from core.rules.dosing import ROUTES
+from core.safety import OUTCOME_LABELS
 from core.screening_form import CONDITION_LABELS, MEDICATION_LABELS
 
+IDENTITY_FIELD = {"first_name": "first name", "last_name": "last name", "date_of_birth": "date of birth",
+                  "sex": "sex at birth", "mrn": "chart number"}
 DECISION = {"eligible": "Eligible", "needs_review": "Needs review", "ineligible": "Ineligible"}
 PATIENT_STATUS = {"screened": "Waiting for approval", "approved": "Approved", "declined": "Declined",
                   "ineligible": "Ineligible"}
@@ -16,14 +20,17 @@ SESSION_STATUS = {"in_progress": "In progress", "discharged": "Discharged", "sto
 SUBSTANCE = {"alcohol": "Alcohol", "opioids": "Opioids", "cocaine": "Cocaine", "methamphetamine": "Methamphetamine"}
 SEX = {"female": "Female", "male": "Male"}
 PREGNANCY = {"no": "Not pregnant", "yes": "Pregnant", "possible": "Possibly pregnant, not tested"}
+NO_FLAG = {"pcl5": "below the provisional PTSD threshold", "auditc": "negative screen"}
+"""What an instrument without a band says when its flag is not raised, so a bare number is never all there is."""
 FLAG = {
     "suicide_risk": "thoughts of death or self-harm (item 9)",
     "positive": "positive screen",
     "provisional_ptsd": "provisional PTSD",
     "elevated": "elevated craving",
 }
-SAFETY_STATUS = {"to_record": "🚨 Same-day safety assessment to record",
-                 "recorded": "Same-day safety assessment recorded", "": ""}
+SAFETY_STATUS = {"to_record": "URGENT: safety assessment to record today",
+                 "recorded": "Safety assessment recorded", "": ""}
+"""Words, not an emoji: a clinic PC without an emoji font drew the old marker as an empty box."""
 CSSRS_RISK = {"none": "no risk identified", "low": "low risk", "moderate": "moderate risk", "high": "high risk"}
 CONDITION = CONDITION_LABELS
 MEDICATION = MEDICATION_LABELS
@@ -64,3 +71,23 @@ def when(value) -> str:
 
 def listed(codes, words: dict) -> str:
     return ", ".join(words.get(c, c) for c in sorted(codes)) or "None"
+
+
+AUDIT_DETAIL = {"role": "role", "first_admin": "first administrator", "reason": "reason", "fields": "fields changed",
+                "patients": "patients", "seed": "seed", "decision": "result", "urgent": "same-day safety assessment",
+                "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form"}
+AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
+                "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed"}
+
+
+def audit_value(value) -> str:
+    """One detail value in words: yes/no, field and code names as a clinician reads them."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(audit_value(v) for v in value)
+    if isinstance(value, str):
+        words = {**DECISION, **APPROVAL, **SUBSTANCE, **ROLE_LABELS, **OUTCOME_LABELS, **AUDIT_REASON,
+                 **IDENTITY_FIELD}
+        return words.get(value, value)
+    return str(value)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.rules.instruments import CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
+from core.rules.instruments import CSSRS_QUESTION, CSSRS_SKIPPED_WHEN_Q2_NO, Instrument
 
 YES_NO = (True, False)
 AS_DROPDOWNS = frozenset({"auditc"})
 """Instruments whose answers are too long to sit on one line beside each other at 1440 px (AUDIT-C's five
-frequencies): each item is one dropdown instead of a row of choices that wraps."""
+frequencies): each item is one dropdown instead of a row of choices that wraps. Their points follow the answer
+("1 or 2 (0 points)"), so a drink count is never read as the score."""
 
 
 def item_key(prefix: str, instrument: Instrument, item_key: str) -> str:
@@ -26,11 +27,13 @@ def scale(instrument: Instrument, prefix: str) -> list[int | None]:
             answers.append(st.slider(f"{item.text} (0 = {item.anchors[0]}, 100 = {item.anchors[1]})", item.low,
                                      item.high, value=None, key=key, persist_state="session"))
             continue
-        labels = {o.value: f"{o.value} · {o.label}" for o in item.options}
         if instrument.id in AS_DROPDOWNS:
+            labels = {o.value: f"{o.label} ({o.value} {'point' if o.value == 1 else 'points'})"
+                      for o in item.options}
             answers.append(st.selectbox(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
                                         placeholder="Choose an answer", key=key, persist_state="session"))
         else:
+            labels = {o.value: f"{o.value} · {o.label}" for o in item.options}
             answers.append(st.radio(f"{number}. {item.text}", list(labels), format_func=labels.get, index=None,
                                     horizontal=True, key=key, persist_state="session"))
     return answers
@@ -43,7 +46,9 @@ def cssrs(instrument: Instrument, prefix: str) -> dict[str, bool]:
     answers: dict[str, bool] = {}
 
     def ask(key: str) -> None:
-        value = st.radio(items[key].text, YES_NO, format_func=lambda v: "Yes" if v else "No", index=None,
+        number = CSSRS_QUESTION[key].removeprefix("question ")
+        label = f"{number}. {items[key].text}" if number.isdigit() else items[key].text  # 6's follow-up
+        value = st.radio(label, YES_NO, format_func=lambda v: "Yes" if v else "No", index=None,
                          horizontal=True, key=item_key(prefix, instrument, key), persist_state="session")
         if value is not None:
             answers[key] = value

@@ -59,7 +59,7 @@ def show(record: ScreeningRecord) -> None:
             ("Blood pressure at screening", f"{i['systolic_bp']}/{i['diastolic_bp']} mmHg"),
             ("Conditions", labels.listed(i["conditions"], labels.CONDITION)),
             ("Current medications", labels.listed(i["medications"], labels.MEDICATION)),
-            ("Pregnancy", labels.PREGNANCY[i["pregnant"]]),
+            ("Pregnancy", "Not asked (male)" if record.sex == "male" else labels.PREGNANCY[i["pregnant"]]),
         ])
     st.markdown("**Every reason, with its source**")
     show_reasons(record.reasons)
@@ -70,7 +70,8 @@ def score_text(s) -> str:
     """A score in words: '12 (moderate, thoughts of death or self-harm (item 9))'; the C-SSRS by its risk."""
     if s.instrument == "cssrs":
         return labels.CSSRS_RISK[s.band]
-    extra = ", ".join(filter(None, [s.band, *(labels.FLAG.get(f, f) for f in s.flags)]))
+    flags = [labels.FLAG.get(f, f) for f in s.flags] or [labels.NO_FLAG.get(s.instrument)]
+    extra = ", ".join(filter(None, [s.band, *flags]))
     return f"{s.total}{f' ({extra})' if extra else ''}"
 
 

@@ -106,6 +106,25 @@ def test_audit_log_shows_admin_the_trail(page):
     assert not at.exception
     actions = set(at.dataframe[0].value["What"])
     assert "Demo data created" in actions  # in words, not the stored code
+    details = " ".join(at.dataframe[0].value["Details"])
+    assert "seed: 2026" in details and "patients: 300" in details
+
+
+def test_audit_details_are_in_words(page, demo_store):
+    from core import db
+
+    with db.transaction(demo_store) as cur:
+        db.audit(cur, 3, "screening_saved", "screening", 1,
+                 {"patient_id": 7, "decision": "needs_review", "urgent": True, "rules_version": "v1"})
+        db.audit(cur, None, "sign_in_failed", "user", None, {"reason": "credentials"})
+        db.audit(cur, 3, "patient_identity_changed", "patient", 7, {"fields": ["date_of_birth", "mrn"]})
+        db.audit(cur, 3, "draft_created", "draft", 1, {"kind": "screening", "patient_id": None})
+    demo_store.close()
+    details = list(page("pages/audit_log.py", "admin").dataframe[0].value["Details"])
+    assert details[:4] == ["form: screening", "fields changed: date of birth, chart number",
+                           "reason: wrong username or password",
+                           ("patient record 7 · result: Needs review · rules version: v1 · "
+                           "same-day safety assessment: yes")]
 
 
 @pytest.mark.parametrize("make_bad", [lambda tmp: tmp, lambda tmp: tmp / "missing" / "clinic.duckdb"])

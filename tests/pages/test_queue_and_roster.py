@@ -25,7 +25,7 @@ def test_the_queue_lists_urgent_screenings_first_then_oldest(page):
     options = at.selectbox(key=form_key(at, "approval_pick", "screening")).options
     assert len(options) == len(expected)
     for shown, (_id, urgent, screened_at, name) in zip(options, expected, strict=True):
-        assert shown.startswith("🚨 ") == urgent and name in shown and f"{screened_at:%d %b %Y}" in shown
+        assert shown.startswith("URGENT · ") == urgent and name in shown and f"{screened_at:%d %b %Y}" in shown
     assert "waiting with a same-day safety assessment needed" in all_text(at)
 
 
@@ -105,3 +105,21 @@ def test_a_hostile_search_finds_nothing_and_breaks_nothing(page, search):
     assert not at.exception
     assert "No patient matches" in all_text(at) or len(at.dataframe[0].value) > 0
     assert stored(at, "SELECT count(*) FROM patients")[0][0] == 300
+
+
+def test_the_chart_says_a_safety_assessment_is_still_to_record(page):
+    at = fill(page("pages/screening.py", "nurse"), phq9=[1, 2, 1, 1, 0, 1, 1, 0, 2])
+    at = click(at, "Save screening")
+    patient_id = stored(at, "SELECT id FROM patients WHERE mrn = 'PAGE-0001'")[0][0]
+    at.switch_page("pages/patients.py")
+    at.session_state["chosen~patients"] = patient_id
+    at.run()
+    assert any("Same-day safety assessment not recorded yet" in e.value for e in at.error)
+
+
+def test_a_man_is_not_shown_as_not_pregnant(page):
+    at = fill(page("pages/screening.py", "nurse"), sex="male")
+    at = as_prescriber(click(at, "Save screening"))
+    at = pick(at, ours(at))
+    text = all_text(at)
+    assert "**Pregnancy:** Not asked (male)" in text and "Not pregnant" not in text
