@@ -88,10 +88,17 @@ try:
 except sf.FormErrors as incomplete:
     screening, decision, live_errors = None, None, incomplete.errors
 signals = state.signals(raw)
-# A message from the last Save stays under its field only while the field is still wrong; a typed text that
-# is too long is named at once, before any Save.
-errors = {k: live_errors[k] for k in (*form.meta.get("errors", {}), *(k for k in sf.TEXT_LIMITS if raw.get(k)))
-          if k in live_errors}
+
+
+def filled(key: str) -> bool:
+    """A single field with something in it (a questionnaire being answered is not judged item by item)."""
+    value = raw.get(key)
+    return not isinstance(value, list | dict) and value not in (None, "")
+
+
+# A field filled with a wrong value is named under it at once; a message from the last Save stays only while
+# its field is still wrong.
+errors = {k: message for k, message in live_errors.items() if filled(k) or k in form.meta.get("errors", {})}
 
 
 def safety_banner() -> None:
@@ -239,8 +246,11 @@ with form_column:
 with panel_column:
     st.header("Decision")
     if decision is None:
-        st.info("The decision appears when the form is complete. Still needed: "
-                + ", ".join(sf.LABELS[k] for k in live_errors) + ".")
+        missing = [sf.LABELS[k] for k in live_errors if not filled(k)]
+        wrong = [sf.LABELS[k] for k in live_errors if filled(k)]
+        st.info("The decision appears when the form is complete."
+                + (f" Still needed: {', '.join(missing)}." if missing else "")
+                + (f" To correct: {', '.join(wrong)}." if wrong else ""))
     else:
         show_status(decision.status)
         if signals:

@@ -267,3 +267,19 @@ def test_a_signature_is_refused_when_the_selection_changed_in_the_same_round_tri
     assert "screening on screen changed" in all_text(at)
     assert stored(at, "SELECT status FROM patients WHERE mrn = 'PAGE-0001'")[0][0] == "screened"
     assert stored(at, "SELECT count(*) FROM approvals WHERE screening_id = ?", [first])[0][0] == 0
+
+
+def test_a_wrong_value_is_named_under_its_field_before_any_save(page):
+    """31 February, 45 days in the last 30: the nurse is told at once, and the panel does not call them missing."""
+    at = page("pages/screening.py", "nurse")
+    at.session_state[scr(at, "date_of_birth")] = "31/02/1990"
+    at.session_state[scr(at, "days_used_30")] = 45
+    at.run()
+    under_fields = [e.value for e in at.error]
+    assert any("31/02/1990 is not a date in the calendar" in e for e in under_fields)
+    assert any(e.startswith("Days used in the last 30") for e in under_fields)
+    panel = next(i.value for i in at.info if i.value.startswith("The decision appears"))
+    still_needed, to_correct = panel.split("To correct: ")
+    assert "Date of birth" not in still_needed and "Days used in the last 30" not in still_needed
+    assert "Date of birth" in to_correct and "Days used in the last 30" in to_correct
+    assert "First name" in still_needed
