@@ -77,7 +77,7 @@ if chosen is None:
 
 view = approvals.for_decision(con, user, chosen)
 st.header(plain(view.patient))
-chart_button(view.patient_id)
+chart_button(view.patient_id, ("pages/approvals.py", "Approval queue"))
 screening_view.show(view)
 
 form = forms.instance(DECISION, subject=chosen)

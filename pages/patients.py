@@ -7,7 +7,7 @@ from core import patients, safety, screening_record
 from core.access import STAFF
 from ui import charts, labels, screening_state, screening_view, selection
 from ui.actions import act
-from ui.chart_link import CHART, open_chart
+from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import plain
@@ -56,6 +56,9 @@ def roster_view() -> None:
 
 
 def chart_view(patient_id: int) -> None:
+    origin = came_from()
+    if origin and st.button(f"Back to {origin[1]}", icon=":material/arrow_back:"):
+        st.switch_page(origin[0])
     st.button("Back to the patient list", icon=":material/arrow_back:", on_click=selection.clear, args=(CHART,))
     try:
         record = patients.chart(con, user, patient_id)

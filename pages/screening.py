@@ -41,7 +41,7 @@ elif saved:
                               "It stays on the Home worklist until a clinician records the assessment. ")
     left, right = st.columns(2)
     with left:
-        chart_button(saved["patient_id"])
+        chart_button(saved["patient_id"], ("pages/screening.py", "Screening"))
     right.button("Screen another patient", type="primary", on_click=act(state.new_screening, allow=SCREENERS))
     st.stop()
 

@@ -123,3 +123,14 @@ def test_a_man_is_not_shown_as_not_pregnant(page):
     at = pick(at, ours(at))
     text = all_text(at)
     assert "**Pregnancy:** Not asked (male)" in text and "Not pregnant" not in text
+
+
+def test_a_chart_opened_from_the_queue_leads_back_to_it(page):
+    at = fill(page("pages/screening.py", "nurse"))
+    at = as_prescriber(click(at, "Save screening"))
+    at = pick(at, ours(at))
+    at = click(at, "Open the patient's chart")
+    assert not at.exception
+    assert "Chart number PAGE\\-0001" in all_text(at)
+    at = click(at, "Back to Approval queue")
+    assert [t.value for t in at.title] == ["Approval queue"]
