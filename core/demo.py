@@ -43,10 +43,12 @@ FIRST_NAMES = ("Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "J
                "Drew", "Kim", "Lee", "Noor", "Ari", "Eli", "Mika", "Rowan", "Sasha", "Toni", "Remy", "Jules", "Kai")
 LAST_NAMES = ("Demo", "Sample", "Testperson", "Example", "Synthetic", "Placeholder", "Fictional", "Madeup",
               "Imaginary", "Mockwell", "Fakerson", "Dummyford")
-INSERT_ORDER = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
+INSERT_ORDER = ("patients", "screenings", "approvals", "gate_checks", "dosing_sessions", "session_details",
+                "session_vitals", "adverse_events",
                 "assessments", "substance_use_days", "safety_followups", "safety_assessments")
 """Parents before children, for the foreign keys; also the allow-list of tables the demo writes."""
-SEQUENCES = frozenset({"patients_id_seq", "screenings_id_seq", "approvals_id_seq", "sessions_id_seq", "vitals_id_seq",
+SEQUENCES = frozenset({"gate_checks_id_seq",
+                       "patients_id_seq", "screenings_id_seq", "approvals_id_seq", "sessions_id_seq", "vitals_id_seq",
                        "adverse_events_id_seq", "assessments_id_seq", "safety_followups_id_seq",
                        "safety_assessments_id_seq"})
 DAYS_BEFORE_SCREENING = 30
@@ -333,11 +335,14 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
         sbp = round(base_sbp + rise * shape + (rng.gauss(0, 3) if noisy else 0))
         dbp = min(sbp - 20, round(base_dbp + 0.55 * rise * shape + (rng.gauss(0, 2) if noisy else 0)))
         peak = 0 < minutes <= 60
+        heart_rate, spo2 = round(rng.gauss(76, 7) + 6 * shape), rng.randint(95, 99)
+        if phase == "pre":
+            _gate_and_details(rng, rows, ids, staff, patient_id, session_id, started_at, in_progress,
+                              {"systolic_bp": sbp, "diastolic_bp": dbp, "heart_rate": heart_rate, "spo2": spo2})
         rows.add("session_vitals", id=ids.take("vitals_id_seq"), session_id=session_id,
                  taken_at=started_at + timedelta(minutes=minutes), phase=phase,
                  minutes_after_dose=minutes if minutes >= 0 else None, systolic_bp=sbp, diastolic_bp=dbp,
-                 heart_rate=round(rng.gauss(76, 7) + 6 * shape), spo2=rng.randint(95, 99),
-                 respiratory_rate=rng.randint(12, 18),
+                 heart_rate=heart_rate, spo2=spo2, respiratory_rate=rng.randint(12, 18),
                  moaa_s=rng.choice((3, 4, 4, 5)) if peak and route in ("iv", "im") else 5,
                  dissociation=rng.choice(("mild", "moderate", "moderate", "severe")) if peak and minutes <= 40
                  else "none")
@@ -348,6 +353,22 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
         if rng.random() < chance:
             _adverse_event(rows, ids, staff, patient_id, session_id, code, "Synthetic demo event",
                            started_at + timedelta(minutes=rng.randint(15, 90)))
+
+
+def _gate_and_details(rng, rows: Rows, ids: Ids, staff, patient_id, session_id, started_at, in_progress,
+                      pre: dict) -> None:
+    """The pre-dose check the session passed, and its record: chair, intention, discharge and signature."""
+    gate_id = ids.take("gate_checks_id_seq")
+    rows.add("gate_checks", id=gate_id, patient_id=patient_id, checked_at=started_at - timedelta(minutes=10),
+             checked_by=staff["nurse"], status="go", reasons="[]", rules_version=DEFAULTS.rules_version,
+             inputs=json.dumps({**pre, "hours_since_last_use": rng.randint(30, 200), "fasting_confirmed": True,
+                                "escort_confirmed": True}))
+    done = not in_progress
+    rows.add("session_details", session_id=session_id, gate_check_id=gate_id,
+             chair=rng.choice(("Room 1", "Room 2", "Room 3", "Chair 4")),
+             intention="Synthetic demo intention", left_with="Synthetic escort" if done else None,
+             no_driving_told=True if done else None, signed_by=staff["prescriber"] if done else None,
+             signed_at=started_at + timedelta(hours=3) if done else None)
 
 
 def _adverse_event(rows: Rows, ids: Ids, staff, patient_id, session_id, code, description, at) -> None:

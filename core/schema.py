@@ -23,6 +23,9 @@ DRAFT_KINDS = ("screening",)
 SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
+GATE_STATUSES = ("go", "hold", "refused")
+STOP_REASONS = ("dose_interrupted", "patient_request", "adverse_event")
+SEVERITIES = ("mild", "moderate", "severe")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -197,6 +200,49 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         # Urgent screenings saved before this table existed still need their assessment recorded.
         """INSERT INTO safety_followups (patient_id, screening_id, raised_at)
            SELECT patient_id, id, screened_at FROM screenings WHERE urgent ORDER BY id""",
+    ]),
+    (3, "the dosing-session record: gate checks, details, signature, addenda", [
+        "CREATE SEQUENCE gate_checks_id_seq",
+        f"""CREATE TABLE gate_checks (
+            id INTEGER PRIMARY KEY DEFAULT nextval('gate_checks_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            checked_at TIMESTAMP NOT NULL,
+            checked_by INTEGER NOT NULL REFERENCES users(id),
+            inputs VARCHAR NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ({_in(GATE_STATUSES)})),
+            reasons VARCHAR NOT NULL,
+            rules_version VARCHAR NOT NULL
+        )""",
+        # dosing_sessions is referenced by vitals and events, so DuckDB cannot add columns to it: a session's
+        # further record is a 1:1 table.
+        f"""CREATE TABLE session_details (
+            session_id INTEGER PRIMARY KEY REFERENCES dosing_sessions(id),
+            gate_check_id INTEGER NOT NULL UNIQUE REFERENCES gate_checks(id),
+            chair VARCHAR,
+            intention VARCHAR NOT NULL CHECK (length(trim(intention)) > 0),
+            override_by INTEGER REFERENCES users(id),
+            stop_reason VARCHAR CHECK (stop_reason IN ({_in(STOP_REASONS)})),
+            stop_note VARCHAR,
+            left_with VARCHAR,
+            no_driving_told BOOLEAN,
+            signed_by INTEGER REFERENCES users(id),
+            signed_at TIMESTAMP,
+            CHECK ((signed_by IS NULL) = (signed_at IS NULL))
+        )""",
+        f"""CREATE TABLE adverse_event_details (
+            adverse_event_id INTEGER PRIMARY KEY REFERENCES adverse_events(id),
+            severity VARCHAR NOT NULL CHECK (severity IN ({_in(SEVERITIES)})),
+            action_taken VARCHAR NOT NULL
+        )""",
+        "CREATE SEQUENCE session_addenda_id_seq",
+        """CREATE TABLE session_addenda (
+            id INTEGER PRIMARY KEY DEFAULT nextval('session_addenda_id_seq'),
+            session_id INTEGER NOT NULL REFERENCES dosing_sessions(id),
+            added_at TIMESTAMP NOT NULL,
+            added_by INTEGER NOT NULL REFERENCES users(id),
+            reason VARCHAR NOT NULL CHECK (length(trim(reason)) > 0),
+            text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
+        )""",
     ]),
 ]
 

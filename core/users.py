@@ -106,6 +106,24 @@ def verify_password(con, user: User, password: str) -> bool:
     return verified
 
 
+def countersigner(con, username: str, password: str) -> User | None:
+    """A second person's signature on this screen (a prescriber co-signing a nurse's record): the active user
+    with that username and password, else None. Not a sign-in: nothing in this browser session changes."""
+    with db.read(con) as cur:
+        row = cur.execute(
+            "SELECT id, username, display_name, role, password_hash, active FROM users "
+            "WHERE lower(username) = lower(?)",
+            [(username or "").strip()],
+        ).fetchone()
+    verified = _matches(row[4] if row else _DUMMY_HASH, password or "") and row is not None and row[5]
+    if not verified:
+        with db.transaction(con) as cur:
+            db.audit(cur, row[0] if row else None, "signature_failed", "user", row[0] if row else None,
+                     {"reason": "countersignature"})
+        return None
+    return User(row[0], row[1], row[2], row[3])
+
+
 def _matches(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)

@@ -22,7 +22,8 @@ NOT_GUARDED = {
 
 
 def guarded_functions():
-    """Every public core function that acts for a signed-in account (a `user` or `actor` parameter)."""
+    """Every public core function that acts for a signed-in account (a `user` or `actor` parameter), with the
+    number of further positional arguments and the keyword-only ones it requires (all given as None)."""
     found = []
     for info in pkgutil.iter_modules(core.__path__):
         module = importlib.import_module(f"core.{info.name}")
@@ -30,9 +31,11 @@ def guarded_functions():
             qualified = f"{info.name}.{name}"
             if fn.__module__ != module.__name__ or name.startswith("_") or qualified in NOT_GUARDED:
                 continue
-            params = [p.name for p in inspect.signature(fn).parameters.values() if p.kind != p.KEYWORD_ONLY]
+            signature = inspect.signature(fn).parameters.values()
+            params = [p.name for p in signature if p.kind != p.KEYWORD_ONLY]
+            keywords = {p.name: None for p in signature if p.kind == p.KEYWORD_ONLY and p.default is p.empty}
             if len(params) >= 2 and params[0] == "con" and params[1] in ("user", "actor"):
-                found.append(pytest.param(fn, len(params) - 2, id=qualified))
+                found.append(pytest.param(fn, (len(params) - 2, keywords), id=qualified))
     return found
 
 
@@ -51,13 +54,13 @@ def test_a_deactivated_account_is_refused_by_every_function(demo_store, fn, extr
     users.set_active(demo_store, ADMIN, PRESCRIBER.id, False)
     for stale in (NURSE, PRESCRIBER):
         with pytest.raises(AccessDenied, match="not active"):
-            fn(demo_store, stale, *[None] * extra)
+            fn(demo_store, stale, *[None] * extra[0], **extra[1])
 
 
 @pytest.mark.parametrize(("fn", "extra"), GUARDED)
 def test_an_unknown_account_is_refused_by_every_function(demo_store, fn, extra):
     with pytest.raises(AccessDenied):
-        fn(demo_store, User(999, "ghost", "Ghost", "admin"), *[None] * extra)
+        fn(demo_store, User(999, "ghost", "Ghost", "admin"), *[None] * extra[0], **extra[1])
 
 
 @pytest.mark.parametrize("fn", [patients.roster, patients.chart, patients.probable_duplicates, approvals.queue,

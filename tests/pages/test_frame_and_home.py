@@ -58,8 +58,13 @@ def test_staff_home_shows_attention_lists(page, role):
     assert int(at.metric[0].value) >= len(pending) > 0
 
 
-def test_home_lists_the_first_ten_waiting_and_says_how_many_more(page):
+def test_home_lists_the_first_ten_waiting_and_says_how_many_more(page, demo_store):
     """A clinic with hundreds waiting gets a worklist, not a page of hundreds of rows."""
+    from tests.core.test_screening_and_approval import pending_screening
+
+    for number in range(11):
+        pending_screening(demo_store, mrn=f"WAIT-{number:04d}", last_name=f"Waiting{number}")
+    demo_store.close()
     at = page("app.py", "prescriber")
     waiting = int(at.metric[0].value)
     assert waiting > 10

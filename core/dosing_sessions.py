@@ -1,0 +1,403 @@
+"""A dosing session from the pre-dose gate to the prescriber's signature, each step one audited transaction.
+
+The rules decide (`core.rules.dosing`, `core.rules.vitals`); this module gathers what they
+need from the store, refuses what they refuse, and records what happened: every gate check
+(a refused one too), the dose, each reading at its minute mark, adverse events (a severe
+blood pressure records its own), a stop or a discharge, the signature, and addenda after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from core import db, users
+from core.access import User, require
+from core.rules import dosing, validate, vitals
+from core.rules.reasons import Reason
+from core.rules.settings import Settings, resolve
+from core.schema import ADVERSE_EVENTS, DISSOCIATION, SEVERITIES, STOP_REASONS
+
+DOSING_TEAM = frozenset({"nurse", "prescriber"})
+PRESCRIBERS = frozenset({"prescriber"})
+GATE_VALID_FOR = timedelta(minutes=60)
+"""A gate check stands for the hour after it; an older one is checked again before dosing."""
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Dosable:
+    """What the pre-dose form needs to know about an approved patient."""
+
+    patient_id: int
+    patient: str
+    session_number: int
+    hours_since_last_session: float | None
+    last_weight_kg: float | None
+    escort_at_screening: bool | None
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    gate_check_id: int
+    result: dosing.GateResult
+
+
+@dataclass(frozen=True)
+class Override:
+    """A prescriber's written reason to go ahead despite a hold or a dose outside the usual band.
+
+    `username`/`password` are a co-signature typed on the nurse's screen; a prescriber signed in on
+    their own screen leaves them empty.
+    """
+
+    reason: str
+    username: str = ""
+    password: str = ""
+
+
+def dosable(con, user: User, patient_id: int, now: datetime | None = None) -> Dosable:
+    """The next session of an approved patient; any other status cannot be dosed."""
+    require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    with db.read(con) as cur:
+        return _dosable(cur, patient_id, now)
+
+
+def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
+    row = cur.execute(
+        """SELECT p.last_name || ', ' || p.first_name, p.status,
+                  (SELECT count(*) FROM dosing_sessions d WHERE d.patient_id = p.id),
+                  (SELECT max(coalesce(d.discharged_at, d.started_at)) FROM dosing_sessions d
+                   WHERE d.patient_id = p.id),
+                  (SELECT d.weight_kg FROM dosing_sessions d WHERE d.patient_id = p.id
+                   ORDER BY d.started_at DESC LIMIT 1),
+                  (SELECT json_extract(s.answers, '$.details.escort_available')::BOOLEAN FROM screenings s
+                   WHERE s.patient_id = p.id ORDER BY s.id DESC LIMIT 1)
+           FROM patients p WHERE p.id = ?""", [patient_id]).fetchone()
+    if row is None:
+        raise ValueError("That patient was not found")
+    name, status, sessions, last_end, last_weight, escort = row
+    if status != "approved":
+        raise ValueError(f"{name} is not approved for treatment, so cannot be dosed")
+    if cur.execute("SELECT 1 FROM dosing_sessions WHERE patient_id = ? AND status = 'in_progress'",
+                   [patient_id]).fetchall():
+        raise ValueError(f"{name} already has a dosing session in progress; open it from today's board")
+    since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
+    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort)
+
+
+def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, heart_rate, spo2,
+               hours_since_last_use, fasting_confirmed, escort_confirmed, now: datetime | None = None,
+               settings: Settings | None = None) -> GateCheck:
+    """Apply the pre-dose gate and store the check whatever it says (a refusal is part of the record)."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    s = resolve(settings)
+    inputs = {"systolic_bp": systolic_bp, "diastolic_bp": diastolic_bp, "heart_rate": heart_rate, "spo2": spo2,
+              "hours_since_last_use": hours_since_last_use, "fasting_confirmed": fasting_confirmed,
+              "escort_confirmed": escort_confirmed}
+    with db.transaction(con) as cur:
+        patient = _dosable(cur, patient_id, now)
+        result = dosing.pre_dose_gate(**inputs, hours_since_last_session=patient.hours_since_last_session,
+                                      settings=s)
+        inputs["hours_since_last_session"] = patient.hours_since_last_session
+        (gate_id,) = cur.execute(
+            """INSERT INTO gate_checks (patient_id, checked_at, checked_by, inputs, status, reasons, rules_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [patient_id, now, user.id, json.dumps(inputs), result.status, _reasons_json(result.reasons),
+             s.rules_version]).fetchone()
+        db.audit(cur, user.id, "gate_checked", "gate_check", gate_id, {"patient_id": patient_id,
+                                                                       "status": result.status})
+    return GateCheck(gate_id, result)
+
+
+def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight_kg, dose_mg, intention,
+          craving_before, chair: str = "", override: Override | None = None, now: datetime | None = None,
+          settings: Settings | None = None) -> int:
+    """Record the dose given, on a gate check of the last hour that did not refuse; returns the session id.
+
+    A hold, or a dose outside the route's usual band, needs a prescriber's override with a
+    written reason; a refused gate or a dose above the hard maximum cannot be overridden.
+    """
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    s = resolve(settings)
+    intention = validate.text(intention, "Intention set with the patient", MAX_TEXT, required=True)
+    chair = validate.text(chair or "", "Chair or room", 60)
+    craving = validate.whole_number(craving_before, "Craving before dosing (0-100)", 0, 100)
+    with db.transaction(con) as cur:
+        patient = _dosable(cur, patient_id, now)
+        gate = cur.execute("SELECT patient_id, checked_at, status, inputs FROM gate_checks WHERE id = ?",
+                           [gate_check_id]).fetchone()
+        if gate is None or gate[0] != patient_id:
+            raise ValueError("The pre-dose check on screen is not this patient's; check again before dosing")
+        if now - gate[1] > GATE_VALID_FOR:
+            raise ValueError("The pre-dose check is more than an hour old; check again before dosing")
+        if cur.execute("SELECT 1 FROM session_details WHERE gate_check_id = ?", [gate_check_id]).fetchall():
+            raise ValueError("This pre-dose check has already started a session")
+        if gate[2] == "refused":
+            raise ValueError("The pre-dose check refused dosing; a refusal cannot be overridden")
+        dose = dosing.check_dose(route, dose_mg, weight_kg, first_session=patient.session_number == 1, settings=s)
+        if dose.status == "refused":
+            raise ValueError("Dose: " + "; ".join(r.message for r in dose.reasons))
+        needs = [why for why, needed in (("the pre-dose hold", gate[2] == "hold"),
+                                         ("the dose outside the usual band", dose.status == "override_needed"))
+                 if needed]
+        overrider = _overrider(con, user, override, needs)
+        session_id = cur.execute("SELECT nextval('sessions_id_seq')").fetchone()[0]
+        cur.execute(
+            """INSERT INTO dosing_sessions (id, patient_id, session_number, route, dose_mg, weight_kg, mg_per_kg,
+                   started_at, status, craving_before, nurse_id, prescriber_id, override_reason, rules_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?, ?)""",
+            [session_id, patient_id, patient.session_number, route, dose.dose_mg, dose.weight_kg, dose.mg_per_kg,
+             now, craving, user.id if user.role == "nurse" else None, overrider.id if overrider else None,
+             override.reason if overrider else None, s.rules_version])
+        cur.execute("""INSERT INTO session_details (session_id, gate_check_id, chair, intention, override_by)
+                       VALUES (?, ?, ?, ?, ?)""",
+                    [session_id, gate_check_id, chair.strip() or None, intention, overrider.id if overrider else None])
+        pre = json.loads(gate[3])
+        cur.execute(
+            """INSERT INTO session_vitals (session_id, taken_at, phase, minutes_after_dose, systolic_bp,
+                   diastolic_bp, heart_rate, spo2) VALUES (?, ?, 'pre', NULL, ?, ?, ?, ?)""",
+            [session_id, gate[1], pre["systolic_bp"], pre["diastolic_bp"], pre["heart_rate"], pre["spo2"]])
+        db.audit(cur, user.id, "session_started", "dosing_session", session_id,
+                 {"patient_id": patient_id, "override_by": overrider.id if overrider else None})
+    return session_id
+
+
+def _overrider(con, user: User, override: Override | None, needs: list[str]) -> User | None:
+    """The prescriber who takes responsibility for going ahead, or None when nothing needs an override."""
+    if not needs:
+        return None
+    what = " and ".join(needs)
+    if override is None or not (override.reason or "").strip():
+        raise ValueError(f"A prescriber's override with a written reason is needed for {what}")
+    validate.text(override.reason, "Override reason", MAX_TEXT, required=True)
+    if override.username or override.password:
+        signer = users.countersigner(con, override.username, override.password)
+        if signer is None:
+            raise ValueError("Prescriber's co-signature: the username or password is not right")
+    elif user.role == "prescriber":
+        signer = user
+    else:
+        raise ValueError(f"Only a prescriber can override {what}: ask one to co-sign with their own username "
+                         "and password")
+    if signer.role != "prescriber":
+        raise ValueError("Only a prescriber can override; that account is not a prescriber's")
+    return signer
+
+
+@dataclass(frozen=True)
+class Reading:
+    session_id: int
+    warnings: tuple[Reason, ...]
+    adverse_events: tuple[str, ...]
+
+
+def add_vitals(con, user: User, session_id: int, *, minutes_after_dose, systolic_bp, diastolic_bp, heart_rate,
+               spo2, respiratory_rate=None, moaa_s=None, dissociation=None, now: datetime | None = None,
+               settings: Settings | None = None) -> Reading:
+    """One reading at its minute mark after the dose; a severe blood pressure records its own adverse event."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    s = resolve(settings)
+    minute = validate.whole_number(minutes_after_dose, "Minutes after the dose", 0, 24 * 60)
+    sedation = None if moaa_s is None else validate.whole_number(moaa_s, "Sedation (MOAA/S)", 0, 5)
+    dissociated = None if dissociation is None else validate.choice(dissociation, "Dissociation", DISSOCIATION)
+    with db.transaction(con) as cur:
+        session = _open_session(cur, session_id)
+        taken_at = session["started_at"] + timedelta(minutes=minute)
+        if taken_at > now:
+            raise ValueError(f"Minutes after the dose: minute {minute} has not come yet (the dose was "
+                             f"{int((now - session['started_at']).total_seconds() // 60)} minutes ago)")
+        check = vitals.check_vitals(systolic_bp=systolic_bp, diastolic_bp=diastolic_bp, heart_rate=heart_rate,
+                                    spo2=spo2, respiratory_rate=respiratory_rate, settings=s)
+        if cur.execute("SELECT 1 FROM session_vitals WHERE session_id = ? AND minutes_after_dose = ?",
+                       [session_id, minute]).fetchall():
+            raise ValueError(f"Minutes after the dose: a reading at minute {minute} is already recorded")
+        (vitals_id,) = cur.execute(
+            """INSERT INTO session_vitals (session_id, taken_at, phase, minutes_after_dose, systolic_bp, diastolic_bp,
+                   heart_rate, spo2, respiratory_rate, moaa_s, dissociation)
+               VALUES (?, ?, 'during', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [session_id, taken_at, minute, systolic_bp, diastolic_bp, heart_rate, spo2, respiratory_rate, sedation,
+             dissociated]).fetchone()
+        for code in check.adverse_events:
+            _adverse_event(cur, user, session, code, f"BP {systolic_bp}/{diastolic_bp} at minute {minute}",
+                           "severe", "prescriber informed", taken_at)
+        db.audit(cur, user.id, "vitals_recorded", "session_vitals", vitals_id,
+                 {"patient_id": session["patient_id"], "session_id": session_id})
+    return Reading(session_id, check.warnings, check.adverse_events)
+
+
+def add_adverse_event(con, user: User, session_id: int, *, code, severity, action_taken, description="",
+                      now: datetime | None = None) -> None:
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    code = validate.choice(code, "Adverse event", ADVERSE_EVENTS)
+    severity = validate.choice(severity, "Severity", SEVERITIES)
+    action = validate.text(action_taken, "Action taken", MAX_TEXT, required=True)
+    description = validate.text(description or "", "Description", MAX_TEXT)
+    if code == "other" and not description.strip():
+        raise ValueError("Description is required for another adverse event")
+    with db.transaction(con) as cur:
+        session = _open_session(cur, session_id)
+        _adverse_event(cur, user, session, code, description or None, severity, action, now)
+
+
+def _adverse_event(cur, user: User, session: dict, code: str, description: str | None, severity: str,
+                   action: str, at: datetime) -> None:
+    (event_id,) = cur.execute(
+        """INSERT INTO adverse_events (patient_id, session_id, code, description, recorded_at, recorded_by)
+           VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+        [session["patient_id"], session["id"], code, description, at, user.id]).fetchone()
+    cur.execute("INSERT INTO adverse_event_details VALUES (?, ?, ?)", [event_id, severity, action])
+    db.audit(cur, user.id, "adverse_event_recorded", "adverse_event", event_id,
+             {"patient_id": session["patient_id"], "session_id": session["id"], "code": code})
+
+
+def stop(con, user: User, session_id: int, reason, note: str = "", now: datetime | None = None) -> None:
+    """End a session early: the dose interrupted, at the patient's request, or for an adverse event."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    reason = validate.choice(reason, "Reason for stopping", STOP_REASONS)
+    note = validate.text(note or "", "Note", MAX_TEXT)
+    with db.transaction(con) as cur:
+        session = _open_session(cur, session_id)
+        cur.execute("UPDATE dosing_sessions SET status = 'stopped', discharged_at = ? WHERE id = ?", [now, session_id])
+        _details(cur, session_id)
+        cur.execute("UPDATE session_details SET stop_reason = ?, stop_note = ? WHERE session_id = ?",
+                    [reason, note.strip() or None, session_id])
+        db.audit(cur, user.id, "session_stopped", "dosing_session", session_id,
+                 {"patient_id": session["patient_id"], "reason": reason})
+
+
+def discharge_readiness(con, user: User, session_id: int, *, respiratory_depression, escort_present,
+                        now: datetime | None = None, settings: Settings | None = None) -> dosing.DischargeResult:
+    """What `discharge_check` says from the stored readings: the last and the one before, sedation, dissociation."""
+    require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    with db.read(con) as cur:
+        session = _open_session(cur, session_id)
+        return _readiness(cur, session, respiratory_depression, escort_present, now, settings)
+
+
+def _readiness(cur, session: dict, respiratory_depression, escort_present, now, settings) -> dosing.DischargeResult:
+    readings = cur.execute(
+        """SELECT systolic_bp, diastolic_bp, moaa_s, dissociation FROM session_vitals WHERE session_id = ?
+           ORDER BY taken_at DESC, id DESC LIMIT 2""", [session["id"]]).fetchall()
+    last = readings[0]
+    previous = readings[1] if len(readings) > 1 else (None, None, None, None)
+    if last[2] is None or last[3] is None:
+        raise ValueError("The last reading has no sedation (MOAA/S) or dissociation score: add a reading with both "
+                         "before discharge")
+    return dosing.discharge_check(
+        minutes_monitored=(now - session["started_at"]).total_seconds() / 60, systolic_bp=last[0],
+        diastolic_bp=last[1], previous_systolic_bp=previous[0], previous_diastolic_bp=previous[1], moaa_s=last[2],
+        dissociation=last[3], respiratory_depression=respiratory_depression, escort_present=escort_present,
+        settings=settings)
+
+
+def discharge(con, user: User, session_id: int, *, craving_after, respiratory_depression, escort_present, left_with,
+              no_driving_told, now: datetime | None = None, settings: Settings | None = None) -> None:
+    """Discharge when the rules say ready, recording who the patient left with and the no-driving instruction."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    craving = validate.whole_number(craving_after, "Craving after the session (0-100)", 0, 100)
+    left_with = validate.text(left_with, "Left with (the person taking the patient home)", 200, required=True)
+    if validate.yes_no(no_driving_told, "No-driving instruction given") is not True:
+        raise ValueError("Tell the patient: no driving until the next day, after sleep; then tick that it was given")
+    with db.transaction(con) as cur:
+        session = _open_session(cur, session_id)
+        ready = _readiness(cur, session, respiratory_depression, escort_present, now, settings)
+        if ready.status != "ready":
+            raise ValueError("Not ready for discharge: " + "; ".join(r.message for r in ready.reasons))
+        cur.execute("UPDATE dosing_sessions SET status = 'discharged', discharged_at = ?, craving_after = ? "
+                    "WHERE id = ?", [now, craving, session_id])
+        _details(cur, session_id)
+        cur.execute("UPDATE session_details SET left_with = ?, no_driving_told = TRUE WHERE session_id = ?",
+                    [left_with.strip(), session_id])
+        db.audit(cur, user.id, "session_discharged", "dosing_session", session_id,
+                 {"patient_id": session["patient_id"]})
+
+
+def sign(con, user: User, session_id: int, password: str, now: datetime | None = None) -> None:
+    """The prescriber's signature, with the password re-entered; a signed session is read-only."""
+    user = require(con, user, PRESCRIBERS)
+    now = now or datetime.now()
+    if not users.verify_password(con, user, password or ""):
+        raise ValueError("Password is not right; the session was not signed.")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT d.status, d.patient_id, s.signed_at FROM dosing_sessions d "
+                          "LEFT JOIN session_details s ON s.session_id = d.id WHERE d.id = ?", [session_id]).fetchone()
+        if row is None:
+            raise ValueError("That session was not found")
+        if row[0] == "in_progress":
+            raise ValueError("A session is signed after discharge or stop; it is still in progress")
+        if row[2] is not None:
+            raise ValueError("This session is already signed; add an addendum to correct it")
+        _details(cur, session_id)
+        cur.execute("UPDATE session_details SET signed_by = ?, signed_at = ? WHERE session_id = ?",
+                    [user.id, now, session_id])
+        db.audit(cur, user.id, "session_signed", "dosing_session", session_id, {"patient_id": row[1]})
+
+
+def add_addendum(con, user: User, session_id: int, reason, text, now: datetime | None = None) -> None:
+    """A correction to a signed session: kept beside the original, which never changes."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    reason = validate.text(reason, "Reason for the addendum", 500, required=True)
+    text = validate.text(text, "Addendum", MAX_TEXT, required=True)
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT d.patient_id, s.signed_at FROM dosing_sessions d "
+                          "LEFT JOIN session_details s ON s.session_id = d.id WHERE d.id = ?", [session_id]).fetchone()
+        if row is None or row[1] is None:
+            raise ValueError("An addendum is added to a signed session; correct an unsigned one directly")
+        (addendum_id,) = cur.execute(
+            "INSERT INTO session_addenda (session_id, added_at, added_by, reason, text) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id", [session_id, now, user.id, reason.strip(), text.strip()]).fetchone()
+        db.audit(cur, user.id, "session_addendum_added", "session_addendum", addendum_id,
+                 {"patient_id": row[0], "session_id": session_id})
+
+
+def board(con, user: User, now: datetime | None = None) -> pd.DataFrame:
+    """Every session in progress: one row each, with its latest reading and open alerts, longest running first."""
+    require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
+                      sd.chair, d.route, d.started_at,
+                      date_diff('minute', d.started_at, ?::TIMESTAMP) AS minutes_since_dose,
+                      last.systolic_bp, last.diastolic_bp, last.minutes_after_dose AS last_reading_minute,
+                      (SELECT count(*) FROM adverse_events e WHERE e.session_id = d.id) AS adverse_events
+               FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
+               LEFT JOIN session_details sd ON sd.session_id = d.id
+               LEFT JOIN LATERAL (SELECT v.systolic_bp, v.diastolic_bp, v.minutes_after_dose FROM session_vitals v
+                                  WHERE v.session_id = d.id ORDER BY v.taken_at DESC, v.id DESC LIMIT 1) last ON TRUE
+               WHERE d.status = 'in_progress' ORDER BY d.started_at, d.id""", [now]).df()
+
+
+def _open_session(cur, session_id: int) -> dict:
+    row = cur.execute("SELECT id, patient_id, status, started_at, route FROM dosing_sessions WHERE id = ?",
+                      [session_id]).fetchone()
+    if row is None:
+        raise ValueError("That session was not found")
+    session = dict(zip(("id", "patient_id", "status", "started_at", "route"), row, strict=True))
+    if session["status"] != "in_progress":
+        raise ValueError("This session has ended; nothing more can be added except an addendum after signing")
+    return session
+
+
+def _details(cur, session_id: int) -> None:
+    """Sessions from before the session record existed (the demo's) get their details row on first change."""
+    if not cur.execute("SELECT 1 FROM session_details WHERE session_id = ?", [session_id]).fetchall():
+        raise ValueError("This session was recorded before signatures existed and cannot be changed here")
+
+
+def _reasons_json(reasons: list[Reason]) -> str:
+    return json.dumps([dataclasses.asdict(r) for r in reasons], ensure_ascii=False)
