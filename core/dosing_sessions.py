@@ -60,6 +60,20 @@ class Override:
     password: str = ""
 
 
+def ready_patients(con, user: User) -> pd.DataFrame:
+    """Approved patients with no session in progress: those a session can be started for, by name."""
+    require(con, user, DOSING_TEAM)
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+                      (SELECT count(*) FROM dosing_sessions d WHERE d.patient_id = p.id) + 1 AS session_number
+               FROM patients p
+               WHERE p.status = 'approved'
+                 AND NOT EXISTS (SELECT 1 FROM dosing_sessions d WHERE d.patient_id = p.id
+                                 AND d.status = 'in_progress')
+               ORDER BY p.last_name, p.first_name, p.id""").df()
+
+
 def dosable(con, user: User, patient_id: int, now: datetime | None = None) -> Dosable:
     """The next session of an approved patient; any other status cannot be dosed."""
     require(con, user, DOSING_TEAM)
@@ -380,6 +394,61 @@ def board(con, user: User, now: datetime | None = None) -> pd.DataFrame:
                LEFT JOIN LATERAL (SELECT v.systolic_bp, v.diastolic_bp, v.minutes_after_dose FROM session_vitals v
                                   WHERE v.session_id = d.id ORDER BY v.taken_at DESC, v.id DESC LIMIT 1) last ON TRUE
                WHERE d.status = 'in_progress' ORDER BY d.started_at, d.id""", [now]).df()
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session_id: int
+    patient_id: int
+    patient: str
+    chart_number: str
+    session_number: int
+    route: str
+    dose_mg: float
+    weight_kg: float
+    mg_per_kg: float
+    started_at: datetime
+    status: str
+    craving_before: int | None
+    craving_after: int | None
+    chair: str | None
+    intention: str | None
+    override_reason: str | None
+    stop_reason: str | None
+    left_with: str | None
+    signed_by: str | None
+    signed_at: datetime | None
+    readings: pd.DataFrame
+    events: pd.DataFrame
+    addenda: pd.DataFrame
+
+
+def record(con, user: User, session_id: int) -> SessionRecord:
+    """One session as the nurse and the prescriber read it, readings and events included."""
+    require(con, user, DOSING_TEAM)
+    with db.read(con) as cur:
+        row = cur.execute(
+            """SELECT d.id, d.patient_id, p.last_name || ', ' || p.first_name, p.mrn, d.session_number, d.route,
+                      d.dose_mg, d.weight_kg, d.mg_per_kg, d.started_at, d.status, d.craving_before,
+                      d.craving_after, s.chair, s.intention, d.override_reason, s.stop_reason, s.left_with,
+                      u.display_name, s.signed_at
+               FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
+               LEFT JOIN session_details s ON s.session_id = d.id LEFT JOIN users u ON u.id = s.signed_by
+               WHERE d.id = ?""", [session_id]).fetchone()
+        if row is None:
+            raise ValueError("That session was not found")
+        readings = cur.execute(
+            """SELECT phase, minutes_after_dose, taken_at, systolic_bp, diastolic_bp, heart_rate, spo2,
+                      respiratory_rate, moaa_s, dissociation
+               FROM session_vitals WHERE session_id = ? ORDER BY taken_at, id""", [session_id]).df()
+        events = cur.execute(
+            """SELECT e.recorded_at, e.code, d.severity, d.action_taken, e.description
+               FROM adverse_events e LEFT JOIN adverse_event_details d ON d.adverse_event_id = e.id
+               WHERE e.session_id = ? ORDER BY e.recorded_at, e.id""", [session_id]).df()
+        addenda = cur.execute(
+            """SELECT a.added_at, u.display_name AS added_by, a.reason, a.text FROM session_addenda a
+               JOIN users u ON u.id = a.added_by WHERE a.session_id = ? ORDER BY a.id""", [session_id]).df()
+    return SessionRecord(*row, readings, events, addenda)
 
 
 def _open_session(cur, session_id: int) -> dict:

@@ -216,3 +216,24 @@ def discharge_check(
         reasons.append(Reason("no_escort", "not_ready", "No escort present to take the patient home",
                               ESCORT_SOURCE))
     return DischargeResult(worst(reasons, ("not_ready",), "ready"), reasons)
+
+
+@dataclass(frozen=True)
+class NextReading:
+    minute: int
+    """Minutes after the dose when the next reading is due."""
+    overdue: bool
+
+
+def next_reading(route: str, recorded_minutes, minutes_since_dose, settings: Settings | None = None) -> NextReading:
+    """When the next vital signs are due: every `reading_every_minutes` from the dose (the intranasal route also at
+    its 40-minute peak), counted from the last reading taken; overdue once that minute has passed."""
+    s = resolve(settings)
+    validate.choice(route, "Route", ROUTES)
+    now = validate.number(minutes_since_dose, "Minutes since the dose", low=0)
+    taken = sorted(validate.whole_number(m, "Minute of a reading", 0) for m in recorded_minutes)
+    last = taken[-1] if taken else 0
+    due = last + s.reading_every_minutes
+    if route == "intranasal" and last < s.intranasal_reading_minute:
+        due = min(due, s.intranasal_reading_minute)
+    return NextReading(due, now > due)

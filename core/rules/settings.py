@@ -81,6 +81,8 @@ class Settings:
     severe_systolic_at: int = _rule(180, CLINIC_DEFAULT)
     severe_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
     weight_change_warn_fraction: float = _rule(0.10, "clinic default: a change over 10 % is more often a kg/lb slip")
+    reading_every_minutes: int = _rule(15, "clinic protocol: vital signs every 10-15 minutes during dosing")
+    intranasal_reading_minute: int = _rule(40, "esketamine label (blood pressure about 40 minutes after the dose)")
     discharge_min_minutes: int = _rule(120, "esketamine REMS (monitoring >= 2 h)")
     discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance")
     discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance")

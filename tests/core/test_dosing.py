@@ -1,5 +1,6 @@
 import pytest
 
+from core.rules import dosing
 from core.rules.dosing import check_dose, discharge_check, pre_dose_gate
 
 
@@ -206,3 +207,19 @@ def test_discharge_needs_the_previous_reading_stated():
     without_previous = {k: v for k, v in READY.items() if not k.startswith("previous_")}
     with pytest.raises(TypeError, match="previous_systolic_bp"):
         discharge_check(**without_previous)
+
+
+@pytest.mark.parametrize(("route", "taken", "now", "due", "overdue"), [
+    ("iv", [], 0, 15, False), ("iv", [], 15, 15, False), ("iv", [], 16, 15, True),
+    ("iv", [15], 20, 30, False), ("iv", [15, 30], 46, 45, True), ("im", [10], 24, 25, False),
+    ("intranasal", [], 30, 15, True), ("intranasal", [30], 35, 40, False), ("intranasal", [30], 41, 40, True),
+    ("intranasal", [40], 50, 55, False), ("oral", [50, 20], 60, 65, False),
+])
+def test_the_next_reading_is_due_every_15_minutes_and_at_40_for_intranasal(route, taken, now, due, overdue):
+    assert dosing.next_reading(route, taken, now) == dosing.NextReading(due, overdue)
+
+
+@pytest.mark.parametrize(("route", "taken", "now"), [("nasal", [], 0), ("iv", [-5], 0), ("iv", [], -1)])
+def test_the_reading_schedule_refuses_nonsense(route, taken, now):
+    with pytest.raises(ValueError):
+        dosing.next_reading(route, taken, now)

@@ -224,3 +224,16 @@ def test_only_nurses_and_prescribers_record_sessions(demo_store):
         dosing_sessions.check_gate(demo_store, THERAPIST, patient, **GO, now=NOW)
     with pytest.raises(AccessDenied):
         dosing_sessions.board(demo_store, THERAPIST)
+
+
+def test_the_record_reads_back_what_was_entered_and_ready_patients_exclude_one_in_progress(demo_store):
+    patient = approved_patient(demo_store)
+    assert patient in set(dosing_sessions.ready_patients(demo_store, NURSE)["patient_id"])
+    session = started(demo_store, patient)
+    assert patient not in set(dosing_sessions.ready_patients(demo_store, NURSE)["patient_id"])
+    dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=15, **CALM,
+                               now=NOW + timedelta(minutes=16))
+    record = dosing_sessions.record(demo_store, NURSE, session)
+    assert (record.patient, record.route, record.mg_per_kg, record.chair, record.status) == (
+        "O'Testcase, Robin", "iv", 0.5, "Room 2", "in_progress")
+    assert list(record.readings["phase"]) == ["pre", "during"] and record.events.empty
