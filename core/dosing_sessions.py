@@ -310,7 +310,7 @@ def _readiness(cur, session: dict, respiratory_depression, escort_present, now, 
         raise ValueError("The last reading has no sedation (MOAA/S) or dissociation score: add a reading with both "
                          "before discharge")
     return dosing.discharge_check(
-        minutes_monitored=(now - session["started_at"]).total_seconds() / 60, systolic_bp=last[0],
+        minutes_monitored=int((now - session["started_at"]).total_seconds() // 60), systolic_bp=last[0],
         diastolic_bp=last[1], previous_systolic_bp=previous[0], previous_diastolic_bp=previous[1], moaa_s=last[2],
         dissociation=last[3], respiratory_depression=respiratory_depression, escort_present=escort_present,
         settings=settings)

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from core.rules import instruments
+from core.rules.settings import resolve
 
 PADDING = timedelta(days=7)
 """Space either side of the first and last date, so a single reading shows as a dated point."""
@@ -39,3 +40,33 @@ def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
         )
         layers = [shading, line]
     return alt.layer(*layers).properties(title=f"{instrument.name} over time", height=220)
+
+
+def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
+    """Blood pressure and heart rate by minute after the dose, with the severe and the hold limits drawn across.
+
+    `readings` holds `minutes_after_dose` (empty for the pre-dose reading, drawn at minute 0's left as -5),
+    `systolic_bp`, `diastolic_bp` and `heart_rate`.
+    """
+    s = resolve(settings)
+    minute = readings["minutes_after_dose"].astype("Float64").fillna(-5).astype(float)
+    long = pd.concat([
+        pd.DataFrame({"minute": minute, "value": readings[column].astype(float), "measure": name})
+        for column, name in (("systolic_bp", "Systolic BP"), ("diastolic_bp", "Diastolic BP"),
+                             ("heart_rate", "Heart rate"))
+    ]).dropna(subset=["value"])
+    lines = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("minute:Q", title="Minutes after the dose (before the dose at -5)"),
+        y=alt.Y("value:Q", title="mmHg or beats/min", scale=alt.Scale(domain=[40, 200])),
+        color=alt.Color("measure:N", title=None),
+        tooltip=[alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("minute:Q", title="Minute"),
+                 alt.Tooltip("value:Q", title="Value")],
+    )
+    limits = pd.DataFrame([
+        {"value": s.severe_systolic_at, "limit": f"Severe systolic {s.severe_systolic_at}"},
+        {"value": s.severe_diastolic_at, "limit": f"Severe diastolic {s.severe_diastolic_at}"},
+        {"value": s.hold_systolic_above, "limit": f"Pre-dose hold above {s.hold_systolic_above}"},
+    ])
+    rules = alt.Chart(limits).mark_rule(strokeDash=[4, 4], color="#b42318").encode(
+        y="value:Q", tooltip=[alt.Tooltip("limit:N", title="Limit")])
+    return alt.layer(rules, lines).properties(title="Blood pressure and heart rate during the session", height=240)

@@ -91,3 +91,19 @@ def audit_value(value) -> str:
                  **IDENTITY_FIELD}
         return words.get(value, value)
     return str(value)
+
+
+GATE_STATUS = {"go": "Go: dosing may start", "hold": "Hold: dosing needs a prescriber's override with a reason",
+               "refused": "Refused: no dosing today (a refusal cannot be overridden)"}
+DOSE_STATUS = {"ok": "Within the usual band",
+               "override_needed": "Outside the usual band: needs a prescriber's override", "refused": "Refused"}
+ADVERSE_EVENT = {"severe_hypertension": "Severe high blood pressure", "nausea_vomiting": "Nausea or vomiting",
+                 "dizziness": "Dizziness", "headache": "Headache", "anxiety": "Anxiety",
+                 "respiratory_depression": "Respiratory depression", "other": "Other"}
+SEVERITY = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
+STOP_REASON = {"dose_interrupted": "Dose interrupted", "patient_request": "At the patient's request",
+               "adverse_event": "Because of an adverse event"}
+DISSOCIATION = {"none": "None", "mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
+MOAA_S = {5: "5: responds readily to name spoken in a normal tone", 4: "4: lethargic response to name",
+          3: "3: responds only after name is called loudly or repeatedly", 2: "2: responds only after mild prodding",
+          1: "1: responds only after painful trapezius squeeze", 0: "0: no response after painful squeeze"}

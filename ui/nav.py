@@ -21,6 +21,7 @@ PAGES = (
     PageLink("app.py", "Home", ":material/home:", EVERYONE),
     PageLink("pages/screening.py", "Screening", ":material/assignment:", frozenset({"nurse", "prescriber"})),
     PageLink("pages/approvals.py", "Approval queue", ":material/verified:", frozenset({"prescriber"})),
+    PageLink("pages/dosing.py", "Dosing session", ":material/monitor_heart:", frozenset({"nurse", "prescriber"})),
     PageLink("pages/patients.py", "Patients", ":material/groups:", STAFF),
     PageLink("pages/audit_log.py", "Audit log", ":material/history:", frozenset({"admin"})),
 )

@@ -31,6 +31,12 @@ def show_reasons(reasons: list[Reason]) -> None:
                 st.markdown(f"- {plain(r.message)}  \n  :gray[Source: {plain(r.source)}]")
 
 
+def reason_list(reasons: list[Reason]) -> None:
+    """Each reason a rule gave, with its source: the pre-dose check, the dose, discharge readiness."""
+    for r in reasons:
+        st.markdown(f"- {plain(r.message)}  \n  :gray[Source: {plain(r.source)}]")
+
+
 def show_status(status: str) -> None:
     """The screening's result (the rules' outcome), never the prescriber's choice."""
     label = STATUS_LABELS[status]

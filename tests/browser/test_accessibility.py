@@ -9,8 +9,8 @@ from tests.browser.test_sign_in_journey import sign_in
 
 ROLES = {
     "admin": ("demo-admin-2026", ["Home", "Patients", "Audit log"]),
-    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Patients"]),
-    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Patients"]),
+    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Patients"]),
+    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Patients"]),
     "therapist": ("demo-therapist-2026", ["Home", "Patients"]),
     "viewer": ("demo-viewer-2026", ["Home"]),
 }

@@ -17,6 +17,7 @@ CODES = re.compile(
 PAGES = [("app.py", role) for role in ("admin", "prescriber", "nurse", "therapist", "viewer")] + [
     ("pages/screening.py", "nurse"), ("pages/screening.py", "prescriber"), ("pages/approvals.py", "prescriber"),
     ("pages/patients.py", "nurse"), ("pages/patients.py", "therapist"), ("pages/audit_log.py", "admin"),
+    ("pages/dosing.py", "nurse"), ("pages/dosing.py", "prescriber"),
 ]
 
 

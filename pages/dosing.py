@@ -1,0 +1,402 @@
+"""Dosing session (nurses, prescribers): today's board, the pre-dose check and dose, readings, discharge, signature."""
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from core import dosing_sessions as ds
+from core.rules import dosing, vitals
+from ui import charts, forms, labels, selection
+from ui.actions import act, done, show
+from ui.frame import frame
+from ui.store import clinic
+from ui.widgets import plain, reason_list
+
+TEAM = ds.DOSING_TEAM
+user = frame("Dosing session", allow=TEAM)
+con = clinic().con
+
+OPEN = "dosing_session"
+"""The selection: the session on screen, by id."""
+PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM = (
+    "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
+    "dosing_sign", "dosing_addendum")
+YES_NO = {True: "Yes", False: "No"}
+REFRESH_SECONDS = 30
+
+
+# Handlers: each runs through act(), after the session and account checks, and refuses with ValueError.
+
+GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
+               "escort_confirmed")
+
+
+def gate_inputs(form) -> dict:
+    return {f: form.get(f) for f in GATE_FIELDS}
+
+
+def run_gate(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(GATE, token, patient_id)
+    check = ds.check_gate(con, user, patient_id, **gate_inputs(form))
+    form.meta["gate"] = {"id": check.gate_check_id, "status": check.result.status, "reasons": check.result.reasons,
+                         "inputs": gate_inputs(form)}
+
+
+def start_session(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(GATE, token, patient_id)
+    override = None
+    if form.get("override_reason") or form.get("cosigner"):
+        override = ds.Override(form.get("override_reason") or "", form.get("cosigner") or "",
+                               form.get("cosigner_password") or "")
+    form.set("cosigner_password", "")
+    session_id = ds.start(con, user, patient_id, form.meta["gate"]["id"], route=form.get("route"),
+                          weight_kg=form.get("weight_kg"), dose_mg=form.get("dose_mg"),
+                          intention=form.get("intention") or "", craving_before=form.get("craving_before"),
+                          chair=form.get("chair") or "", override=override)
+    forms.close(GATE)
+    forms.close(PICK)
+    selection.choose(OPEN, session_id)
+    done("page", "Dose recorded: the monitoring clock has started.")
+
+
+def add_reading(con, user, token: str, session_id: int) -> None:
+    form = forms.current(READING, token, session_id)
+    reading = ds.add_vitals(con, user, session_id, **{f: form.get(f) for f in (
+        "minutes_after_dose", "systolic_bp", "diastolic_bp", "heart_rate", "spo2", "respiratory_rate", "moaa_s",
+        "dissociation")})
+    forms.close(READING)
+    notes = " ".join(w.message + "." for w in reading.warnings)
+    done("page", f"Reading saved. {notes}".strip())
+
+
+def add_event(con, user, token: str, session_id: int) -> None:
+    form = forms.current(EVENT, token, session_id)
+    ds.add_adverse_event(con, user, session_id, code=form.get("code"), severity=form.get("severity"),
+                         action_taken=form.get("action") or "", description=form.get("description") or "")
+    forms.close(EVENT)
+    done("page", "Adverse event recorded.")
+
+
+def stop_session(con, user, token: str, session_id: int) -> None:
+    form = forms.current(STOP, token, session_id)
+    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "")
+    forms.close(STOP)
+    done("page", "Session stopped early. Monitor the patient until they are fit to leave.")
+
+
+def discharge(con, user, token: str, session_id: int) -> None:
+    form = forms.current(DISCHARGE, token, session_id)
+    ds.discharge(con, user, session_id, craving_after=form.get("craving_after"),
+                 respiratory_depression=form.get("respiratory_depression"),
+                 escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
+                 no_driving_told=bool(form.get("no_driving_told")))
+    forms.close(DISCHARGE)
+    done("page", "Discharged. Offer the patient an integration-therapy session.")
+
+
+def sign(con, user, token: str, session_id: int) -> None:
+    form = forms.current(SIGN, token, session_id)
+    password = form.get("password") or ""
+    forms.restart(SIGN, session_id)
+    ds.sign(con, user, session_id, password)
+    forms.close(SIGN)
+    done("page", "Session signed. It is now read-only; corrections are addenda.")
+
+
+def add_addendum(con, user, token: str, session_id: int) -> None:
+    form = forms.current(ADDENDUM, token, session_id)
+    ds.add_addendum(con, user, session_id, form.get("reason") or "", form.get("text") or "")
+    forms.close(ADDENDUM)
+    done("page", "Addendum added beside the signed record.")
+
+
+# Landing: today's board and a new session.
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def board() -> None:
+    if selection.chosen(OPEN) is not None:
+        st.rerun(scope="app")  # a row was opened: the whole page shows that session
+    st.subheader("Today's board")
+    running = ds.board(con, user)
+    if running.empty:
+        st.caption("No dosing session is in progress.")
+        return
+    due = [dosing.next_reading(r.route, [] if pd.isna(r.last_reading_minute) else [int(r.last_reading_minute)],
+                               max(0, r.minutes_since_dose)) for r in running.itertuples()]
+    shown = pd.DataFrame({
+        "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
+        "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
+        "Next reading": [f"minute {d.minute}" + (" · OVERDUE" if d.overdue else "") for d in due],
+        "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
+                                  zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
+        "Adverse events": running["adverse_events"],
+    })
+    selection.table(OPEN, shown, "session_id", {c: c for c in shown.columns if c != "session_id"})
+    st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
+
+
+def new_session() -> None:
+    st.subheader("Start a session")
+    ready = ds.ready_patients(con, user)
+    if ready.empty:
+        st.caption("No approved patient is waiting for a session.")
+        return
+    names = {int(r.patient_id): f"{r.patient} · {r.chart_number} · session {r.session_number}"
+             for r in ready.itertuples()}
+    pick = forms.opened(PICK)
+    patient_id = st.selectbox("Patient (approved for treatment)", list(names), format_func=names.get, index=None,
+                              placeholder="Choose a patient", key=pick.key("patient"))
+    if patient_id is not None:
+        pre_dose(patient_id)
+
+
+def number(form, field: str, label: str, **kwargs):
+    return st.number_input(label, value=None, key=form.key(field), **kwargs)
+
+
+def yes_no(form, field: str, label: str):
+    return st.radio(label, list(YES_NO), format_func=YES_NO.get, index=None, horizontal=True, key=form.key(field))
+
+
+def pre_dose(patient_id: int) -> None:
+    patient = ds.dosable(con, user, patient_id)
+    form = forms.instance(GATE, subject=patient_id)
+    since = ("first session" if patient.hours_since_last_session is None
+             else f"{patient.hours_since_last_session:g} h since the last session")
+    st.markdown(f"**{plain(patient.patient)}** · session {patient.session_number} · {since}")
+    if patient.escort_at_screening is False:
+        st.warning("At screening no one could drive this patient home: confirm an escort before dosing.")
+    st.markdown("**Pre-dose check**")
+    left, right = st.columns(2)
+    with left:
+        number(form, "systolic_bp", vitals.LABELS["systolic_bp"], step=1)
+        number(form, "heart_rate", vitals.LABELS["heart_rate"], step=1)
+        number(form, "hours_since_last_use", "Hours since last use of the primary substance", step=1.0)
+    with right:
+        number(form, "diastolic_bp", vitals.LABELS["diastolic_bp"], step=1)
+        number(form, "spo2", vitals.LABELS["spo2"], step=1)
+    yes_no(form, "fasting_confirmed", "Fasting confirmed (no food 2 h, no liquids 30 min)")
+    yes_no(form, "escort_confirmed", "Escort or driver confirmed to take the patient home")
+    st.button("Check before dosing", on_click=act(run_gate, form.token, patient_id, allow=TEAM))
+    gate = form.meta.get("gate")
+    if gate is None:
+        return
+    if gate["inputs"] != gate_inputs(form):
+        form.meta.pop("gate")
+        st.info("The pre-dose values changed since the check: check again before dosing.")
+        return
+    {"go": st.success, "hold": st.warning, "refused": st.error}[gate["status"]](
+        f"Pre-dose check: **{labels.GATE_STATUS[gate['status']]}**")
+    reason_list(gate["reasons"])
+    if gate["status"] != "refused":
+        dose(form, patient, gate["status"])
+
+
+def dose(form, patient: ds.Dosable, gate_status: str) -> None:
+    st.markdown("**Dose**")
+    route = st.radio("Route", list(labels.ROUTE), format_func=labels.ROUTE.get, index=None, horizontal=True,
+                     key=form.key("route"))
+    left, right = st.columns(2)
+    with left:
+        weight = number(form, "weight_kg", "Weight today (kg)", step=0.1, format="%.1f")
+    with right:
+        dose_mg = number(form, "dose_mg", "Dose (mg)", step=0.5, format="%.1f")
+    if weight is not None and patient.last_weight_kg is not None:
+        try:
+            change = vitals.weight_change_warning(patient.last_weight_kg, weight)
+        except ValueError:
+            change = None
+        if change is not None:
+            st.warning(change.message)
+    override_needed = gate_status == "hold"
+    if route and weight is not None and dose_mg is not None:
+        try:
+            check = dosing.check_dose(route, dose_mg, weight, first_session=patient.session_number == 1)
+        except ValueError as wrong:
+            st.error(str(wrong))
+        else:
+            st.markdown(f"**{check.mg_per_kg:.2f} mg/kg** (computed) · {labels.DOSE_STATUS[check.status]}")
+            reason_list(check.reasons)
+            override_needed = override_needed or check.status == "override_needed"
+    number(form, "craving_before", "Craving before dosing (0 = none, 100 = the strongest ever)", step=1,
+           min_value=0, max_value=100)
+    st.text_area("Intention set with the patient", key=form.key("intention"))
+    st.text_input("Chair or room", key=form.key("chair"))
+    if override_needed:
+        st.markdown("**Prescriber's override**")
+        st.text_area("Reason for going ahead (written by the prescriber)", key=form.key("override_reason"))
+        if user.role != "prescriber":
+            st.caption("A prescriber co-signs here with their own username and password.")
+            left, right = st.columns(2)
+            left.text_input("Prescriber's username", key=form.key("cosigner"))
+            right.text_input("Prescriber's password", type="password", key=form.key("cosigner_password"),
+                             autocomplete="off")
+    st.button("Record the dose and start the clock", type="primary",
+              on_click=act(start_session, form.token, patient.patient_id, allow=TEAM))
+
+
+# One session: readings, events, discharge, signature.
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def clock(record: ds.SessionRecord) -> None:
+    minutes = int((datetime.now() - record.started_at).total_seconds() // 60)
+    taken = [int(m) for m in record.readings["minutes_after_dose"].dropna()]
+    due = dosing.next_reading(record.route, taken, minutes)
+    text = f"**{minutes} minutes** since the dose · next reading due at minute {due.minute}"
+    (st.error if due.overdue else st.info)(text + (": **overdue**" if due.overdue else ""), icon=":material/timer:")
+
+
+def session_view(session_id: int) -> None:
+    st.button("Back to today's board", icon=":material/arrow_back:", on_click=selection.clear, args=(OPEN,))
+    try:
+        record = ds.record(con, user, session_id)
+    except ValueError:
+        selection.clear(OPEN)
+        st.warning("That session is not available.")
+        return
+    st.header(plain(record.patient))
+    st.markdown(f"Chart number {plain(record.chart_number)} · session {record.session_number} · "
+                f"{labels.ROUTE[record.route]} · {record.dose_mg:g} mg ({record.mg_per_kg:.2f} mg/kg at "
+                f"{record.weight_kg:g} kg) · dosed {labels.when(record.started_at)}"
+                + (f" · {plain(record.chair)}" if record.chair else "")
+                + f" · **{labels.SESSION_STATUS[record.status]}**")
+    if record.intention:
+        st.markdown(f"Intention: {plain(record.intention)}")
+    if record.override_reason:
+        st.info(f"Prescriber's override: {plain(record.override_reason)}")
+    show("page")
+    if record.status == "in_progress":
+        clock(record)
+    readings_and_events(record)
+    if record.status == "in_progress":
+        in_progress_forms(record)
+    elif record.signed_at is None:
+        sign_form(record)
+    else:
+        st.success(f"Signed by {plain(record.signed_by)} on {labels.when(record.signed_at)}. Read-only.")
+        addenda(record)
+
+
+def readings_and_events(record: ds.SessionRecord) -> None:
+    r = record.readings
+    st.subheader("Vital signs")
+    if not r.empty:
+        st.altair_chart(charts.session_vitals(r), width="stretch")
+        st.table(pd.DataFrame({
+            "Minute": [("before dose" if pd.isna(m) else str(int(m))) for m in r["minutes_after_dose"]],
+            "Blood pressure": [f"{s}/{d}" for s, d in zip(r["systolic_bp"], r["diastolic_bp"], strict=True)],
+            "Heart rate": r["heart_rate"].astype("string").fillna("-"),
+            "SpO2 (%)": r["spo2"].astype("string").fillna("-"),
+            "Sedation (MOAA/S)": r["moaa_s"].astype("string").fillna("-"),
+            "Dissociation": r["dissociation"].map(lambda v: labels.DISSOCIATION.get(v, "-") if isinstance(v, str)
+                                                  else "-"),
+        }), hide_index=True)
+    st.subheader("Adverse events")
+    e = record.events
+    if e.empty:
+        st.caption("None recorded.")
+    else:
+        st.table(pd.DataFrame({
+            "When": e["recorded_at"].map(labels.when), "Event": e["code"].map(labels.ADVERSE_EVENT),
+            "Severity": e["severity"].map(lambda v: labels.SEVERITY.get(v, "-") if isinstance(v, str) else "-"),
+            "Action taken": e["action_taken"].fillna("-"), "Description": e["description"].fillna("-"),
+        }), hide_index=True)
+
+
+def in_progress_forms(record: ds.SessionRecord) -> None:
+    sid = record.session_id
+    st.subheader("Add a reading")
+    form = forms.instance(READING, subject=sid)
+    with st.form(form.key("form"), enter_to_submit=False, border=False):
+        a, b, c, d = st.columns(4)
+        with a:
+            number(form, "minutes_after_dose", "Minutes after the dose", step=1)
+        with b:
+            number(form, "systolic_bp", vitals.LABELS["systolic_bp"], step=1)
+        with c:
+            number(form, "diastolic_bp", vitals.LABELS["diastolic_bp"], step=1)
+        with d:
+            number(form, "heart_rate", vitals.LABELS["heart_rate"], step=1)
+        a, b, c, d = st.columns(4)
+        with a:
+            number(form, "spo2", vitals.LABELS["spo2"], step=1)
+        with b:
+            number(form, "respiratory_rate", vitals.LABELS["respiratory_rate"], step=1)
+        with c:
+            st.selectbox("Sedation (MOAA/S)", list(labels.MOAA_S), format_func=labels.MOAA_S.get, index=None,
+                         key=form.key("moaa_s"))
+        with d:
+            st.selectbox("Dissociation", list(labels.DISSOCIATION), format_func=labels.DISSOCIATION.get, index=None,
+                         key=form.key("dissociation"))
+        st.form_submit_button("Save the reading", type="primary", on_click=act(add_reading, form.token, sid,
+                                                                                allow=TEAM))
+
+    with st.expander("Record an adverse event"):
+        form = forms.instance(EVENT, subject=sid)
+        st.selectbox("Event", list(labels.ADVERSE_EVENT), format_func=labels.ADVERSE_EVENT.get, index=None,
+                     key=form.key("code"))
+        st.radio("Severity", list(labels.SEVERITY), format_func=labels.SEVERITY.get, index=None, horizontal=True,
+                 key=form.key("severity"))
+        st.text_input("Action taken", key=form.key("action"))
+        st.text_input("Description (required for Other)", key=form.key("description"))
+        st.button("Record the event", on_click=act(add_event, form.token, sid, allow=TEAM))
+
+    with st.expander("Stop the session early"):
+        form = forms.instance(STOP, subject=sid)
+        st.radio("Reason", list(labels.STOP_REASON), format_func=labels.STOP_REASON.get, index=None,
+                 key=form.key("reason"))
+        st.text_input("Note", key=form.key("note"))
+        st.button("Stop the session", on_click=act(stop_session, form.token, sid, allow=TEAM))
+
+    st.subheader("Discharge")
+    form = forms.instance(DISCHARGE, subject=sid)
+    resp = yes_no(form, "respiratory_depression", "Respiratory depression now")
+    escort = yes_no(form, "escort_present", "Escort present to take the patient home")
+    if resp is not None and escort is not None:
+        try:
+            ready = ds.discharge_readiness(con, user, sid, respiratory_depression=resp, escort_present=escort)
+        except ValueError as missing:
+            st.warning(str(missing))
+        else:
+            if ready.status == "ready":
+                st.success("Ready for discharge.")
+            else:
+                st.warning("Not ready for discharge yet:")
+                reason_list(ready.reasons)
+    number(form, "craving_after", "Craving now (0 = none, 100 = the strongest ever)", step=1, min_value=0,
+           max_value=100)
+    st.text_input("Left with (the person taking the patient home)", key=form.key("left_with"))
+    st.checkbox("Told the patient: no driving until the next day, after sleep", key=form.key("no_driving_told"))
+    st.button("Discharge the patient", type="primary", on_click=act(discharge, form.token, sid, allow=TEAM))
+
+
+def sign_form(record: ds.SessionRecord) -> None:
+    if user.role != "prescriber":
+        st.info("Waiting for the prescriber's signature.")
+        return
+    form = forms.instance(SIGN, subject=record.session_id)
+    with st.form(form.key("form"), enter_to_submit=True):
+        st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
+                      autocomplete="current-password")
+        st.form_submit_button("Sign the session", type="primary",
+                              on_click=act(sign, form.token, record.session_id, allow=ds.PRESCRIBERS))
+
+
+def addenda(record: ds.SessionRecord) -> None:
+    st.subheader("Addenda")
+    for a in record.addenda.itertuples():
+        st.info(f"{labels.when(a.added_at)} · {plain(a.added_by)} · reason: {plain(a.reason)}\n\n{plain(a.text)}")
+    form = forms.instance(ADDENDUM, subject=record.session_id)
+    st.text_input("Reason for the correction", key=form.key("reason"))
+    st.text_area("Addendum", key=form.key("text"))
+    st.button("Add the addendum", on_click=act(add_addendum, form.token, record.session_id, allow=TEAM))
+
+
+session_id = selection.chosen(OPEN)
+if session_id is None:
+    show("page")
+    board()
+    new_session()
+else:
+    session_view(session_id)

@@ -1,0 +1,163 @@
+"""The dosing-session page: pre-dose check and dose, readings, discharge, signature, as nurse and prescriber."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from core import approvals, dosing_sessions
+from tests.core.test_dosing_sessions import CALM, GO
+from tests.core.test_screening_and_approval import NURSE, PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
+from tests.pages.conftest import DEMO_USERS, all_text, form_key
+from tests.pages.test_screening_pages import click, stored
+
+PAGE = "pages/dosing.py"
+
+
+@pytest.fixture
+def approved(demo_store):
+    """An approved patient with no session yet (the page's database is the same file, closed for it)."""
+    saved = pending_screening(demo_store, mrn="DOSE-0001", last_name="Dosetest")
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime.now())
+    return saved.patient_id
+
+
+def gate_key(at, field):
+    return form_key(at, "dosing_gate", field)
+
+
+def choose_patient(at, patient_id):
+    at.selectbox(key=form_key(at, "dosing_pick", "patient")).set_value(patient_id)
+    return at.run()
+
+
+def check(at, **changes):
+    for field, value in {**GO, **changes}.items():
+        at.session_state[gate_key(at, field)] = value
+    return click(at.run(), "Check before dosing")
+
+
+def give_dose(at, **changes):
+    values = {"route": "iv", "weight_kg": 70.0, "dose_mg": 35.0, "craving_before": 60,
+              "intention": "Notice cravings without acting", "chair": "Room 2", **changes}
+    for field, value in values.items():
+        at.session_state[gate_key(at, field)] = value
+    return click(at.run(), "Record the dose and start the clock")
+
+
+def test_a_therapist_cannot_open_the_page(page):
+    at = page(PAGE, "therapist")
+    assert "cannot open Dosing session" in at.error[0].value
+
+
+def test_a_nurse_checks_doses_and_sees_the_clock(page, approved, demo_store):
+    demo_store.close()
+    at = choose_patient(page(PAGE, "nurse"), approved)
+    at = check(at)
+    assert "Pre-dose check: **Go: dosing may start**" in all_text(at)
+    at = give_dose(at)
+    assert not at.exception
+    text = all_text(at)
+    assert "Dose recorded: the monitoring clock has started." in text
+    assert "0.50 mg/kg" in text and "next reading due at minute 15" in text
+    assert stored(at, "SELECT status, nurse_id FROM dosing_sessions WHERE patient_id = ?", [approved]) == [
+        ("in_progress", NURSE.id)]
+
+
+def test_an_unapproved_patient_is_not_offered(page, demo_store):
+    waiting = pending_screening(demo_store, mrn="WAIT-0001").patient_id
+    demo_store.close()
+    at = page(PAGE, "nurse")
+    assert waiting not in at.selectbox(key=form_key(at, "dosing_pick", "patient")).options
+
+
+def test_a_hold_is_refused_to_a_nurse_alone_and_started_with_a_prescribers_cosignature(page, approved, demo_store):
+    demo_store.close()
+    at = check(choose_patient(page(PAGE, "nurse"), approved), systolic_bp=150, diastolic_bp=85)
+    assert "Hold: dosing needs a prescriber's override" in all_text(at)
+    at = give_dose(at)
+    assert "override with a written reason is needed" in all_text(at)
+    assert stored(at, "SELECT count(*) FROM dosing_sessions WHERE patient_id = ?", [approved]) == [(0,)]
+    at.session_state[gate_key(at, "override_reason")] = "Repeat BP 136/84 after rest"
+    at.session_state[gate_key(at, "cosigner")] = "prescriber"
+    at.session_state[gate_key(at, "cosigner_password")] = PRESCRIBER_PASSWORD
+    at = give_dose(at)
+    assert stored(at, "SELECT override_reason, prescriber_id FROM dosing_sessions WHERE patient_id = ?",
+                  [approved]) == [("Repeat BP 136/84 after rest", PRESCRIBER.id)]
+
+
+def test_a_refused_check_offers_no_dose(page, approved, demo_store):
+    demo_store.close()
+    at = check(choose_patient(page(PAGE, "nurse"), approved), escort_confirmed=False)
+    assert "Refused: no dosing today" in all_text(at)
+    assert not any(b.label == "Record the dose and start the clock" for b in at.button)
+    assert stored(at, "SELECT status FROM gate_checks WHERE patient_id = ?", [approved]) == [("refused",)]
+
+
+def open_session(at, session_id):
+    at.session_state["chosen~dosing_session"] = session_id
+    return at.run()
+
+
+def test_a_session_is_read_discharged_signed_and_corrected_by_addendum(page, approved, demo_store):
+    began = datetime.now() - timedelta(minutes=130)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
+    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
+                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    for reading in ({"minutes_after_dose": 110, **CALM, "systolic_bp": 136}, {"minutes_after_dose": 125, **CALM}):
+        for field, value in reading.items():
+            at.session_state[form_key(at, "dosing_reading", field)] = value
+        at = click(at.run(), "Save the reading")
+        assert "Reading saved." in all_text(at)
+    for field, value in {"respiratory_depression": False, "escort_present": True, "craving_after": 20,
+                         "left_with": "Partner", "no_driving_told": True}.items():
+        at.session_state[form_key(at, "dosing_discharge", field)] = value
+    at = at.run()
+    assert "Ready for discharge." in all_text(at)
+    at = click(at, "Discharge the patient")
+    assert "Discharged." in all_text(at) and "Waiting for the prescriber's signature." in all_text(at)
+
+    at.session_state["user"] = DEMO_USERS["prescriber"]
+    at = at.run()
+    at.session_state[form_key(at, "dosing_sign", "password")] = PRESCRIBER_PASSWORD
+    at = click(at.run(), "Sign the session")
+    assert "Session signed." in all_text(at)
+    assert not any(b.label == "Save the reading" for b in at.button)
+    at.session_state[form_key(at, "dosing_addendum", "reason")] = "Weight misread"
+    at.session_state[form_key(at, "dosing_addendum", "text")] = "Weight was 72 kg"
+    at = click(at.run(), "Add the addendum")
+    assert "Weight was 72 kg" in all_text(at)
+    assert stored(at, "SELECT weight_kg FROM dosing_sessions WHERE id = ?", [session]) == [(70.0,)]
+
+
+def test_discharge_before_120_minutes_is_refused_with_the_reason(page, approved, demo_store):
+    began = datetime.now() - timedelta(minutes=30)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
+    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
+                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=25, **CALM)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    for field, value in {"respiratory_depression": False, "escort_present": True, "craving_after": 20,
+                         "left_with": "Partner", "no_driving_told": True}.items():
+        at.session_state[form_key(at, "dosing_discharge", field)] = value
+    at = click(at.run(), "Discharge the patient")
+    assert "Not ready for discharge\\: Monitored 30 min since dosing began" in all_text(at)
+    assert stored(at, "SELECT status FROM dosing_sessions WHERE id = ?", [session]) == [("in_progress",)]
+
+
+def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, demo_store):
+    began = datetime.now() - timedelta(minutes=45)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
+    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
+                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    for field, value in {"minutes_after_dose": 40, **CALM, "systolic_bp": 186, "diastolic_bp": 104}.items():
+        at.session_state[form_key(at, "dosing_reading", field)] = value
+    at = click(at.run(), "Save the reading")
+    text = all_text(at)
+    assert "recorded as an adverse event; inform the prescriber now" in text
+    assert at.table[1].value["Event"].tolist() == ["Severe high blood pressure"]
