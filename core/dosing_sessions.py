@@ -451,6 +451,19 @@ def record(con, user: User, session_id: int) -> SessionRecord:
     return SessionRecord(*row, readings, events, addenda)
 
 
+def awaiting_signature(con, user: User) -> pd.DataFrame:
+    """Sessions ended (discharged or stopped) and not yet signed, oldest first: the prescriber's to-sign list."""
+    require(con, user, DOSING_TEAM)
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT d.id AS session_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+                      d.session_number, d.route, d.status, d.discharged_at AS ended_at
+               FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
+               JOIN session_details s ON s.session_id = d.id
+               WHERE d.status <> 'in_progress' AND s.signed_at IS NULL
+               ORDER BY d.discharged_at, d.id""").df()
+
+
 def _open_session(cur, session_id: int) -> dict:
     row = cur.execute("SELECT id, patient_id, status, started_at, route FROM dosing_sessions WHERE id = ?",
                       [session_id]).fetchone()

@@ -1,6 +1,7 @@
 """Dosing session (nurses, prescribers): today's board, the pre-dose check and dose, readings, discharge, signature."""
 
 from datetime import datetime
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +20,8 @@ con = clinic().con
 
 OPEN = "dosing_session"
 """The selection: the session on screen, by id."""
+TO_SIGN = "dosing_to_sign"
+"""The to-sign table's own grid; a click in it chooses the OPEN session."""
 PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
     "dosing_sign", "dosing_addendum")
@@ -134,6 +137,20 @@ def board() -> None:
     })
     selection.table(OPEN, shown, "session_id", {c: c for c in shown.columns if c != "session_id"})
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
+
+
+def to_sign() -> None:
+    waiting = ds.awaiting_signature(con, user)
+    if waiting.empty:
+        return
+    st.subheader("Waiting for the prescriber's signature")
+    shown = pd.DataFrame({
+        "session_id": waiting["session_id"], "Patient": waiting["patient"], "Chart number": waiting["chart_number"],
+        "Session": waiting["session_number"], "Route": waiting["route"].map(labels.ROUTE),
+        "Outcome": waiting["status"].map(labels.SESSION_STATUS), "Ended": waiting["ended_at"].map(labels.when),
+    })
+    selection.table(TO_SIGN, shown, "session_id", {c: c for c in shown.columns if c != "session_id"},
+                    choose_with=partial(selection.choose, OPEN))
 
 
 def new_session() -> None:
@@ -397,6 +414,7 @@ session_id = selection.chosen(OPEN)
 if session_id is None:
     show("page")
     board()
+    to_sign()
     new_session()
 else:
     session_view(session_id)

@@ -237,3 +237,13 @@ def test_the_record_reads_back_what_was_entered_and_ready_patients_exclude_one_i
     assert (record.patient, record.route, record.mg_per_kg, record.chair, record.status) == (
         "O'Testcase, Robin", "iv", 0.5, "Room 2", "in_progress")
     assert list(record.readings["phase"]) == ["pre", "during"] and record.events.empty
+
+
+def test_ended_unsigned_sessions_wait_for_the_prescriber(demo_store):
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=10))
+    assert session in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
+    dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=20))
+    assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])

@@ -161,3 +161,24 @@ def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, dem
     text = all_text(at)
     assert "recorded as an adverse event; inform the prescriber now" in text
     assert at.table[1].value["Event"].tolist() == ["Severe high blood pressure"]
+
+
+def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store):
+    began = datetime.now() - timedelta(minutes=30)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
+    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
+                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request")
+    other = pending_screening(demo_store, mrn="DOSE-0002", last_name="Running")
+    approvals.decide(demo_store, PRESCRIBER, other.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime.now())
+    gate = dosing_sessions.check_gate(demo_store, NURSE, other.patient_id, **GO, now=began)
+    dosing_sessions.start(demo_store, NURSE, other.patient_id, gate.gate_check_id, route="iv", weight_kg=70,
+                          dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    demo_store.close()
+    at = page(PAGE, "prescriber")
+    assert not at.exception
+    assert "Waiting for the prescriber's signature" in [s.value for s in at.subheader]
+    patients_shown = [set(df.value["Patient"]) for df in at.dataframe]
+    assert any("Running, Robin" in shown for shown in patients_shown)
+    assert any("Dosetest, Robin" in shown for shown in patients_shown)
