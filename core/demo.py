@@ -88,6 +88,7 @@ class Ids:
 
 def build(con, patients: int, seed: int, today: date | None = None) -> dict[str, int]:
     """Add demo staff (if the database has none) and `patients` synthetic patients; returns row counts."""
+    live = today is None
     today = today or date.today()
     with db.transaction(con) as cur:
         staff = _demo_staff(cur)
@@ -96,6 +97,8 @@ def build(con, patients: int, seed: int, today: date | None = None) -> dict[str,
         rng = random.Random(seed)
         for _ in range(patients):
             _patient(rng, rows, ids, staff, today)
+        if live:
+            _nothing_after(rows, datetime.now(), rng)
         for table in INSERT_ORDER:
             _insert(cur, table, rows.tables.get(table, []))
         cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
@@ -134,6 +137,36 @@ def _insert(cur, table: str, rows: list[dict]) -> None:
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+SESSION_CHILDREN = {"session_vitals": "taken_at", "adverse_events": "recorded_at"}
+
+
+def _nothing_after(rows: Rows, now: datetime, rng: random.Random) -> None:
+    """A cohort built early in the morning has today's clinic day still ahead: move every time back so nothing
+    happened after `now`, and today's sessions in progress to have begun 45-110 minutes ago (their readings, up
+    to minute 40, already taken)."""
+    latest = max(v for table in rows.tables.values() for row in table for v in row.values()
+                 if isinstance(v, datetime))
+    shift = min(timedelta(0), now - latest)
+    for table in rows.tables.values():
+        for row in table:
+            for key, value in row.items():
+                if isinstance(value, datetime):
+                    row[key] = value + shift
+    gates = {row["session_id"]: row["gate_check_id"] for row in rows.tables.get("session_details", [])}
+    for session in rows.tables.get("dosing_sessions", []):
+        if session["status"] != "in_progress":
+            continue
+        move = now - timedelta(minutes=rng.randint(45, 110)) - session["started_at"]
+        session["started_at"] += move
+        for table, column in SESSION_CHILDREN.items():
+            for row in rows.tables.get(table, []):
+                if row["session_id"] == session["id"]:
+                    row[column] += move
+        for gate in rows.tables.get("gate_checks", []):
+            if gate["id"] == gates[session["id"]]:
+                gate["checked_at"] += move
 
 
 def _at(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 16) -> datetime:

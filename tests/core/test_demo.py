@@ -1,5 +1,5 @@
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -172,3 +172,18 @@ def test_cli_builds_a_cohort(tmp_path, capsys):
     path = tmp_path / "cli.duckdb"
     assert demo.main(["--db", str(path), "--patients", "20", "--seed", "3"]) == 0
     assert "Built 20 synthetic patients" in capsys.readouterr().out
+
+
+def test_a_cohort_built_before_clinic_hours_has_nothing_in_the_future(empty_store):
+    """Built at any hour, the demo shows no screening, reading or session later than the clock, and today's
+    sessions in progress began long enough ago for their readings to be taken."""
+    demo.build(empty_store, 400, 5)
+    now = datetime.now()
+    for table, column in (("screenings", "screened_at"), ("approvals", "signed_at"), ("dosing_sessions", "started_at"),
+                          ("session_vitals", "taken_at"), ("adverse_events", "recorded_at"),
+                          ("gate_checks", "checked_at"), ("assessments", "taken_at")):
+        latest = empty_store.execute("SELECT max(" + column + ") FROM " + table).fetchone()[0]  # names above
+        assert latest is None or latest <= now, table
+    running = empty_store.execute("""SELECT date_diff('minute', started_at, ?::TIMESTAMP) FROM dosing_sessions
+                                     WHERE status = 'in_progress'""", [now]).fetchall()
+    assert all(45 <= minutes <= 111 for (minutes,) in running)
