@@ -27,6 +27,8 @@ PRESCRIBERS = frozenset({"prescriber"})
 GATE_VALID_FOR = timedelta(minutes=60)
 """A gate check stands for the hour after it; an older one is checked again before dosing."""
 MAX_TEXT = 2000
+MIN_OVERRIDE_REASON = 10
+"""An override is the prescriber's written reason to go ahead despite a rule; 'x' is not one."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ def _overrider(con, user: User, override: Override | None, needs: list[str]) -> 
     if override is None or not (override.reason or "").strip():
         raise ValueError(f"A prescriber's override with a written reason is needed for {what}")
     validate.text(override.reason, "Override reason", MAX_TEXT, required=True)
+    if len(override.reason.strip()) < MIN_OVERRIDE_REASON:
+        raise ValueError(f"Override reason: say why in a sentence (at least {MIN_OVERRIDE_REASON} characters)")
     if override.username or override.password:
         signer = users.countersigner(con, override.username, override.password)
         if signer is None:
@@ -201,8 +205,8 @@ def _overrider(con, user: User, override: Override | None, needs: list[str]) -> 
     else:
         raise ValueError(f"Only a prescriber can override {what}: ask one to co-sign with their own username "
                          "and password")
-    if signer.role != "prescriber":
-        raise ValueError("Only a prescriber can override; that account is not a prescriber's")
+    if signer.role != "prescriber":  # the same words as a wrong password: a co-signature box is no password check
+        raise ValueError("Prescriber's co-signature: the username or password is not right")
     return signer
 
 
@@ -221,6 +225,8 @@ def add_vitals(con, user: User, session_id: int, *, minutes_after_dose, systolic
     now = now or datetime.now()
     s = resolve(settings)
     minute = validate.whole_number(minutes_after_dose, "Minutes after the dose", 0, 24 * 60)
+    if systolic_bp is None or diastolic_bp is None:
+        raise ValueError("Blood pressure is required for every reading: enter the systolic and the diastolic")
     sedation = None if moaa_s is None else validate.whole_number(moaa_s, "Sedation (MOAA/S)", 0, 5)
     dissociated = None if dissociation is None else validate.choice(dissociation, "Dissociation", DISSOCIATION)
     with db.transaction(con) as cur:
@@ -242,7 +248,8 @@ def add_vitals(con, user: User, session_id: int, *, minutes_after_dose, systolic
              dissociated]).fetchone()
         for code in check.adverse_events:
             _adverse_event(cur, user, session, code, f"BP {systolic_bp}/{diastolic_bp} at minute {minute}",
-                           "severe", "prescriber informed", taken_at)
+                           "severe", "recorded automatically from the reading; the prescriber is to be told now",
+                           taken_at)
         db.audit(cur, user.id, "vitals_recorded", "session_vitals", vitals_id,
                  {"patient_id": session["patient_id"], "session_id": session_id})
     return Reading(session_id, check.warnings, check.adverse_events)
@@ -275,15 +282,17 @@ def _adverse_event(cur, user: User, session: dict, code: str, description: str |
 
 
 def stop(con, user: User, session_id: int, reason, note: str = "", now: datetime | None = None) -> None:
-    """End a session early: the dose interrupted, at the patient's request, or for an adverse event."""
+    """Stop dosing early (the dose interrupted, at the patient's request, for an adverse event). Monitoring goes
+    on: the session ends at discharge, recorded then as stopped early."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     reason = validate.choice(reason, "Reason for stopping", STOP_REASONS)
     note = validate.text(note or "", "Note", MAX_TEXT)
     with db.transaction(con) as cur:
         session = _open_session(cur, session_id)
-        cur.execute("UPDATE dosing_sessions SET status = 'stopped', discharged_at = ? WHERE id = ?", [now, session_id])
         _details(cur, session_id)
+        if cur.execute("SELECT stop_reason FROM session_details WHERE session_id = ?", [session_id]).fetchone()[0]:
+            raise ValueError("Dosing was already stopped for this session")
         cur.execute("UPDATE session_details SET stop_reason = ?, stop_note = ? WHERE session_id = ?",
                     [reason, note.strip() or None, session_id])
         db.audit(cur, user.id, "session_stopped", "dosing_session", session_id,
@@ -318,7 +327,8 @@ def _readiness(cur, session: dict, respiratory_depression, escort_present, now, 
 
 def discharge(con, user: User, session_id: int, *, craving_after, respiratory_depression, escort_present, left_with,
               no_driving_told, now: datetime | None = None, settings: Settings | None = None) -> None:
-    """Discharge when the rules say ready, recording who the patient left with and the no-driving instruction."""
+    """Discharge when the rules say ready, recording who the patient left with and the no-driving instruction; a
+    session whose dosing was stopped early ends as stopped."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     craving = validate.whole_number(craving_after, "Craving after the session (0-100)", 0, 100)
@@ -330,9 +340,11 @@ def discharge(con, user: User, session_id: int, *, craving_after, respiratory_de
         ready = _readiness(cur, session, respiratory_depression, escort_present, now, settings)
         if ready.status != "ready":
             raise ValueError("Not ready for discharge: " + "; ".join(r.message for r in ready.reasons))
-        cur.execute("UPDATE dosing_sessions SET status = 'discharged', discharged_at = ?, craving_after = ? "
-                    "WHERE id = ?", [now, craving, session_id])
         _details(cur, session_id)
+        stopped = cur.execute("SELECT stop_reason FROM session_details WHERE session_id = ?",
+                              [session_id]).fetchone()[0]
+        cur.execute("UPDATE dosing_sessions SET status = ?, discharged_at = ?, craving_after = ? WHERE id = ?",
+                    ["stopped" if stopped else "discharged", now, craving, session_id])
         cur.execute("UPDATE session_details SET left_with = ?, no_driving_told = TRUE WHERE session_id = ?",
                     [left_with.strip(), session_id])
         db.audit(cur, user.id, "session_discharged", "dosing_session", session_id,
@@ -415,7 +427,11 @@ class SessionRecord:
     intention: str | None
     override_reason: str | None
     stop_reason: str | None
+    stop_note: str | None
+    ended_at: datetime | None
     left_with: str | None
+    no_driving_told: bool | None
+    override_by: str | None
     signed_by: str | None
     signed_at: datetime | None
     readings: pd.DataFrame
@@ -430,10 +446,11 @@ def record(con, user: User, session_id: int) -> SessionRecord:
         row = cur.execute(
             """SELECT d.id, d.patient_id, p.last_name || ', ' || p.first_name, p.mrn, d.session_number, d.route,
                       d.dose_mg, d.weight_kg, d.mg_per_kg, d.started_at, d.status, d.craving_before,
-                      d.craving_after, s.chair, s.intention, d.override_reason, s.stop_reason, s.left_with,
-                      u.display_name, s.signed_at
+                      d.craving_after, s.chair, s.intention, d.override_reason, s.stop_reason, s.stop_note,
+                      d.discharged_at, s.left_with, s.no_driving_told, o.display_name, u.display_name, s.signed_at
                FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
                LEFT JOIN session_details s ON s.session_id = d.id LEFT JOIN users u ON u.id = s.signed_by
+               LEFT JOIN users o ON o.id = s.override_by
                WHERE d.id = ?""", [session_id]).fetchone()
         if row is None:
             raise ValueError("That session was not found")

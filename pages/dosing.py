@@ -9,7 +9,7 @@ import streamlit as st
 from core import dosing_sessions as ds
 from core.rules import dosing, vitals
 from ui import charts, forms, labels, selection
-from ui.actions import act, done, show
+from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import plain, reason_list
@@ -60,7 +60,7 @@ def start_session(con, user, token: str, patient_id: int) -> None:
     forms.close(GATE)
     forms.close(PICK)
     selection.choose(OPEN, session_id)
-    done("page", "Dose recorded: the monitoring clock has started.")
+    done("session", "Dose recorded: the monitoring clock has started.")
 
 
 def add_reading(con, user, token: str, session_id: int) -> None:
@@ -70,7 +70,10 @@ def add_reading(con, user, token: str, session_id: int) -> None:
         "dissociation")})
     forms.close(READING)
     notes = " ".join(w.message + "." for w in reading.warnings)
-    done("page", f"Reading saved. {notes}".strip())
+    if reading.adverse_events:
+        alert(READING, f"Reading saved. {notes}")
+    else:
+        done(READING, f"Reading saved. {notes}".strip())
 
 
 def add_event(con, user, token: str, session_id: int) -> None:
@@ -78,14 +81,14 @@ def add_event(con, user, token: str, session_id: int) -> None:
     ds.add_adverse_event(con, user, session_id, code=form.get("code"), severity=form.get("severity"),
                          action_taken=form.get("action") or "", description=form.get("description") or "")
     forms.close(EVENT)
-    done("page", "Adverse event recorded.")
+    done(EVENT, "Adverse event recorded.")
 
 
 def stop_session(con, user, token: str, session_id: int) -> None:
     form = forms.current(STOP, token, session_id)
     ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "")
     forms.close(STOP)
-    done("page", "Session stopped early. Monitor the patient until they are fit to leave.")
+    done("session", "Dosing stopped early. Keep monitoring: the session ends at discharge.")
 
 
 def discharge(con, user, token: str, session_id: int) -> None:
@@ -95,7 +98,7 @@ def discharge(con, user, token: str, session_id: int) -> None:
                  escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
                  no_driving_told=bool(form.get("no_driving_told")))
     forms.close(DISCHARGE)
-    done("page", "Discharged. Offer the patient an integration-therapy session.")
+    done("session", "Discharged. Offer the patient an integration-therapy session.")
 
 
 def sign(con, user, token: str, session_id: int) -> None:
@@ -104,14 +107,14 @@ def sign(con, user, token: str, session_id: int) -> None:
     forms.restart(SIGN, session_id)
     ds.sign(con, user, session_id, password)
     forms.close(SIGN)
-    done("page", "Session signed. It is now read-only; corrections are addenda.")
+    done("session", "Session signed. It is now read-only; corrections are addenda.")
 
 
 def add_addendum(con, user, token: str, session_id: int) -> None:
     form = forms.current(ADDENDUM, token, session_id)
     ds.add_addendum(con, user, session_id, form.get("reason") or "", form.get("text") or "")
     forms.close(ADDENDUM)
-    done("page", "Addendum added beside the signed record.")
+    done(ADDENDUM, "Addendum added beside the signed record.")
 
 
 # Landing: today's board and a new session.
@@ -195,7 +198,8 @@ def pre_dose(patient_id: int) -> None:
         number(form, "spo2", vitals.LABELS["spo2"], step=1)
     yes_no(form, "fasting_confirmed", "Fasting confirmed (no food 2 h, no liquids 30 min)")
     yes_no(form, "escort_confirmed", "Escort or driver confirmed to take the patient home")
-    st.button("Check before dosing", on_click=act(run_gate, form.token, patient_id, allow=TEAM))
+    show(GATE)
+    st.button("Check before dosing", on_click=act(run_gate, form.token, patient_id, allow=TEAM, slot=GATE))
     gate = form.meta.get("gate")
     if gate is None:
         return
@@ -249,8 +253,9 @@ def dose(form, patient: ds.Dosable, gate_status: str) -> None:
             left.text_input("Prescriber's username", key=form.key("cosigner"))
             right.text_input("Prescriber's password", type="password", key=form.key("cosigner_password"),
                              autocomplete="off")
+    show("dose")
     st.button("Record the dose and start the clock", type="primary",
-              on_click=act(start_session, form.token, patient.patient_id, allow=TEAM))
+              on_click=act(start_session, form.token, patient.patient_id, allow=TEAM, slot="dose"))
 
 
 # One session: readings, events, discharge, signature.
@@ -281,8 +286,18 @@ def session_view(session_id: int) -> None:
     if record.intention:
         st.markdown(f"Intention: {plain(record.intention)}")
     if record.override_reason:
-        st.info(f"Prescriber's override: {plain(record.override_reason)}")
+        st.info(f"Prescriber's override by {plain(record.override_by or '-')}: {plain(record.override_reason)}")
+    if record.stop_reason:
+        st.warning(f"Dosing stopped early: {labels.STOP_REASON[record.stop_reason]}"
+                   + (f" ({plain(record.stop_note)})" if record.stop_note else "") + ".")
+    craving = f"Craving before {record.craving_before if record.craving_before is not None else '-'}"
+    if record.ended_at is not None:
+        craving += f", after {record.craving_after if record.craving_after is not None else '-'}"
+        st.markdown(f"Discharged {labels.when(record.ended_at)} with {plain(record.left_with or '-')} · "
+                    f"no-driving instruction {'given' if record.no_driving_told else 'not recorded'}")
+    st.markdown(craving + " (0-100)")
     show("page")
+    show("session")
     if record.status == "in_progress":
         clock(record)
     readings_and_events(record)
@@ -346,25 +361,29 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         with d:
             st.selectbox("Dissociation", list(labels.DISSOCIATION), format_func=labels.DISSOCIATION.get, index=None,
                          key=form.key("dissociation"))
-        st.form_submit_button("Save the reading", type="primary", on_click=act(add_reading, form.token, sid,
-                                                                                allow=TEAM))
+        show(READING)
+        st.form_submit_button("Save the reading", type="primary",
+                              on_click=act(add_reading, form.token, sid, allow=TEAM, slot=READING))
 
-    with st.expander("Record an adverse event"):
-        form = forms.instance(EVENT, subject=sid)
+    form = forms.instance(EVENT, subject=sid)
+    with st.expander("Record an adverse event", expanded=pending(EVENT) or bool(form.get("code"))):
         st.selectbox("Event", list(labels.ADVERSE_EVENT), format_func=labels.ADVERSE_EVENT.get, index=None,
                      key=form.key("code"))
         st.radio("Severity", list(labels.SEVERITY), format_func=labels.SEVERITY.get, index=None, horizontal=True,
                  key=form.key("severity"))
         st.text_input("Action taken", key=form.key("action"))
         st.text_input("Description (required for Other)", key=form.key("description"))
-        st.button("Record the event", on_click=act(add_event, form.token, sid, allow=TEAM))
+        show(EVENT)
+        st.button("Record the event", on_click=act(add_event, form.token, sid, allow=TEAM, slot=EVENT))
 
-    with st.expander("Stop the session early"):
+    if record.stop_reason is None:
         form = forms.instance(STOP, subject=sid)
-        st.radio("Reason", list(labels.STOP_REASON), format_func=labels.STOP_REASON.get, index=None,
-                 key=form.key("reason"))
-        st.text_input("Note", key=form.key("note"))
-        st.button("Stop the session", on_click=act(stop_session, form.token, sid, allow=TEAM))
+        with st.expander("Stop dosing early", expanded=pending(STOP) or bool(form.get("reason"))):
+            st.radio("Reason", list(labels.STOP_REASON), format_func=labels.STOP_REASON.get, index=None,
+                     key=form.key("reason"))
+            st.text_input("Note", key=form.key("note"))
+            show(STOP)
+            st.button("Stop dosing", on_click=act(stop_session, form.token, sid, allow=TEAM, slot=STOP))
 
     st.subheader("Discharge")
     form = forms.instance(DISCHARGE, subject=sid)
@@ -385,7 +404,9 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
            max_value=100)
     st.text_input("Left with (the person taking the patient home)", key=form.key("left_with"))
     st.checkbox("Told the patient: no driving until the next day, after sleep", key=form.key("no_driving_told"))
-    st.button("Discharge the patient", type="primary", on_click=act(discharge, form.token, sid, allow=TEAM))
+    show(DISCHARGE)
+    st.button("Discharge the patient", type="primary",
+              on_click=act(discharge, form.token, sid, allow=TEAM, slot=DISCHARGE))
 
 
 def sign_form(record: ds.SessionRecord) -> None:
@@ -396,8 +417,9 @@ def sign_form(record: ds.SessionRecord) -> None:
     with st.form(form.key("form"), enter_to_submit=True):
         st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
                       autocomplete="current-password")
+        show(SIGN)
         st.form_submit_button("Sign the session", type="primary",
-                              on_click=act(sign, form.token, record.session_id, allow=ds.PRESCRIBERS))
+                              on_click=act(sign, form.token, record.session_id, allow=ds.PRESCRIBERS, slot=SIGN))
 
 
 def addenda(record: ds.SessionRecord) -> None:
@@ -407,7 +429,9 @@ def addenda(record: ds.SessionRecord) -> None:
     form = forms.instance(ADDENDUM, subject=record.session_id)
     st.text_input("Reason for the correction", key=form.key("reason"))
     st.text_area("Addendum", key=form.key("text"))
-    st.button("Add the addendum", on_click=act(add_addendum, form.token, record.session_id, allow=TEAM))
+    show(ADDENDUM)
+    st.button("Add the addendum",
+              on_click=act(add_addendum, form.token, record.session_id, allow=TEAM, slot=ADDENDUM))
 
 
 session_id = selection.chosen(OPEN)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import duckdb
 import streamlit as st
 
 from core.access import ROLE_LABELS, AccessDenied
@@ -23,6 +24,7 @@ from ui.widgets import plain
 
 _REFUSAL = "refusal~"
 _DONE = "done~"
+_ALERT = "alert~"
 
 
 class Stale(ValueError):
@@ -52,6 +54,9 @@ def _guarded(handler, allow: frozenset[str], slot: str, about: str | None, args:
         handler(con, user, *args)
     except (ValueError, AccessDenied, Conflict) as e:
         refuse(slot, f"{about}: {e}" if about else str(e))
+    except duckdb.ConstraintException:
+        # core validates first; this is the net under it, so a missed check never blanks the page
+        refuse(slot, "Nothing was saved: a required value is missing or out of range. Check the form.")
 
 
 def refuse(slot: str, message: str) -> None:
@@ -63,11 +68,24 @@ def done(slot: str, message: str) -> None:
     st.session_state[_DONE + slot] = message
 
 
+def alert(slot: str, message: str) -> None:
+    """Something saved that needs action now (a severe reading): shown once, in red, where the user clicked."""
+    st.session_state[_ALERT + slot] = message
+
+
+def pending(slot: str) -> bool:
+    """Whether the next `show(slot)` has something to say (to keep that part of the page open)."""
+    return any(key + slot in st.session_state for key in (_REFUSAL, _DONE, _ALERT))
+
+
 def show(slot: str = "page") -> None:
     """Show (once) what the last click in this slot did or why it was refused."""
     refusal = st.session_state.pop(_REFUSAL + slot, None)
     if refusal:
         st.error(plain(refusal), icon=":material/block:")
+    warning = st.session_state.pop(_ALERT + slot, None)
+    if warning:
+        st.error(warning, icon=":material/emergency:")
     confirmation = st.session_state.pop(_DONE + slot, None)
     if confirmation:
         st.success(confirmation, icon=":material/check_circle:")

@@ -56,7 +56,7 @@ def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
                              ("heart_rate", "Heart rate"))
     ]).dropna(subset=["value"])
     lines = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("minute:Q", title="Minutes after the dose (before the dose at -5)"),
+        x=alt.X("minute:Q", title="Minutes after the dose (before the dose at -5)", axis=alt.Axis(format="d")),
         y=alt.Y("value:Q", title="mmHg or beats/min", scale=alt.Scale(domain=[40, 200])),
         color=alt.Color("measure:N", title=None),
         tooltip=[alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("minute:Q", title="Minute"),

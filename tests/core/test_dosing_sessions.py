@@ -34,6 +34,16 @@ def started(con, patient_id, at=NOW, **gate):
     return session_id
 
 
+def discharged(con, session, began=NOW):
+    """Two settled readings, then discharge just after the two hours."""
+    for minute, systolic in ((110, 134), (120, 130)):
+        dosing_sessions.add_vitals(con, NURSE, session, minutes_after_dose=minute, **{**CALM, "systolic_bp": systolic},
+                                   now=began + timedelta(minutes=121))
+    dosing_sessions.discharge(con, NURSE, session, craving_after=30, respiratory_depression=False,
+                              escort_present=True, left_with="Partner (synthetic)", no_driving_told=True,
+                              now=began + timedelta(minutes=125))
+
+
 def test_a_full_session_is_stored_with_its_readings_events_signature_and_audit(demo_store):
     patient = approved_patient(demo_store)
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW).session_number == 1
@@ -92,11 +102,13 @@ def test_a_hold_needs_a_prescriber_and_a_reason(demo_store):
     with pytest.raises(ValueError, match="co-signature: the username or password is not right"):
         dosing_sessions.start(demo_store, NURSE, patient, hold.gate_check_id,
                               override=Override("BP settles", "prescriber", "wrong"), **dose)
-    with pytest.raises(ValueError, match="not a prescriber's"):
+    with pytest.raises(ValueError, match="co-signature: the username or password is not right"):
         dosing_sessions.start(demo_store, NURSE, patient, hold.gate_check_id,
                               override=Override("BP settles", "nurse", "demo-nurse-2026"), **dose)
     with pytest.raises(ValueError, match="written reason"):
         dosing_sessions.start(demo_store, PRESCRIBER, patient, hold.gate_check_id, override=Override("  "), **dose)
+    with pytest.raises(ValueError, match="say why in a sentence"):
+        dosing_sessions.start(demo_store, PRESCRIBER, patient, hold.gate_check_id, override=Override("x"), **dose)
     assert rows(demo_store, "SELECT count(*) FROM dosing_sessions WHERE patient_id = ?", [patient]) == [(0,)]
     session = dosing_sessions.start(demo_store, NURSE, patient, hold.gate_check_id,
                                     override=Override("Repeat BP 138/88 after rest", "prescriber",
@@ -137,6 +149,7 @@ def test_a_second_session_within_48_hours_is_held(demo_store):
     patient = approved_patient(demo_store)
     session = started(demo_store, patient)
     dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=20))
+    discharged(demo_store, session)
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(hours=30)).session_number == 2
     check = dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(hours=47))
     assert check.result.status == "hold" and [r.code for r in check.result.reasons] == ["too_soon"]
@@ -150,14 +163,20 @@ def test_a_signed_session_is_read_only_and_corrected_by_an_addendum(demo_store):
     with pytest.raises(ValueError, match="add to a signed session|added to a signed session"):
         dosing_sessions.add_addendum(demo_store, NURSE, session, "typo", "weight 70 kg", now=NOW)
     dosing_sessions.stop(demo_store, NURSE, session, "adverse_event", "Vomiting", now=NOW + timedelta(minutes=25))
-    dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=30))
+    with pytest.raises(ValueError, match="still in progress"):  # stopped dosing: still monitored until discharge
+        dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=30))
+    with pytest.raises(ValueError, match="already stopped"):
+        dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=31))
+    discharged(demo_store, session)
+    assert rows(demo_store, "SELECT status FROM dosing_sessions WHERE id = ?", [session]) == [("stopped",)]
+    dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
     with pytest.raises(ValueError, match="has ended"):
         dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=20, **CALM,
-                                   now=NOW + timedelta(minutes=40))
+                                   now=NOW + timedelta(minutes=140))
     with pytest.raises(ValueError, match="already signed"):
-        dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=40))
+        dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=140))
     dosing_sessions.add_addendum(demo_store, NURSE, session, "Weight misread", "Weight was 72 kg",
-                                 now=NOW + timedelta(minutes=45))
+                                 now=NOW + timedelta(minutes=145))
     assert rows(demo_store, "SELECT reason, text FROM session_addenda WHERE session_id = ?", [session]) == [
         ("Weight misread", "Weight was 72 kg")]
     assert rows(demo_store, "SELECT weight_kg FROM dosing_sessions WHERE id = ?", [session]) == [(70.0,)]
@@ -168,6 +187,8 @@ def test_a_signed_session_is_read_only_and_corrected_by_an_addendum(demo_store):
     ({"systolic_bp": 120, "diastolic_bp": 130}, "must be lower than the systolic"),
     ({"minutes_after_dose": 90}, "minute 90 has not come yet"), ({"minutes_after_dose": 15}, "already recorded"),
     ({"moaa_s": 6}, "Sedation"), ({"dissociation": "a lot"}, "Dissociation"),
+    ({"systolic_bp": None, "diastolic_bp": None}, "Blood pressure is required"),
+    ({"minutes_after_dose": None}, "Minutes after the dose is required"),
 ])
 def test_bad_readings_are_refused_with_the_field_named_and_nothing_stored(demo_store, reading, message):
     patient = approved_patient(demo_store)
@@ -215,6 +236,8 @@ def test_the_board_shows_sessions_in_progress_and_not_after_discharge(demo_store
     assert (row["chair"], row["minutes_since_dose"], row["systolic_bp"], row["last_reading_minute"]) == (
         "Room 2", 20, 130, 15)
     dosing_sessions.stop(demo_store, NURSE, session, "dose_interrupted", now=NOW + timedelta(minutes=25))
+    assert session in set(dosing_sessions.board(demo_store, NURSE)["session_id"])  # still watched
+    discharged(demo_store, session)
     assert session not in set(dosing_sessions.board(demo_store, NURSE)["session_id"])
 
 
@@ -244,6 +267,8 @@ def test_ended_unsigned_sessions_wait_for_the_prescriber(demo_store):
     session = started(demo_store, patient)
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
     dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=10))
+    assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
+    discharged(demo_store, session)
     assert session in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
-    dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=20))
+    dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core import approvals, dosing_sessions
-from tests.core.test_dosing_sessions import CALM, GO
+from tests.core.test_dosing_sessions import CALM, GO, discharged
 from tests.core.test_screening_and_approval import NURSE, PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
 from tests.pages.conftest import DEMO_USERS, all_text, form_key
 from tests.pages.test_screening_pages import click, stored
@@ -164,11 +164,12 @@ def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, dem
 
 
 def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store):
-    began = datetime.now() - timedelta(minutes=30)
+    began = datetime.now() - timedelta(minutes=130)
     gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
     session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
                                     dose_mg=35, intention="Stay present", craving_before=60, now=began)
-    dosing_sessions.stop(demo_store, NURSE, session, "patient_request")
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=began + timedelta(minutes=20))
+    discharged(demo_store, session, began)
     other = pending_screening(demo_store, mrn="DOSE-0002", last_name="Running")
     approvals.decide(demo_store, PRESCRIBER, other.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
                      now=datetime.now())
@@ -182,3 +183,34 @@ def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store
     patients_shown = [set(df.value["Patient"]) for df in at.dataframe]
     assert any("Running, Robin" in shown for shown in patients_shown)
     assert any("Dosetest, Robin" in shown for shown in patients_shown)
+
+
+def started_minutes_ago(demo_store, patient_id, minutes):
+    began = datetime.now() - timedelta(minutes=minutes)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, patient_id, **GO, now=began)
+    return dosing_sessions.start(demo_store, NURSE, patient_id, gate.gate_check_id, route="iv", weight_kg=70,
+                                 dose_mg=35, intention="Stay present", craving_before=60, now=began)
+
+
+def test_a_reading_without_blood_pressure_is_refused_in_words_not_a_crash(page, approved, demo_store):
+    session = started_minutes_ago(demo_store, approved, 30)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    at.session_state[form_key(at, "dosing_reading", "minutes_after_dose")] = 20
+    at = click(at.run(), "Save the reading")
+    assert not at.exception
+    assert any("Blood pressure is required for every reading" in e.value for e in at.error)
+    assert at.session_state[form_key(at, "dosing_reading", "minutes_after_dose")] == 20  # kept
+
+
+def test_stopping_dosing_keeps_the_patient_monitored_until_discharge(page, approved, demo_store):
+    session = started_minutes_ago(demo_store, approved, 30)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    at.session_state[form_key(at, "dosing_stop", "reason")] = "adverse_event"
+    at = click(at.run(), "Stop dosing")
+    text = all_text(at)
+    assert "Dosing stopped early: Because of an adverse event." in text
+    assert any(b.label == "Save the reading" for b in at.button)
+    assert any(b.label == "Discharge the patient" for b in at.button)
+    assert not any(b.label == "Stop dosing" for b in at.button)
