@@ -41,6 +41,8 @@ class Dosable:
     hours_since_last_session: float | None
     last_weight_kg: float | None
     escort_at_screening: bool | None
+    refused_today: datetime | None
+    """When a pre-dose check refused this patient today, if one did: a later 'go' should not hide it."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,9 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
                    [patient_id]).fetchall():
         raise ValueError(f"{name} already has a dosing session in progress; open it from today's board")
     since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
-    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort)
+    (refused,) = cur.execute("""SELECT max(checked_at) FROM gate_checks WHERE patient_id = ? AND status = 'refused'
+                                AND checked_at::DATE = ?::DATE""", [patient_id, now]).fetchone()
+    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort, refused)
 
 
 def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, heart_rate, spo2,

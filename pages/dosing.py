@@ -185,6 +185,9 @@ def pre_dose(patient_id: int) -> None:
     since = ("first session" if patient.hours_since_last_session is None
              else f"{patient.hours_since_last_session:g} h since the last session")
     st.markdown(f"**{plain(patient.patient)}** · session {patient.session_number} · {since}")
+    if patient.refused_today is not None:
+        st.error(f"A pre-dose check refused dosing for this patient today at {patient.refused_today:%H:%M}. A new "
+                 "check does not erase it: make sure what changed is real.", icon=":material/block:")
     if patient.escort_at_screening is False:
         st.warning("At screening no one could drive this patient home: confirm an escort before dosing.")
     st.markdown("**Pre-dose check**")
@@ -261,6 +264,13 @@ def dose(form, patient: ds.Dosable, gate_status: str) -> None:
 # One session: readings, events, discharge, signature.
 
 @st.fragment(run_every=REFRESH_SECONDS)
+def live(session_id: int) -> None:
+    """The clock, the readings and the events, re-read every 30 s: another screen's reading appears here too."""
+    record = ds.record(con, user, session_id)
+    clock(record)
+    readings_and_events(record)
+
+
 def clock(record: ds.SessionRecord) -> None:
     minutes = int((datetime.now() - record.started_at).total_seconds() // 60)
     taken = [int(m) for m in record.readings["minutes_after_dose"].dropna()]
@@ -299,8 +309,9 @@ def session_view(session_id: int) -> None:
     show("page")
     show("session")
     if record.status == "in_progress":
-        clock(record)
-    readings_and_events(record)
+        live(session_id)
+    else:
+        readings_and_events(record)
     if record.status == "in_progress":
         in_progress_forms(record)
     elif record.signed_at is None:

@@ -272,3 +272,11 @@ def test_ended_unsigned_sessions_wait_for_the_prescriber(demo_store):
     assert session in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
     dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
+
+
+def test_a_refusal_earlier_today_is_remembered_after_a_later_go(demo_store):
+    patient = approved_patient(demo_store)
+    dosing_sessions.check_gate(demo_store, NURSE, patient, **{**GO, "escort_confirmed": False}, now=NOW)
+    dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(minutes=5))
+    assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(minutes=6)).refused_today == NOW
+    assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(days=1)).refused_today is None
