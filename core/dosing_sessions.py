@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db, users
+from core import db, drafts, users
 from core.access import User, require
 from core.rules import dosing, validate, vitals
 from core.rules.reasons import Reason
@@ -137,8 +137,8 @@ def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, h
 
 
 def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight_kg, dose_mg, intention,
-          craving_before, chair: str = "", override: Override | None = None, now: datetime | None = None,
-          settings: Settings | None = None) -> int:
+          craving_before, chair: str = "", override: Override | None = None, draft_id: int | None = None,
+          now: datetime | None = None, settings: Settings | None = None) -> int:
     """Record the dose given, on a gate check of the last hour that did not refuse; returns the session id.
 
     A hold, or a dose outside the route's usual band, needs a prescriber's override with a
@@ -185,6 +185,8 @@ def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight
             """INSERT INTO session_vitals (session_id, taken_at, phase, minutes_after_dose, systolic_bp,
                    diastolic_bp, heart_rate, spo2) VALUES (?, ?, 'pre', NULL, ?, ?, ?, ?)""",
             [session_id, gate[1], pre["systolic_bp"], pre["diastolic_bp"], pre["heart_rate"], pre["spo2"]])
+        if draft_id is not None:
+            drafts.remove(cur, user, draft_id, "draft_used")
         db.audit(cur, user.id, "session_started", "dosing_session", session_id,
                  {"patient_id": patient_id, "override_by": overrider.id if overrider else None})
     return session_id

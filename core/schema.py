@@ -19,7 +19,7 @@ ROUTES = ("iv", "im", "intranasal", "oral")
 SESSION_STATUSES = ("in_progress", "discharged", "stopped")
 VITALS_PHASES = ("pre", "during", "discharge")
 DISSOCIATION = ("none", "mild", "moderate", "severe")
-DRAFT_KINDS = ("screening",)
+DRAFT_KINDS = ("screening", "dosing")
 SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
@@ -172,10 +172,10 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ]),
     (2, "drafts and same-day safety follow-ups", [
         "CREATE SEQUENCE drafts_id_seq",
-        f"""CREATE TABLE drafts (
+        """CREATE TABLE drafts (
             id INTEGER PRIMARY KEY DEFAULT nextval('drafts_id_seq'),
             user_id INTEGER NOT NULL REFERENCES users(id),
-            kind VARCHAR NOT NULL CHECK (kind IN ({_in(DRAFT_KINDS)})),
+            kind VARCHAR NOT NULL CHECK (kind IN ('screening')),
             patient_id INTEGER REFERENCES patients(id),
             content VARCHAR NOT NULL,
             started_at TIMESTAMP NOT NULL,
@@ -243,6 +243,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             reason VARCHAR NOT NULL CHECK (length(trim(reason)) > 0),
             text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
         )""",
+    ]),
+    # DuckDB cannot change a CHECK: the drafts table is rebuilt with the new kind and renamed into place.
+    (4, "drafts of a dosing session's pre-dose form", [
+        """CREATE TABLE drafts_v4 (
+            id INTEGER PRIMARY KEY DEFAULT nextval('drafts_id_seq'),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind VARCHAR NOT NULL CHECK (kind IN ('screening', 'dosing')),
+            patient_id INTEGER REFERENCES patients(id),
+            content VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        "INSERT INTO drafts_v4 SELECT id, user_id, kind, patient_id, content, started_at, updated_at FROM drafts",
+        "DROP TABLE drafts",
+        "ALTER TABLE drafts_v4 RENAME TO drafts",
     ]),
 ]
 

@@ -6,6 +6,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core import db, drafts
 from core import dosing_sessions as ds
 from core.rules import dosing, vitals
 from ui import charts, forms, labels, selection
@@ -26,6 +27,10 @@ PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
     "dosing_sign", "dosing_addendum")
 YES_NO = {True: "Yes", False: "No"}
+DRAFT_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
+                "escort_confirmed", "route", "weight_kg", "dose_mg", "craving_before", "intention", "chair",
+                "override_reason")
+"""What the pre-dose form keeps as a draft while it is typed: never a co-signer's name or password."""
 REFRESH_SECONDS = 30
 
 
@@ -56,11 +61,39 @@ def start_session(con, user, token: str, patient_id: int) -> None:
     session_id = ds.start(con, user, patient_id, form.meta["gate"]["id"], route=form.get("route"),
                           weight_kg=form.get("weight_kg"), dose_mg=form.get("dose_mg"),
                           intention=form.get("intention") or "", craving_before=form.get("craving_before"),
-                          chair=form.get("chair") or "", override=override)
+                          chair=form.get("chair") or "", override=override, draft_id=form.meta.get("draft_id"))
     forms.close(GATE)
     forms.close(PICK)
     selection.choose(OPEN, session_id)
     done("session", "Dose recorded: the monitoring clock has started.")
+
+
+def resume_draft(con, user, draft_id: int) -> None:
+    draft = drafts.resume(con, user, draft_id)
+    forms.restart(PICK, values={"patient": draft.patient_id})
+    forms.restart(GATE, draft.patient_id, values=draft.content, meta={"draft_id": draft.id})
+
+
+def discard_draft(con, user, draft_id: int) -> None:
+    drafts.discard(con, user, draft_id)
+    forms.close(GATE)
+
+
+def keep_draft(form, patient_id: int) -> None:
+    """The pre-dose form as the user's draft whenever it changed: a reload before the dose loses nothing."""
+    values = {f: form.get(f) for f in DRAFT_FIELDS if form.get(f) not in (None, "")}
+    if not values or form.meta.get("kept") == values:
+        return
+    try:
+        form.meta["draft_id"] = drafts.save(con, user, "dosing", values, draft_id=form.meta.get("draft_id"),
+                                            patient_id=patient_id)
+    except db.Conflict:
+        return  # the same user on another screen at this instant; the next change saves again
+    except ValueError as gone:
+        form.meta.pop("draft_id", None)
+        st.warning(str(gone))
+        return
+    form.meta["kept"] = values
 
 
 def add_reading(con, user, token: str, session_id: int) -> None:
@@ -156,6 +189,20 @@ def to_sign() -> None:
                     choose_with=partial(selection.choose, OPEN))
 
 
+def unfinished() -> None:
+    mine = drafts.mine(con, user, "dosing")
+    if not mine:
+        return
+    st.subheader("Your unfinished pre-dose forms")
+    names = ds.ready_patients(con, user).set_index("patient_id")["patient"].to_dict()
+    for d in mine:
+        left, right = st.columns([4, 1])
+        who = names.get(d.patient_id, "a patient no longer waiting for a session")
+        left.button(f"Resume the pre-dose form of {who} started {d.started_at:%H:%M on %d %b}", key=f"resume_{d.id}",
+                    icon=":material/history:", on_click=act(resume_draft, d.id, allow=TEAM))
+        right.button("Discard", key=f"discard_{d.id}", on_click=act(discard_draft, d.id, allow=TEAM))
+
+
 def new_session() -> None:
     st.subheader("Start a session")
     ready = ds.ready_patients(con, user)
@@ -203,6 +250,7 @@ def pre_dose(patient_id: int) -> None:
     yes_no(form, "escort_confirmed", "Escort or driver confirmed to take the patient home")
     show(GATE)
     st.button("Check before dosing", on_click=act(run_gate, form.token, patient_id, allow=TEAM, slot=GATE))
+    keep_draft(form, patient_id)
     gate = form.meta.get("gate")
     if gate is None:
         return
@@ -450,6 +498,7 @@ if session_id is None:
     show("page")
     board()
     to_sign()
+    unfinished()
     new_session()
 else:
     session_view(session_id)

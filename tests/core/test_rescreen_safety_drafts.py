@@ -187,7 +187,7 @@ def test_a_failed_save_keeps_the_draft_and_opens_no_follow_up(demo_store, monkey
 
 def test_a_draft_refuses_what_it_cannot_keep(demo_store):
     with pytest.raises(ValueError, match="Unknown kind"):
-        drafts.save(demo_store, NURSE, "dosing", {})
+        drafts.save(demo_store, NURSE, "checkin", {})
     with pytest.raises(ValueError, match="cannot hold"):
         drafts.save(demo_store, NURSE, "screening", {"x": object()})
     with pytest.raises(ValueError, match="too large"):

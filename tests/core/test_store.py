@@ -5,7 +5,8 @@ import textwrap
 import duckdb
 import pytest
 
-from core import db, schema
+from core import db, drafts, schema, users
+from core.access import User
 from core.rules import vitals
 
 
@@ -138,3 +139,16 @@ def test_schema_check_lists_match_the_core_rules():
     assert schema.DISSOCIATION == dosing.DISSOCIATION
     assert set(schema.INSTRUMENT_IDS) == set(instruments.INSTRUMENTS)
     assert set(eligibility.SEX) == {"male", "female"}  # the patients.sex CHECK
+
+
+def test_rebuilding_drafts_for_a_new_kind_keeps_the_drafts_already_there(tmp_path, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
+        con = db.open_store(tmp_path / "old.duckdb")
+    admin = users.create_first_admin(con, "boss", "Boss", "a long enough password")
+    users.create_user(con, admin, "sam", "Sam Nurse", "nurse", "another long password")
+    sam = User(2, "sam", "Sam Nurse", "nurse")
+    kept = drafts.save(con, sam, "screening", {"first_name": "Kept"})
+    assert schema.migrate(con) == [4]
+    assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == kept] == [{"first_name": "Kept"}]
+    assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > kept

@@ -214,3 +214,27 @@ def test_stopping_dosing_keeps_the_patient_monitored_until_discharge(page, appro
     assert any(b.label == "Save the reading" for b in at.button)
     assert any(b.label == "Discharge the patient" for b in at.button)
     assert not any(b.label == "Stop dosing" for b in at.button)
+
+
+def test_the_pre_dose_form_is_a_draft_kept_for_its_author_only_and_used_up_by_the_dose(page, approved, demo_store):
+    """Chosen: a draft belongs to the account that typed it. Another nurse or the prescriber does not see it
+    (they would be answering for measurements they did not take); its author gets it back after a reload."""
+    demo_store.close()
+    at = choose_patient(page(PAGE, "nurse"), approved)
+    for field, value in {"systolic_bp": 128, "diastolic_bp": 80, "intention": "Notice cravings"}.items():
+        at.session_state[gate_key(at, field)] = value
+    at.run()
+    assert stored(at, "SELECT kind, patient_id FROM drafts WHERE user_id = ?", [NURSE.id]) == [("dosing", approved)]
+
+    prescriber = page(PAGE, "prescriber")
+    assert not any(b.label.startswith("Resume the pre-dose form") for b in prescriber.button)
+
+    again = page(PAGE, "nurse")  # a reload: a new session, nothing typed in it
+    again = click(again, next(b.label for b in again.button if b.label.startswith("Resume the pre-dose form of "
+                                                                                    "Dosetest, Robin")))
+    assert again.session_state[gate_key(again, "systolic_bp")] == 128
+    assert again.session_state[gate_key(again, "intention")] == "Notice cravings"
+    again = check(again)
+    again = give_dose(again)
+    assert "Dose recorded" in all_text(again)
+    assert stored(again, "SELECT count(*) FROM drafts WHERE user_id = ?", [NURSE.id]) == [(0,)]
