@@ -166,7 +166,8 @@ def board() -> None:
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
         "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
-        "Next reading": [f"minute {d.minute}" + (" · OVERDUE" if d.overdue else "") for d in due],
+        "Next reading": [f"OVERDUE by {m - d.minute} min" if d.overdue else f"at minute {d.minute}"
+                         for d, m in zip(due, running["minutes_since_dose"], strict=True)],
         "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
                                   zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
         "Adverse events": running["adverse_events"],
@@ -379,6 +380,7 @@ def readings_and_events(record: ds.SessionRecord) -> None:
             "Blood pressure": [f"{s}/{d}" for s, d in zip(r["systolic_bp"], r["diastolic_bp"], strict=True)],
             "Heart rate": r["heart_rate"].astype("string").fillna("-"),
             "SpO2 (%)": r["spo2"].astype("string").fillna("-"),
+            "Breaths/min": r["respiratory_rate"].astype("string").fillna("-"),
             "Sedation (MOAA/S)": r["moaa_s"].astype("string").fillna("-"),
             "Dissociation": r["dissociation"].map(lambda v: labels.DISSOCIATION.get(v, "-") if isinstance(v, str)
                                                   else "-"),

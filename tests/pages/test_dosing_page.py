@@ -238,3 +238,12 @@ def test_the_pre_dose_form_is_a_draft_kept_for_its_author_only_and_used_up_by_th
     again = give_dose(again)
     assert "Dose recorded" in all_text(again)
     assert stored(again, "SELECT count(*) FROM drafts WHERE user_id = ?", [NURSE.id]) == [(0,)]
+
+
+def test_the_board_says_how_late_a_reading_is(page, approved, demo_store):
+    started_minutes_ago(demo_store, approved, 40)
+    demo_store.close()
+    at = page(PAGE, "nurse")
+    board = next(df.value for df in at.dataframe if "Next reading" in df.value.columns)
+    row = board[board["Patient"] == "Dosetest, Robin"].iloc[0]
+    assert row["Next reading"] in ("OVERDUE by 25 min", "OVERDUE by 26 min")  # due at minute 15
