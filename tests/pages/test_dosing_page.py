@@ -94,16 +94,21 @@ def test_a_refused_check_offers_no_dose(page, approved, demo_store):
     assert stored(at, "SELECT status FROM gate_checks WHERE patient_id = ?", [approved]) == [("refused",)]
 
 
+def started_minutes_ago(demo_store, patient_id, minutes):
+    """A session dosed `minutes` ago, through core, so the page can be used at that point of the clock."""
+    began = datetime.now() - timedelta(minutes=minutes)
+    gate = dosing_sessions.check_gate(demo_store, NURSE, patient_id, **GO, now=began)
+    return dosing_sessions.start(demo_store, NURSE, patient_id, gate.gate_check_id, route="iv", weight_kg=70,
+                                 dose_mg=35, intention="Stay present", craving_before=60, now=began)
+
+
 def open_session(at, session_id):
     at.session_state["chosen~dosing_session"] = session_id
     return at.run()
 
 
 def test_a_session_is_read_discharged_signed_and_corrected_by_addendum(page, approved, demo_store):
-    began = datetime.now() - timedelta(minutes=130)
-    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
-    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
-                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    session = started_minutes_ago(demo_store, approved, 130)
     demo_store.close()
     at = open_session(page(PAGE, "nurse"), session)
     for reading in ({"minutes_after_dose": 110, **CALM, "systolic_bp": 136}, {"minutes_after_dose": 125, **CALM}):
@@ -133,10 +138,7 @@ def test_a_session_is_read_discharged_signed_and_corrected_by_addendum(page, app
 
 
 def test_discharge_before_120_minutes_is_refused_with_the_reason(page, approved, demo_store):
-    began = datetime.now() - timedelta(minutes=30)
-    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
-    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
-                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    session = started_minutes_ago(demo_store, approved, 30)
     dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=25, **CALM)
     demo_store.close()
     at = open_session(page(PAGE, "nurse"), session)
@@ -149,10 +151,7 @@ def test_discharge_before_120_minutes_is_refused_with_the_reason(page, approved,
 
 
 def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, demo_store):
-    began = datetime.now() - timedelta(minutes=45)
-    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
-    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
-                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    session = started_minutes_ago(demo_store, approved, 45)
     demo_store.close()
     at = open_session(page(PAGE, "nurse"), session)
     for field, value in {"minutes_after_dose": 40, **CALM, "systolic_bp": 186, "diastolic_bp": 104}.items():
@@ -165,17 +164,13 @@ def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, dem
 
 def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store):
     began = datetime.now() - timedelta(minutes=130)
-    gate = dosing_sessions.check_gate(demo_store, NURSE, approved, **GO, now=began)
-    session = dosing_sessions.start(demo_store, NURSE, approved, gate.gate_check_id, route="iv", weight_kg=70,
-                                    dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    session = started_minutes_ago(demo_store, approved, 130)
     dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=began + timedelta(minutes=20))
     discharged(demo_store, session, began)
     other = pending_screening(demo_store, mrn="DOSE-0002", last_name="Running")
     approvals.decide(demo_store, PRESCRIBER, other.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
                      now=datetime.now())
-    gate = dosing_sessions.check_gate(demo_store, NURSE, other.patient_id, **GO, now=began)
-    dosing_sessions.start(demo_store, NURSE, other.patient_id, gate.gate_check_id, route="iv", weight_kg=70,
-                          dose_mg=35, intention="Stay present", craving_before=60, now=began)
+    started_minutes_ago(demo_store, other.patient_id, 130)
     demo_store.close()
     at = page(PAGE, "prescriber")
     assert not at.exception
@@ -183,13 +178,6 @@ def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store
     patients_shown = [set(df.value["Patient"]) for df in at.dataframe]
     assert any("Running, Robin" in shown for shown in patients_shown)
     assert any("Dosetest, Robin" in shown for shown in patients_shown)
-
-
-def started_minutes_ago(demo_store, patient_id, minutes):
-    began = datetime.now() - timedelta(minutes=minutes)
-    gate = dosing_sessions.check_gate(demo_store, NURSE, patient_id, **GO, now=began)
-    return dosing_sessions.start(demo_store, NURSE, patient_id, gate.gate_check_id, route="iv", weight_kg=70,
-                                 dose_mg=35, intention="Stay present", craving_before=60, now=began)
 
 
 def test_a_reading_without_blood_pressure_is_refused_in_words_not_a_crash(page, approved, demo_store):
