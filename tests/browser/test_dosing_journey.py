@@ -32,6 +32,13 @@ def dosing_url(tmp_path_factory, app_server):
     gate = dosing_sessions.check_gate(con, NURSE, saved.patient_id, **GO, now=began)
     dosing_sessions.start(con, NURSE, saved.patient_id, gate.gate_check_id, route="iv", weight_kg=70, dose_mg=35,
                           intention="Notice cravings without acting", craving_before=60, chair="Room 9", now=began)
+    second = pending_screening(con, mrn="DOSE-0002", last_name="Twoscreens")
+    approvals.decide(con, PRESCRIBER, second.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime.now())
+    began = datetime.now() - timedelta(minutes=50)
+    gate = dosing_sessions.check_gate(con, NURSE, second.patient_id, **GO, now=began)
+    dosing_sessions.start(con, NURSE, second.patient_id, gate.gate_check_id, route="iv", weight_kg=70, dose_mg=35,
+                          intention="Stay with the feeling", craving_before=50, chair="Room 8", now=began)
     con.close()
     return app_server(CLINIC_DB=str(path))
 
@@ -43,23 +50,27 @@ def grid_rows(grid) -> list[str]:
             for row in grid.locator("tbody tr[role=row]").all()]
 
 
-def open_from_board(tab) -> None:
-    """Click our patient's row on today's board (a click on its name cell)."""
+def open_from_board(tab, patient: str = PATIENT) -> None:
+    """Click the patient's row on today's board (a click on its name cell)."""
     expect(tab.get_by_role("heading", name="Today's board")).to_be_visible()
     grid = tab.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose").first
-    expect(grid.get_by_text(PATIENT)).to_be_attached()
+    expect(grid.get_by_text(patient)).to_be_attached()
     rows = grid_rows(grid)
-    index = next(i for i, row in enumerate(rows) if row.startswith(PATIENT))
+    index = next(i for i, row in enumerate(rows) if row.startswith(patient))
     box = grid.get_by_test_id("data-grid-canvas").bounding_box()
     tab.mouse.click(box["x"] + 90, box["y"] + 35 * (index + 1.5))
-    expect(tab.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
+    expect(tab.get_by_role("heading", name=patient, level=2)).to_be_visible()
 
 
-def add_reading(tab, minute: int, systolic: int, diastolic: int, calm: bool = False) -> None:
+def type_reading(tab, minute: int, systolic: int, diastolic: int) -> None:
     for label, value in (("Minutes after the dose", minute), ("Systolic blood pressure (mmHg)", systolic),
                          ("Diastolic blood pressure (mmHg)", diastolic), ("Heart rate (beats/min)", 76),
                          ("SpO2 (%)", 98), ("Respiratory rate (breaths/min)", 14)):
         tab.get_by_label(label, exact=True).fill(str(value))
+
+
+def add_reading(tab, minute: int, systolic: int, diastolic: int, calm: bool = False) -> None:
+    type_reading(tab, minute, systolic, diastolic)
     if calm:
         pick(tab, "Sedation (MOAA/S)", "5: responds readily to name spoken in a normal tone")
         pick(tab, "Dissociation", "None")
@@ -127,3 +138,24 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     expect(prescriber.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
     sessions = prescriber.get_by_test_id("stTable").filter(has_text="Dosing began")
     expect(sessions.get_by_role("cell", name="Discharged")).to_be_visible()
+
+
+def test_two_people_recording_the_same_minute_keep_one_reading_on_the_right_patient(new_tab, dosing_url):
+    """A nurse and the prescriber both have the session open and both take the minute-45 reading: the first is
+    kept, the second is told so beside the form and keeps what was typed; nothing reaches another patient."""
+    nurse, prescriber = new_tab(), new_tab()
+    for tab, (username, password) in ((nurse, ("nurse", "demo-nurse-2026")),
+                                      (prescriber, ("prescriber", "demo-prescriber-2026"))):
+        sign_in(tab, dosing_url, username, password)
+        go(tab, "Dosing session")
+        open_from_board(tab, "Twoscreens, Robin")
+    type_reading(nurse, 45, 131, 81)
+    type_reading(prescriber, 45, 150, 95)
+    nurse.get_by_role("button", name="Save the reading").click()
+    expect(nurse.get_by_text(re.compile(r"^Reading saved\."))).to_be_visible()
+    prescriber.get_by_role("button", name="Save the reading").click()
+    expect(prescriber.get_by_text("a reading at minute 45 is already recorded")).to_be_visible()
+    expect(prescriber.get_by_label("Systolic blood pressure (mmHg)", exact=True)).to_have_value("150")
+    expect(prescriber.get_by_role("cell", name="131/81")).to_be_visible()
+    expect(prescriber.get_by_role("cell", name="150/95")).to_have_count(0)
+    expect(prescriber.get_by_role("heading", name="Twoscreens, Robin", level=2)).to_be_visible()
