@@ -27,17 +27,15 @@ PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
     "dosing_sign", "dosing_addendum")
 YES_NO = {True: "Yes", False: "No"}
-DRAFT_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
-                "escort_confirmed", "route", "weight_kg", "dose_mg", "craving_before", "intention", "chair",
+GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
+               "escort_confirmed")
+DRAFT_FIELDS = (*GATE_FIELDS, "route", "weight_kg", "dose_mg", "craving_before", "intention", "chair",
                 "override_reason")
 """What the pre-dose form keeps as a draft while it is typed: never a co-signer's name or password."""
 REFRESH_SECONDS = 30
 
 
 # Handlers: each runs through act(), after the session and account checks, and refuses with ValueError.
-
-GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
-               "escort_confirmed")
 
 
 def gate_inputs(form) -> dict:
