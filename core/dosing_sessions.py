@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from core import db, drafts, users
-from core.access import User, require
+from core.access import STAFF, User, require
 from core.rules import dosing, validate, vitals
 from core.rules.reasons import Reason
 from core.rules.settings import Settings, resolve
@@ -27,6 +27,7 @@ PRESCRIBERS = frozenset({"prescriber"})
 GATE_VALID_FOR = timedelta(minutes=60)
 """A gate check stands for the hour after it; an older one is checked again before dosing."""
 MAX_TEXT = 2000
+BOOKING_HORIZON = timedelta(days=60)
 MIN_OVERRIDE_REASON = 10
 """An override is the prescriber's written reason to go ahead despite a rule; 'x' is not one."""
 
@@ -357,6 +358,35 @@ def discharge(con, user: User, session_id: int, *, craving_after, respiratory_de
                  {"patient_id": session["patient_id"]})
 
 
+def book_integration(con, user: User, session_id: int, scheduled_for, now: datetime | None = None) -> None:
+    """Book the integration-therapy session that follows this dosing session (every cited trial paired ketamine with
+    psychotherapy); one booking per session, offered at discharge."""
+    user = require(con, user, DOSING_TEAM)
+    now = now or datetime.now()
+    if not isinstance(scheduled_for, datetime):
+        raise ValueError("Integration session: choose the day and the time")
+    if scheduled_for <= now:
+        raise ValueError("Integration session: choose a time after now")
+    if scheduled_for > now + BOOKING_HORIZON:
+        raise ValueError(f"Integration session: book within {BOOKING_HORIZON.days} days")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT patient_id, status FROM dosing_sessions WHERE id = ?", [session_id]).fetchone()
+        if row is None:
+            raise ValueError("That session was not found")
+        if row[1] == "in_progress":
+            raise ValueError("Book the integration session at discharge; this session is still in progress")
+        booked = cur.execute(
+            "SELECT b.scheduled_for, u.display_name FROM therapy_bookings b JOIN users u ON u.id = b.booked_by "
+            "WHERE b.session_id = ?", [session_id]).fetchone()
+        if booked:
+            raise ValueError(f"Already booked for {booked[0]:%d %b %Y %H:%M} by {booked[1]}; nothing was changed.")
+        (booking_id,) = cur.execute(
+            "INSERT INTO therapy_bookings (patient_id, session_id, scheduled_for, booked_by, booked_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id", [row[0], session_id, scheduled_for, user.id, now]).fetchone()
+        db.audit(cur, user.id, "integration_session_booked", "dosing_session", session_id,
+                 {"patient_id": row[0], "booking_id": booking_id})
+
+
 def sign(con, user: User, session_id: int, password: str, now: datetime | None = None) -> None:
     """The prescriber's signature, with the password re-entered; a signed session is read-only."""
     user = require(con, user, PRESCRIBERS)
@@ -440,23 +470,29 @@ class SessionRecord:
     override_by: str | None
     signed_by: str | None
     signed_at: datetime | None
+    gate_status: str | None
+    gate_reasons: list[dict]
+    booked_for: datetime | None
     readings: pd.DataFrame
     events: pd.DataFrame
     addenda: pd.DataFrame
 
 
 def record(con, user: User, session_id: int) -> SessionRecord:
-    """One session as the nurse and the prescriber read it, readings and events included."""
-    require(con, user, DOSING_TEAM)
+    """One session as the nurse and the prescriber read it (and the rest of the team on the chart), readings and
+    events included."""
+    require(con, user, STAFF)
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT d.id, d.patient_id, p.last_name || ', ' || p.first_name, p.mrn, d.session_number, d.route,
                       d.dose_mg, d.weight_kg, d.mg_per_kg, d.started_at, d.status, d.craving_before,
                       d.craving_after, s.chair, s.intention, d.override_reason, s.stop_reason, s.stop_note,
-                      d.discharged_at, s.left_with, s.no_driving_told, o.display_name, u.display_name, s.signed_at
+                      d.discharged_at, s.left_with, s.no_driving_told, o.display_name, u.display_name, s.signed_at,
+                      g.status, coalesce(g.reasons, '[]'), b.scheduled_for
                FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
                LEFT JOIN session_details s ON s.session_id = d.id LEFT JOIN users u ON u.id = s.signed_by
-               LEFT JOIN users o ON o.id = s.override_by
+               LEFT JOIN users o ON o.id = s.override_by LEFT JOIN gate_checks g ON g.id = s.gate_check_id
+               LEFT JOIN therapy_bookings b ON b.session_id = d.id
                WHERE d.id = ?""", [session_id]).fetchone()
         if row is None:
             raise ValueError("That session was not found")
@@ -471,7 +507,7 @@ def record(con, user: User, session_id: int) -> SessionRecord:
         addenda = cur.execute(
             """SELECT a.added_at, u.display_name AS added_by, a.reason, a.text FROM session_addenda a
                JOIN users u ON u.id = a.added_by WHERE a.session_id = ? ORDER BY a.id""", [session_id]).df()
-    return SessionRecord(*row, readings, events, addenda)
+    return SessionRecord(*row[:-2], json.loads(row[-2]), row[-1], readings, events, addenda)
 
 
 def awaiting_signature(con, user: User) -> pd.DataFrame:

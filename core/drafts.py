@@ -18,7 +18,8 @@ from core import db
 from core.access import User, require
 from core.schema import DRAFT_KINDS
 
-WRITERS = {"screening": frozenset({"nurse", "prescriber"}), "dosing": frozenset({"nurse", "prescriber"})}
+WRITERS = {"screening": frozenset({"nurse", "prescriber"}), "dosing": frozenset({"nurse", "prescriber"}),
+           "checkin": frozenset({"therapist", "nurse", "prescriber"})}
 ANY_WRITER = frozenset().union(*WRITERS.values())
 MAX_CONTENT_CHARS = 200_000
 CONFLICT_RETRIES = 3

@@ -136,7 +136,7 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
                  json.dumps(answers[instrument_id], sort_keys=True), screening_id, user.id],
             )
         if decision.urgent:
-            safety.raise_followup(cur, patient_id, screening_id, now)
+            safety.raise_followup(cur, patient_id, now, screening_id=screening_id)
         db.audit(cur, user.id, "screening_saved", "screening", screening_id,
                  {"patient_id": patient_id, "decision": decision.status, "urgent": decision.urgent,
                   "rules_version": decision.rules_version})

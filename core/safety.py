@@ -29,21 +29,24 @@ MAX_NOTE = 5000
 
 OPEN_SQL = """
     SELECT f.id AS followup_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
-           p.mrn AS chart_number, f.raised_at, u.display_name AS screened_by
+           p.mrn AS chart_number, f.raised_at, u.display_name AS screened_by,
+           CASE WHEN f.checkin_id IS NULL THEN 'screening' ELSE 'check-in' END AS raised_by
     FROM safety_followups f
     JOIN patients p ON p.id = f.patient_id
-    JOIN screenings s ON s.id = f.screening_id
-    LEFT JOIN users u ON u.id = s.screened_by
+    LEFT JOIN screenings s ON s.id = f.screening_id
+    LEFT JOIN checkins c ON c.id = f.checkin_id
+    LEFT JOIN users u ON u.id = coalesce(s.screened_by, c.recorded_by)
     WHERE NOT EXISTS (SELECT 1 FROM safety_assessments a WHERE a.followup_id = f.id)
     ORDER BY f.raised_at, f.id
 """
 
 
-def raise_followup(cur, patient_id: int, screening_id: int, now: datetime) -> int:
-    """Open a follow-up inside the caller's transaction (the urgent screening's own)."""
+def raise_followup(cur, patient_id: int, now: datetime, *, screening_id: int | None = None,
+                   checkin_id: int | None = None) -> int:
+    """Open a follow-up inside the caller's transaction (that of the urgent screening or check-in raising it)."""
     (followup_id,) = cur.execute(
-        "INSERT INTO safety_followups (patient_id, screening_id, raised_at) VALUES (?, ?, ?) RETURNING id",
-        [patient_id, screening_id, now],
+        "INSERT INTO safety_followups (patient_id, screening_id, checkin_id, raised_at) VALUES (?, ?, ?, ?) "
+        "RETURNING id", [patient_id, screening_id, checkin_id, now],
     ).fetchone()
     return followup_id
 
@@ -66,7 +69,8 @@ def open_followups(con, user: User) -> pd.DataFrame:
 @dataclass(frozen=True)
 class FollowUp:
     followup_id: int
-    screening_id: int
+    screening_id: int | None
+    checkin_id: int | None
     raised_at: datetime
     assessed_at: datetime | None
     outcome: str | None
@@ -74,19 +78,19 @@ class FollowUp:
     assessed_by: str | None
 
 
-def for_patient(con, user: User, patient_id: int) -> dict[int, FollowUp]:
-    """A patient's follow-ups by screening id, each with its assessment once recorded, for the chart."""
+def for_patient(con, user: User, patient_id: int) -> list[FollowUp]:
+    """A patient's follow-ups, newest first, each with its assessment once recorded, for the chart."""
     user = require(con, user, STAFF)
     with db.read(con) as cur:
         rows = cur.execute(
-            """SELECT f.id, f.screening_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name
+            """SELECT f.id, f.screening_id, f.checkin_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name
                FROM safety_followups f
                LEFT JOIN safety_assessments a ON a.followup_id = f.id
                LEFT JOIN users u ON u.id = a.assessed_by
                WHERE f.patient_id = ? ORDER BY f.raised_at DESC, f.id DESC""",
             [patient_id],
         ).fetchall()
-    return {row[1]: FollowUp(*row) for row in rows}
+    return [FollowUp(*row) for row in rows]
 
 
 def record_assessment(con, user: User, followup_id: int, outcome: str | None, note: str | None,

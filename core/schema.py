@@ -19,13 +19,14 @@ ROUTES = ("iv", "im", "intranasal", "oral")
 SESSION_STATUSES = ("in_progress", "discharged", "stopped")
 VITALS_PHASES = ("pre", "during", "discharge")
 DISSOCIATION = ("none", "mild", "moderate", "severe")
-DRAFT_KINDS = ("screening", "dosing")
+DRAFT_KINDS = ("screening", "dosing", "checkin")
 SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
 GATE_STATUSES = ("go", "hold", "refused")
 STOP_REASONS = ("dose_interrupted", "patient_request", "adverse_event")
 SEVERITIES = ("mild", "moderate", "severe")
+CORRECTABLE_USE_FIELDS = ("used", "drinks", "other_used")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -258,6 +259,95 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "INSERT INTO drafts_v4 SELECT id, user_id, kind, patient_id, content, started_at, updated_at FROM drafts",
         "DROP TABLE drafts",
         "ALTER TABLE drafts_v4 RENAME TO drafts",
+    ]),
+    # safety_followups gains the check-in that raised it; DuckDB cannot change a referenced table, so the pair is
+    # copied aside, dropped and rebuilt (ids and sequences kept).
+    (5, "check-ins, use-day corrections, integration notes and bookings", [
+        "CREATE SEQUENCE checkins_id_seq",
+        """CREATE TABLE checkins (
+            id INTEGER PRIMARY KEY DEFAULT nextval('checkins_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            visit_at TIMESTAMP NOT NULL,
+            recorded_by INTEGER NOT NULL REFERENCES users(id),
+            recorded_at TIMESTAMP NOT NULL,
+            note VARCHAR
+        )""",
+        """CREATE TABLE checkin_assessments (
+            checkin_id INTEGER NOT NULL REFERENCES checkins(id),
+            assessment_id INTEGER NOT NULL UNIQUE REFERENCES assessments(id),
+            PRIMARY KEY (checkin_id, assessment_id)
+        )""",
+        "ALTER TABLE substance_use_days ADD COLUMN other_used BOOLEAN",
+        "ALTER TABLE substance_use_days ADD COLUMN recorded_at TIMESTAMP",
+        "CREATE SEQUENCE use_day_corrections_id_seq",
+        """CREATE TABLE use_day_corrections (
+            id INTEGER PRIMARY KEY DEFAULT nextval('use_day_corrections_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            day DATE NOT NULL,
+            before VARCHAR NOT NULL,
+            after VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL CHECK (length(trim(reason)) > 0),
+            corrected_by INTEGER NOT NULL REFERENCES users(id),
+            corrected_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE integration_notes_id_seq",
+        """CREATE TABLE integration_notes (
+            id INTEGER PRIMARY KEY DEFAULT nextval('integration_notes_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            session_id INTEGER NOT NULL UNIQUE REFERENCES dosing_sessions(id),
+            met_at TIMESTAMP NOT NULL,
+            themes VARCHAR NOT NULL CHECK (length(trim(themes)) > 0),
+            reflections VARCHAR NOT NULL CHECK (length(trim(reflections)) > 0),
+            plan VARCHAR NOT NULL CHECK (length(trim(plan)) > 0),
+            signed_by INTEGER NOT NULL REFERENCES users(id),
+            signed_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE SEQUENCE therapy_bookings_id_seq",
+        """CREATE TABLE therapy_bookings (
+            id INTEGER PRIMARY KEY DEFAULT nextval('therapy_bookings_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            session_id INTEGER NOT NULL UNIQUE REFERENCES dosing_sessions(id),
+            scheduled_for TIMESTAMP NOT NULL,
+            booked_by INTEGER NOT NULL REFERENCES users(id),
+            booked_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE TABLE safety_followups_v4 AS SELECT * FROM safety_followups",
+        "CREATE TABLE safety_assessments_v4 AS SELECT * FROM safety_assessments",
+        "DROP TABLE safety_assessments",
+        "DROP TABLE safety_followups",
+        """CREATE TABLE safety_followups (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_followups_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            screening_id INTEGER UNIQUE REFERENCES screenings(id),
+            checkin_id INTEGER UNIQUE REFERENCES checkins(id),
+            raised_at TIMESTAMP NOT NULL,
+            CHECK ((screening_id IS NULL) <> (checkin_id IS NULL))
+        )""",
+        f"""CREATE TABLE safety_assessments (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_assessments_id_seq'),
+            followup_id INTEGER NOT NULL UNIQUE REFERENCES safety_followups(id),
+            assessed_at TIMESTAMP NOT NULL,
+            assessed_by INTEGER NOT NULL REFERENCES users(id),
+            outcome VARCHAR NOT NULL CHECK (outcome IN ({_in(SAFETY_OUTCOMES)})),
+            note VARCHAR NOT NULL CHECK (length(trim(note)) > 0)
+        )""",
+        """INSERT INTO safety_followups (id, patient_id, screening_id, raised_at)
+           SELECT id, patient_id, screening_id, raised_at FROM safety_followups_v4""",
+        "INSERT INTO safety_assessments SELECT * FROM safety_assessments_v4",
+        "DROP TABLE safety_assessments_v4",
+        "DROP TABLE safety_followups_v4",
+        """CREATE TABLE drafts_v5 (
+            id INTEGER PRIMARY KEY DEFAULT nextval('drafts_id_seq'),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind VARCHAR NOT NULL CHECK (kind IN ('screening', 'dosing', 'checkin')),
+            patient_id INTEGER REFERENCES patients(id),
+            content VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        "INSERT INTO drafts_v5 SELECT * FROM drafts",
+        "DROP TABLE drafts",
+        "ALTER TABLE drafts_v5 RENAME TO drafts",
     ]),
 ]
 

@@ -63,4 +63,8 @@ def load(con, user: User, screening_id: int) -> ScreeningRecord:
     return ScreeningRecord(*row[:10], reasons_from_json(row[10]), intake_from_answers(row[11]),
                            json.loads(row[11])["details"],
                            [Score(i, total, band, tuple(json.loads(flags))) for i, total, band, flags in scores],
-                           row[12], safety.for_patient(con, user, row[1]).get(screening_id))
+                           row[12], _followup(con, user, row[1], screening_id))
+
+
+def _followup(con, user: User, patient_id: int, screening_id: int) -> safety.FollowUp | None:
+    return next((f for f in safety.for_patient(con, user, patient_id) if f.screening_id == screening_id), None)

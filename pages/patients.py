@@ -71,7 +71,7 @@ def chart_view(patient_id: int) -> None:
     st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%d %b %Y} · {labels.SEX[p['sex']]} · "
                 f"primary substance {labels.SUBSTANCE[p['primary_substance']]} · "
                 f"**{labels.PATIENT_STATUS[p['status']]}**")
-    waiting = [f for f in safety.for_patient(con, user, p["id"]).values() if f.assessed_at is None]
+    waiting = [f for f in safety.for_patient(con, user, p["id"]) if f.assessed_at is None]
     if waiting:
         st.error(f"**Same-day safety assessment not recorded yet** (needed since {labels.when(waiting[0].raised_at)})."
                  " Record it on Home before the patient leaves.", icon=":material/emergency:")

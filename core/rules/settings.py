@@ -87,6 +87,10 @@ class Settings:
     discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance")
     discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance")
 
+    # Follow-up
+    pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)")
+    max_drinks_per_day: int = _rule(60, "data-entry plausibility limit: over 60 standard drinks a day is a slip")
+
     # Outcomes
     hdd_drinks_male: int = _rule(4, "FDA 2015 draft guidance; Dakwar 2019")
     hdd_drinks_female: int = _rule(3, "FDA 2015 draft guidance; Dakwar 2019")

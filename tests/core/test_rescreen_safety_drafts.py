@@ -101,7 +101,7 @@ def test_an_urgent_screening_opens_a_follow_up_until_it_is_recorded(demo_store):
     safety.record_assessment(demo_store, PRESCRIBER, int(row["followup_id"]), "safety_plan", "Seen; plan made",
                              now=NOW)
     assert saved.patient_id not in set(safety.open_followups(demo_store, NURSE)["patient_id"])
-    (recorded,) = safety.for_patient(demo_store, NURSE, saved.patient_id).values()
+    (recorded,) = safety.for_patient(demo_store, NURSE, saved.patient_id)
     assert (recorded.outcome, recorded.assessed_by, recorded.assessed_at) == ("safety_plan", "Dr Demo Prescriber", NOW)
     with pytest.raises(ValueError, match="Already recorded by Dr Demo Prescriber"):
         safety.record_assessment(demo_store, NURSE, int(row["followup_id"]), "emergency_care", "Again")
@@ -187,7 +187,7 @@ def test_a_failed_save_keeps_the_draft_and_opens_no_follow_up(demo_store, monkey
 
 def test_a_draft_refuses_what_it_cannot_keep(demo_store):
     with pytest.raises(ValueError, match="Unknown kind"):
-        drafts.save(demo_store, NURSE, "checkin", {})
+        drafts.save(demo_store, NURSE, "invoice", {})
     with pytest.raises(ValueError, match="cannot hold"):
         drafts.save(demo_store, NURSE, "screening", {"x": object()})
     with pytest.raises(ValueError, match="too large"):

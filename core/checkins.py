@@ -1,0 +1,223 @@
+"""Follow-up check-ins: the scales taken at a visit and the use days since the last one, saved as one record.
+
+Without these the outcomes have nothing to measure for patients entered through the app.
+A check-in stores each scale as an assessment (so the chart and the outcomes read one
+table), the days of the use log, and, when the answers call for it, a same-day safety
+follow-up, all in one transaction. A use day is one row per patient and day: recording it
+again is a correction, which needs a reason and keeps what it replaced.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from core import db, drafts, safety
+from core.access import STAFF, User, require
+from core.rules import followup, instruments, validate
+from core.rules.settings import Settings
+
+RECORDERS = frozenset({"therapist", "nurse", "prescriber"})
+EVERY_VISIT = ("phq9", "gad7", "craving_vas", "pacs")
+"""Taken at every check-in; the PCL-5 (when due) and the C-SSRS repeat are taken when the clinician gives them."""
+OPTIONAL = ("pcl5", "cssrs")
+LOG_WINDOW_DAYS = 28
+"""The use log offered at a visit starts the day after the last recorded day, but never more than four weeks back:
+recall further back is not reliable enough to type in at a visit."""
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the check-in form needs to know about the patient before anything is typed."""
+
+    patient_id: int
+    patient: str
+    sex: str
+    primary_substance: str
+    screened_on: date
+    pcl5_due: bool
+    pcl5_last: date | None
+    log_from: date
+    recorded: dict[date, dict]
+    """Use days already recorded from `log_from` to today: day -> {used, drinks, other_used}."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    checkin_id: int
+    followup_raised: bool
+    days_added: int
+    days_corrected: int
+
+
+def context(con, user: User, patient_id: int, today: date | None = None,
+            settings: Settings | None = None) -> Context:
+    user = require(con, user, STAFF)
+    today = today or date.today()
+    with db.read(con) as cur:
+        return _context(cur, patient_id, today, settings)
+
+
+def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Context:
+    row = cur.execute(
+        """SELECT p.last_name || ', ' || p.first_name, p.sex, p.primary_substance,
+                  (SELECT min(s.screened_at) FROM screenings s WHERE s.patient_id = p.id)
+           FROM patients p WHERE p.id = ?""", [patient_id]).fetchone()
+    if row is None:
+        raise ValueError("That patient was not found")
+    name, sex, substance, first_screened = row
+    if first_screened is None:
+        raise ValueError(f"{name} has not been screened; a check-in follows screening")
+    pcl5_last, screening_flags = cur.execute(
+        """SELECT (SELECT max(taken_at) FROM assessments WHERE patient_id = ? AND instrument = 'pcl5'),
+                  (SELECT a.flags FROM assessments a JOIN screenings s ON s.id = a.screening_id
+                   WHERE a.patient_id = ? AND a.instrument = 'pcl5' ORDER BY s.screened_at DESC, a.id DESC LIMIT 1)""",
+        [patient_id, patient_id]).fetchone()
+    provisional = "provisional_ptsd" in json.loads(screening_flags or "[]")
+    pcl5_on = pcl5_last.date() if pcl5_last else None
+    (last_day,) = cur.execute("SELECT max(day) FROM substance_use_days WHERE patient_id = ?", [patient_id]).fetchone()
+    start = (last_day + timedelta(days=1)) if last_day else first_screened.date()
+    log_from = min(today, max(start, today - timedelta(days=LOG_WINDOW_DAYS - 1), first_screened.date()))
+    recorded = {
+        day: {"used": used, "drinks": drinks, "other_used": other}
+        for day, used, drinks, other in cur.execute(
+            "SELECT day, used, drinks, other_used FROM substance_use_days WHERE patient_id = ? AND day >= ?",
+            [patient_id, log_from]).fetchall()
+    }
+    return Context(patient_id, name, sex, substance, first_screened.date(),
+                   followup.pcl5_due(pcl5_on, provisional, today, settings), pcl5_on, log_from, recorded)
+
+
+def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_days: list[dict],
+           correction_reason: str = "", note: str = "", draft_id: int | None = None, now: datetime | None = None,
+           settings: Settings | None = None) -> Saved:
+    """Save a check-in: its scales, its use days and any safety follow-up, whole or not at all.
+
+    `answers` maps an instrument id to its answers (a list in item order; the C-SSRS dict); an optional scale left
+    entirely blank is not taken. `use_days` holds dicts with day, used, drinks and other_used.
+    """
+    user = require(con, user, RECORDERS)
+    now = now or datetime.now()
+    note = validate.text(note, "Note", MAX_NOTE)
+    correction_reason = validate.text(correction_reason, "Reason for the correction", 500)
+    with db.read(con) as cur:
+        ctx = _context(cur, patient_id, now.date(), settings)
+    visit_at = _visit_time(visit_at, ctx, now)
+    scores = _scores(answers, ctx, settings)
+    days = _days(use_days, ctx, now.date(), settings)
+    with db.transaction(con) as cur:
+        (checkin_id,) = cur.execute(
+            "INSERT INTO checkins (patient_id, visit_at, recorded_by, recorded_at, note) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id", [patient_id, visit_at, user.id, now, note or None]).fetchone()
+        for instrument_id, (result, given) in scores.items():
+            (assessment_id,) = cur.execute(
+                """INSERT INTO assessments (patient_id, instrument, taken_at, total, band, flags, answers, recorded_by)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                [patient_id, instrument_id, visit_at, result.total, result.band, json.dumps(sorted(result.flags)),
+                 json.dumps(given, sort_keys=True), user.id]).fetchone()
+            cur.execute("INSERT INTO checkin_assessments VALUES (?, ?)", [checkin_id, assessment_id])
+        added, corrected = _store_days(cur, user, patient_id, days, correction_reason, now)
+        reasons = followup.safety_reasons(scores.get("phq9", (None,))[0],
+                                          scores["cssrs"][0].band if "cssrs" in scores else None)
+        if reasons:
+            safety.raise_followup(cur, patient_id, now, checkin_id=checkin_id)
+        if draft_id is not None:
+            drafts.remove(cur, user, draft_id, "draft_used")
+        db.audit(cur, user.id, "checkin_saved", "checkin", checkin_id,
+                 {"patient_id": patient_id, "instruments": sorted(scores), "days_added": added,
+                  "days_corrected": corrected, "safety_followup": bool(reasons)})
+    return Saved(checkin_id, bool(reasons), added, corrected)
+
+
+def _visit_time(visit_at, ctx: Context, now: datetime) -> datetime:
+    if not isinstance(visit_at, datetime):
+        raise ValueError("Visit date and time: enter when the patient was seen")
+    if visit_at > now + timedelta(minutes=1):
+        raise ValueError("Visit date and time is in the future; enter when the patient was seen")
+    if visit_at.date() < ctx.screened_on:
+        raise ValueError(f"Visit date is before the patient's screening on {ctx.screened_on:%d %b %Y}")
+    return visit_at
+
+
+def _scores(answers: dict, ctx: Context, settings: Settings | None) -> dict:
+    """Every scale scored, or the first half-answered one refused by name; blank optional scales are left out."""
+    unknown = set(answers) - set(EVERY_VISIT) - set(OPTIONAL)
+    if unknown:
+        raise ValueError(f"Not a check-in scale: {', '.join(sorted(unknown))}")
+    scores = {}
+    for instrument_id in EVERY_VISIT + OPTIONAL:
+        given = answers.get(instrument_id)
+        blank = given is None or (isinstance(given, dict) and not given) or (
+            isinstance(given, list) and all(a is None for a in given))
+        if blank:
+            if instrument_id in EVERY_VISIT:
+                raise ValueError(f"{instrument_name(instrument_id)}: not answered; it is taken at every check-in")
+            continue
+        if instrument_id == "pcl5" and not ctx.pcl5_due:
+            raise ValueError("PCL-5: not due at this visit")
+        if instrument_id == "cssrs":
+            given = instruments.cssrs_answers(given)
+        scores[instrument_id] = (instruments.score(instrument_id, given, sex=ctx.sex, settings=settings), given)
+    return scores
+
+
+def instrument_name(instrument_id: str) -> str:
+    return instruments.get(instrument_id).name
+
+
+def _days(use_days: list[dict], ctx: Context, today: date, settings: Settings | None) -> list[followup.UseDay]:
+    checked, seen = [], set()
+    for entry in use_days:
+        day = followup.use_day(entry.get("day"), entry.get("used"), entry.get("drinks"), entry.get("other_used"),
+                               today=today, earliest=ctx.screened_on, counts_drinks=ctx.primary_substance == "alcohol",
+                               settings=settings)
+        if day.day in seen:
+            raise ValueError(f"Day {day.day:%d %b %Y} is listed twice")
+        seen.add(day.day)
+        checked.append(day)
+    return checked
+
+
+def _store_days(cur, user: User, patient_id: int, days: list[followup.UseDay], reason: str,
+                now: datetime) -> tuple[int, int]:
+    """Insert new days; a day already recorded with other values is corrected (reason required), never duplicated."""
+    added = corrected = 0
+    for d in days:
+        old = cur.execute("SELECT used, drinks, other_used FROM substance_use_days WHERE patient_id = ? AND day = ?",
+                          [patient_id, d.day]).fetchone()
+        new = {"used": d.used, "drinks": d.drinks, "other_used": d.other_used}
+        if old is None:
+            cur.execute("INSERT INTO substance_use_days (patient_id, day, used, drinks, other_used, recorded_by, "
+                        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [patient_id, d.day, d.used, d.drinks, d.other_used, user.id, now])
+            added += 1
+            continue
+        before = dict(zip(("used", "drinks", "other_used"), old, strict=True))
+        if before == new:
+            continue
+        if not reason.strip():
+            raise ValueError(f"Day {d.day:%d %b %Y} was already recorded; give a reason for the correction")
+        cur.execute("UPDATE substance_use_days SET used = ?, drinks = ?, other_used = ?, recorded_by = ?, "
+                    "recorded_at = ? WHERE patient_id = ? AND day = ?",
+                    [d.used, d.drinks, d.other_used, user.id, now, patient_id, d.day])
+        (correction_id,) = cur.execute(
+            "INSERT INTO use_day_corrections (patient_id, day, before, after, reason, corrected_by, corrected_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [patient_id, d.day, json.dumps(before), json.dumps(new), reason, user.id, now]).fetchone()
+        db.audit(cur, user.id, "use_day_corrected", "use_day_correction", correction_id,
+                 {"patient_id": patient_id, "day": d.day.isoformat()})
+        corrected += 1
+    return added, corrected
+
+
+def use_log(con, user: User, patient_id: int, start: date, end: date) -> pd.DataFrame:
+    """The recorded days from `start` to `end`: day, used, drinks, other_used."""
+    require(con, user, STAFF)
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT day, used, drinks, other_used FROM substance_use_days
+               WHERE patient_id = ? AND day BETWEEN ? AND ? ORDER BY day""", [patient_id, start, end]).df()

@@ -1,0 +1,99 @@
+"""Integration-therapy notes: the therapist's signed record of the session that follows a dosing session.
+
+Every cited trial paired ketamine with psychotherapy, so each note is tied to the dosing
+session it follows (one note per session) and shown beside the intention the patient set
+before that dose. The therapist signs by re-entering the password; a signed note is the
+record and is not edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from core import db, users
+from core.access import STAFF, User, require
+from core.rules import validate
+
+WRITERS = frozenset({"therapist"})
+MAX_TEXT = 4000
+COUNTED = ("in_progress", "discharged", "stopped")
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    session_id: int
+    met_at: datetime
+    themes: str
+    reflections: str
+    plan: str
+    signed_by: str
+    signed_at: datetime
+
+
+def sessions(con, user: User, patient_id: int) -> pd.DataFrame:
+    """The patient's dosing sessions, newest first, each with its intention, booking and note (if written)."""
+    require(con, user, STAFF)
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT d.id AS session_id, d.session_number, d.started_at, d.route, d.status, s.intention,
+                      b.scheduled_for AS booked_for, n.id AS note_id
+               FROM dosing_sessions d
+               LEFT JOIN session_details s ON s.session_id = d.id
+               LEFT JOIN therapy_bookings b ON b.session_id = d.id
+               LEFT JOIN integration_notes n ON n.session_id = d.id
+               WHERE d.patient_id = ? ORDER BY d.started_at DESC, d.id DESC""", [patient_id]).df()
+
+
+def note_for(con, user: User, session_id: int) -> Note | None:
+    require(con, user, STAFF)
+    with db.read(con) as cur:
+        row = cur.execute(
+            """SELECT n.id, n.session_id, n.met_at, n.themes, n.reflections, n.plan, u.display_name, n.signed_at
+               FROM integration_notes n JOIN users u ON u.id = n.signed_by WHERE n.session_id = ?""",
+            [session_id]).fetchone()
+    return Note(*row) if row else None
+
+
+def write(con, user: User, session_id: int, *, met_at, themes, reflections, plan, password: str,
+          now: datetime | None = None) -> int:
+    """Store and sign the note in one step; a second note for the same dosing session names the first."""
+    user = require(con, user, WRITERS)
+    now = now or datetime.now()
+    themes = _required(themes, "Themes")
+    reflections = _required(reflections, "The patient's reflections")
+    plan = _required(plan, "Plan until the next session")
+    if not isinstance(met_at, datetime):
+        raise ValueError("Date and time of the integration session: enter when you met the patient")
+    if met_at > now + timedelta(minutes=1):
+        raise ValueError("Date and time of the integration session is in the future")
+    if not users.verify_password(con, user, password or ""):
+        raise ValueError("Password is not right; the note was not signed or saved.")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT patient_id, started_at, status FROM dosing_sessions WHERE id = ?",
+                          [session_id]).fetchone()
+        if row is None or row[2] not in COUNTED:
+            raise ValueError("That dosing session was not found")
+        if met_at < row[1]:
+            raise ValueError(f"The integration session follows the dosing session of {row[1]:%d %b %Y %H:%M}; "
+                             "enter a later time")
+        written = cur.execute(
+            "SELECT u.display_name, n.signed_at FROM integration_notes n JOIN users u ON u.id = n.signed_by "
+            "WHERE n.session_id = ?", [session_id]).fetchone()
+        if written:
+            raise ValueError(f"A note for this session was already signed by {written[0]} at "
+                             f"{written[1]:%H:%M on %d %b %Y}; nothing was saved.")
+        (note_id,) = cur.execute(
+            """INSERT INTO integration_notes (patient_id, session_id, met_at, themes, reflections, plan, signed_by,
+                                              signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [row[0], session_id, met_at, themes, reflections, plan, user.id, now]).fetchone()
+        db.audit(cur, user.id, "integration_note_signed", "integration_note", note_id,
+                 {"patient_id": row[0], "session_id": session_id})
+    return note_id
+
+
+def _required(value, field: str) -> str:
+    return validate.text(value, field, MAX_TEXT, required=True)

@@ -1,0 +1,266 @@
+"""Check-ins, the use log, integration notes, bookings and the chart timeline, through core."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from core import checkins, db, dosing_sessions, integration_notes, safety, schema, timeline, users
+from core.access import AccessDenied, User
+from core.rules import followup
+from tests.core.test_dosing_sessions import THERAPIST, approved_patient, discharged, rows, started
+from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER
+
+THERAPIST_PASSWORD = "demo-therapist-2026"
+VIEWER = User(5, "viewer", "Demo Viewer", "viewer")
+VISIT = NOW + timedelta(days=8)
+CALM_SCALES = {"phq9": [1, 1, 0, 1, 0, 1, 0, 0, 0], "gad7": [1, 0, 1, 0, 0, 1, 0], "craving_vas": [35],
+               "pacs": [2, 1, 2, 1, 2]}
+PTSD_PCL5 = [3] * 20
+ALCOHOL = {"primary_substance": "alcohol", "other_substances": [], "auditc": [2, 2, 1]}
+
+
+def week(start: date, **overrides) -> list[dict]:
+    days = [{"day": start + timedelta(days=i), "used": False, "drinks": None, "other_used": False} for i in range(7)]
+    for index, change in overrides.items():
+        days[int(index.removeprefix("d"))].update(change)
+    return days
+
+
+def save(con, patient, user=THERAPIST, answers=None, days=(), at=VISIT, **kwargs):
+    return checkins.record(con, user, patient, visit_at=at, answers=answers or CALM_SCALES, use_days=list(days),
+                           now=at + timedelta(minutes=5), **kwargs)
+
+
+def count(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchone()[0]
+
+
+def test_a_check_in_stores_its_scores_as_assessments_and_its_use_days(demo_store):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    before = count(demo_store, "SELECT count(*) FROM audit_log")
+    saved = save(demo_store, patient, days=week(NOW.date(), d2={"used": True, "drinks": 6}))
+    stored = rows(demo_store, """SELECT a.instrument, a.total, a.band FROM checkin_assessments l
+                                 JOIN assessments a ON a.id = l.assessment_id WHERE l.checkin_id = ? ORDER BY 1""",
+                  [saved.checkin_id])
+    assert stored == [("craving_vas", 35, None), ("gad7", 3, "minimal"), ("pacs", 8, None), ("phq9", 4, "minimal")]
+    assert rows(demo_store, "SELECT day, used, drinks FROM substance_use_days WHERE patient_id = ? AND used",
+                [patient]) == [(NOW.date() + timedelta(days=2), True, 6.0)]
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 7
+    assert (saved.days_added, saved.days_corrected, saved.followup_raised) == (7, 0, False)
+    assert rows(demo_store, "SELECT action FROM audit_log WHERE id > ?", [before]) == [("checkin_saved",)]
+
+
+def test_a_recorded_day_is_corrected_with_a_reason_never_duplicated(demo_store):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    save(demo_store, patient, days=week(NOW.date()))
+    changed = week(NOW.date(), d1={"used": True, "drinks": 2})
+    with pytest.raises(ValueError, match="already recorded; give a reason"):
+        save(demo_store, patient, days=changed, at=VISIT + timedelta(days=1))
+    assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 1
+    saved = save(demo_store, patient, days=changed, at=VISIT + timedelta(days=1),
+                 correction_reason="Patient remembered a drink at a party")
+    assert (saved.days_added, saved.days_corrected) == (0, 1)
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 7
+    corrections = "SELECT before, after, reason FROM use_day_corrections WHERE patient_id = ?"
+    assert rows(demo_store, corrections, [patient]) == [
+        ('{"used": false, "drinks": null, "other_used": false}', '{"used": true, "drinks": 2.0, "other_used": false}',
+         "Patient remembered a drink at a party")]
+    assert count(demo_store, "SELECT count(*) FROM audit_log WHERE action = 'use_day_corrected'") == 1
+
+
+@pytest.mark.parametrize(("day", "change", "words"), [
+    (1, {"day": VISIT.date() + timedelta(days=1)}, "after today"),
+    (1, {"day": date(2020, 1, 1)}, "before the patient's screening"),
+    (2, {"used": True, "drinks": -1}, "Drinks on .* between 0 and 60 .entered -1"),
+    (2, {"used": True, "drinks": 61}, "Drinks on .* between 0 and 60 .entered 61"),
+    (2, {"used": False, "drinks": 3}, "marked no use"),
+    (3, {"used": None}, "answer yes or no"),
+])
+def test_bad_use_days_are_refused_with_the_day_named_and_nothing_stored(demo_store, day, change, words):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    days = week(NOW.date())
+    days[day].update(change)
+    with pytest.raises(ValueError, match=words):
+        save(demo_store, patient, days=days)
+    assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 0
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 0
+
+
+def test_drinks_are_counted_only_for_alcohol(demo_store):
+    patient = approved_patient(demo_store)   # cocaine
+    with pytest.raises(ValueError, match="only when alcohol is the primary substance"):
+        save(demo_store, patient, days=week(NOW.date(), d0={"used": True, "drinks": 2}))
+
+
+@pytest.mark.parametrize(("instrument", "answers", "words"), [
+    ("phq9", [1, 1, 0, None, 0, 1, 0, 0, 0], "PHQ-9.*item 4"),
+    ("gad7", None, "GAD-7.*every check-in"),
+    ("craving_vas", [101], "Craving"),
+    ("pacs", [2, 1, 2, 1], "PACS"),
+])
+def test_a_half_answered_scale_is_refused_by_name_and_nothing_stored(demo_store, instrument, answers, words):
+    patient = approved_patient(demo_store)
+    with pytest.raises(ValueError, match=words):
+        save(demo_store, patient, answers={**CALM_SCALES, instrument: answers}, days=week(NOW.date()))
+    assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 0
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 0
+
+
+def test_pcl5_is_offered_at_screening_ptsd_and_every_28_days():
+    assert followup.pcl5_due(None, False, date(2026, 1, 1))
+    assert followup.pcl5_due(date(2026, 1, 1), True, date(2026, 1, 2))
+    assert not followup.pcl5_due(date(2026, 1, 1), False, date(2026, 1, 28))
+    assert followup.pcl5_due(date(2026, 1, 1), False, date(2026, 1, 29))
+
+
+def test_pcl5_due_follows_the_screening_and_the_last_one(demo_store):
+    with_ptsd = approved_patient(demo_store, pcl5=PTSD_PCL5)
+    assert checkins.context(demo_store, THERAPIST, with_ptsd, today=VISIT.date()).pcl5_due
+    without = approved_patient(demo_store, mrn="NEW-0002", first_name="Sam", pcl5=[0] * 20)
+    assert not checkins.context(demo_store, THERAPIST, without, today=VISIT.date()).pcl5_due
+    with pytest.raises(ValueError, match="PCL-5: not due"):
+        save(demo_store, without, answers={**CALM_SCALES, "pcl5": [0] * 20})
+    assert checkins.context(demo_store, THERAPIST, without, today=NOW.date() + timedelta(days=28)).pcl5_due
+    save(demo_store, with_ptsd, answers={**CALM_SCALES, "pcl5": PTSD_PCL5})
+    assert count(demo_store, "SELECT count(*) FROM assessments WHERE patient_id = ? AND instrument = 'pcl5'",
+                 [with_ptsd]) == 2
+
+
+@pytest.mark.parametrize(("answers", "raised"), [
+    ({"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}, True),
+    ({"cssrs": {"q1": True, "q2": True, "q3": True, "q4": False, "q5": False, "behavior_lifetime": False}}, True),
+    ({"cssrs": {"q1": True, "q2": True, "q3": False, "q4": False, "q5": True, "behavior_lifetime": False}}, True),
+    ({"cssrs": {"q1": True, "q2": False, "behavior_lifetime": False}}, False),
+    ({}, False),
+])
+def test_item_9_or_a_cssrs_at_moderate_or_high_raises_a_safety_follow_up(demo_store, answers, raised):
+    patient = approved_patient(demo_store)
+    saved = save(demo_store, patient, answers={**CALM_SCALES, **answers})
+    assert saved.followup_raised is raised
+    followups = [f for f in safety.for_patient(demo_store, NURSE, patient) if f.checkin_id == saved.checkin_id]
+    assert len(followups) == int(raised)
+    waiting = safety.open_followups(demo_store, NURSE)
+    assert (saved.checkin_id is not None) and (patient in set(waiting["patient_id"])) is raised
+
+
+def test_who_may_record_and_read(demo_store):
+    patient = approved_patient(demo_store)
+    for user in (NURSE, PRESCRIBER):
+        save(demo_store, patient, user=user, at=VISIT - timedelta(hours=1 + user.id))
+    with pytest.raises(AccessDenied):
+        save(demo_store, patient, user=VIEWER)
+    with pytest.raises(AccessDenied):
+        checkins.context(demo_store, VIEWER, patient)
+
+
+def test_a_visit_in_the_future_or_before_screening_is_refused(demo_store):
+    patient = approved_patient(demo_store)
+    with pytest.raises(ValueError, match="in the future"):
+        checkins.record(demo_store, THERAPIST, patient, visit_at=VISIT + timedelta(hours=1), answers=CALM_SCALES,
+                        use_days=[], now=VISIT)
+    with pytest.raises(ValueError, match="before the patient's screening"):
+        save(demo_store, patient, at=datetime(2026, 1, 1, 9))
+
+
+def test_a_check_in_draft_is_removed_with_the_save(demo_store):
+    from core import drafts
+
+    patient = approved_patient(demo_store)
+    draft = drafts.save(demo_store, THERAPIST, "checkin", {"phq9_1": 1}, patient_id=patient)
+    save(demo_store, patient, draft_id=draft)
+    assert drafts.mine(demo_store, THERAPIST, "checkin") == []
+
+
+def dosed_and_discharged(con):
+    patient = approved_patient(con)
+    session = started(con, patient)
+    discharged(con, session)
+    return patient, session
+
+
+def test_a_therapist_signs_one_integration_note_per_session(demo_store):
+    patient, session = dosed_and_discharged(demo_store)
+    note = {"met_at": NOW + timedelta(days=1), "themes": "Shame; family", "reflections": "Felt calmer",
+            "plan": "Walk daily; call sponsor"}
+    with pytest.raises(ValueError, match="Password is not right"):
+        integration_notes.write(demo_store, THERAPIST, session, **note, password="wrong", now=NOW + timedelta(days=1))
+    with pytest.raises(AccessDenied):
+        integration_notes.write(demo_store, NURSE, session, **note, password="x", now=NOW + timedelta(days=1))
+    integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+                            now=NOW + timedelta(days=1))
+    with pytest.raises(ValueError, match="already signed by Demo Therapist"):
+        integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+                                now=NOW + timedelta(days=1))
+    stored = integration_notes.note_for(demo_store, NURSE, session)
+    assert (stored.themes, stored.signed_by) == ("Shame; family", "Demo Therapist")
+    listed = integration_notes.sessions(demo_store, THERAPIST, patient)
+    assert listed["intention"].tolist() == ["Notice cravings without acting on them"]
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("themes", "  ", "Themes is required"), ("plan", "", "Plan until the next session is required"),
+    ("met_at", NOW - timedelta(days=1), "follows the dosing session"),
+    ("met_at", NOW + timedelta(days=3), "in the future"),
+])
+def test_a_bad_integration_note_is_refused_by_field(demo_store, field, value, words):
+    _patient, session = dosed_and_discharged(demo_store)
+    note = {"met_at": NOW + timedelta(days=1), "themes": "Shame", "reflections": "Calmer", "plan": "Walk", field: value}
+    with pytest.raises(ValueError, match=words):
+        integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+                                now=NOW + timedelta(days=2))
+    assert count(demo_store, "SELECT count(*) FROM integration_notes WHERE session_id = ?", [session]) == 0
+
+
+def test_an_integration_session_is_booked_once_after_discharge(demo_store):
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    at = NOW + timedelta(days=2)
+    with pytest.raises(ValueError, match="still in progress"):
+        dosing_sessions.book_integration(demo_store, NURSE, session, at, now=NOW + timedelta(minutes=30))
+    discharged(demo_store, session)
+    for bad, words in ((NOW, "after now"), (NOW + timedelta(days=61), "within 60 days"), (None, "choose the day")):
+        with pytest.raises(ValueError, match=words):
+            dosing_sessions.book_integration(demo_store, NURSE, session, bad, now=NOW + timedelta(hours=3))
+    dosing_sessions.book_integration(demo_store, NURSE, session, at, now=NOW + timedelta(hours=3))
+    with pytest.raises(ValueError, match="Already booked for"):
+        dosing_sessions.book_integration(demo_store, NURSE, session, at + timedelta(days=1),
+                                         now=NOW + timedelta(hours=3))
+    assert dosing_sessions.record(demo_store, THERAPIST, session).booked_for == at
+
+
+def test_the_timeline_holds_every_kind_in_date_order(demo_store):
+    patient, session = dosed_and_discharged(demo_store)
+    dosing_sessions.book_integration(demo_store, NURSE, session, NOW + timedelta(days=1), now=NOW + timedelta(hours=3))
+    integration_notes.write(demo_store, THERAPIST, session, met_at=NOW + timedelta(days=1), themes="t",
+                            reflections="r", plan="p", password=THERAPIST_PASSWORD, now=NOW + timedelta(days=1))
+    save(demo_store, patient, answers={**CALM_SCALES, "phq9": [0, 0, 0, 0, 0, 0, 0, 0, 2]}, days=week(NOW.date()))
+    events = timeline.events(demo_store, NURSE, patient)
+    assert events["kind"].tolist() == ["safety", "checkin", "integration", "booking", "dosing", "approval",
+                                       "screening"]
+    assert list(events["occurred_at"]) == sorted(events["occurred_at"], reverse=True)
+    assert timeline.use_days(demo_store, NURSE, patient)["used"].tolist() == [False] * 7
+    assert timeline.craving(demo_store, NURSE, patient)["craving"].tolist() == [60, 30, 35]
+
+
+def test_heavy_days_follow_sex_and_missing_counts():
+    assert not followup.heavy_day(True, 4, "male") and followup.heavy_day(True, 5, "male")
+    assert not followup.heavy_day(True, 3, "female") and followup.heavy_day(True, 4, "female")
+    assert followup.heavy_day(True, None, "male") and not followup.heavy_day(False, None, "female")
+
+
+def test_migration_5_keeps_follow_ups_and_their_assessments(tmp_path, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
+        con = db.open_store(tmp_path / "old.duckdb")
+    admin = users.create_first_admin(con, "boss", "Boss", "a long enough password")
+    con.execute("INSERT INTO patients (mrn, first_name, last_name, date_of_birth, sex, primary_substance, status, "
+                "created_at) VALUES ('X-1', 'A', 'B', DATE '1980-01-01', 'male', 'alcohol', 'screened', now())")
+    con.execute("INSERT INTO screenings (patient_id, screened_at, answers, systolic_bp, diastolic_bp, decision, "
+                "urgent, reasons, rules_version) VALUES (1, now(), '{}', 120, 80, 'needs_review', TRUE, '[]', 'v')")
+    con.execute("INSERT INTO safety_followups (patient_id, screening_id, raised_at) VALUES (1, 1, now())")
+    con.execute("INSERT INTO safety_assessments (followup_id, assessed_at, assessed_by, outcome, note) "
+                "VALUES (1, now(), ?, 'safety_plan', 'ok')", [admin.id])
+    assert schema.migrate(con) == [5]
+    assert rows(con, "SELECT f.id, f.screening_id, f.checkin_id, a.outcome FROM safety_followups f "
+                     "JOIN safety_assessments a ON a.followup_id = f.id") == [(1, 1, None, "safety_plan")]
+    assert rows(con, "SELECT nextval('safety_followups_id_seq')") == [(2,)]
