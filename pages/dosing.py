@@ -9,7 +9,7 @@ import streamlit as st
 from core import db, drafts
 from core import dosing_sessions as ds
 from core.rules import dosing, vitals
-from ui import charts, forms, labels, selection
+from ui import forms, labels, selection, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
@@ -23,9 +23,9 @@ OPEN = "dosing_session"
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
 """The to-sign table's own grid; a click in it chooses the OPEN session."""
-PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM = (
+PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
-    "dosing_sign", "dosing_addendum")
+    "dosing_sign", "dosing_addendum", "dosing_book")
 YES_NO = {True: "Yes", False: "No"}
 GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
                "escort_confirmed")
@@ -129,7 +129,17 @@ def discharge(con, user, token: str, session_id: int) -> None:
                  escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
                  no_driving_told=bool(form.get("no_driving_told")))
     forms.close(DISCHARGE)
-    done("session", "Discharged. Offer the patient an integration-therapy session.")
+    done("session", "Discharged. Book the patient's integration-therapy session below.")
+
+
+def book(con, user, token: str, session_id: int) -> None:
+    form = forms.current(BOOK, token, session_id)
+    day, hour = form.get("day"), form.get("time")
+    if day is None or hour is None:
+        raise ValueError("Integration session: choose the day and the time")
+    ds.book_integration(con, user, session_id, datetime.combine(day, hour))
+    forms.close(BOOK)
+    done(BOOK, f"Integration-therapy session booked for {labels.when(datetime.combine(day, hour))}.")
 
 
 def sign(con, user, token: str, session_id: int) -> None:
@@ -315,7 +325,7 @@ def live(session_id: int) -> None:
     """The clock, the readings and the events, re-read every 30 s: another screen's reading appears here too."""
     record = ds.record(con, user, session_id)
     clock(record)
-    readings_and_events(record)
+    session_record.readings_and_events(record)
 
 
 def clock(record: ds.SessionRecord) -> None:
@@ -335,64 +345,22 @@ def session_view(session_id: int) -> None:
         st.warning("That session is not available.")
         return
     st.header(plain(record.patient))
-    st.markdown(f"Chart number {plain(record.chart_number)} · session {record.session_number} · "
-                f"{labels.ROUTE[record.route]} · {record.dose_mg:g} mg ({record.mg_per_kg:.2f} mg/kg at "
-                f"{record.weight_kg:g} kg) · dosed {labels.when(record.started_at)}"
-                + (f" · {plain(record.chair)}" if record.chair else "")
-                + f" · **{labels.SESSION_STATUS[record.status]}**")
-    if record.intention:
-        st.markdown(f"Intention: {plain(record.intention)}")
-    if record.override_reason:
-        st.info(f"Prescriber's override by {plain(record.override_by or '-')}: {plain(record.override_reason)}")
-    if record.stop_reason:
-        st.warning(f"Dosing stopped early: {labels.STOP_REASON[record.stop_reason]}"
-                   + (f" ({plain(record.stop_note)})" if record.stop_note else "") + ".")
-    craving = f"Craving before {record.craving_before if record.craving_before is not None else '-'}"
-    if record.ended_at is not None:
-        craving += f", after {record.craving_after if record.craving_after is not None else '-'}"
-        st.markdown(f"Discharged {labels.when(record.ended_at)} with {plain(record.left_with or '-')} · "
-                    f"no-driving instruction {'given' if record.no_driving_told else 'not recorded'}")
-    st.markdown(craving + " (0-100)")
+    st.markdown(f"Chart number {plain(record.chart_number)}")
+    session_record.summary(record)
     show("page")
     show("session")
     if record.status == "in_progress":
         live(session_id)
-    else:
-        readings_and_events(record)
-    if record.status == "in_progress":
         in_progress_forms(record)
-    elif record.signed_at is None:
+        return
+    session_record.readings_and_events(record)
+    if record.booked_for is None:
+        booking_form(record)
+    if record.signed_at is None:
         sign_form(record)
     else:
-        st.success(f"Signed by {plain(record.signed_by)} on {labels.when(record.signed_at)}. Read-only.")
-        addenda(record)
-
-
-def readings_and_events(record: ds.SessionRecord) -> None:
-    r = record.readings
-    st.subheader("Vital signs")
-    if not r.empty:
-        st.altair_chart(charts.session_vitals(r), width="stretch")
-        st.table(pd.DataFrame({
-            "Minute": [("before dose" if pd.isna(m) else str(int(m))) for m in r["minutes_after_dose"]],
-            "Blood pressure": [f"{s}/{d}" for s, d in zip(r["systolic_bp"], r["diastolic_bp"], strict=True)],
-            "Heart rate": r["heart_rate"].astype("string").fillna("-"),
-            "SpO2 (%)": r["spo2"].astype("string").fillna("-"),
-            "Breaths/min": r["respiratory_rate"].astype("string").fillna("-"),
-            "Sedation (MOAA/S)": r["moaa_s"].astype("string").fillna("-"),
-            "Dissociation": r["dissociation"].map(lambda v: labels.DISSOCIATION.get(v, "-") if isinstance(v, str)
-                                                  else "-"),
-        }), hide_index=True)
-    st.subheader("Adverse events")
-    e = record.events
-    if e.empty:
-        st.caption("None recorded.")
-    else:
-        st.table(pd.DataFrame({
-            "When": e["recorded_at"].map(labels.when), "Event": e["code"].map(labels.ADVERSE_EVENT),
-            "Severity": e["severity"].map(lambda v: labels.SEVERITY.get(v, "-") if isinstance(v, str) else "-"),
-            "Action taken": e["action_taken"].fillna("-"), "Description": e["description"].fillna("-"),
-        }), hide_index=True)
+        session_record.signature_and_addenda(record)
+        addendum_form(record)
 
 
 def in_progress_forms(record: ds.SessionRecord) -> None:
@@ -481,10 +449,19 @@ def sign_form(record: ds.SessionRecord) -> None:
                               on_click=act(sign, form.token, record.session_id, allow=ds.PRESCRIBERS, slot=SIGN))
 
 
-def addenda(record: ds.SessionRecord) -> None:
-    st.subheader("Addenda")
-    for a in record.addenda.itertuples():
-        st.info(f"{labels.when(a.added_at)} · {plain(a.added_by)} · reason: {plain(a.reason)}\n\n{plain(a.text)}")
+def booking_form(record: ds.SessionRecord) -> None:
+    """Offered once the patient has left: the integration session every cited trial paired with the dose."""
+    st.subheader("Book the integration-therapy session")
+    form = forms.instance(BOOK, subject=record.session_id)
+    day, hour = st.columns(2)
+    day.date_input("Day", value=None, min_value=datetime.now().date(), key=form.key("day"), format="DD.MM.YYYY")
+    hour.time_input("Time", value=None, step=900, key=form.key("time"))
+    show(BOOK)
+    st.button("Book the session", on_click=act(book, form.token, record.session_id, allow=TEAM, slot=BOOK))
+
+
+def addendum_form(record: ds.SessionRecord) -> None:
+    st.subheader("Add an addendum")
     form = forms.instance(ADDENDUM, subject=record.session_id)
     st.text_input("Reason for the correction", key=form.key("reason"))
     st.text_area("Addendum", key=form.key("text"))

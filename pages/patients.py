@@ -1,11 +1,13 @@
 """Patients (staff): the roster, paged and searchable; a click opens the chart in its place."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
-from core import patients, safety, screening_record
+from core import dosing_sessions, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
-from ui import charts, labels, screening_state, screening_view, selection
+from ui import charts, labels, screening_state, screening_view, selection, session_record
 from ui.actions import act
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
@@ -86,50 +88,96 @@ def chart_view(patient_id: int) -> None:
         if rescreen and screening_state.form().subject == p["id"]:
             st.switch_page("pages/screening.py")
 
-    trends(record.assessments)
-
-    st.subheader("Screenings")
-    for number, s in enumerate(record.screenings.itertuples()):
-        title = f"{labels.when(s.screened_at)} · {labels.DECISION[s.decision]}"
-        title += " · same-day safety assessment" if s.urgent else ""
-        with st.expander(title, expanded=number == 0):
-            screening_view.show(screening_record.load(con, user, s.id))
-
-    st.subheader("Approvals")
-    if record.approvals.empty:
-        st.caption("No approval decision yet.")
-    else:
-        a = record.approvals
-        st.table(pd.DataFrame({"Signed": a["signed_at"].map(labels.when),
-                               "Decision": a["decision"].map(labels.APPROVAL), "Note": a["note"],
-                               "Prescriber": a["prescriber"]}), hide_index=True)
-
-    st.subheader("Dosing sessions")
-    if record.sessions.empty:
-        st.caption("No dosing session yet.")
-    else:
-        s = record.sessions
-        st.table(pd.DataFrame({
-            "Session": s["session_number"], "Dosing began": s["started_at"].map(labels.when),
-            "Route": s["route"].map(labels.ROUTE), "Dose (mg)": s["dose_mg"].map(lambda v: f"{v:g}"),
-            "mg/kg": s["mg_per_kg"].map(lambda v: f"{v:.2f}"), "Status": s["status"].map(labels.SESSION_STATUS),
-            "Craving before (0-100)": s["craving_before"].astype("Int64").astype("string").fillna("-"),
-            "Craving after (0-100)": s["craving_after"].astype("Int64").astype("string").fillna("-"),
-        }), hide_index=True)
+    trends(record.assessments, p["id"])
+    timeline_view(record)
 
 
-def trends(assessments) -> None:
-    st.subheader("Score trends")
+def trends(assessments, patient_id: int) -> None:
+    st.subheader("Trends")
     scored = assessments.dropna(subset=["total"])
-    if scored.empty:
-        st.caption("No scored questionnaires yet.")
-        return
+    craving = timeline.craving(con, user, patient_id)
+    use = timeline.use_days(con, user, patient_id)
     shown = [i for i in ("phq9", "gad7", "pcl5", "auditc") if i in set(scored["instrument"])]
-    for pair in (shown[i:i + 2] for i in range(0, len(shown), 2)):
-        for column, instrument_id in zip(st.columns(2), pair, strict=False):
-            with column:
-                rows = scored[scored["instrument"] == instrument_id]
-                st.altair_chart(charts.score_trend(rows, instrument_id), width="stretch")
+    if not shown and craving.empty and use.empty:
+        st.caption("No scored questionnaires, craving ratings or use days yet.")
+        return
+    charts_to_draw = [charts.score_trend(scored[scored["instrument"] == i], i) for i in shown]
+    if not craving.empty:
+        charts_to_draw.insert(min(1, len(charts_to_draw)), charts.craving_trend(craving))
+    for pair in (charts_to_draw[i:i + 2] for i in range(0, len(charts_to_draw), 2)):
+        for column, chart in zip(st.columns(2), pair, strict=False):
+            column.altair_chart(chart, width="stretch")
+    if not use.empty:
+        st.altair_chart(charts.use_days(use), width="stretch")
+
+
+def timeline_view(record) -> None:
+    st.subheader("Timeline")
+    events = timeline.events(con, user, record.patient["id"])
+    if events.empty:
+        st.caption("Nothing recorded yet.")
+        return
+    followups = {f.followup_id: f for f in safety.for_patient(con, user, record.patient["id"])}
+    approvals = record.approvals.set_index("screening_id") if not record.approvals.empty else None
+    for e in events.itertuples():
+        title = f"{labels.when(e.occurred_at)} · {labels.TIMELINE[e.kind]}"
+        if e.kind in ("screening", "approval", "dosing"):
+            title += f" · {labels.TIMELINE_DETAIL[e.kind][e.detail]}"
+        with st.expander(title, expanded=False):
+            if e.kind == "screening":
+                screening_view.show(screening_record.load(con, user, e.ref_id))
+            elif e.kind == "approval" and approvals is not None:
+                a = approvals.loc[[e.ref_id]].iloc[0]
+                st.markdown(f"{labels.APPROVAL[a['decision']]} by {plain(a['prescriber'] or '-')}: {plain(a['note'])}")
+            elif e.kind == "dosing":
+                session(e.ref_id)
+            elif e.kind == "checkin":
+                checkin(e.ref_id)
+            elif e.kind == "integration":
+                integration(e.ref_id)
+            elif e.kind == "safety":
+                followup(followups[e.ref_id])
+            elif e.kind == "booking":
+                st.markdown(f"Integration-therapy session booked for {labels.when(e.occurred_at)}.")
+
+
+def session(session_id: int) -> None:
+    record = dosing_sessions.record(con, user, session_id)
+    session_record.summary(record)
+    if st.toggle("Show vital signs and adverse events", key=f"chart_vitals_{session_id}"):
+        session_record.readings_and_events(record, heading=lambda text: st.markdown(f"**{text}**"))
+    session_record.signature_and_addenda(record)
+
+
+def checkin(checkin_id: int) -> None:
+    scores = timeline.checkin_scores(con, user, checkin_id)
+    if scores.empty:
+        return
+    results = [screening_record.Score(r.instrument, None if pd.isna(r.total) else int(r.total),
+                                      r.band if isinstance(r.band, str) else None, tuple(json.loads(r.flags)))
+               for r in scores.itertuples()]
+    st.table(pd.DataFrame({"Scale": [labels.instrument(r.instrument) for r in results],
+                           "Score": [screening_view.score_text(r) for r in results]}), hide_index=True)
+    note = scores["note"].iloc[0]
+    st.caption(f"Recorded by {plain(scores['recorded_by'].iloc[0] or '-')}"
+               + (f" · note: {plain(note)}" if isinstance(note, str) and note else ""))
+
+
+def integration(session_id: int) -> None:
+    note = integration_notes.note_for(con, user, session_id)
+    if note is None:
+        return
+    st.markdown(f"**Themes:** {plain(note.themes)}  \n**The patient's reflections:** {plain(note.reflections)}  \n"
+                f"**Plan until the next session:** {plain(note.plan)}")
+    st.caption(f"Signed by {plain(note.signed_by)} on {labels.when(note.signed_at)}")
+
+
+def followup(f) -> None:
+    if f.assessed_at is None:
+        st.error("Same-day safety assessment not recorded yet. Record it on Home.", icon=":material/emergency:")
+        return
+    st.markdown(f"{safety.OUTCOME_LABELS[f.outcome]} · {plain(f.assessed_by or '-')} · "
+                f"{labels.when(f.assessed_at)}  \n{plain(f.note or '')}")
 
 
 patient_id = selection.chosen(CHART)

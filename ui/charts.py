@@ -69,4 +69,44 @@ def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
     ])
     rules = alt.Chart(limits).mark_rule(strokeDash=[4, 4], color="#b42318").encode(
         y="value:Q", tooltip=[alt.Tooltip("limit:N", title="Limit")])
-    return alt.layer(rules, lines).properties(title="Blood pressure and heart rate during the session", height=240)
+    names = alt.Chart(limits).mark_text(align="right", dx=-4, dy=-6, color="#b42318", fontSize=11).encode(
+        x=alt.value("width"), y="value:Q", text="limit:N")
+    return alt.layer(rules, names, lines).properties(title="Blood pressure and heart rate during the session",
+                                                     height=240)
+
+
+def craving_trend(rows: pd.DataFrame) -> alt.Chart:
+    """Craving (0-100) over time, one colour per moment: before a dose, after it, at a check-in.
+
+    `rows` holds `occurred_at`, `moment` and `craving`."""
+    first, last = rows["occurred_at"].min() - PADDING, rows["occurred_at"].max() + PADDING
+    return alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=50)).encode(
+        x=alt.X("occurred_at:T", title="Date", scale=alt.Scale(domain=[first.isoformat(), last.isoformat()]),
+                axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5, labelOverlap="greedy")),
+        y=alt.Y("craving:Q", title="Craving (0 = none, 100 = strongest)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("moment:N", title="When", sort=["Before the dose", "After the session", "At a check-in"]),
+        tooltip=[alt.Tooltip("occurred_at:T", title="Date", format="%d %b %Y"), alt.Tooltip("moment:N", title="When"),
+                 alt.Tooltip("craving:Q", title="Craving")],
+    ).properties(title="Craving over time", height=220)
+
+
+USE_KINDS = ["No use", "Used", "Heavy drinking day"]
+USE_COLOURS = ["#2e7d32", "#e69f00", "#b42318"]
+
+
+def use_days(rows: pd.DataFrame) -> alt.Chart:
+    """One bar per recorded day, green for no use, so abstinent runs read as unbroken green stretches.
+
+    `rows` holds `day`, `used` and `heavy` (and `drinks`, shown in the tooltip)."""
+    shown = rows.assign(
+        kind=["Heavy drinking day" if h else "Used" if u else "No use" for u, h in zip(rows["used"], rows["heavy"],
+                                                                                        strict=True)],
+        drinks=rows["drinks"].astype("Float64").astype("string").fillna("-"))
+    return alt.Chart(shown).mark_tick(thickness=3, size=30).encode(
+        x=alt.X("day:T", title="Day", axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5,
+                                                    labelOverlap="greedy")),
+        y=alt.Y("kind:N", title=None, sort=USE_KINDS),
+        color=alt.Color("kind:N", title="Day", scale=alt.Scale(domain=USE_KINDS, range=USE_COLOURS)),
+        tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("kind:N", title="Use"),
+                 alt.Tooltip("drinks:N", title="Standard drinks")],
+    ).properties(title="Substance use by day (green runs are days without use)", height=140)

@@ -107,3 +107,8 @@ DISSOCIATION = {"none": "None", "mild": "Mild", "moderate": "Moderate", "severe"
 MOAA_S = {5: "5: responds readily to name spoken in a normal tone", 4: "4: lethargic response to name",
           3: "3: responds only after name is called loudly or repeatedly", 2: "2: responds only after mild prodding",
           1: "1: responds only after painful trapezius squeeze", 0: "0: no response after painful squeeze"}
+
+TIMELINE = {"screening": "Screening", "approval": "Prescriber's decision", "dosing": "Dosing session",
+            "checkin": "Follow-up check-in", "integration": "Integration-therapy note",
+            "safety": "Same-day safety follow-up", "booking": "Integration-therapy session booked"}
+TIMELINE_DETAIL = {"screening": DECISION, "approval": APPROVAL, "dosing": SESSION_STATUS}

@@ -243,7 +243,8 @@ def test_patients_roster_search_and_chart(page):
     at.session_state["chosen~patients"] = 10
     at.run()
     assert not at.exception
-    assert "Screenings" in [s.value for s in at.subheader]
+    assert "Timeline" in [s.value for s in at.subheader]
+    assert any("· Screening ·" in e.label for e in at.expander)
     assert "Chart number DEMO\\-000010" in all_text(at)
 
 
