@@ -39,6 +39,8 @@ class Context:
     sex: str
     primary_substance: str
     screened_on: date
+    provisional_ptsd: bool
+    """Provisional PTSD at the latest screening: the PCL-5 is then offered at every visit."""
     pcl5_due: bool
     pcl5_last: date | None
     log_from: date
@@ -88,7 +90,7 @@ def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Co
             "SELECT day, used, drinks, other_used FROM substance_use_days WHERE patient_id = ? AND day >= ?",
             [patient_id, log_from]).fetchall()
     }
-    return Context(patient_id, name, sex, substance, first_screened.date(),
+    return Context(patient_id, name, sex, substance, first_screened.date(), provisional,
                    followup.pcl5_due(pcl5_on, provisional, today, settings), pcl5_on, log_from, recorded)
 
 

@@ -58,11 +58,13 @@ def note_for(con, user: User, session_id: int) -> Note | None:
     return Note(*row) if row else None
 
 
-def write(con, user: User, session_id: int, *, met_at, themes, reflections, plan, password: str,
+def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, themes, reflections, plan, password: str,
           now: datetime | None = None) -> int:
     """Store and sign the note in one step; a second note for the same dosing session names the first."""
     user = require(con, user, WRITERS)
     now = now or datetime.now()
+    if session_id is None:
+        raise ValueError("Dosing session: choose the session this integration session follows")
     themes = _required(themes, "Themes")
     reflections = _required(reflections, "The patient's reflections")
     plan = _required(plan, "Plan until the next session")
@@ -75,8 +77,8 @@ def write(con, user: User, session_id: int, *, met_at, themes, reflections, plan
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id, started_at, status FROM dosing_sessions WHERE id = ?",
                           [session_id]).fetchone()
-        if row is None or row[2] not in COUNTED:
-            raise ValueError("That dosing session was not found")
+        if row is None or row[0] != patient_id or row[2] not in COUNTED:
+            raise ValueError("Dosing session: choose the session this integration session follows")
         if met_at < row[1]:
             raise ValueError(f"The integration session follows the dosing session of {row[1]:%d %b %Y %H:%M}; "
                              "enter a later time")

@@ -112,3 +112,13 @@ TIMELINE = {"screening": "Screening", "approval": "Prescriber's decision", "dosi
             "checkin": "Follow-up check-in", "integration": "Integration-therapy note",
             "safety": "Same-day safety follow-up", "booking": "Integration-therapy session booked"}
 TIMELINE_DETAIL = {"screening": DECISION, "approval": APPROVAL, "dosing": SESSION_STATUS}
+
+
+def use_day(use: str | None, drinks, other: str | None) -> str:
+    """A recorded use day in words, e.g. 'Used, 3 drinks; other substance: yes'."""
+    text = use or "-"
+    if use == "Used" and drinks is not None:
+        text += f", {drinks:g} drinks"
+    if other is not None:
+        text += f"; other substance: {other.lower()}"
+    return text

@@ -183,13 +183,14 @@ def test_a_therapist_signs_one_integration_note_per_session(demo_store):
     note = {"met_at": NOW + timedelta(days=1), "themes": "Shame; family", "reflections": "Felt calmer",
             "plan": "Walk daily; call sponsor"}
     with pytest.raises(ValueError, match="Password is not right"):
-        integration_notes.write(demo_store, THERAPIST, session, **note, password="wrong", now=NOW + timedelta(days=1))
+        integration_notes.write(demo_store, THERAPIST, patient, session, **note, password="wrong",
+                                now=NOW + timedelta(days=1))
     with pytest.raises(AccessDenied):
-        integration_notes.write(demo_store, NURSE, session, **note, password="x", now=NOW + timedelta(days=1))
-    integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+        integration_notes.write(demo_store, NURSE, patient, session, **note, password="x", now=NOW + timedelta(days=1))
+    integration_notes.write(demo_store, THERAPIST, patient, session, **note, password=THERAPIST_PASSWORD,
                             now=NOW + timedelta(days=1))
     with pytest.raises(ValueError, match="already signed by Demo Therapist"):
-        integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+        integration_notes.write(demo_store, THERAPIST, patient, session, **note, password=THERAPIST_PASSWORD,
                                 now=NOW + timedelta(days=1))
     stored = integration_notes.note_for(demo_store, NURSE, session)
     assert (stored.themes, stored.signed_by) == ("Shame; family", "Demo Therapist")
@@ -203,12 +204,22 @@ def test_a_therapist_signs_one_integration_note_per_session(demo_store):
     ("met_at", NOW + timedelta(days=3), "in the future"),
 ])
 def test_a_bad_integration_note_is_refused_by_field(demo_store, field, value, words):
-    _patient, session = dosed_and_discharged(demo_store)
+    patient, session = dosed_and_discharged(demo_store)
     note = {"met_at": NOW + timedelta(days=1), "themes": "Shame", "reflections": "Calmer", "plan": "Walk", field: value}
     with pytest.raises(ValueError, match=words):
-        integration_notes.write(demo_store, THERAPIST, session, **note, password=THERAPIST_PASSWORD,
+        integration_notes.write(demo_store, THERAPIST, patient, session, **note, password=THERAPIST_PASSWORD,
                                 now=NOW + timedelta(days=2))
     assert count(demo_store, "SELECT count(*) FROM integration_notes WHERE session_id = ?", [session]) == 0
+
+
+def test_a_note_is_written_only_for_the_patient_on_screen(demo_store):
+    _patient, session = dosed_and_discharged(demo_store)
+    other = approved_patient(demo_store, mrn="NEW-0009", first_name="Kim")
+    for patient, session_id in ((other, session), (other, None)):
+        with pytest.raises(ValueError, match="Dosing session: choose"):
+            integration_notes.write(demo_store, THERAPIST, patient, session_id, met_at=NOW + timedelta(days=1),
+                                    themes="t", reflections="r", plan="p", password=THERAPIST_PASSWORD,
+                                    now=NOW + timedelta(days=1))
 
 
 def test_an_integration_session_is_booked_once_after_discharge(demo_store):
@@ -231,7 +242,7 @@ def test_an_integration_session_is_booked_once_after_discharge(demo_store):
 def test_the_timeline_holds_every_kind_in_date_order(demo_store):
     patient, session = dosed_and_discharged(demo_store)
     dosing_sessions.book_integration(demo_store, NURSE, session, NOW + timedelta(days=1), now=NOW + timedelta(hours=3))
-    integration_notes.write(demo_store, THERAPIST, session, met_at=NOW + timedelta(days=1), themes="t",
+    integration_notes.write(demo_store, THERAPIST, patient, session, met_at=NOW + timedelta(days=1), themes="t",
                             reflections="r", plan="p", password=THERAPIST_PASSWORD, now=NOW + timedelta(days=1))
     save(demo_store, patient, answers={**CALM_SCALES, "phq9": [0, 0, 0, 0, 0, 0, 0, 0, 2]}, days=week(NOW.date()))
     events = timeline.events(demo_store, NURSE, patient)

@@ -137,6 +137,23 @@ def test_a_session_is_read_discharged_signed_and_corrected_by_addendum(page, app
     assert stored(at, "SELECT weight_kg FROM dosing_sessions WHERE id = ?", [session]) == [(70.0,)]
 
 
+def test_the_integration_session_is_booked_at_discharge_once(page, approved, demo_store):
+    session = started_minutes_ago(demo_store, approved, 130)
+    discharged(demo_store, session, began=datetime.now() - timedelta(minutes=130))
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    assert "Book the integration-therapy session" in [s.value for s in at.subheader]
+    at = click(at, "Book the session")
+    assert "Integration session\\: choose the day and the time" in all_text(at)
+    tomorrow = datetime.now().date() + timedelta(days=1)
+    at.session_state[form_key(at, "dosing_book", "day")] = tomorrow
+    at.session_state[form_key(at, "dosing_book", "time")] = datetime(2026, 1, 1, 14, 30).time()
+    at = click(at.run(), "Book the session")
+    assert f"Integration-therapy session booked for {tomorrow:%d %b %Y}, 14:30" in all_text(at)
+    assert "Book the integration-therapy session" not in [s.value for s in at.subheader]
+    assert stored(at, "SELECT count(*) FROM therapy_bookings WHERE session_id = ?", [session]) == [(1,)]
+
+
 def test_discharge_before_120_minutes_is_refused_with_the_reason(page, approved, demo_store):
     session = started_minutes_ago(demo_store, approved, 30)
     dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=25, **CALM)

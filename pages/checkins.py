@@ -1,0 +1,357 @@
+"""Check-ins (therapists, nurses, prescribers): a follow-up visit's scales and use days; integration notes."""
+
+from datetime import datetime, timedelta
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core import checkins, db, drafts, integration_notes, patients
+from core.rules import instruments
+from core.rules.settings import current
+from ui import forms, labels, questionnaire, selection
+from ui.actions import act, alert, done, show
+from ui.chart_link import chart_button
+from ui.frame import frame
+from ui.store import clinic
+from ui.widgets import plain
+
+RECORDERS = checkins.RECORDERS
+user = frame("Check-ins", allow=RECORDERS)
+con = clinic().con
+
+PATIENT = "checkin_patient"
+"""The selection: the patient whose check-in is on screen, by id."""
+CHECKIN, NOTE = "checkin", "integration_note"
+USE = {"No use": False, "Used": True}
+OTHER = {"No": False, "Yes": True}
+NOT_FIELDS = ("days_",)
+"""Form keys that are not typed values (the use grid's own widget state)."""
+
+
+def open_patient(con, user, patient_id: int) -> None:
+    patients.record_view(con, user, patient_id)
+    selection.choose(PATIENT, patient_id)
+
+
+def picker() -> None:
+    search = st.text_input("Search by name, chart number or date of birth", key="checkin_search",
+                           placeholder="e.g. Demo, DEMO-000010 or 1988-03-14", persist_state="session")
+    found = patients.roster(con, user, search, status="approved")
+    if found.total == 0:
+        st.info("No approved patient matches. Check the spelling, or search by chart number or date of birth.")
+        return
+    selection.table(PATIENT, found.rows, "id", {
+        "patient": "Patient", "chart_number": "Chart number",
+        "date_of_birth": st.column_config.DateColumn("Born", format="D MMM YYYY"), "sessions": "Sessions",
+        "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
+    }, choose_with=lambda patient_id: act(open_patient, patient_id, allow=RECORDERS)())
+    shown = min(found.total, len(found.rows))
+    st.caption(f"{found.total} approved patient(s), most recent activity first; {shown} shown. "
+               "Click a patient to record a check-in.")
+
+
+# The use-log grid: its rows live in the form's server-side meta; the grid widget holds only the edits on top.
+
+
+def initial_days(patient_id: int, start, today) -> list[dict]:
+    logged = checkins.use_log(con, user, patient_id, start, today)
+    recorded = logged.set_index(logged["day"].dt.date)
+    rows = []
+    for offset in range((today - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = {"day": day, "use": None, "drinks": None, "other": None, "recorded": ""}
+        if day in recorded.index:
+            r = recorded.loc[day]
+            row.update(use="Used" if r["used"] else "No use", drinks=None if pd.isna(r["drinks"]) else r["drinks"],
+                       other=None if pd.isna(r["other_used"]) else ("Yes" if r["other_used"] else "No"))
+            row["recorded"] = labels.use_day(row["use"], row["drinks"], row["other"])
+        rows.append(row)
+    return rows
+
+
+def grid_key(form) -> str:
+    return form.key(f"days_{form.meta.setdefault('grid', 0)}")
+
+
+def current_days(form) -> list[dict]:
+    """The grid's rows as on screen: the rows it was drawn from with the user's edits applied."""
+    rows = [dict(r) for r in form.meta.get("days", [])]
+    edits = st.session_state.get(grid_key(form), {}).get("edited_rows", {})
+    for index, change in edits.items():
+        if int(index) < len(rows):
+            rows[int(index)].update(change)
+    return rows
+
+
+def redraw_days(form, rows: list[dict]) -> None:
+    form.meta["days"] = rows
+    form.meta["grid"] = form.meta.get("grid", 0) + 1
+
+
+def no_use_for_the_rest(token: str, patient_id: int) -> None:
+    """One click for a run of days: every day not yet answered becomes 'no use' (other substances too)."""
+    form = forms.current(CHECKIN, token, patient_id)
+    rows = current_days(form)
+    for row in rows:
+        if row["use"] is None:
+            row["use"] = "No use"
+            row["other"] = row["other"] or "No"
+    redraw_days(form, rows)
+
+
+def start_log_on(token: str, patient_id: int) -> None:
+    form = forms.current(CHECKIN, token, patient_id)
+    start = form.get("log_from")
+    if start is not None:
+        redraw_days(form, initial_days(patient_id, start, datetime.now().date()))
+
+
+def use_days(rows: list[dict]) -> list[dict]:
+    """The days the user answered (or half-answered, for core to name), in the shape core takes."""
+    given = []
+    for row in rows:
+        drinks = row.get("drinks")
+        drinks = None if drinks is None or pd.isna(drinks) else drinks
+        if row.get("use") is None and drinks is None and row.get("other") is None:
+            continue
+        given.append({"day": row["day"], "used": USE.get(row.get("use")), "drinks": drinks,
+                      "other_used": OTHER.get(row.get("other"))})
+    return given
+
+
+# The check-in form.
+
+
+def answers(form, ctx: checkins.Context) -> dict:
+    collected = {}
+    for instrument_id in (*checkins.EVERY_VISIT, "pcl5"):
+        instrument = instruments.get(instrument_id)
+        collected[instrument_id] = [st.session_state.get(questionnaire.item_key(form.prefix, instrument, item.key))
+                                    for item in instrument.items]
+    cssrs = instruments.get("cssrs")
+    collected["cssrs"] = {item.key: value for item in cssrs.items
+                          if (value := st.session_state.get(questionnaire.item_key(form.prefix, cssrs, item.key)))
+                          is not None}
+    if not ctx.pcl5_due:
+        del collected["pcl5"]
+    return collected
+
+
+def save_checkin(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(CHECKIN, token, patient_id)
+    ctx = checkins.context(con, user, patient_id)
+    day, hour = form.get("visit_day"), form.get("visit_time")
+    visit = datetime.combine(day, hour) if day is not None and hour is not None else None
+    saved = checkins.record(con, user, patient_id, visit_at=visit, answers=answers(form, ctx),
+                            use_days=use_days(current_days(form)), correction_reason=form.get("correction") or "",
+                            note=form.get("note") or "", draft_id=form.meta.get("draft_id"))
+    forms.close(CHECKIN)
+    message = (f"Check-in saved: {saved.days_added} new use day(s)"
+               + (f", {saved.days_corrected} corrected" if saved.days_corrected else "") + ".")
+    if saved.followup_raised:
+        alert(CHECKIN, message + " **A same-day safety assessment is needed** (thoughts of self-harm or C-SSRS risk): "
+                                 "do not let the patient leave without it; record it on Home.")
+    else:
+        done(CHECKIN, message)
+
+
+def discard_checkin(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(CHECKIN, token, patient_id)
+    if form.meta.get("draft_id") is not None:
+        drafts.discard(con, user, form.meta["draft_id"])
+    forms.close(CHECKIN)
+    st.session_state[f"checkin~no_restore~{patient_id}"] = True
+    done(CHECKIN, "The unfinished check-in was discarded.")
+
+
+def open_form(patient_id: int) -> forms.FormInstance:
+    """This patient's open check-in, or the user's unfinished one from another screen or before a reload."""
+    current = forms.instance(CHECKIN, subject=patient_id)
+    if "days" in current.meta or st.session_state.get(f"checkin~no_restore~{patient_id}"):
+        return current
+    mine = [d for d in drafts.mine(con, user, "checkin") if d.patient_id == patient_id]
+    now = datetime.now()
+    if not mine:
+        ctx = checkins.context(con, user, patient_id)
+        days = initial_days(patient_id, ctx.log_from, now.date())
+        return forms.restart(CHECKIN, patient_id, meta={"days": days, "initial": days}, values={
+            "log_from": ctx.log_from, "visit_day": now.date(), "visit_time": now.time().replace(second=0,
+                                                                                              microsecond=0)})
+    draft = drafts.resume(con, user, mine[0].id)
+    return forms.restart(CHECKIN, patient_id, values=draft.content.get("fields", {}),
+                         meta={"draft_id": draft.id, "restored": draft.updated_at, "days": draft.content["days"],
+                               "initial": draft.content["days"], "kept": draft.content})
+
+
+def keep_draft(form, patient_id: int) -> None:
+    """What has been typed, kept on the server at each change: a reload or another computer loses nothing."""
+    fields = {k.removeprefix(form.prefix): v for k, v in st.session_state.items()
+              if isinstance(k, str) and k.startswith(form.prefix) and v is not None
+              and not k.removeprefix(form.prefix).startswith(NOT_FIELDS)}
+    content = {"fields": fields, "days": current_days(form)}
+    typed = {k: v for k, v in fields.items() if k not in ("visit_day", "visit_time", "log_from")}
+    if form.meta.get("kept") == content or (not typed and "draft_id" not in form.meta
+                                            and content["days"] == form.meta.get("initial")):
+        return
+    try:
+        form.meta["draft_id"] = drafts.save(con, user, "checkin", content, draft_id=form.meta.get("draft_id"),
+                                            patient_id=patient_id)
+    except db.Conflict:
+        return
+    except ValueError as gone:
+        form.meta.pop("draft_id", None)
+        st.warning(str(gone))
+        return
+    form.meta["kept"] = content
+
+
+def checkin_form(patient_id: int) -> None:
+    ctx = checkins.context(con, user, patient_id)
+    form = open_form(patient_id)
+    if "restored" in form.meta:
+        st.info(f"Your unfinished check-in from {labels.when(form.meta['restored'])} is back on screen.",
+                icon=":material/history:")
+    day, hour = st.columns(2)
+    day.date_input("Visit date", min_value=ctx.screened_on, max_value=datetime.now().date(),
+                   key=form.key("visit_day"), format="DD.MM.YYYY")
+    hour.time_input("Visit time", step=300, key=form.key("visit_time"))
+    for instrument_id in ("phq9", "gad7", "craving_vas", "pacs"):
+        questionnaire.scale(instruments.get(instrument_id), form.prefix)
+    if ctx.pcl5_due:
+        why = ("provisional PTSD at screening" if ctx.provisional_ptsd else
+               f"last taken {ctx.pcl5_last:%d %b %Y}" if ctx.pcl5_last else "never taken")
+        st.caption(f"The PCL-5 is due ({why}; it is offered every {current().pcl5_every_days} days, and at every "
+                   "visit after provisional PTSD at screening). Leave it blank if it was not given.")
+        questionnaire.scale(instruments.get("pcl5"), form.prefix)
+    with st.expander("C-SSRS screener repeat (when clinically indicated)"):
+        questionnaire.cssrs(instruments.get("cssrs"), form.prefix)
+    use_log(form, ctx)
+    st.text_input("Reason for correcting a day already recorded (only when you change one)",
+                  key=form.key("correction"))
+    st.text_area("Note (optional)", key=form.key("note"), height=80)
+    keep_draft(form, patient_id)
+    show(CHECKIN)
+    save, discard = st.columns([3, 1])
+    save.button("Save the check-in", type="primary",
+                on_click=act(save_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN, about=ctx.patient))
+    if form.meta.get("draft_id") is not None:
+        discard.button("Discard this check-in",
+                       on_click=act(discard_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN))
+
+
+def use_log(form, ctx: checkins.Context) -> None:
+    substance = labels.SUBSTANCE[ctx.primary_substance]
+    st.markdown("**Substance use by day** · one row per day since the last recorded day. A day already recorded "
+                "shows its value; change it only to correct it, with a reason.")
+    start, fill = st.columns([1, 2], vertical_alignment="bottom")
+    start.date_input("Start the log on", min_value=ctx.screened_on, max_value=datetime.now().date(),
+                     key=form.key("log_from"), format="DD.MM.YYYY",
+                     on_change=partial(start_log_on, form.token, ctx.patient_id))
+    fill.button("No use on every day not yet answered", icon=":material/done_all:",
+                on_click=partial(no_use_for_the_rest, form.token, ctx.patient_id))
+    columns = {
+        "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY", disabled=True),
+        "use": st.column_config.SelectboxColumn(f"{substance} used?", options=list(USE)),
+        "drinks": st.column_config.NumberColumn("Standard drinks (14 g each)", min_value=0,
+                                                max_value=current().max_drinks_per_day, step=0.5),
+        "other": st.column_config.SelectboxColumn("Any other substance?", options=list(OTHER)),
+        "recorded": st.column_config.TextColumn("Already recorded", disabled=True),
+    }
+    if ctx.primary_substance != "alcohol":
+        del columns["drinks"]
+    rows = pd.DataFrame(form.meta["days"], columns=["day", "use", "drinks", "other", "recorded"])
+    st.data_editor(rows[list(columns)], key=grid_key(form), hide_index=True, column_config=columns,
+                   num_rows="fixed", width="stretch")
+
+
+# Integration notes.
+
+
+def write_note(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(NOTE, token, patient_id)
+    day, hour = form.get("met_day"), form.get("met_time")
+    met = datetime.combine(day, hour) if day is not None and hour is not None else None
+    integration_notes.write(con, user, patient_id, form.get("session"), met_at=met, themes=form.get("themes"),
+                            reflections=form.get("reflections"), plan=form.get("plan"),
+                            password=form.get("password") or "")
+    forms.close(NOTE)
+    done(NOTE, "Integration note signed and saved.")
+
+
+def notes(patient_id: int) -> None:
+    sessions = integration_notes.sessions(con, user, patient_id)
+    if sessions.empty:
+        st.caption("No dosing session yet: an integration note follows a dosing session.")
+        return
+    show(NOTE)
+    if user.role in integration_notes.WRITERS:
+        note_form(patient_id, sessions[sessions["note_id"].isna()])
+    st.markdown("**Notes written**")
+    written = sessions[sessions["note_id"].notna()]
+    if written.empty:
+        st.caption("None yet.")
+    for s in written.itertuples():
+        note = integration_notes.note_for(con, user, int(s.session_id))
+        with st.expander(f"After session {s.session_number} of {labels.when(s.started_at)} · met "
+                         f"{labels.when(note.met_at)}"):
+            st.markdown(f"**Intention set before the dose:** {plain(s.intention or '-')}")
+            st.markdown(f"**Themes:** {plain(note.themes)}  \n**The patient's reflections:** {plain(note.reflections)}"
+                        f"  \n**Plan until the next session:** {plain(note.plan)}")
+            st.caption(f"Signed by {plain(note.signed_by)} on {labels.when(note.signed_at)}")
+
+
+def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
+    st.markdown("**Write an integration note**")
+    if open_sessions.empty:
+        st.caption("Every dosing session of this patient has its note.")
+        return
+    form = forms.instance(NOTE, subject=patient_id)
+    choices = {int(s.session_id): f"Session {s.session_number} · {labels.when(s.started_at)} · "
+                                  f"{labels.ROUTE[s.route]}"
+               + (f" · integration booked for {labels.when(s.booked_for)}" if pd.notna(s.booked_for) else "")
+               for s in open_sessions.itertuples()}
+    chosen = st.selectbox("The dosing session it follows", list(choices), format_func=choices.get, index=None,
+                          placeholder="Choose a session", key=form.key("session"))
+    if chosen is not None:
+        intention = open_sessions.set_index("session_id").loc[chosen, "intention"]
+        st.info(f"Intention set before the dose: {plain(intention) if isinstance(intention, str) else 'not recorded'}",
+                icon=":material/flag:")
+    day, hour = st.columns(2)
+    day.date_input("Date of the integration session", value=None, max_value=datetime.now().date(),
+                   key=form.key("met_day"), format="DD.MM.YYYY")
+    hour.time_input("Time", value=None, step=900, key=form.key("met_time"))
+    st.text_area("Themes", key=form.key("themes"), height=80)
+    st.text_area("The patient's reflections", key=form.key("reflections"), height=100)
+    st.text_area("Plan until the next session", key=form.key("plan"), height=80)
+    st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
+                  autocomplete="current-password")
+    st.button("Sign and save the note", type="primary",
+              on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS, slot=NOTE))
+
+
+def patient_view(patient_id: int) -> None:
+    st.button("Choose another patient", icon=":material/arrow_back:", on_click=selection.clear, args=(PATIENT,))
+    try:
+        ctx = checkins.context(con, user, patient_id)
+    except ValueError:
+        selection.clear(PATIENT)
+        st.warning("That patient is not available for a check-in.")
+        return
+    st.header(plain(ctx.patient))
+    st.markdown(f"Primary substance {labels.SUBSTANCE[ctx.primary_substance]} · screened "
+                f"{ctx.screened_on:%d %b %Y}")
+    chart_button(patient_id, ("pages/checkins.py", "Check-ins"))
+    checkin_tab, notes_tab = st.tabs(["Check-in", "Integration notes"])
+    with checkin_tab:
+        checkin_form(patient_id)
+    with notes_tab:
+        notes(patient_id)
+
+
+patient_id = selection.chosen(PATIENT)
+if patient_id is None:
+    show(CHECKIN)
+    picker()
+else:
+    patient_view(patient_id)

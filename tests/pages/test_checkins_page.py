@@ -1,0 +1,161 @@
+"""The check-ins page: a follow-up visit's scales and use days, corrections, safety, drafts and integration notes."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from core import approvals
+from core.rules import instruments
+from tests.core.test_checkins import ALCOHOL, PTSD_PCL5, THERAPIST_PASSWORD
+from tests.core.test_dosing_sessions import discharged, started
+from tests.core.test_screening_and_approval import PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
+from tests.pages.conftest import all_text, form_key
+from tests.pages.test_screening_pages import click, stored
+
+PAGE = "pages/checkins.py"
+CALM = {"phq9": [1, 1, 0, 1, 0, 1, 0, 0, 0], "gad7": [1, 0, 1, 0, 0, 1, 0], "craving_vas": [35],
+        "pacs": [2, 1, 2, 1, 2]}
+
+
+@pytest.fixture
+def patient(demo_store):
+    """An approved alcohol patient screened on 21 Nov 2026 (the page's database is the same file, closed for it)."""
+    saved = pending_screening(demo_store, mrn="CHECK-0001", last_name="Checktest", **ALCOHOL)
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime(2026, 11, 21, 11))
+    demo_store.close()
+    return saved.patient_id
+
+
+def opened(page, role, patient_id):
+    at = page(PAGE, role)
+    at.session_state["chosen~checkin_patient"] = patient_id
+    return at.run()
+
+
+def answer(at, scales):
+    for instrument_id, answers in scales.items():
+        instrument = instruments.get(instrument_id)
+        for item, value in zip(instrument.items, answers, strict=True):
+            at.session_state[form_key(at, "checkin", f"{instrument_id}_{item.key}")] = value
+    return at.run()
+
+
+def days(at):
+    return at.session_state["form~checkin"]["meta"]["days"]
+
+
+def test_a_viewer_cannot_open_the_page(page):
+    """Signed out, every page shows only the sign-in form: tests/pages/test_frame_and_home.py covers this page too."""
+    at = page(PAGE, "viewer")
+    assert "cannot open Check-ins" in at.error[0].value
+
+
+def test_a_therapist_records_a_check_in_with_its_use_days(page, patient):
+    at = answer(opened(page, "therapist", patient), CALM)
+    assert not at.exception
+    at = click(at, "No use on every day not yet answered")
+    heavy = days(at)[2]
+    heavy.update(use="Used", drinks=7.0)
+    at = click(at.run(), "Save the check-in")
+    assert not at.exception
+    assert "Check-in saved" in all_text(at)
+    scores = stored(at, """SELECT a.instrument, a.total FROM checkin_assessments l JOIN assessments a
+                           ON a.id = l.assessment_id JOIN checkins c ON c.id = l.checkin_id
+                           WHERE c.patient_id = ? ORDER BY 1""", [patient])
+    assert scores == [("craving_vas", 35), ("gad7", 3), ("pacs", 8), ("phq9", 4)]
+    logged = stored(at, "SELECT day, used, drinks FROM substance_use_days WHERE patient_id = ? ORDER BY day", [patient])
+    assert len(logged) == (datetime.now().date() - heavy["day"]).days + 3
+    assert [(d, u, n) for d, u, n in logged if u] == [(heavy["day"], True, 7.0)]
+
+
+def test_a_half_answered_scale_is_refused_and_what_was_typed_stays(page, patient):
+    at = answer(opened(page, "therapist", patient), {**CALM, "gad7": [1, 0, 1, 0, 0, 1, None]})
+    at = click(at, "Save the check-in")
+    assert "GAD-7" in all_text(at) and "item 7" in all_text(at)
+    assert stored(at, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(0,)]
+    assert at.session_state[form_key(at, "checkin", "gad7_item1")] == 1
+
+
+def test_item_9_raises_the_same_day_safety_follow_up(page, patient):
+    at = answer(opened(page, "nurse", patient), {**CALM, "phq9": [1, 1, 0, 1, 0, 1, 0, 0, 2]})
+    at = click(at, "Save the check-in")
+    assert "same-day safety assessment is needed" in all_text(at)
+    assert stored(at, """SELECT count(*) FROM safety_followups f JOIN checkins c ON c.id = f.checkin_id
+                         WHERE c.patient_id = ?""", [patient]) == [(1,)]
+
+
+def test_pcl5_is_offered_when_due(page, demo_store):
+    saved = pending_screening(demo_store, mrn="CHECK-0002", last_name="Ptsdtest", pcl5=PTSD_PCL5)
+    approvals.decide(demo_store, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime(2026, 11, 21, 11))
+    without = pending_screening(demo_store, mrn="CHECK-0003", last_name="Calmtest", pcl5=[0] * 20)
+    approvals.decide(demo_store, PRESCRIBER, without.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime(2026, 11, 21, 11))
+    demo_store.close()
+    at = opened(page, "therapist", saved.patient_id)
+    assert "The PCL-5 is due (provisional PTSD at screening" in all_text(at)
+    at = opened(page, "therapist", without.patient_id)
+    assert "PCL-5 is due" not in all_text(at)
+
+
+def test_a_recorded_day_is_corrected_only_with_a_reason(page, patient):
+    at = answer(opened(page, "therapist", patient), CALM)
+    at = click(at, "No use on every day not yet answered")
+    at = click(at, "Save the check-in")
+    at = answer(at, CALM)
+    first = days(at)[0]
+    assert first["recorded"].startswith("No use")
+    first.update(use="Used", drinks=2.0)
+    at = click(at.run(), "Save the check-in")
+    assert "already recorded; give a reason" in all_text(at)
+    at.session_state[form_key(at, "checkin", "correction")] = "Patient remembered a drink"
+    at = click(at.run(), "Save the check-in")
+    assert "1 corrected" in all_text(at)
+    assert stored(at, "SELECT count(*), count(*) FILTER (WHERE used) FROM substance_use_days WHERE patient_id = ?",
+                  [patient])[0][1] == 1
+    assert stored(at, "SELECT reason FROM use_day_corrections WHERE patient_id = ?", [patient]) == [
+        ("Patient remembered a drink",)]
+
+
+def test_a_check_in_survives_a_reload_as_the_users_draft_only(page, patient):
+    at = answer(opened(page, "therapist", patient), {"phq9": CALM["phq9"]})
+    assert stored(at, "SELECT count(*) FROM drafts WHERE kind = 'checkin'") == [(1,)]
+    again = opened(page, "therapist", patient)  # a reload: a new session, the same account
+    assert "Your unfinished check-in" in all_text(again)
+    assert again.session_state[form_key(again, "checkin", "phq9_item1")] == 1
+    other = opened(page, "nurse", patient)
+    assert "Your unfinished check-in" not in all_text(other)
+    assert other.session_state[form_key(other, "checkin", "phq9_item1")] is None
+
+
+def dosed(demo_store_path, patient):
+    from core import db
+
+    con = db.open_store(demo_store_path)
+    when = datetime.now() - timedelta(days=2)
+    session = started(con, patient, at=when)
+    discharged(con, session, began=when)
+    con.close()
+    return session
+
+
+def test_a_therapist_signs_an_integration_note_beside_the_intention(page, patient, demo_db):
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session)
+    at = at.run()
+    assert "Intention set before the dose: Notice cravings without acting on them" in all_text(at)
+    for field, value in {"met_day": datetime.now().date() - timedelta(days=1),
+                         "met_time": datetime.now().time().replace(hour=10, minute=0, second=0, microsecond=0),
+                         "themes": "Shame", "reflections": "Calmer", "plan": "Walk daily",
+                         "password": THERAPIST_PASSWORD}.items():
+        at.session_state[form_key(at, "integration_note", field)] = value
+    at = click(at.run(), "Sign and save the note")
+    assert "Integration note signed and saved." in all_text(at)
+    assert stored(at, "SELECT themes, plan FROM integration_notes WHERE session_id = ?", [session]) == [
+        ("Shame", "Walk daily")]
+    nurse = opened(page, "nurse", patient)
+    assert not [b for b in nurse.button if b.label == "Sign and save the note"]
+    assert "Themes:** Shame" in all_text(nurse)
+
