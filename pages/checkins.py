@@ -23,8 +23,10 @@ con = clinic().con
 PATIENT = "checkin_patient"
 """The selection: the patient whose check-in is on screen, by id."""
 CHECKIN, NOTE = "checkin", "integration_note"
-USE = {"No use": False, "Used": True}
-OTHER = {"No": False, "Yes": True}
+UNANSWERED = "Not answered"
+"""Shown in a day's cell until it is answered: an empty cell reads 'None', which could be taken for 'no use'."""
+USE = {UNANSWERED: None, "No use": False, "Used": True}
+OTHER = {UNANSWERED: None, "No": False, "Yes": True}
 NOT_FIELDS = ("days_",)
 """Form keys that are not typed values (the use grid's own widget state)."""
 
@@ -60,11 +62,11 @@ def initial_days(patient_id: int, start, today) -> list[dict]:
     rows = []
     for offset in range((today - start).days + 1):
         day = start + timedelta(days=offset)
-        row = {"day": day, "use": None, "drinks": None, "other": None, "recorded": ""}
+        row = {"day": day, "use": UNANSWERED, "drinks": None, "other": UNANSWERED, "recorded": ""}
         if day in recorded.index:
             r = recorded.loc[day]
             row.update(use="Used" if r["used"] else "No use", drinks=None if pd.isna(r["drinks"]) else r["drinks"],
-                       other=None if pd.isna(r["other_used"]) else ("Yes" if r["other_used"] else "No"))
+                       other=UNANSWERED if pd.isna(r["other_used"]) else ("Yes" if r["other_used"] else "No"))
             row["recorded"] = labels.use_day(row["use"], row["drinks"], row["other"])
         rows.append(row)
     return rows
@@ -94,9 +96,10 @@ def no_use_for_the_rest(token: str, patient_id: int) -> None:
     form = forms.current(CHECKIN, token, patient_id)
     rows = current_days(form)
     for row in rows:
-        if row["use"] is None:
+        if USE.get(row["use"]) is None:
             row["use"] = "No use"
-            row["other"] = row["other"] or "No"
+            if OTHER.get(row["other"]) is None:
+                row["other"] = "No"
     redraw_days(form, rows)
 
 
@@ -113,7 +116,7 @@ def use_days(rows: list[dict]) -> list[dict]:
     for row in rows:
         drinks = row.get("drinks")
         drinks = None if drinks is None or pd.isna(drinks) else drinks
-        if row.get("use") is None and drinks is None and row.get("other") is None:
+        if USE.get(row.get("use")) is None and drinks is None and OTHER.get(row.get("other")) is None:
             continue
         given.append({"day": row["day"], "used": USE.get(row.get("use")), "drinks": drinks,
                       "other_used": OTHER.get(row.get("other"))})
@@ -258,7 +261,10 @@ def use_log(form, ctx: checkins.Context) -> None:
         "other": st.column_config.SelectboxColumn("Any other substance?", options=list(OTHER)),
         "recorded": st.column_config.TextColumn("Already recorded", disabled=True),
     }
-    if ctx.primary_substance != "alcohol":
+    if ctx.primary_substance == "alcohol":
+        st.caption("Drinks are standard drinks of 14 g of alcohol. A day of drinking with no count is read as a heavy "
+                   "drinking day, so enter the count when the patient can give it.")
+    else:
         del columns["drinks"]
     rows = pd.DataFrame(form.meta["days"], columns=["day", "use", "drinks", "other", "recorded"])
     st.data_editor(rows[list(columns)], key=grid_key(form), hide_index=True, column_config=columns,

@@ -83,7 +83,7 @@ def craving_trend(rows: pd.DataFrame) -> alt.Chart:
     return alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=50)).encode(
         x=alt.X("occurred_at:T", title="Date", scale=alt.Scale(domain=[first.isoformat(), last.isoformat()]),
                 axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5, labelOverlap="greedy")),
-        y=alt.Y("craving:Q", title="Craving (0 = none, 100 = strongest)", scale=alt.Scale(domain=[0, 100])),
+        y=alt.Y("craving:Q", title="Craving (0-100)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("moment:N", title="When", sort=["Before the dose", "After the session", "At a check-in"]),
         tooltip=[alt.Tooltip("occurred_at:T", title="Date", format="%d %b %Y"), alt.Tooltip("moment:N", title="When"),
                  alt.Tooltip("craving:Q", title="Craving")],

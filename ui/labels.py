@@ -119,6 +119,6 @@ def use_day(use: str | None, drinks, other: str | None) -> str:
     text = use or "-"
     if use == "Used" and drinks is not None:
         text += f", {drinks:g} drinks"
-    if other is not None:
+    if other in ("Yes", "No"):
         text += f"; other substance: {other.lower()}"
     return text
