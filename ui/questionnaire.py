@@ -24,8 +24,10 @@ def scale(instrument: Instrument, prefix: str) -> list[int | None]:
     for number, item in enumerate(instrument.items, 1):
         key = item_key(prefix, instrument, item.key)
         if item.anchors:
-            answers.append(st.slider(f"{item.text} (0 = {item.anchors[0]}, 100 = {item.anchors[1]})", item.low,
-                                     item.high, value=None, key=key, persist_state="session"))
+            # A number box, not a slider: a slider always holds a value, so an untouched one would record a 0.
+            answers.append(st.number_input(f"{item.text} ({item.low} = {item.anchors[0]}, {item.high} = "
+                                           f"{item.anchors[1]})", min_value=item.low, max_value=item.high, step=1,
+                                           value=None, placeholder="Not answered", key=key, persist_state="session"))
             continue
         if instrument.id in AS_DROPDOWNS:
             labels = {o.value: f"{o.label} ({o.value} {'point' if o.value == 1 else 'points'})"

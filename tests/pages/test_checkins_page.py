@@ -77,6 +77,13 @@ def test_a_half_answered_scale_is_refused_and_what_was_typed_stays(page, patient
     assert at.session_state[form_key(at, "checkin", "gad7_item1")] == 1
 
 
+def test_an_untouched_craving_rating_is_not_answered_not_zero(page, patient):
+    at = answer(opened(page, "therapist", patient), {k: v for k, v in CALM.items() if k != "craving_vas"})
+    at = click(at, "Save the check-in")
+    assert "Craving \\(visual analogue scale\\)\\: not answered" in all_text(at)
+    assert stored(at, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(0,)]
+
+
 def test_item_9_raises_the_same_day_safety_follow_up(page, patient):
     at = answer(opened(page, "nurse", patient), {**CALM, "phq9": [1, 1, 0, 1, 0, 1, 0, 0, 2]})
     at = click(at, "Save the check-in")
