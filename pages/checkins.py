@@ -62,10 +62,11 @@ def initial_days(patient_id: int, start, today) -> list[dict]:
     rows = []
     for offset in range((today - start).days + 1):
         day = start + timedelta(days=offset)
-        row = {"day": day, "use": UNANSWERED, "drinks": None, "other": UNANSWERED, "recorded": ""}
+        row = {"day": day, "use": UNANSWERED, "drinks": "", "other": UNANSWERED, "recorded": ""}
         if day in recorded.index:
             r = recorded.loc[day]
-            row.update(use="Used" if r["used"] else "No use", drinks=None if pd.isna(r["drinks"]) else r["drinks"],
+            row.update(use="Used" if r["used"] else "No use",
+                       drinks="" if pd.isna(r["drinks"]) else f"{r['drinks']:g}",
                        other=UNANSWERED if pd.isna(r["other_used"]) else ("Yes" if r["other_used"] else "No"))
             row["recorded"] = labels.use_day(row["use"], row["drinks"], row["other"])
         rows.append(row)
@@ -114,8 +115,7 @@ def use_days(rows: list[dict]) -> list[dict]:
     """The days the user answered (or half-answered, for core to name), in the shape core takes."""
     given = []
     for row in rows:
-        drinks = row.get("drinks")
-        drinks = None if drinks is None or pd.isna(drinks) else drinks
+        drinks = (row.get("drinks") or "").strip() or None
         if USE.get(row.get("use")) is None and drinks is None and OTHER.get(row.get("other")) is None:
             continue
         given.append({"day": row["day"], "used": USE.get(row.get("use")), "drinks": drinks,
@@ -256,8 +256,7 @@ def use_log(form, ctx: checkins.Context) -> None:
     columns = {
         "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY", disabled=True),
         "use": st.column_config.SelectboxColumn(f"{substance} used?", options=list(USE)),
-        "drinks": st.column_config.NumberColumn("Standard drinks (14 g each)", min_value=0,
-                                                max_value=current().max_drinks_per_day, step=0.5),
+        "drinks": st.column_config.TextColumn("Standard drinks (14 g each)", max_chars=6),
         "other": st.column_config.SelectboxColumn("Any other substance?", options=list(OTHER)),
         "recorded": st.column_config.TextColumn("Already recorded", disabled=True),
     }

@@ -117,8 +117,8 @@ TIMELINE_DETAIL = {"screening": DECISION, "approval": APPROVAL, "dosing": SESSIO
 def use_day(use: str | None, drinks, other: str | None) -> str:
     """A recorded use day in words, e.g. 'Used, 3 drinks; other substance: yes'."""
     text = use or "-"
-    if use == "Used" and drinks is not None:
-        text += f", {drinks:g} drinks"
+    if use == "Used" and drinks:
+        text += f", {drinks} drinks"
     if other in ("Yes", "No"):
         text += f"; other substance: {other.lower()}"
     return text

@@ -66,6 +66,8 @@ def use_day(day, used, drinks, other_used, *, today: date, earliest: date, count
     used = validate.yes_no(used, f"Used on {label}")
     if other_used is not None:
         other_used = validate.yes_no(other_used, f"Other substance on {label}")
+    if isinstance(drinks, str):
+        drinks = _typed_number(drinks, f"Drinks on {label} (standard drinks)")
     if drinks is not None:
         if not counts_drinks:
             raise ValueError(f"Drinks on {label}: drinks are counted only when alcohol is the primary substance")
@@ -73,6 +75,17 @@ def use_day(day, used, drinks, other_used, *, today: date, earliest: date, count
         if not used and drinks > 0:
             raise ValueError(f"Drinks on {label}: the day is marked no use; clear the drinks or mark it used")
     return UseDay(day, used, drinks if used else None, other_used)
+
+
+def _typed_number(text: str, field: str) -> float | None:
+    """A count typed into a grid cell: blank is no count; '2,5' is read as 2.5; anything else is refused."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{field} must be a number (entered {text!r})") from None
 
 
 def heavy_day(used: bool, drinks: float | None, sex: str, settings: Settings | None = None) -> bool:

@@ -86,6 +86,18 @@ def test_bad_use_days_are_refused_with_the_day_named_and_nothing_stored(demo_sto
     assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 0
 
 
+def test_a_drink_count_typed_in_the_grid_is_read_as_a_number():
+    def typed(drinks):
+        return followup.use_day(date(2026, 11, 20), True, drinks, False, today=date(2026, 11, 21),
+                                earliest=date(2026, 11, 1), counts_drinks=True).drinks
+
+    assert (typed("2,5"), typed(" 3 "), typed(""), typed("  ")) == (2.5, 3.0, None, None)
+    with pytest.raises(ValueError, match=r"\(standard drinks\) must be a number \(entered 'lots'\)"):
+        typed("lots")
+    with pytest.raises(ValueError, match="between 0 and 60"):
+        typed("61")
+
+
 def test_drinks_are_counted_only_for_alcohol(demo_store):
     patient = approved_patient(demo_store)   # cocaine
     with pytest.raises(ValueError, match="only when alcohol is the primary substance"):

@@ -56,7 +56,7 @@ def test_a_therapist_records_a_check_in_with_its_use_days(page, patient):
     assert not at.exception
     at = click(at, "No use on every day not yet answered")
     heavy = days(at)[2]
-    heavy.update(use="Used", drinks=7.0)
+    heavy.update(use="Used", drinks="7")
     at = click(at.run(), "Save the check-in")
     assert not at.exception
     assert "Check-in saved" in all_text(at)
@@ -113,7 +113,7 @@ def test_a_recorded_day_is_corrected_only_with_a_reason(page, patient):
     at = answer(at, CALM)
     first = days(at)[0]
     assert first["recorded"].startswith("No use")
-    first.update(use="Used", drinks=2.0)
+    first.update(use="Used", drinks="2")
     at = click(at.run(), "Save the check-in")
     assert "already recorded; give a reason" in all_text(at)
     at.session_state[form_key(at, "checkin", "correction")] = "Patient remembered a drink"
