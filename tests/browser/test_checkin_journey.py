@@ -1,0 +1,116 @@
+"""A therapist in Chromium: a check-in with a week of use days (one heavy drinking day) and an integration note,
+then both on the patient's chart timeline."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from core import approvals, db, demo, dosing_sessions, patients
+from core.rules import instruments
+from core.screening_form import validate_screening
+from tests.browser.test_dosing_journey import grid_rows
+from tests.browser.test_screening_journey import answer_scale, go, settle, type_into
+from tests.browser.test_sign_in_journey import sign_in
+from tests.core.test_dosing_sessions import GO, discharged
+from tests.core.test_screening_and_approval import NURSE, PRESCRIBER, PRESCRIBER_PASSWORD, valid_raw
+
+PATIENT = "Browsertest, Alex"
+INTENTION = "Notice the urge to drink without acting on it"
+
+
+@pytest.fixture(scope="module")
+def checkin_url(tmp_path_factory, app_server):
+    """A woman whose primary substance is alcohol, screened six days ago and dosed five days ago: her use log
+    starts on the day of screening, so the grid holds exactly this week."""
+    path = tmp_path_factory.mktemp("checkin") / "clinic.duckdb"
+    con = db.open_store(path)
+    demo.build(con, 40, 13)
+    screened = (datetime.now() - timedelta(days=6)).replace(hour=9, minute=0, second=0, microsecond=0)
+    raw = valid_raw(mrn="CHECK-0001", first_name="Alex", last_name="Browsertest", primary_substance="alcohol",
+                    other_substances=[], auditc=[2, 2, 1], last_use_date=(screened - timedelta(days=2)).date())
+    saved = patients.save_screening(con, NURSE, validate_screening(raw, now=screened), now=screened)
+    approvals.decide(con, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=screened + timedelta(hours=1))
+    began = screened + timedelta(days=1)
+    gate = dosing_sessions.check_gate(con, NURSE, saved.patient_id, **GO, now=began)
+    session = dosing_sessions.start(con, NURSE, saved.patient_id, gate.gate_check_id, route="iv", weight_kg=70,
+                                    dose_mg=35, intention=INTENTION, craving_before=60, chair="Room 3", now=began)
+    discharged(con, session, began=began)
+    con.close()
+    return app_server(CLINIC_DB=str(path))
+
+
+def open_patient(tab) -> None:
+    go(tab, "Check-ins")
+    type_into(tab, "Search by name, chart number or date of birth", "Browsertest")
+    settle(tab)
+    grid = tab.get_by_test_id("stDataFrame").first
+    expect(grid.get_by_text(PATIENT)).to_be_attached()
+    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
+    tab.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
+    expect(tab.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
+    settle(tab)
+
+
+def edit_day(tab, grid, row: int, use: str, drinks: str) -> None:
+    """Mark one day of the use grid: click its day, move right to 'used?', pick, then to the drink count and type."""
+    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
+    day_cell = (box["x"] + 40, box["y"] + 35 * (row + 1.5))
+    tab.mouse.click(*day_cell)
+    tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("Enter")
+    tab.get_by_role("option", name=use, exact=True).click()
+    tab.mouse.click(*day_cell)
+    tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("ArrowRight")
+    tab.keyboard.type(drinks)
+    tab.keyboard.press("Enter")
+    settle(tab)
+
+
+def test_a_therapist_records_a_check_in_and_an_integration_note_and_the_chart_shows_both(tab, checkin_url):
+    sign_in(tab, checkin_url, "therapist", "demo-therapist-2026")
+    open_patient(tab)
+    for instrument_id in ("phq9", "gad7", "pacs"):
+        instrument = instruments.get(instrument_id)
+        answer_scale(tab, instrument, [1] + [0] * (len(instrument.items) - 1))
+    type_into(tab, "How strong is your craving right now? (0 = Not at all, 100 = Extremely)", "25")
+    tab.get_by_role("button", name="No use on every day not yet answered").click()
+    settle(tab)
+    grid = tab.get_by_test_id("stDataFrame").filter(has_text="Standard drinks").first
+    assert len(grid_rows(grid)) == 7
+    edit_day(tab, grid, 2, "Used", "5")
+    assert grid_rows(grid)[2].split(" | ")[1:3] == ["Used", "5"]
+    tab.get_by_role("button", name="Save the check-in").click()
+    expect(tab.get_by_text("Check-in saved: 7 new use day(s).")).to_be_visible()
+
+    tab.get_by_role("tab", name="Integration notes").click()
+    tab.get_by_label("The dosing session it follows").click()
+    tab.get_by_role("option").filter(has_text="Session 1").click()
+    expect(tab.get_by_text(f"Intention set before the dose: {INTENTION}")).to_be_visible()
+    met = datetime.now() - timedelta(days=3)
+    date_field = tab.get_by_label("Date of the integration session", exact=True)
+    date_field.locator("[role=spinbutton]").first.click()
+    tab.keyboard.type(f"{met:%d%m%Y}")  # react-aria date segments: day, month, year, each moves on by itself
+    tab.keyboard.press("Tab")
+    tab.get_by_label("Time", exact=True).click()
+    tab.keyboard.type("1000")
+    tab.keyboard.press("Tab")
+    for label, text in (("Themes", "Shame after relapse; family support"),
+                        ("The patient's reflections", "Felt calmer, less pulled by cravings"),
+                        ("Plan until the next session", "Walk daily; call a friend at 6 pm")):
+        tab.get_by_label(label, exact=True).fill(text)
+    tab.get_by_role("textbox", name="Your password (electronic signature)").fill("demo-therapist-2026")
+    tab.get_by_role("button", name="Sign and save the note").click()
+    expect(tab.get_by_text("Integration note signed and saved.")).to_be_visible()
+
+    tab.get_by_role("button", name="Open the patient's chart").click()
+    expect(tab.get_by_role("heading", name="Timeline")).to_be_visible()
+    expect(tab.get_by_text("Substance use by day (green runs are days without use)")).to_be_attached()
+    check_in = tab.get_by_test_id("stExpander").filter(has_text="Follow-up check-in")
+    check_in.get_by_text("Follow-up check-in").click()
+    expect(check_in.get_by_role("cell", name="Craving (visual analogue scale)")).to_be_visible()
+    note = tab.get_by_test_id("stExpander").filter(has_text="Integration-therapy note")
+    note.get_by_text("Integration-therapy note").click()
+    expect(note.get_by_text("Shame after relapse; family support")).to_be_visible()
