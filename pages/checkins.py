@@ -14,7 +14,7 @@ from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
 from ui.store import clinic
-from ui.widgets import plain
+from ui.widgets import plain, time_choice
 
 RECORDERS = checkins.RECORDERS
 user = frame("Check-ins", allow=RECORDERS)
@@ -323,9 +323,11 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
         st.info(f"Intention set before the dose: {plain(intention) if isinstance(intention, str) else 'not recorded'}",
                 icon=":material/flag:")
     day, hour = st.columns(2)
-    day.date_input("Date of the integration session", value=None, max_value=datetime.now().date(),
-                   key=form.key("met_day"), format="DD.MM.YYYY")
-    hour.time_input("Time", value=None, step=900, key=form.key("met_time"))
+    # Dates start filled: an empty date field's parts have no value for screen readers (axe: aria-required-attr).
+    day.date_input("Date of the integration session", max_value=datetime.now().date(), key=form.key("met_day"),
+                   format="DD.MM.YYYY")
+    with hour:
+        time_choice("Time", form.key("met_time"))
     st.text_area("Themes", key=form.key("themes"), height=80)
     st.text_area("The patient's reflections", key=form.key("reflections"), height=100)
     st.text_area("Plan until the next session", key=form.key("plan"), height=80)

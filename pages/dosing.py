@@ -1,6 +1,6 @@
 """Dosing session (nurses, prescribers): today's board, the pre-dose check and dose, readings, discharge, signature."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import pandas as pd
@@ -13,7 +13,7 @@ from ui import forms, labels, selection, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
-from ui.widgets import plain, reason_list
+from ui.widgets import plain, reason_list, time_choice
 
 TEAM = ds.DOSING_TEAM
 user = frame("Dosing session", allow=TEAM)
@@ -454,8 +454,11 @@ def booking_form(record: ds.SessionRecord) -> None:
     st.subheader("Book the integration-therapy session")
     form = forms.instance(BOOK, subject=record.session_id)
     day, hour = st.columns(2)
-    day.date_input("Day", value=None, min_value=datetime.now().date(), key=form.key("day"), format="DD.MM.YYYY")
-    hour.time_input("Time", value=None, step=900, key=form.key("time"))
+    # Filled with tomorrow: an empty date field's parts have no value for screen readers (axe: aria-required-attr).
+    day.date_input("Day", value=datetime.now().date() + timedelta(days=1), min_value=datetime.now().date(),
+                   key=form.key("day"), format="DD.MM.YYYY")
+    with hour:
+        time_choice("Time", form.key("time"))
     show(BOOK)
     st.button("Book the session", on_click=act(book, form.token, record.session_id, allow=TEAM, slot=BOOK))
 

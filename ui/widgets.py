@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 import streamlit as st
 
@@ -57,3 +58,13 @@ def sticky(key: str):
     st.html(f'<style>[data-testid="stLayoutWrapper"]:has(> .st-key-{key}) '
             "{position: sticky; top: 3.75rem; z-index: 990; background: white;}</style>")
     return st.container(key=key)
+
+
+CLINIC_TIMES = [time(hour, minute) for hour in range(7, 21) for minute in (0, 15, 30, 45)]
+
+
+def time_choice(label: str, key: str):
+    """A clinic time of day, chosen from quarter hours with nothing chosen at first. st.time_input with no value
+    leaves its hour and minute parts without a value for screen readers (axe: aria-required-attr)."""
+    return st.selectbox(label, CLINIC_TIMES, format_func=lambda t: f"{t:%H:%M}", index=None,
+                        placeholder="Choose a time", key=key)

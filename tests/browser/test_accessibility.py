@@ -9,9 +9,10 @@ from tests.browser.test_sign_in_journey import sign_in
 
 ROLES = {
     "admin": ("demo-admin-2026", ["Home", "Patients", "Audit log"]),
-    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Patients"]),
-    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Patients"]),
-    "therapist": ("demo-therapist-2026", ["Home", "Patients"]),
+    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Check-ins",
+                                            "Patients"]),
+    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Check-ins", "Patients"]),
+    "therapist": ("demo-therapist-2026", ["Home", "Check-ins", "Patients"]),
     "viewer": ("demo-viewer-2026", ["Home"]),
 }
 SERIOUS = {"serious", "critical"}
@@ -57,6 +58,21 @@ def test_the_pages_in_use(tab, app_url):
     tab.get_by_role("button", name="Open the patient's chart").click()
     expect(tab.get_by_role("button", name="Back to the patient list")).to_be_visible()
     found["chart"] = serious_violations(tab)
+    assert found == {name: [] for name in found}
+
+
+def test_a_check_in_form_and_its_notes(tab, app_url):
+    sign_in(tab, app_url, "therapist", "demo-therapist-2026")
+    go(tab, "Check-ins")
+    grid = tab.get_by_test_id("stDataFrame").first
+    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
+    tab.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
+    expect(tab.get_by_role("button", name="Save the check-in")).to_be_visible()
+    tab.get_by_role("button", name="Save the check-in").click()
+    expect(tab.get_by_text("not answered; it is taken at every check-in")).to_be_visible()
+    found = {"check-in refused": serious_violations(tab)}
+    tab.get_by_role("tab", name="Integration notes").click()
+    found["integration notes"] = serious_violations(tab)
     assert found == {name: [] for name in found}
 
 

@@ -95,8 +95,8 @@ def test_a_therapist_records_a_check_in_and_an_integration_note_and_the_chart_sh
     tab.keyboard.type(f"{met:%d%m%Y}")  # react-aria date segments: day, month, year, each moves on by itself
     tab.keyboard.press("Tab")
     tab.get_by_label("Time", exact=True).click()
-    tab.keyboard.type("1000")
-    tab.keyboard.press("Tab")
+    tab.keyboard.type("10:00")  # the list of quarter hours is long: typing narrows it to the one
+    tab.get_by_role("option", name="10:00", exact=True).click()
     for label, text in (("Themes", "Shame after relapse; family support"),
                         ("The patient's reflections", "Felt calmer, less pulled by cravings"),
                         ("Plan until the next session", "Walk daily; call a friend at 6 pm")):
