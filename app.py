@@ -25,6 +25,9 @@ def record(con, user, token: str, followup_id: int) -> None:
     done("page", "Same-day safety assessment recorded.")
 
 
+OCCASION = {"screening": "screened", "check-in": "check-in"}
+
+
 def safety_worklist() -> None:
     st.subheader("Same-day safety assessments to record")
     waiting = safety.open_followups(con, user)
@@ -38,8 +41,8 @@ def safety_worklist() -> None:
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(f":red[:material/emergency:] **{plain(row.patient)}** · chart number "
-                          f"{plain(row.chart_number)} · screened {row.raised_at:%d %b %Y, %H:%M} by "
-                          f"{plain(row.screened_by or '-')}")
+                          f"{plain(row.chart_number)} · {OCCASION[row.occasion]} {row.raised_at:%d %b %Y, %H:%M} by "
+                          f"{plain(row.seen_by or '-')}")
             right.button("Record the assessment", key=f"followup_{row.followup_id}",
                          on_click=selection.choose, args=(FOLLOWUP, row.followup_id))
             if chosen == row.followup_id:

@@ -29,8 +29,8 @@ MAX_NOTE = 5000
 
 OPEN_SQL = """
     SELECT f.id AS followup_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
-           p.mrn AS chart_number, f.raised_at, u.display_name AS screened_by,
-           CASE WHEN f.checkin_id IS NULL THEN 'screening' ELSE 'check-in' END AS raised_by
+           p.mrn AS chart_number, f.raised_at, u.display_name AS seen_by,
+           CASE WHEN f.checkin_id IS NULL THEN 'screening' ELSE 'check-in' END AS occasion
     FROM safety_followups f
     JOIN patients p ON p.id = f.patient_id
     LEFT JOIN screenings s ON s.id = f.screening_id

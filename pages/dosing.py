@@ -180,8 +180,17 @@ def board() -> None:
                                   zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
         "Adverse events": running["adverse_events"],
     })
-    selection.table(OPEN, shown, "session_id", {c: c for c in shown.columns if c != "session_id"})
+    narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
+    selection.table(OPEN, shown, "session_id", {
+        c: st.column_config.Column(c, width="small" if c in narrow else "medium")
+        for c in shown.columns if c != "session_id"}, style=overdue_in_red)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
+
+
+def overdue_in_red(rows: pd.DataFrame):
+    """An overdue reading stands out in colour as well as in words."""
+    return rows.style.map(lambda v: "background-color: #fde7e9; color: #8a1c12; font-weight: 600"
+                          if str(v).startswith("OVERDUE") else "", subset=["Next reading"])
 
 
 def to_sign() -> None:

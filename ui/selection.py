@@ -29,18 +29,20 @@ def clear(name: str) -> None:
 
 
 def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
-          choose_with: Callable[[int], None] | None = None, **dataframe_kwargs) -> None:
+          choose_with: Callable[[int], None] | None = None, style: Callable | None = None,
+          **dataframe_kwargs) -> None:
     """Draw `rows` with only the `columns` named (label or column config per column); a click on a row's tick
     box or on any of its cells chooses its id.
 
     Only the named columns are sent to the browser (a hidden column is still sent), and
     the id column stays on the server. `choose_with` replaces the plain choice, e.g. to
-    audit opening a chart.
+    audit opening a chart; `style` turns the shown rows into a pandas Styler (colours).
     """
     grid = f"pick~{name}~{st.session_state.setdefault(_grid(name), secrets.token_hex(4))}"
     ids = [int(i) for i in rows[id_column]]
     on_pick = choose_with or functools.partial(choose, name)
-    st.dataframe(rows[list(columns)], key=grid, hide_index=True, column_config=columns,
+    shown = rows[list(columns)]
+    st.dataframe(style(shown) if style else shown, key=grid, hide_index=True, column_config=columns,
                  selection_mode=("single-row", "single-cell"),
                  on_select=functools.partial(_resolve, name, grid, tuple(ids), on_pick), **dataframe_kwargs)
 
