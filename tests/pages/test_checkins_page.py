@@ -77,6 +77,20 @@ def test_a_half_answered_scale_is_refused_and_what_was_typed_stays(page, patient
     assert at.session_state[form_key(at, "checkin", "gad7_item1")] == 1
 
 
+@pytest.mark.parametrize(("drinks", "words"), [("61", "between 0 and 60 \\(entered 61\\)"),
+                                              ("-2", "between 0 and 60 \\(entered \\-2\\)"),
+                                              ("a few", "must be a number")])
+def test_a_bad_drink_count_names_the_day_and_nothing_is_stored(page, patient, drinks, words):
+    at = answer(opened(page, "therapist", patient), CALM)
+    at = click(at, "No use on every day not yet answered")
+    days(at)[1].update(use="Used", drinks=drinks)
+    at = click(at.run(), "Save the check-in")
+    assert f"Drinks on {days(at)[1]['day']:%d %b %Y}" in all_text(at) and words in all_text(at)
+    assert stored(at, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == [(0,)]
+    assert stored(at, "SELECT count(*) FROM assessments WHERE patient_id = ? AND screening_id IS NULL",
+                  [patient]) == [(0,)]
+
+
 def test_an_untouched_craving_rating_is_not_answered_not_zero(page, patient):
     at = answer(opened(page, "therapist", patient), {k: v for k, v in CALM.items() if k != "craving_vas"})
     at = click(at, "Save the check-in")
