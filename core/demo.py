@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from core import db, users
+from core import checkins, db, users
 from core.rules import dosing, eligibility, instruments
 from core.rules.settings import DEFAULTS
 from core.screenings import answers_json, reasons_json
@@ -44,17 +44,33 @@ FIRST_NAMES = ("Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "J
 LAST_NAMES = ("Demo", "Sample", "Testperson", "Example", "Synthetic", "Placeholder", "Fictional", "Madeup",
               "Imaginary", "Mockwell", "Fakerson", "Dummyford")
 INSERT_ORDER = ("patients", "screenings", "approvals", "gate_checks", "dosing_sessions", "session_details",
-                "session_vitals", "adverse_events",
-                "assessments", "substance_use_days", "safety_followups", "safety_assessments")
+                "session_vitals", "adverse_events", "assessments", "checkins", "checkin_assessments",
+                "integration_notes", "therapy_bookings", "substance_use_days", "safety_followups",
+                "safety_assessments")
 """Parents before children, for the foreign keys; also the allow-list of tables the demo writes."""
 SEQUENCES = frozenset({"gate_checks_id_seq",
                        "patients_id_seq", "screenings_id_seq", "approvals_id_seq", "sessions_id_seq", "vitals_id_seq",
                        "adverse_events_id_seq", "assessments_id_seq", "safety_followups_id_seq",
-                       "safety_assessments_id_seq"})
+                       "safety_assessments_id_seq", "checkins_id_seq", "integration_notes_id_seq",
+                       "therapy_bookings_id_seq"})
 DAYS_BEFORE_SCREENING = 30
 OPEN_SAFETY_DAYS = 2
 """Urgent demo screenings from the last two days still wait for their assessment, so the worklist has rows."""
 FOLLOW_UP_DAYS = 180
+NOTE_SHARE = 0.9
+"""Integration sessions that met and were written up; the rest were missed, so their dosing session has no note."""
+THEMES = ("Synthetic demo: connection with family", "Synthetic demo: grief and loss",
+          "Synthetic demo: self-compassion", "Synthetic demo: fear of relapse", "Synthetic demo: meaning and purpose")
+REFLECTIONS = ("Synthetic demo: felt calmer and more hopeful", "Synthetic demo: saw old habits from a distance",
+               "Synthetic demo: found the session hard but useful", "Synthetic demo: remembered why change matters")
+PLANS = ("Synthetic demo: journal each evening until the next session", "Synthetic demo: call a support person",
+         "Synthetic demo: practise the breathing exercise daily", "Synthetic demo: go to one mutual-help meeting")
+OTHER_USE_CHANCE = (0.03, 0.25)
+"""Chance of a day with another substance: without, then with, other substances named at screening."""
+LOG_TIMES = tuple(time(hour) for hour in range(8, 18))
+"""A patient logs the day before at their own hour of the day."""
+PLANNED = frozenset({"scheduled_for"})
+"""An appointment may lie ahead of now: it moves with its session but does not set how far the cohort moves."""
 
 
 @dataclass
@@ -63,8 +79,9 @@ class Rows:
 
     tables: dict[str, list[dict]] = field(default_factory=dict)
 
-    def add(self, table: str, **row) -> None:
+    def add(self, table: str, **row) -> dict:
         self.tables.setdefault(table, []).append(row)
+        return row
 
 
 @dataclass
@@ -145,15 +162,19 @@ SESSION_CHILDREN = {"session_vitals": "taken_at", "adverse_events": "recorded_at
 def _nothing_after(rows: Rows, now: datetime, rng: random.Random) -> None:
     """A cohort built early in the morning has today's clinic day still ahead: move every time back so nothing
     happened after `now`, and today's sessions in progress to have begun 45-110 minutes ago (their readings, up
-    to minute 40, already taken)."""
-    latest = max(v for table in rows.tables.values() for row in table for v in row.values()
-                 if isinstance(v, datetime))
+    to minute 40, already taken). Use days are calendar days, which do not move: their record times stay after the
+    day ended and are only held back to `now`."""
+    timed = {name: table for name, table in rows.tables.items() if name != "substance_use_days"}
+    latest = max(v for table in timed.values() for row in table for k, v in row.items()
+                 if isinstance(v, datetime) and k not in PLANNED)
     shift = min(timedelta(0), now - latest)
-    for table in rows.tables.values():
+    for table in timed.values():
         for row in table:
             for key, value in row.items():
                 if isinstance(value, datetime):
                     row[key] = value + shift
+    for row in rows.tables.get("substance_use_days", []):
+        row["recorded_at"] = min(row["recorded_at"], now)
     gates = {row["session_id"]: row["gate_check_id"] for row in rows.tables.get("session_details", [])}
     for session in rows.tables.get("dosing_sessions", []):
         if session["status"] != "in_progress":
@@ -195,19 +216,19 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
              diastolic_bp=intake["diastolic_bp"], decision=decision.status, urgent=decision.urgent,
              reasons=reasons_json(decision), rules_version=decision.rules_version)
     for instrument_id, result in decision.scores.items():
-        _assessment(rows, ids, staff, patient_id, instrument_id, screened_at, result, intake[instrument_id],
-                    screening_id=screening_id)
+        _assessment(rows, ids, staff["nurse"], patient_id, instrument_id, screened_at, result,
+                    intake[instrument_id], screening_id=screening_id)
     if decision.urgent:
         _safety_followup(rows, ids, staff, patient_id, screening_id, screened_at, today)
     if substance == "alcohol":
         auditc = details["auditc"]
-        _assessment(rows, ids, staff, patient_id, "auditc", screened_at,
+        _assessment(rows, ids, staff["nurse"], patient_id, "auditc", screened_at,
                     instruments.score("auditc", auditc, sex=sex), auditc, screening_id=screening_id)
 
     first_day = None
     if status == "approved":
         first_day = _course(rng, rows, ids, staff, patient_id, intake, substance, screened_on, today)
-    _use_log(rng, rows, patient_id, sex, substance, screened_on, first_day, details["days_used_30"], today)
+    _use_log(rng, rows, patient_id, sex, substance, screened_at, first_day, details, today)
 
 
 def _safety_followup(rows: Rows, ids: Ids, staff, patient_id, screening_id, screened_at, today) -> None:
@@ -314,8 +335,8 @@ def _course(rng, rows: Rows, ids: Ids, staff, patient_id, intake, substance, scr
     weight = max(45.0, min(150.0, rng.gauss(82 if intake["sex"] == "male" else 68, 14)))
     craving0 = rng.uniform(45, 85)
     craving_drop = rng.uniform(0.2, 0.6) if rng.random() < 0.75 else rng.uniform(-0.05, 0.1)
-    phq9_start = sum(intake["phq9"])
-    phq9_end = phq9_start * rng.choice((rng.uniform(0.25, 0.5), rng.uniform(0.65, 0.85), rng.uniform(0.95, 1.05)))
+    mood_left = rng.choice(  # the share of the intake PHQ-9 and GAD-7 left after six sessions
+        (rng.uniform(0.25, 0.5), rng.uniform(0.65, 0.85), rng.uniform(0.95, 1.05)))
     planned = _planned_sessions(rng)
     appointment = time(rng.randint(8, 12), rng.choice((0, 30)))  # the same slot each visit keeps gaps >= 48 h
     for number in range(1, planned + 1):
@@ -325,13 +346,26 @@ def _course(rng, rows: Rows, ids: Ids, staff, patient_id, intake, substance, scr
         before = max(0, min(100, round(craving0 * (1 - craving_drop * (number - 1) / 5) + rng.gauss(0, 6))))
         after = max(0, before - rng.randint(5, 25))
         in_progress = day == today
-        _session(rng, rows, ids, staff, patient_id, intake, route, number, weight, day, appointment, before, after,
-                 in_progress)
-        if number % 2 == 0 and not in_progress:
-            total = round(phq9_start + (phq9_end - phq9_start) * number / 6)
-            _phq9_follow_up(rng, rows, ids, staff, patient_id, _at(day, rng, 15, 17), total)
-        day += timedelta(days=rng.randint(2, 5))
+        session = _session(rng, rows, ids, staff, patient_id, intake, route, number, weight, day, appointment,
+                           before, after, in_progress)
+        gap = rng.randint(2, 5)
+        if not in_progress:
+            if number % 2 == 0:
+                totals = _visit_totals(rng, intake, substance, 1 + (mood_left - 1) * number / 6, before, after)
+                _checkin(rng, rows, ids, staff, patient_id, _at(day, rng, 15, 17), totals)
+            if intake["integration_therapy_willing"]:
+                _integration(rng, rows, ids, staff, session, min(3, gap - 1) if number < planned else 3, today)
+        day += timedelta(days=gap)
     return first_day
+
+
+def _visit_totals(rng: random.Random, intake, substance, mood: float, before: int, after: int) -> dict[str, int]:
+    """Scale totals at a check-in after a dose: PHQ-9 and GAD-7 at `mood` times their intake sums, craving right now
+    near the discharge rating, and the PACS, which asks about drinking, following the pre-dose craving only for
+    patients whose primary substance is alcohol."""
+    pacs = round(before * 0.3 + rng.gauss(0, 2)) if substance == "alcohol" else rng.randint(0, 6)
+    return {"phq9": round(sum(intake["phq9"]) * mood), "gad7": round(sum(intake["gad7"]) * mood),
+            "craving_vas": after + rng.randint(-5, 5), "pacs": pacs}
 
 
 def _dose(rng: random.Random, route: str, weight: float, number: int) -> float:
@@ -343,17 +377,19 @@ def _dose(rng: random.Random, route: str, weight: float, number: int) -> float:
 
 
 def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number, weight, day, appointment,
-             before, after, in_progress: bool) -> None:
+             before, after, in_progress: bool) -> dict:
+    """The dose, its readings, gate check and events; returns the session's row for what follows it."""
     session_id = ids.take("sessions_id_seq")
     dose = _dose(rng, route, weight, number)
     check = dosing.check_dose(route, dose, weight, first_session=number == 1, settings=DEFAULTS)
     started_at = datetime.combine(day, appointment)
-    rows.add("dosing_sessions", id=session_id, patient_id=patient_id, session_number=number, route=route,
-             dose_mg=dose, weight_kg=weight, mg_per_kg=check.mg_per_kg, started_at=started_at,
-             discharged_at=None if in_progress else started_at + timedelta(minutes=rng.randint(122, 150)),
-             status="in_progress" if in_progress else "discharged", craving_before=before,
-             craving_after=None if in_progress else after, nurse_id=staff["nurse"],
-             prescriber_id=staff["prescriber"], override_reason=None, rules_version=DEFAULTS.rules_version)
+    session = rows.add(
+        "dosing_sessions", id=session_id, patient_id=patient_id, session_number=number, route=route, dose_mg=dose,
+        weight_kg=weight, mg_per_kg=check.mg_per_kg, started_at=started_at,
+        discharged_at=None if in_progress else started_at + timedelta(minutes=rng.randint(122, 150)),
+        status="in_progress" if in_progress else "discharged", craving_before=before,
+        craving_after=None if in_progress else after, nurse_id=staff["nurse"], prescriber_id=staff["prescriber"],
+        override_reason=None, rules_version=DEFAULTS.rules_version)
     base_sbp = min(138, intake["systolic_bp"] + rng.randint(-8, 4))
     base_dbp = min(88, base_sbp - 30, intake["diastolic_bp"] + rng.randint(-5, 3))
     rise = max(0.0, rng.gauss(16 if route in ("iv", "im") else 10, 6))
@@ -382,10 +418,26 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
         if sbp >= DEFAULTS.severe_systolic_at or dbp >= DEFAULTS.severe_diastolic_at:
             _adverse_event(rows, ids, staff, patient_id, session_id, "severe_hypertension",
                            f"BP {sbp}/{dbp} at {minutes} min", started_at + timedelta(minutes=minutes))
+    last_minute = 40 if in_progress else 90  # a session still running is only as far on as its last reading
     for code, chance in (("nausea_vomiting", 0.08), ("dizziness", 0.10), ("headache", 0.06), ("anxiety", 0.05)):
         if rng.random() < chance:
             _adverse_event(rows, ids, staff, patient_id, session_id, code, "Synthetic demo event",
-                           started_at + timedelta(minutes=rng.randint(15, 90)))
+                           started_at + timedelta(minutes=rng.randint(15, last_minute)))
+    return session
+
+
+def _integration(rng, rows: Rows, ids: Ids, staff, session: dict, days_at_most: int, today: date) -> None:
+    """The integration-therapy session 1 to `days_at_most` days after a dose (so before the next dose): booked at
+    discharge while it is still ahead; once it has met, usually written up and signed by the therapist."""
+    met_at = _at(session["started_at"].date() + timedelta(days=rng.randint(1, days_at_most)), rng, 9, 15)
+    link = {"patient_id": session["patient_id"], "session_id": session["id"]}
+    if met_at.date() > today:
+        rows.add("therapy_bookings", id=ids.take("therapy_bookings_id_seq"), **link, scheduled_for=met_at,
+                 booked_by=staff["nurse"], booked_at=session["discharged_at"])
+    elif rng.random() < NOTE_SHARE:
+        rows.add("integration_notes", id=ids.take("integration_notes_id_seq"), **link, met_at=met_at,
+                 themes=rng.choice(THEMES), reflections=rng.choice(REFLECTIONS), plan=rng.choice(PLANS),
+                 signed_by=staff["therapist"], signed_at=met_at + timedelta(minutes=rng.choice((60, 90, 120))))
 
 
 def _gate_and_details(rng, rows: Rows, ids: Ids, staff, patient_id, session_id, started_at, in_progress,
@@ -409,28 +461,55 @@ def _adverse_event(rows: Rows, ids: Ids, staff, patient_id, session_id, code, de
              code=code, description=description, recorded_at=at, recorded_by=staff["nurse"])
 
 
-def _assessment(rows: Rows, ids: Ids, staff, patient_id, instrument_id, taken_at, result, answers,
-                screening_id=None) -> None:
-    rows.add("assessments", id=ids.take("assessments_id_seq"), patient_id=patient_id, instrument=instrument_id,
+def _assessment(rows: Rows, ids: Ids, recorded_by: int, patient_id, instrument_id, taken_at, result, answers,
+                screening_id=None) -> int:
+    assessment_id = ids.take("assessments_id_seq")
+    rows.add("assessments", id=assessment_id, patient_id=patient_id, instrument=instrument_id,
              taken_at=taken_at, total=result.total, band=result.band, flags=json.dumps(sorted(result.flags)),
-             answers=json.dumps(answers, sort_keys=True), screening_id=screening_id, recorded_by=staff["nurse"])
+             answers=json.dumps(answers, sort_keys=True), screening_id=screening_id, recorded_by=recorded_by)
+    return assessment_id
 
 
-def _phq9_follow_up(rng, rows: Rows, ids: Ids, staff, patient_id, taken_at, total: int) -> None:
-    answers = [0] * 9
-    for _ in range(max(0, min(24, total))):
-        candidates = [i for i in range(8) if answers[i] < 3]
-        answers[rng.choice(candidates)] += 1
-    _assessment(rows, ids, staff, patient_id, "phq9", taken_at, instruments.score("phq9", answers), answers)
+def _checkin(rng, rows: Rows, ids: Ids, staff, patient_id, visit_at: datetime, totals: dict[str, int]) -> None:
+    """A follow-up visit as the app records one: the scales taken at every check-in, each an assessment at the
+    visit time linked to it, so outcomes and the chart read the demo like real visits."""
+    checkin_id = ids.take("checkins_id_seq")
+    rows.add("checkins", id=checkin_id, patient_id=patient_id, visit_at=visit_at, recorded_by=staff["therapist"],
+             recorded_at=visit_at + timedelta(minutes=rng.choice((5, 10, 15))), note=None)
+    for instrument_id in checkins.EVERY_VISIT:
+        answers = _answers(rng, instrument_id, totals[instrument_id])
+        assessment_id = _assessment(rows, ids, staff["therapist"], patient_id, instrument_id, visit_at,
+                                    instruments.score(instrument_id, answers), answers)
+        rows.add("checkin_assessments", checkin_id=checkin_id, assessment_id=assessment_id)
 
 
-def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_on, first_day, days_used_30, today) -> None:
-    """Daily use of the primary substance: the month before screening, then follow-up after dosing starts."""
+def _answers(rng, instrument_id: str, total: int) -> list[int]:
+    """Answers in item order adding up to `total` (held to the scale's range), spread at random over the items.
+    PHQ-9 item 9 stays 0: a positive one at a check-in needs a same-day safety follow-up the demo does not make."""
+    highs = [item.high for item in instruments.get(instrument_id).items]
+    if instrument_id == "phq9":
+        highs[8] = 0
+    total = max(0, min(sum(highs), total))
+    if len(highs) == 1:
+        return [total]
+    answers = [0] * len(highs)
+    for index in rng.sample([i for i, high in enumerate(highs) for _ in range(high)], total):
+        answers[index] += 1
+    return answers
+
+
+def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_at, first_day, details, today) -> None:
+    """Daily use of the primary substance and whether anything else was used: the month before screening, recalled
+    at screening, then follow-up after dosing starts, each day recorded the day after it; today is not over, so it
+    is not logged yet."""
+    screened_on = screened_at.date()
     start = screened_on - timedelta(days=DAYS_BEFORE_SCREENING)
     end = screened_on - timedelta(days=1)
     if first_day is not None:
-        end = min(today, first_day + timedelta(days=FOLLOW_UP_DAYS))
-    baseline = days_used_30 / 30
+        end = min(today - timedelta(days=1), first_day + timedelta(days=FOLLOW_UP_DAYS))
+    baseline = details["days_used_30"] / 30
+    other_chance = OTHER_USE_CHANCE[bool(details["other_substances"])]
+    log_time = rng.choice(LOG_TIMES)
     stays_abstinent = rng.random() < 0.45
     relapse_day = first_day + timedelta(days=round(rng.expovariate(1 / 35))) if first_day else None
     after_relapse = rng.uniform(0.2, 0.6)
@@ -448,8 +527,11 @@ def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_on, first_day
         drinks = None
         if substance == "alcohol":
             drinks = float(rng.randint(3, 12) if sex == "male" else rng.randint(2, 9)) if used else 0.0
-        rows.add("substance_use_days", patient_id=patient_id, day=day, used=used, drinks=drinks)
-        day += timedelta(days=1)
+        day_after = day + timedelta(days=1)
+        recorded_at = screened_at if day < screened_on else datetime.combine(day_after, log_time)
+        rows.add("substance_use_days", patient_id=patient_id, day=day, used=used, drinks=drinks,
+                 other_used=rng.random() < other_chance, recorded_at=recorded_at)
+        day = day_after
 
 
 def main(argv: list[str] | None = None) -> int:

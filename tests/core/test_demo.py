@@ -3,14 +3,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from core import db, demo, users
-from core.rules import dosing, eligibility
+from core import checkins, db, demo, users
+from core.rules import dosing, eligibility, instruments
 from core.rules.settings import DEFAULTS
 from core.screenings import intake_from_answers
 
 TODAY = date(2026, 11, 21)
 CLINICAL_TABLES = ("patients", "screenings", "approvals", "dosing_sessions", "session_vitals", "adverse_events",
-                   "assessments", "substance_use_days")
+                   "assessments", "substance_use_days", "checkins", "checkin_assessments", "integration_notes",
+                   "therapy_bookings")
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +150,68 @@ def test_use_logs_show_both_abstinence_and_relapse(cohort):
                           WHERE p.primary_substance = 'alcohol' AND u.used AND u.drinks > 4""") > 0
 
 
+def test_every_check_in_has_its_four_scales_scored_at_the_visit(cohort):
+    visits = q(cohort, """SELECT c.id, c.patient_id, c.visit_at, c.recorded_at, c.note, u.role,
+                                 (SELECT min(d.started_at) FROM dosing_sessions d WHERE d.patient_id = c.patient_id)
+                          FROM checkins c JOIN users u ON u.id = c.recorded_by""")
+    assert len(visits) > 1000
+    scales = {}
+    for checkin_id, patient, instrument, taken_at, total, band, flags, answers in q(
+            cohort, """SELECT l.checkin_id, a.patient_id, a.instrument, a.taken_at, a.total, a.band, a.flags, a.answers
+                       FROM checkin_assessments l JOIN assessments a ON a.id = l.assessment_id"""):
+        result = instruments.score(instrument, json.loads(answers))
+        assert (total, band, json.loads(flags)) == (result.total, result.band, sorted(result.flags))
+        scales.setdefault(checkin_id, []).append((instrument, patient, taken_at))
+    for checkin_id, patient, visit_at, recorded_at, note, role, first_dose in visits:
+        assert sorted(scales[checkin_id]) == sorted((i, patient, visit_at) for i in checkins.EVERY_VISIT)
+        assert first_dose < visit_at <= recorded_at and recorded_at.date() <= TODAY
+        assert (note, role) == (None, "therapist")
+    assert one(cohort, "SELECT count(*) FROM checkin_assessments") == 4 * len(visits)
+
+
+def test_integration_notes_follow_their_session_before_the_next_dose(cohort):
+    notes = q(cohort, """SELECT d.status, d.discharged_at, n.met_at, n.signed_at, d.started_at::DATE, u.role,
+                                (SELECT min(x.started_at) FROM dosing_sessions x
+                                 WHERE x.patient_id = d.patient_id AND x.session_number > d.session_number)
+                         FROM integration_notes n JOIN dosing_sessions d ON d.id = n.session_id
+                         JOIN users u ON u.id = n.signed_by WHERE n.patient_id = d.patient_id""")
+    assert len(notes) == one(cohort, "SELECT count(*) FROM integration_notes")
+    for status, discharged_at, met_at, signed_at, dosed_on, role, next_dose in notes:
+        assert status in ("discharged", "stopped") and role == "therapist"
+        assert discharged_at < met_at < signed_at and 1 <= (met_at.date() - dosed_on).days <= 3
+        assert signed_at.date() <= TODAY and (next_dose is None or signed_at < next_dose)
+    ended = one(cohort, "SELECT count(*) FROM dosing_sessions WHERE status <> 'in_progress'")
+    assert 0.7 < len(notes) / ended < 0.95
+
+
+def test_only_sessions_whose_integration_session_is_ahead_are_booked(cohort):
+    assert one(cohort, """SELECT count(*) FROM therapy_bookings b
+                          JOIN integration_notes n ON n.session_id = b.session_id""") == 0
+    assert one(cohort, """SELECT count(*) FROM dosing_sessions d WHERE status = 'in_progress' AND (
+                              d.id IN (SELECT session_id FROM therapy_bookings)
+                              OR d.id IN (SELECT session_id FROM integration_notes))""") == 0
+    bookings = q(cohort, """SELECT b.scheduled_for, b.booked_at, d.discharged_at, d.started_at::DATE, u.role
+                            FROM therapy_bookings b JOIN dosing_sessions d ON d.id = b.session_id
+                            JOIN users u ON u.id = b.booked_by WHERE b.patient_id = d.patient_id""")
+    assert bookings and len(bookings) == one(cohort, "SELECT count(*) FROM therapy_bookings")
+    for scheduled_for, booked_at, discharged_at, dosed_on, role in bookings:
+        assert booked_at == discharged_at and booked_at.date() <= TODAY < scheduled_for.date()
+        assert 1 <= (scheduled_for.date() - dosed_on).days <= 3 and role == "nurse"
+
+
+def test_use_days_are_recorded_once_the_day_is_over(cohort):
+    assert one(cohort, """SELECT count(*) FROM substance_use_days
+                          WHERE recorded_at IS NULL OR other_used IS NULL OR recorded_at < day + 1
+                             OR recorded_at::DATE > ?""", [TODAY]) == 0
+    assert 0.02 < one(cohort, "SELECT avg(other_used::INTEGER) FROM substance_use_days") < 0.2
+    assert one(cohort, """SELECT count(*) FROM substance_use_days u JOIN screenings s ON s.patient_id = u.patient_id
+                          WHERE u.day < s.screened_at::DATE AND u.recorded_at <> s.screened_at""") == 0
+
+
 def test_dates_fall_in_the_last_twelve_months(cohort):
     first, last = q(cohort, "SELECT min(screened_at), max(screened_at) FROM screenings")[0]
     assert first.date() >= TODAY - timedelta(days=365) and last.date() <= TODAY
-    assert one(cohort, "SELECT max(day) FROM substance_use_days") <= TODAY
+    assert one(cohort, "SELECT max(day) FROM substance_use_days") < TODAY
 
 
 def test_demo_database_is_marked_and_has_one_account_per_role(cohort):
@@ -181,9 +240,14 @@ def test_a_cohort_built_before_clinic_hours_has_nothing_in_the_future(empty_stor
     now = datetime.now()
     for table, column in (("screenings", "screened_at"), ("approvals", "signed_at"), ("dosing_sessions", "started_at"),
                           ("session_vitals", "taken_at"), ("adverse_events", "recorded_at"),
-                          ("gate_checks", "checked_at"), ("assessments", "taken_at")):
+                          ("gate_checks", "checked_at"), ("assessments", "taken_at"), ("checkins", "recorded_at"),
+                          ("integration_notes", "signed_at"), ("therapy_bookings", "booked_at"),
+                          ("substance_use_days", "recorded_at")):
         latest = empty_store.execute("SELECT max(" + column + ") FROM " + table).fetchone()[0]  # names above
         assert latest is None or latest <= now, table
+    assert one(empty_store, """SELECT count(*) FROM substance_use_days WHERE recorded_at < day + 1""") == 0
+    assert one(empty_store, """SELECT count(*) FROM integration_notes n JOIN dosing_sessions d ON d.id = n.session_id
+                               WHERE n.met_at <= d.discharged_at""") == 0
     running = empty_store.execute("""SELECT date_diff('minute', started_at, ?::TIMESTAMP) FROM dosing_sessions
                                      WHERE status = 'in_progress'""", [now]).fetchall()
     assert all(45 <= minutes <= 111 for (minutes,) in running)
