@@ -10,6 +10,7 @@ content, so changing any threshold changes the version that decisions record.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -116,8 +117,9 @@ class Settings:
         """The citation shown beside any decision that used this threshold."""
         return _SOURCES[name]
 
-    @property
+    @functools.cached_property
     def rules_version(self) -> str:
+        """Worked out once per settings object (they are immutable): the demo builder asks thousands of times."""
         return f"{RULES_LOGIC}-{self.digest()}"
 
     def digest(self) -> str:
