@@ -1,0 +1,271 @@
+"""What the clinic achieves, defined exactly as in clinical-rules.md section 4 and aggregated in SQL.
+
+A clinic's figures mean something only when they mean what the trials' figures mean, so
+every figure follows the written definition to the letter: a treatment-start cohort (by
+the day of the first counted dosing session), a follow-up window for the use log, per-
+patient shares averaged over patients, and dropout counted as relapse. Every aggregate
+is computed in DuckDB; pandas only shapes a result for a chart. The de-identified
+`viewer` gets the same functions with small cells suppressed, and nothing here returns
+a name, chart number, date of birth or exact date to that role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from core import db
+from core.access import EVERYONE, User, require
+from core.rules import validate
+from core.rules.settings import Settings, resolve
+from core.schema import ROUTES, SUBSTANCES
+
+AGE_BANDS = ("18-25", "26-35", "36-45", "46-55", "56-64", "65+")
+SEXES = ("female", "male")
+FIGURES = ("patients", "sessions", "completed_course", "left_after_first", "pda", "heavy_drinking_days",
+           "end_of_course_abstinence", "phq9_response", "phq9_remission", "pcl5_meaningful_change",
+           "craving_change_per_session", "ae_per_session", "severe_htn_per_session")
+COUNTS = ("patients", "sessions")
+"""Figures that always have a value (0 for an empty cohort); every other figure with n = 0 has none."""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The patients whose first counted dosing session started on a day in [start, end]; an empty set means all."""
+
+    start: date
+    end: date
+    substances: frozenset[str] = field(default_factory=frozenset)
+    routes: frozenset[str] = field(default_factory=frozenset)
+    sexes: frozenset[str] = field(default_factory=frozenset)
+    age_bands: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        start = validate.calendar_date(self.start, "From (first session)")
+        end = validate.calendar_date(self.end, "To (first session)")
+        if end < start:
+            raise ValueError(f"The date range ends ({end:%d %b %Y}) before it starts ({start:%d %b %Y}); "
+                             "choose an end on or after the start")
+        for values, allowed, name in ((self.substances, SUBSTANCES, "Primary substance"),
+                                      (self.routes, ROUTES, "Route"), (self.sexes, SEXES, "Sex"),
+                                      (self.age_bands, AGE_BANDS, "Age band")):
+            unknown = set(values) - set(allowed)
+            if unknown:
+                raise ValueError(f"{name}: not a choice: {', '.join(sorted(map(str, unknown)))}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | None
+    n: int | None
+    suppressed: bool = False
+    """True when the viewer may not see this cell (fewer than the small-cell threshold behind it)."""
+
+
+COHORT_SQL = """
+counted AS (
+    SELECT id, patient_id, started_at, route, craving_before, craving_after
+    FROM dosing_sessions
+    WHERE status IN ('in_progress', 'discharged', 'stopped') AND CAST(started_at AS DATE) <= $as_of
+),
+firsts AS (
+    SELECT patient_id, min(started_at) AS first_at, arg_min(route, (started_at, id)) AS first_route
+    FROM counted GROUP BY patient_id
+),
+aged AS (
+    SELECT f.patient_id, f.first_at, CAST(f.first_at AS DATE) AS day0, f.first_route, p.sex, p.primary_substance,
+           year(f.first_at) - year(p.date_of_birth)
+             - CASE WHEN month(f.first_at) < month(p.date_of_birth)
+                      OR (month(f.first_at) = month(p.date_of_birth) AND day(f.first_at) < day(p.date_of_birth))
+                    THEN 1 ELSE 0 END AS age
+    FROM firsts f JOIN patients p ON p.id = f.patient_id
+    WHERE CAST(f.first_at AS DATE) BETWEEN $start AND $end
+      AND (len($substances::VARCHAR[]) = 0 OR list_contains($substances::VARCHAR[], p.primary_substance))
+      AND (len($routes::VARCHAR[]) = 0 OR list_contains($routes::VARCHAR[], f.first_route))
+      AND (len($sexes::VARCHAR[]) = 0 OR list_contains($sexes::VARCHAR[], p.sex))
+),
+members AS (
+    SELECT * FROM (
+        SELECT *, CASE WHEN age <= 25 THEN '18-25' WHEN age <= 35 THEN '26-35' WHEN age <= 45 THEN '36-45'
+                       WHEN age <= 55 THEN '46-55' WHEN age <= 64 THEN '56-64' ELSE '65+' END AS age_band
+        FROM aged)
+    WHERE len($age_bands::VARCHAR[]) = 0 OR list_contains($age_bands::VARCHAR[], age_band)
+),
+sessions_of AS (
+    SELECT c.*, row_number() OVER (PARTITION BY c.patient_id ORDER BY c.started_at, c.id) AS number
+    FROM counted c JOIN members m USING (patient_id)
+),
+per_patient AS (
+    SELECT m.patient_id, count(s.id) AS sessions, CAST(max(s.started_at) AS DATE) AS last_day
+    FROM members m JOIN sessions_of s USING (patient_id) GROUP BY m.patient_id
+),
+log_days AS (
+    SELECT u.patient_id, u.used, u.drinks, m.sex, m.primary_substance, m.day0, CAST(u.day - m.day0 AS INTEGER) AS idx,
+           u.used AND (u.drinks IS NULL OR u.drinks > CASE WHEN m.sex = 'female' THEN $hdd_female ELSE $hdd_male END)
+             AS heavy
+    FROM substance_use_days u JOIN members m USING (patient_id)
+    WHERE u.day BETWEEN m.day0 AND m.day0 + ($window::INTEGER - 1) AND u.day <= $as_of
+),
+scores AS (
+    SELECT m.patient_id, a.instrument,
+           arg_max(a.total, (a.taken_at, a.id)) FILTER (WHERE a.taken_at <= m.first_at) AS baseline,
+           arg_max(a.total, (a.taken_at, a.id)) FILTER (WHERE a.taken_at > m.first_at
+                                                         AND CAST(a.taken_at AS DATE) <= $as_of) AS follow_up
+    FROM members m JOIN assessments a ON a.patient_id = m.patient_id AND a.instrument IN ('phq9', 'pcl5')
+    WHERE a.total IS NOT NULL
+    GROUP BY m.patient_id, a.instrument
+),
+relapse AS (
+    SELECT m.patient_id, m.day0,
+           min(l.idx) FILTER (WHERE l.used) AS first_use,
+           coalesce(max(l.idx), 0) AS last_idx
+    FROM members m LEFT JOIN log_days l USING (patient_id)
+    GROUP BY m.patient_id, m.day0
+),
+times AS (
+    SELECT patient_id,
+           CASE WHEN first_use IS NOT NULL THEN first_use
+                WHEN stopped THEN last_idx + 1
+                ELSE last_idx END AS t,
+           first_use IS NOT NULL OR stopped AS event
+    FROM (SELECT *, ($as_of - (day0 + last_idx)) > $stopped_after::INTEGER AND last_idx < $window::INTEGER - 1
+                    AS stopped
+          FROM relapse)
+)
+"""
+
+FIGURES_SQL = f"""
+WITH {COHORT_SQL},
+course AS (
+    SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
+    WHERE m.day0 <= $as_of - $course_min_days::INTEGER
+),
+pda AS (SELECT patient_id, avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days GROUP BY patient_id),
+hdd AS (
+    SELECT patient_id, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days
+    WHERE primary_substance = 'alcohol' GROUP BY patient_id
+),
+after_course AS (
+    SELECT p.patient_id, count(u.day) AS days, bool_or(u.used) AS any_use
+    FROM per_patient p
+    LEFT JOIN substance_use_days u ON u.patient_id = p.patient_id
+         AND u.day BETWEEN p.last_day + 1 AND p.last_day + $end_days::INTEGER
+    WHERE p.last_day + $end_days::INTEGER <= $as_of
+    GROUP BY p.patient_id
+),
+adverse AS (
+    SELECT e.session_id, e.code FROM adverse_events e JOIN sessions_of s ON s.id = e.session_id
+    WHERE CAST(e.recorded_at AS DATE) <= $as_of
+)
+SELECT
+    (SELECT count(*) FROM members) AS patients,
+    (SELECT count(*) FROM sessions_of) AS sessions,
+    (SELECT count(*) FROM course) AS course_n,
+    (SELECT count(*) FILTER (WHERE sessions >= $planned) FROM course) AS completed,
+    (SELECT count(*) FILTER (WHERE sessions = 1) FROM course) AS left_first,
+    (SELECT avg(share) FROM pda) AS pda, (SELECT count(*) FROM pda) AS pda_n,
+    (SELECT avg(share) FROM hdd) AS hdd, (SELECT count(*) FROM hdd) AS hdd_n,
+    (SELECT count(*) FILTER (WHERE days = $end_days::INTEGER) FROM after_course) AS eoc_n,
+    (SELECT count(*) FILTER (WHERE days = $end_days::INTEGER AND NOT any_use) FROM after_course) AS eoc_abstinent,
+    (SELECT count(*) FROM scores WHERE instrument = 'phq9' AND baseline >= $phq9_min AND follow_up IS NOT NULL)
+        AS phq9_n,
+    (SELECT count(*) FROM scores WHERE instrument = 'phq9' AND baseline >= $phq9_min AND follow_up IS NOT NULL
+        AND follow_up <= baseline * $phq9_drop) AS phq9_responders,
+    (SELECT count(*) FROM scores WHERE instrument = 'phq9' AND baseline >= $phq9_min AND follow_up IS NOT NULL
+        AND follow_up < $phq9_remission) AS phq9_remitters,
+    (SELECT count(*) FROM scores WHERE instrument = 'pcl5' AND baseline IS NOT NULL AND follow_up IS NOT NULL)
+        AS pcl5_n,
+    (SELECT count(*) FROM scores WHERE instrument = 'pcl5' AND baseline IS NOT NULL AND follow_up IS NOT NULL
+        AND follow_up <= baseline - $pcl5_drop) AS pcl5_changed,
+    (SELECT avg(craving_after - craving_before) FROM sessions_of
+        WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL) AS craving,
+    (SELECT count(*) FROM sessions_of WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL) AS craving_n,
+    (SELECT count(*) FROM adverse) AS events,
+    (SELECT count(DISTINCT session_id) FROM adverse WHERE code = 'severe_hypertension') AS severe_sessions
+"""
+
+CURVE_SQL = f"""
+WITH {COHORT_SQL},
+event_days AS (SELECT t AS day, count(*) AS events FROM times WHERE event GROUP BY t),
+curve AS (
+    SELECT e.day, (SELECT count(*) FROM times WHERE t >= e.day) AS at_risk, e.events FROM event_days e
+)
+SELECT day, at_risk, events, product(1 - events / at_risk) OVER (ORDER BY day) AS survival
+FROM curve ORDER BY day
+"""
+
+
+def _params(cohort: Cohort, as_of: date, s: Settings) -> dict:
+    return {
+        "start": cohort.start, "end": cohort.end, "as_of": as_of,
+        "substances": sorted(cohort.substances), "routes": sorted(cohort.routes), "sexes": sorted(cohort.sexes),
+        "age_bands": sorted(cohort.age_bands), "window": s.follow_up_days, "hdd_female": s.hdd_drinks_female,
+        "hdd_male": s.hdd_drinks_male, "stopped_after": s.log_stopped_days,
+    }
+
+
+def _figure_params(cohort: Cohort, as_of: date, s: Settings) -> dict:
+    return {**_params(cohort, as_of, s), "course_min_days": s.course_min_days, "planned": s.planned_course_sessions,
+            "end_days": s.end_of_course_days, "phq9_min": s.phq9_baseline_min, "phq9_drop": s.phq9_response_drop,
+            "phq9_remission": s.phq9_remission_below, "pcl5_drop": s.pcl5_meaningful_drop}
+
+
+def figures(con, user: User, cohort: Cohort, as_of: date | None = None,
+            settings: Settings | None = None) -> dict[str, Figure]:
+    """Every figure of section 4 for the cohort, each with its n; suppressed for the viewer where the cells are
+    small."""
+    user = require(con, user, EVERYONE)
+    s = resolve(settings)
+    as_of = as_of or date.today()
+    with db.read(con) as cur:
+        row = cur.execute(FIGURES_SQL, _figure_params(cohort, as_of, s)).fetchone()
+        names = [d[0] for d in cur.description]
+    r = dict(zip(names, row, strict=True))
+    raw = {
+        "patients": (r["patients"], r["patients"]),
+        "sessions": (r["sessions"], r["patients"]),
+        "completed_course": (_share(r["completed"], r["course_n"]), r["course_n"]),
+        "left_after_first": (_share(r["left_first"], r["course_n"]), r["course_n"]),
+        "pda": (r["pda"], r["pda_n"]),
+        "heavy_drinking_days": (r["hdd"], r["hdd_n"]),
+        "end_of_course_abstinence": (_share(r["eoc_abstinent"], r["eoc_n"]), r["eoc_n"]),
+        "phq9_response": (_share(r["phq9_responders"], r["phq9_n"]), r["phq9_n"]),
+        "phq9_remission": (_share(r["phq9_remitters"], r["phq9_n"]), r["phq9_n"]),
+        "pcl5_meaningful_change": (_share(r["pcl5_changed"], r["pcl5_n"]), r["pcl5_n"]),
+        "craving_change_per_session": (r["craving"], r["craving_n"]),
+        "ae_per_session": (_share(r["events"], r["sessions"]), r["sessions"]),
+        "severe_htn_per_session": (_share(r["severe_sessions"], r["sessions"]), r["sessions"]),
+    }
+    result = {}
+    for name, (value, n) in raw.items():
+        value = None if value is None else float(value)
+        if name not in COUNTS and not n:
+            value = None
+        result[name] = Figure(value, int(n))
+    return _suppressed(result, r["patients"], s) if not user.sees_identified_data else result
+
+
+def _share(count, n) -> float | None:
+    return count / n if n else None
+
+
+def _suppressed(result: dict[str, Figure], patients: int, s: Settings) -> dict[str, Figure]:
+    """Small cells for the de-identified view: a cohort of 1 to 10 shows nothing; otherwise no cell of 1 to 10."""
+    small = 0 < patients < s.small_cell_min
+    return {name: Figure(None, None, True) if small or 0 < f.n < s.small_cell_min else f
+            for name, f in result.items()}
+
+
+def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
+                  settings: Settings | None = None) -> pd.DataFrame:
+    """Time to relapse (Kaplan-Meier, dropout counted as relapse): day, at_risk, events, survival, one row per day
+    with a relapse. The viewer sees only the days with at least the small-cell threshold at risk."""
+    user = require(con, user, EVERYONE)
+    s = resolve(settings)
+    with db.read(con) as cur:
+        curve = cur.execute(CURVE_SQL, _params(cohort, as_of or date.today(), s)).df()
+    if not user.sees_identified_data:
+        curve = curve[curve["at_risk"] >= s.small_cell_min].reset_index(drop=True)
+    return curve
