@@ -11,13 +11,16 @@ a name, chart number, date of birth or exact date to that role.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
 from core import db
-from core.access import EVERYONE, User, require
+from core.access import EVERYONE, STAFF, User, require
 from core.rules import validate
 from core.rules.settings import Settings, resolve
 from core.schema import ROUTES, SUBSTANCES
@@ -269,3 +272,136 @@ def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
     if not user.sees_identified_data:
         curve = curve[curve["at_risk"] >= s.small_cell_min].reset_index(drop=True)
     return curve
+
+
+PER_PATIENT_SQL = f"""
+WITH {COHORT_SQL},
+pda AS (SELECT patient_id, avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days GROUP BY patient_id),
+hdd AS (
+    SELECT patient_id, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days
+    WHERE primary_substance = 'alcohol' GROUP BY patient_id
+),
+after_course AS (
+    SELECT p.patient_id, count(u.day) AS days, bool_or(u.used) AS any_use
+    FROM per_patient p
+    LEFT JOIN substance_use_days u ON u.patient_id = p.patient_id
+         AND u.day BETWEEN p.last_day + 1 AND p.last_day + $end_days::INTEGER
+    WHERE p.last_day + $end_days::INTEGER <= $as_of
+    GROUP BY p.patient_id
+),
+craving AS (
+    SELECT patient_id, avg(craving_after - craving_before) AS change, count(*) AS sessions FROM sessions_of
+    WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL GROUP BY patient_id
+),
+adverse AS (
+    SELECT s.patient_id, count(*) AS events,
+           count(DISTINCT s.id) FILTER (WHERE e.code = 'severe_hypertension') AS severe_sessions
+    FROM adverse_events e JOIN sessions_of s ON s.id = e.session_id
+    WHERE CAST(e.recorded_at AS DATE) <= $as_of GROUP BY s.patient_id
+)
+SELECT m.patient_id, m.day0 AS first_session, m.sex, m.age_band, m.primary_substance, m.first_route,
+       p.sessions, m.day0 <= $as_of - $course_min_days::INTEGER AS in_course,
+       pda.share AS days_abstinent_share, hdd.share AS heavy_days_share,
+       CASE WHEN ac.days = $end_days::INTEGER THEN NOT ac.any_use END AS abstinent_after_course,
+       ph.baseline AS phq9_baseline, ph.follow_up AS phq9_follow_up,
+       pc.baseline AS pcl5_baseline, pc.follow_up AS pcl5_follow_up,
+       cr.change AS craving_change, coalesce(cr.sessions, 0) AS craving_sessions,
+       coalesce(ae.events, 0) AS adverse_events, coalesce(ae.severe_sessions, 0) AS severe_htn_sessions,
+       t.t AS relapse_day, t.event AS relapsed
+FROM members m
+JOIN per_patient p USING (patient_id)
+LEFT JOIN pda USING (patient_id)
+LEFT JOIN hdd USING (patient_id)
+LEFT JOIN after_course ac USING (patient_id)
+LEFT JOIN scores ph ON ph.patient_id = m.patient_id AND ph.instrument = 'phq9'
+LEFT JOIN scores pc ON pc.patient_id = m.patient_id AND pc.instrument = 'pcl5'
+LEFT JOIN craving cr USING (patient_id)
+LEFT JOIN adverse ae USING (patient_id)
+JOIN times t USING (patient_id)
+ORDER BY m.day0, m.patient_id
+"""
+
+
+def _per_patient(con, cohort: Cohort, as_of: date, s: Settings) -> pd.DataFrame:
+    with db.read(con) as cur:
+        return cur.execute(PER_PATIENT_SQL, {**_params(cohort, as_of, s), "course_min_days": s.course_min_days,
+                                             "end_days": s.end_of_course_days}).df()
+
+
+def _behind(rows: pd.DataFrame, figure: str, s: Settings) -> pd.DataFrame:
+    """The patients in a figure's denominator (its n), from the per-patient rows."""
+    if figure in ("completed_course", "left_after_first"):
+        return rows[rows["in_course"]]
+    if figure == "pda":
+        return rows[rows["days_abstinent_share"].notna()]
+    if figure == "heavy_drinking_days":
+        return rows[rows["heavy_days_share"].notna()]
+    if figure == "end_of_course_abstinence":
+        return rows[rows["abstinent_after_course"].notna()]
+    if figure in ("phq9_response", "phq9_remission"):
+        return rows[(rows["phq9_baseline"] >= s.phq9_baseline_min) & rows["phq9_follow_up"].notna()]
+    if figure == "pcl5_meaningful_change":
+        return rows[rows["pcl5_baseline"].notna() & rows["pcl5_follow_up"].notna()]
+    if figure == "craving_change_per_session":
+        return rows[rows["craving_sessions"] > 0]
+    return rows
+
+
+def patients_behind(con, user: User, cohort: Cohort, figure: str, as_of: date | None = None,
+                    settings: Settings | None = None) -> pd.DataFrame:
+    """Staff only: the patients a figure counts, with names and chart numbers, to open their charts by id."""
+    require(con, user, STAFF)
+    if figure not in FIGURES:
+        raise ValueError(f"Unknown figure {figure!r}")
+    s = resolve(settings)
+    rows = _behind(_per_patient(con, cohort, as_of or date.today(), s), figure, s)
+    with db.read(con) as cur:
+        names = cur.execute(
+            "SELECT id AS patient_id, last_name || ', ' || first_name AS patient, mrn AS chart_number FROM patients "
+            "WHERE list_contains(?, id)", [[int(i) for i in rows["patient_id"]]]).df()
+    return names.merge(rows, on="patient_id").sort_values(["first_session", "patient"]).reset_index(drop=True)
+
+
+EXPORT_COLUMNS = {
+    "patient_key": "string", "sex": "string", "age_band": "string", "primary_substance": "string",
+    "first_route": "string", "first_session_shifted": "datetime64[us]", "sessions": "Int64",
+    "in_course": "boolean", "days_abstinent_share": "Float64", "heavy_days_share": "Float64",
+    "abstinent_after_course": "boolean", "phq9_baseline": "Int64", "phq9_follow_up": "Int64",
+    "pcl5_baseline": "Int64", "pcl5_follow_up": "Int64", "craving_change": "Float64", "craving_sessions": "Int64",
+    "adverse_events": "Int64", "severe_htn_sessions": "Int64", "relapse_day": "Int64", "relapsed": "boolean",
+}
+"""The export's schema, the same every time (README, "De-identified export"), so clinics can pool files."""
+MAX_SHIFT_DAYS = 30
+
+
+def deidentified(con, user: User, cohort: Cohort, as_of: date | None = None,
+                 settings: Settings | None = None) -> pd.DataFrame:
+    """Staff only: one row per cohort patient with a keyed hash for the id, an age band, and the first-session date
+    shifted by a per-patient offset of up to 30 days either way; audited as an export."""
+    user = require(con, user, STAFF)
+    s = resolve(settings)
+    as_of = as_of or date.today()
+    rows = _per_patient(con, cohort, as_of, s)
+    with db.transaction(con) as cur:
+        key = _export_key(cur)
+        db.audit(cur, user.id, "outcomes_exported", "outcomes", None,
+                 {"rows": len(rows), "start": cohort.start.isoformat(), "end": cohort.end.isoformat(),
+                  "as_of": as_of.isoformat(), "substances": sorted(cohort.substances), "routes": sorted(cohort.routes),
+                  "sexes": sorted(cohort.sexes), "age_bands": sorted(cohort.age_bands)})
+    digests = [hmac.new(key, f"patient:{int(i)}".encode(), hashlib.sha256).hexdigest() for i in rows["patient_id"]]
+    shifts = [int(d[-8:], 16) % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS for d in digests]
+    out = rows.drop(columns=["patient_id", "first_session"]).assign(
+        patient_key=[d[:32] for d in digests],
+        first_session_shifted=pd.to_datetime(rows["first_session"]) + pd.to_timedelta(shifts, unit="D"))
+    return out[list(EXPORT_COLUMNS)].astype(EXPORT_COLUMNS)
+
+
+def _export_key(cur) -> bytes:
+    """The clinic's secret for export keys, made once: the same patient gets the same key in every export from this
+    clinic, and no one without the database can link a key back to a patient."""
+    row = cur.execute("SELECT value FROM database_info WHERE key = 'export_key'").fetchone()
+    if row is None:
+        value = secrets.token_hex(32)
+        cur.execute("INSERT INTO database_info (key, value) VALUES ('export_key', ?)", [value])
+        return bytes.fromhex(value)
+    return bytes.fromhex(row[0])

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from core import outcomes, users
-from core.access import User
+from core.access import AccessDenied, User
 from core.outcomes import Cohort
 
 AS_OF = date(2026, 7, 1)
@@ -266,3 +266,32 @@ def test_a_viewer_sees_suppressed_small_cells_and_the_rest_unchanged(demo_store)
         else:
             assert f == staff[name]
     assert staff["patients"].value > 100 and viewer["patients"].value == staff["patients"].value
+
+
+def test_staff_drill_from_a_figure_to_the_patients_it_counts(cohort_store):
+    behind = outcomes.patients_behind(cohort_store, STAFF_USER, ALL, "pda", as_of=AS_OF)
+    assert sorted(behind["patient"]) == ["Patient1, Test", "Patient2, Test", "Patient4, Test", "Patient5, Test",
+                                         "Patient6, Test"]
+    assert behind.set_index("patient")["days_abstinent_share"]["Patient4, Test"] == pytest.approx(0.9)
+    response = outcomes.patients_behind(cohort_store, STAFF_USER, ALL, "phq9_response", as_of=AS_OF)
+    assert response[["patient", "phq9_baseline", "phq9_follow_up"]].values.tolist() == [
+        ["Patient4, Test", 16, 4], ["Patient2, Test", 10, 6]]
+    with pytest.raises(AccessDenied):
+        outcomes.patients_behind(cohort_store, VIEWER, ALL, "pda", as_of=AS_OF)
+
+
+def test_the_export_is_de_identified_keyed_shifted_the_same_shape_and_audited(cohort_store):
+    first = outcomes.deidentified(cohort_store, STAFF_USER, ALL, as_of=AS_OF)
+    again = outcomes.deidentified(cohort_store, STAFF_USER, Cohort(date(2026, 8, 1), date(2026, 8, 31)), as_of=AS_OF)
+    assert list(first.columns) == list(outcomes.EXPORT_COLUMNS) == list(again.columns)
+    assert list(first.dtypes.astype(str)) == list(again.dtypes.astype(str)) and again.empty
+    text = first.to_csv()
+    assert not any(word in text for word in ("Patient1", "OUT-00", "1990-05-10", "2026-01-05"))
+    assert first["patient_key"].str.fullmatch("[0-9a-f]{32}").all() and first["patient_key"].is_unique
+    shifted = dict(zip(first["sessions"], first["first_session_shifted"], strict=False))
+    assert abs((shifted[6] - datetime(2026, 6, 1)).days) <= 30
+    later = outcomes.deidentified(cohort_store, STAFF_USER, ALL, as_of=AS_OF)
+    assert later["patient_key"].tolist() == first["patient_key"].tolist()
+    assert cohort_store.execute("SELECT count(*) FROM audit_log WHERE action = 'outcomes_exported'").fetchone() == (3,)
+    with pytest.raises(AccessDenied):
+        outcomes.deidentified(cohort_store, VIEWER, ALL, as_of=AS_OF)
