@@ -405,3 +405,85 @@ def _export_key(cur) -> bytes:
         cur.execute("INSERT INTO database_info (key, value) VALUES ('export_key', ?)", [value])
         return bytes.fromhex(value)
     return bytes.fromhex(row[0])
+
+
+MAX_SESSION_NUMBER = 12
+"""Charts by session number stop here: a longer course is rare, and its few patients would be suppressed anyway."""
+COURSE_WEEKS = 26
+
+SERIES_SQL = {
+    "craving": f"""
+        WITH {COHORT_SQL}
+        SELECT number AS session_number, 'Before the dose' AS moment, avg(craving_before) AS value,
+               count(craving_before) AS n
+        FROM sessions_of WHERE number <= {MAX_SESSION_NUMBER} GROUP BY number
+        UNION ALL
+        SELECT number, 'After the session', avg(craving_after), count(craving_after)
+        FROM sessions_of WHERE number <= {MAX_SESSION_NUMBER} GROUP BY number
+        ORDER BY session_number, moment DESC""",
+    "phq9": f"""
+        WITH {COHORT_SQL},
+        weekly AS (
+            SELECT m.patient_id,
+                   least({COURSE_WEEKS}, greatest(0, CAST(floor((CAST(a.taken_at AS DATE) - m.day0) / 7) AS INTEGER)))
+                     AS week,
+                   arg_max(a.total, (a.taken_at, a.id)) AS total
+            FROM members m JOIN assessments a ON a.patient_id = m.patient_id AND a.instrument = 'phq9'
+            WHERE a.total IS NOT NULL AND CAST(a.taken_at AS DATE) <= $as_of
+              AND CAST(a.taken_at AS DATE) >= m.day0 - 30
+            GROUP BY m.patient_id, week
+        )
+        SELECT week, avg(total) AS value, count(*) AS n FROM weekly GROUP BY week ORDER BY week""",
+    "use": f"""
+        WITH {COHORT_SQL},
+        monthly AS (
+            SELECT patient_id, primary_substance, idx // 30 + 1 AS month,
+                   avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS abstinent, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END)
+                     AS heavy
+            FROM log_days GROUP BY patient_id, primary_substance, month
+        )
+        SELECT month, 'Days abstinent' AS measure, avg(abstinent) AS value, count(*) AS n FROM monthly GROUP BY month
+        UNION ALL
+        SELECT month, 'Heavy drinking days (alcohol)', avg(heavy), count(*) FROM monthly
+        WHERE primary_substance = 'alcohol' GROUP BY month
+        ORDER BY month, measure""",
+    "retention": f"""
+        WITH {COHORT_SQL},
+        course AS (
+            SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
+            WHERE m.day0 <= $as_of - $course_min_days::INTEGER
+        )
+        SELECT k AS session_number, avg(CASE WHEN sessions >= k THEN 1.0 ELSE 0.0 END) AS value, count(*) AS n
+        FROM course CROSS JOIN range(1, {MAX_SESSION_NUMBER} + 1) r(k)
+        GROUP BY k ORDER BY k""",
+    "adverse": f"""
+        WITH {COHORT_SQL},
+        per_session AS (
+            SELECT s.id, date_trunc('month', s.started_at) AS month,
+                   (SELECT count(*) FROM adverse_events e WHERE e.session_id = s.id
+                      AND CAST(e.recorded_at AS DATE) <= $as_of) AS events
+            FROM sessions_of s
+        )
+        SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n
+        FROM per_session GROUP BY month ORDER BY month""",
+}
+"""Each chart's rows: aggregated in DuckDB to at most a few hundred rows, whatever the size of the clinic."""
+
+
+def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None,
+           settings: Settings | None = None) -> pd.DataFrame:
+    """One chart's aggregated rows, each with its n; for the viewer, rows with fewer than the small-cell threshold
+    behind them are left out."""
+    user = require(con, user, EVERYONE)
+    if name not in SERIES_SQL:
+        raise ValueError(f"Unknown series {name!r}")
+    s = resolve(settings)
+    params = _params(cohort, as_of or date.today(), s)
+    if name == "retention":
+        params["course_min_days"] = s.course_min_days
+    with db.read(con) as cur:
+        rows = cur.execute(SERIES_SQL[name], params).df()
+    rows = rows[rows["n"] > 0]
+    if not user.sees_identified_data:
+        rows = rows[rows["n"] >= s.small_cell_min]
+    return rows.reset_index(drop=True)

@@ -295,3 +295,27 @@ def test_the_export_is_de_identified_keyed_shifted_the_same_shape_and_audited(co
     assert cohort_store.execute("SELECT count(*) FROM audit_log WHERE action = 'outcomes_exported'").fetchone() == (3,)
     with pytest.raises(AccessDenied):
         outcomes.deidentified(cohort_store, VIEWER, ALL, as_of=AS_OF)
+
+
+def series(con, name, user=STAFF_USER):
+    rows = outcomes.series(con, user, ALL, name, as_of=AS_OF)
+    return [[pytest.approx(v) if isinstance(v, float) else v for v in row] for row in rows.values.tolist()]
+
+
+def test_the_chart_series_are_aggregated_as_worked_by_hand(cohort_store):
+    assert series(cohort_store, "craving") == [[1, "Before the dose", 65.0, 4], [1, "After the session", 43.75, 4],
+                                               [2, "Before the dose", 65.0, 1]]
+    assert series(cohort_store, "retention") == [[k, v, 5] for k, v in zip(
+        range(1, 13), [1.0, 0.8, 0.4, 0.2, 0.2, 0.2] + [0.0] * 6, strict=True)]
+    assert series(cohort_store, "use") == [[1, "Days abstinent", (1 + 28 / 30 + 0.9 + 1 + 1) / 5, 5],
+                                           [1, "Heavy drinking days (alcohol)", (1 / 30 + 0.1) / 3, 3]]
+    assert series(cohort_store, "phq9") == [[0, (9 + 10 + 16) / 3, 3], [3, 5.5, 2], [4, 6.0, 1], [17, 4.0, 1]]
+    months = [[f"{m:%Y-%m-%d}", v, n]
+              for m, v, n in outcomes.series(cohort_store, STAFF_USER, ALL, "adverse", as_of=AS_OF).values.tolist()]
+    assert months == [["2026-01-01", 0.0, 1], ["2026-02-01", 0.0, 3], ["2026-03-01", 1.5, 2],
+                      ["2026-04-01", 0.0, 2], ["2026-06-01", pytest.approx(1 / 7), 7]]
+
+
+def test_a_viewer_gets_no_series_point_with_fewer_than_11_behind_it(cohort_store):
+    for name in outcomes.SERIES_SQL:
+        assert outcomes.series(cohort_store, VIEWER, ALL, name, as_of=AS_OF).empty
