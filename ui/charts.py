@@ -110,3 +110,79 @@ def use_days(rows: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("kind:N", title="Use"),
                  alt.Tooltip("drinks:N", title="Standard drinks")],
     ).properties(title="Substance use by day (green runs are days without use)", height=140)
+
+
+def _percent_axis(title: str) -> alt.Y:
+    return alt.Y("value:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+
+
+def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
+    """Mean craving before and after each session, by session number (rows: session_number, moment, value, n)."""
+    return alt.Chart(rows).mark_line(point=True).encode(
+        x=alt.X("session_number:O", title="Session number", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title="Mean craving (0-100)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("moment:N", title="When", sort=["Before the dose", "After the session"]),
+        tooltip=[alt.Tooltip("session_number:O", title="Session"), alt.Tooltip("moment:N", title="When"),
+                 alt.Tooltip("value:Q", title="Mean craving", format=".1f"), alt.Tooltip("n:Q", title="Sessions")],
+    ).properties(title="Craving before and after each dosing session", height=260)
+
+
+def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
+    """Mean PHQ-9 by week since the first session, the severity bands shaded (rows: week, value, n)."""
+    instrument = instruments.get("phq9")
+    bands = pd.DataFrame([{"low": b.low, "high": b.high + 1 if b.high < instrument.max_total else b.high,
+                           "band": b.label} for b in instrument.bands])
+    shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+        y="low:Q", y2="high:Q", color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
+                                                scale=alt.Scale(scheme="yelloworangered")))
+    line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
+        x=alt.X("week:Q", title="Weeks since the first session (baseline at 0)"),
+        y=alt.Y("value:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
+        tooltip=[alt.Tooltip("week:Q", title="Week"), alt.Tooltip("value:Q", title="Mean PHQ-9", format=".1f"),
+                 alt.Tooltip("n:Q", title="Patients")])
+    return alt.layer(shading, line).properties(title="Depression (PHQ-9) over the course", height=260)
+
+
+def outcome_use(rows: pd.DataFrame) -> alt.Chart:
+    """Percent days abstinent and heavy drinking days by month since the first session (rows: month, measure,
+    value, n)."""
+    return alt.Chart(rows).mark_line(point=True).encode(
+        x=alt.X("month:O", title="Month since the first session", axis=alt.Axis(labelAngle=0)),
+        y=_percent_axis("Share of logged days"),
+        color=alt.Color("measure:N", title="Measure"),
+        tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("measure:N", title="Measure"),
+                 alt.Tooltip("value:Q", title="Share", format=".0%"), alt.Tooltip("n:Q", title="Patients")],
+    ).properties(title="Days abstinent and heavy drinking days, by month", height=260)
+
+
+def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
+    """Share of patients who reached each session number (rows: session_number, value, n)."""
+    return alt.Chart(rows).mark_bar(color="#1f4e79").encode(
+        x=alt.X("session_number:O", title="Session number", axis=alt.Axis(labelAngle=0)),
+        y=_percent_axis("Patients who reached it"),
+        tooltip=[alt.Tooltip("session_number:O", title="Session"),
+                 alt.Tooltip("value:Q", title="Reached it", format=".0%"), alt.Tooltip("n:Q", title="Patients")],
+    ).properties(title="Retention: share of patients reaching each session", height=260)
+
+
+def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
+    """Kaplan-Meier survival without relapse as a step curve, from 100 % at day 0 (rows: day, at_risk, events,
+    survival)."""
+    start = pd.DataFrame({"day": [0], "at_risk": [None], "events": [0], "survival": [1.0]})
+    steps = pd.concat([start, rows], ignore_index=True) if rows.empty or rows["day"].iloc[0] > 0 else rows
+    return alt.Chart(steps).mark_line(interpolate="step-after", point=True, color="#1f4e79").encode(
+        x=alt.X("day:Q", title="Days since the first session"),
+        y=alt.Y("survival:Q", title="Without relapse", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("day:Q", title="Day"), alt.Tooltip("survival:Q", title="Without relapse", format=".0%"),
+                 alt.Tooltip("at_risk:Q", title="Patients at risk"), alt.Tooltip("events:Q", title="Relapses")],
+    ).properties(title="Time to relapse (dropout counts as relapse)", height=260)
+
+
+def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
+    """Adverse events per session by calendar month of the session (rows: month, value, n)."""
+    return alt.Chart(rows).mark_bar(color="#b42318").encode(
+        x=alt.X("month:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        y=alt.Y("value:Q", title="Adverse events per session"),
+        tooltip=[alt.Tooltip("month:T", title="Month", timeUnit="yearmonth", format="%b %Y"),
+                 alt.Tooltip("value:Q", title="Per session", format=".2f"), alt.Tooltip("n:Q", title="Sessions")],
+    ).properties(title="Adverse events per session, by month", height=260)

@@ -25,6 +25,7 @@ PAGES = (
     PageLink("pages/checkins.py", "Check-ins", ":material/event_available:",
              frozenset({"therapist", "nurse", "prescriber"})),
     PageLink("pages/patients.py", "Patients", ":material/groups:", STAFF),
+    PageLink("pages/outcomes.py", "Outcomes", ":material/insights:", EVERYONE),
     PageLink("pages/audit_log.py", "Audit log", ":material/history:", frozenset({"admin"})),
 )
 

@@ -1,0 +1,50 @@
+"""Published reference points shown beside the clinic's own figures (clinical-rules.md section 4), with citations.
+
+A clinic's cohort is not a trial arm: these numbers say what the trials and registries
+found, so that a clinic's figure can be read against them, never as a comparison of the
+same thing. The citations are as full as clinical-rules.md gives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NOT_A_TRIAL_ARM = ("A clinic's cohort is not a trial arm: the patients were not randomised, follow-up and "
+                   "measures differ, and small numbers move a share a lot. Read the clinic's figures beside these "
+                   "reference points, not as a comparison with them.")
+
+
+@dataclass(frozen=True)
+class ReferencePoint:
+    figure: str
+    """The clinic figure it stands beside (a key of core.outcomes.FIGURES)."""
+    finding: str
+    citation: str
+
+
+REFERENCE_POINTS = (
+    ReferencePoint("end_of_course_abstinence",
+                   "Cocaine: end-of-study abstinence 48.2 % after ketamine vs 10.7 % after midazolam",
+                   "Dakwar E, et al. A single ketamine infusion combined with mindfulness-based behavioral "
+                   "modification to treat cocaine dependence: a randomized clinical trial. Am J Psychiatry. "
+                   "2019;176(11):923-930."),
+    ReferencePoint("end_of_course_abstinence",
+                   "Heroin: 1-year abstinence 50 % after 3 sessions vs 22.2 % after 1 session",
+                   "Krupitsky EM, et al. Single versus repeated sessions of ketamine-assisted psychotherapy for "
+                   "people with heroin dependence. J Psychoactive Drugs. 2007;39(1):13-19."),
+    ReferencePoint("pda",
+                   "Alcohol: percent days abstinent 10.1 points higher than placebo at 6 months",
+                   "Grabski M, et al. Adjunctive ketamine with relapse prevention-based psychological therapy in the "
+                   "treatment of alcohol use disorder (KARE). Am J Psychiatry. 2022;179(2):152-162."),
+    ReferencePoint("completed_course",
+                   "Retention: about 50 % do not finish 6 infusions",
+                   "Osmind ORKA-2 real-world data on ketamine treatment courses (as cited in the clinic's clinical "
+                   "rules reference)."),
+    ReferencePoint("left_after_first",
+                   "Retention: about 20 % leave after the first infusion",
+                   "Osmind ORKA-2 real-world data on ketamine treatment courses (as cited in the clinic's clinical "
+                   "rules reference)."),
+    ReferencePoint("severe_htn_per_session",
+                   "Severe hypertension in 0.98 % of IV sessions",
+                   "Yale review of 2,342 ketamine infusions (as cited in the clinic's clinical rules reference)."),
+)

@@ -1,0 +1,167 @@
+"""Outcomes (staff and the de-identified viewer): what the clinic achieves, beside the published reference points."""
+
+from datetime import date, datetime
+
+import streamlit as st
+
+from core import outcomes
+from core.access import STAFF
+from core.outcomes import AGE_BANDS, SEXES, Cohort
+from core.rules.references import NOT_A_TRIAL_ARM
+from core.rules.settings import current
+from ui import charts, labels, selection
+from ui import outcomes_view as view
+from ui.actions import act, done, show
+from ui.chart_link import CHART, open_chart
+from ui.frame import frame
+from ui.store import clinic
+
+user = frame("Outcomes", allow=STAFF | {"viewer"})
+con = clinic().con
+
+PRINT_CSS = """<style>@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  .st-key-outcome_filters, .st-key-outcome_staff, .stButton, .stDownloadButton { display: none !important; }
+  [data-testid="stMain"] { margin: 0 !important; padding: 0 !important; }
+  .stVegaLiteChart, [data-testid="stMetric"] { break-inside: avoid; }
+}</style>"""
+EARLIEST = date(2000, 1, 1)
+BEHIND = "outcomes_behind"
+OPENING = "outcomes~opening"
+EXPORT = "outcomes_export"
+GROUPS = (
+    ("Patients and retention", ("patients", "sessions", "completed_course", "left_after_first")),
+    ("Substance use", ("pda", "heavy_drinking_days", "end_of_course_abstinence")),
+    ("Mood and trauma", ("phq9_response", "phq9_remission", "pcl5_meaningful_change")),
+    ("Craving and safety", ("craving_change_per_session", "ae_per_session", "severe_htn_per_session")),
+)
+
+
+def cohort_from_filters() -> Cohort | None:
+    today = date.today()
+    with st.container(key="outcome_filters"):
+        start, end, substance, route = st.columns(4)
+        first = start.date_input("First session from", value=date(today.year - 2, 1, 1), min_value=EARLIEST,
+                                 max_value=today,
+                                 key="outcomes_start", format="DD.MM.YYYY", persist_state="session")
+        last = end.date_input("First session to", value=today, min_value=EARLIEST, max_value=today, key="outcomes_end",
+                              format="DD.MM.YYYY", persist_state="session")
+        substances = substance.multiselect("Primary substance", list(labels.SUBSTANCE),
+                                           format_func=labels.SUBSTANCE.get, placeholder="All",
+                                           key="outcomes_substances", persist_state="session")
+        routes = route.multiselect("Route of the first session", list(labels.ROUTE), format_func=labels.ROUTE.get,
+                                   placeholder="All", key="outcomes_routes", persist_state="session")
+        sex, age, _ = st.columns([1, 1, 2])
+        sexes = sex.multiselect("Sex at birth", list(SEXES), format_func=labels.SEX.get, placeholder="All",
+                                key="outcomes_sexes", persist_state="session")
+        bands = age.multiselect("Age at the first session", list(AGE_BANDS), placeholder="All",
+                                key="outcomes_ages", persist_state="session")
+    try:
+        return Cohort(first, last, frozenset(substances), frozenset(routes), frozenset(sexes), frozenset(bands))
+    except ValueError as bad:
+        st.error(str(bad), icon=":material/block:")
+        return None
+
+
+def headline(figures: dict) -> None:
+    for title, names in GROUPS:
+        st.subheader(title)
+        for column, name in zip(st.columns(len(names)), names, strict=True):
+            with column:
+                view.metric(name, figures[name])
+        view.references_for(names)
+
+
+def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
+    st.subheader("Over the course")
+    drawn = [
+        ("Craving before and after each session", charts.outcome_craving,
+         view.series(cohort, "craving", as_of, identified, user)),
+        ("Depression (PHQ-9) over the course", charts.outcome_phq9,
+         view.series(cohort, "phq9", as_of, identified, user)),
+        ("Days abstinent and heavy drinking days", charts.outcome_use,
+         view.series(cohort, "use", as_of, identified, user)),
+        ("Retention", charts.outcome_retention, view.series(cohort, "retention", as_of, identified, user)),
+        ("Time to relapse", charts.outcome_relapse, view.relapse(cohort, as_of, identified, user)),
+        ("Adverse events per session", charts.outcome_adverse,
+         view.series(cohort, "adverse", as_of, identified, user)),
+    ]
+    shown = [(build, rows) for _title, build, rows in drawn if not rows.empty]
+    for pair in (shown[i:i + 2] for i in range(0, len(shown), 2)):
+        for column, (build, rows) in zip(st.columns(2), pair, strict=False):
+            column.altair_chart(build(rows), width="stretch")
+    hidden = [title for title, _build, rows in drawn if rows.empty]
+    if hidden:
+        why = (f"fewer than {current().small_cell_min} patients behind every point" if not identified
+               else "no data for these filters yet")
+        st.caption(f"Not drawn ({why}): {'; '.join(hidden)}.")
+
+
+def prepare_export(con, user, cohort: Cohort, as_of: date) -> None:
+    rows = outcomes.deidentified(con, user, cohort, as_of=as_of)
+    st.session_state[EXPORT] = {"csv": rows.to_csv(index=False).encode(), "parquet": rows.to_parquet(index=False),
+                                "rows": len(rows), "made": datetime.now()}
+    done(EXPORT, f"De-identified export ready: {len(rows)} patient(s). The export is recorded in the audit log.")
+
+
+def open_from_outcomes(patient_id: int) -> None:
+    """Open the chart (checked and audited) and go there after this run, with a way back to Outcomes."""
+    open_chart(patient_id, ("pages/outcomes.py", "Outcomes"))
+    st.session_state[OPENING] = patient_id
+
+
+def staff_tools(cohort: Cohort, as_of: date) -> None:
+    with st.container(key="outcome_staff"):
+        st.subheader("Patients behind a figure")
+        names = {n: view.LABELS[n][0] for n in outcomes.FIGURES}
+        figure = st.selectbox("Figure", list(names), format_func=names.get, index=None,
+                              placeholder="Choose a figure", key="outcomes_figure")
+        if figure is not None:
+            rows = outcomes.patients_behind(con, user, cohort, figure, as_of=as_of)
+            if rows.empty:
+                st.caption("No patient is counted in this figure.")
+            else:
+                selection.table(BEHIND, rows, "patient_id", {
+                    "patient": "Patient", "chart_number": "Chart number",
+                    "first_session": st.column_config.DateColumn("First session", format="D MMM YYYY"),
+                    "sessions": "Sessions"},
+                    choose_with=open_from_outcomes)
+                st.caption("Click a patient to open the chart.")
+                if st.session_state.pop(OPENING, None) is not None and selection.chosen(CHART) is not None:
+                    st.switch_page("pages/patients.py")
+        st.subheader("De-identified export")
+        st.caption("One row per patient in these filters, for pooling with other clinics: a keyed code instead of "
+                   "name and chart number, age in bands, dates shifted by up to 30 days per patient. The columns are "
+                   "described in the README.")
+        st.button("Prepare the export", icon=":material/download:",
+                  on_click=act(prepare_export, cohort, as_of, allow=STAFF, slot=EXPORT))
+        show(EXPORT)
+        ready = st.session_state.get(EXPORT)
+        if ready:
+            left, right = st.columns(2)
+            stamp = f"{ready['made']:%Y%m%d-%H%M}"
+            left.download_button("Download Parquet", ready["parquet"], f"outcomes-{stamp}.parquet",
+                                 mime="application/octet-stream")
+            right.download_button("Download CSV", ready["csv"], f"outcomes-{stamp}.csv", mime="text/csv")
+
+
+st.html(PRINT_CSS)
+st.caption("A treatment-start cohort: patients whose first dosing session falls in the dates chosen, followed from "
+           "that day. Definitions: clinical-rules section 4. Figures are recomputed at most once a minute.")
+cohort = cohort_from_filters()
+if cohort is not None:
+    as_of = date.today()
+    identified = view.checked(user).sees_identified_data
+    with st.spinner("Working out the figures..."):
+        figures = view.figures(cohort, as_of, identified, user)
+    if figures["patients"].value == 0:
+        st.info("No patients match these filters.", icon=":material/filter_alt_off:")
+    else:
+        if not identified:
+            st.info(f"De-identified view: groups of fewer than {current().small_cell_min} patients are shown as "
+                    f"\"fewer than {current().small_cell_min}\".", icon=":material/visibility_off:")
+        st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
+        headline(figures)
+        chart_grid(cohort, as_of, identified)
+        if identified:
+            staff_tools(cohort, as_of)

@@ -1,0 +1,106 @@
+"""The outcomes page: staff and viewer, filters, empty and bad ranges, suppression, drill-down and export."""
+
+import json
+from datetime import date, timedelta
+
+from tests.pages.conftest import all_text
+from tests.pages.test_screening_pages import click, stored
+
+PAGE = "pages/outcomes.py"
+FIRSTS = """SELECT CAST(min(started_at) AS DATE) AS day0 FROM dosing_sessions GROUP BY patient_id"""
+
+
+def identities(at) -> list[str]:
+    rows = stored(at, "SELECT first_name, last_name, mrn, date_of_birth FROM patients")
+    return sorted({v for first, last, mrn, born in rows
+                   for v in (f"{last}, {first}", mrn, born.isoformat(), f"{born:%d %b %Y}")})
+
+
+def first_day_with(at, patients: int) -> date:
+    return stored(at, f"SELECT day0 FROM ({FIRSTS}) GROUP BY day0 HAVING count(*) = ? ORDER BY day0 DESC LIMIT 1",
+                  [patients])[0][0]
+
+
+def everything(at) -> str:
+    """The page's text, tables and every chart's spec (its data and tooltips): what the browser receives."""
+    specs = [json.dumps(json.loads(c.proto.spec)) + json.dumps(json.loads(c.proto.spec).get("datasets", {}))
+             for c in at.get("vega_lite_chart")]
+    return all_text(at) + "\n".join(specs)
+
+
+def narrow(at, first: date, last: date):
+    at.date_input(key="outcomes_start").set_value(first)
+    at.date_input(key="outcomes_end").set_value(last)
+    return at.run()
+
+
+def test_staff_see_every_figure_with_its_n_and_the_charts(page):
+    at = page(PAGE, "prescriber")
+    assert not at.exception
+    text = all_text(at)
+    for label in ("Patients", "Completed the planned course (6 sessions)", "Days abstinent (mean per patient)",
+                  "PHQ-9 response (at least halved)", "Adverse events per session"):
+        assert label in [m.label for m in at.metric]
+    assert "n = " in text and "Dakwar E, et al." in text and "is not a trial arm" in text
+    assert len(at.get("vega_lite_chart")) >= 5
+
+
+def test_a_viewer_sees_no_identity_anywhere(page, demo_db):
+    at = page(PAGE, "viewer")
+    assert not at.exception
+    shown = everything(at)
+    leaked = [v for v in identities(at) if v in shown]
+    assert leaked == []
+    assert not at.get("download_button") and "Patients behind a figure" not in shown
+    assert "De-identified view" in shown
+
+
+def test_a_viewer_of_a_cohort_of_one_sees_only_suppressed_values(page, demo_db):
+    at = page(PAGE, "viewer")
+    day = first_day_with(at, 1)
+    at = narrow(at, day, day)
+    values = {m.label: m.value for m in at.metric}
+    assert values and set(values.values()) == {"fewer than 11"}
+    assert not at.get("vega_lite_chart")
+
+
+def test_a_range_that_ends_before_it_starts_is_refused(page):
+    at = narrow(page(PAGE, "nurse"), date(2026, 6, 1), date(2026, 5, 1))
+    assert "ends (01 May 2026) before it starts (01 Jun 2026)" in at.error[0].value
+    assert not at.metric
+
+
+def test_a_filter_matching_no_one_says_so_without_empty_charts(page, demo_db):
+    at = narrow(page(PAGE, "therapist"), date(2001, 1, 1), date(2001, 12, 31))
+    assert "No patients match these filters." in all_text(at)
+    assert not at.get("vega_lite_chart") and not at.metric
+
+
+def test_each_filter_changes_the_figures(page):
+    at = page(PAGE, "prescriber")
+    everyone = {m.label: m.value for m in at.metric}["Patients"]
+    at.multiselect(key="outcomes_substances").set_value(["alcohol"]).run()
+    alcohol = {m.label: m.value for m in at.metric}["Patients"]
+    at.multiselect(key="outcomes_sexes").set_value(["female"]).run()
+    women = {m.label: m.value for m in at.metric}["Patients"]
+    assert int(everyone.replace(",", "")) > int(alcohol) > int(women) > 0
+
+
+def test_staff_drill_to_the_patients_behind_a_figure_and_export_de_identified(page, demo_db):
+    at = page(PAGE, "nurse")
+    at.selectbox(key="outcomes_figure").set_value("end_of_course_abstinence").run()
+    behind = at.dataframe[0].value
+    assert {"patient", "chart_number"} <= set(behind.columns) and len(behind) > 0
+    at = click(at, "Prepare the export")
+    assert "De-identified export ready" in all_text(at)
+    assert [b.label for b in at.get("download_button")] == ["Download Parquet", "Download CSV"]
+    assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'outcomes_exported'") == [(1,)]
+    csv = at.session_state["outcomes_export"]["csv"].decode()
+    assert [v for v in identities(at) if v in csv] == []
+    assert csv.splitlines()[0].startswith("patient_key,sex,age_band,primary_substance")
+
+
+def test_today_is_the_last_day_a_filter_can_choose(page):
+    at = page(PAGE, "prescriber")
+    assert at.date_input(key="outcomes_end").value == date.today()
+    assert at.date_input(key="outcomes_start").value < date.today() - timedelta(days=365)
