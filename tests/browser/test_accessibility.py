@@ -8,12 +8,12 @@ from tests.browser.test_screening_journey import go, open_list, pick, settle
 from tests.browser.test_sign_in_journey import sign_in
 
 ROLES = {
-    "admin": ("demo-admin-2026", ["Home", "Patients", "Audit log"]),
+    "admin": ("demo-admin-2026", ["Home", "Patients", "Outcomes", "Audit log"]),
     "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Check-ins",
-                                            "Patients"]),
-    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Check-ins", "Patients"]),
-    "therapist": ("demo-therapist-2026", ["Home", "Check-ins", "Patients"]),
-    "viewer": ("demo-viewer-2026", ["Home"]),
+                                            "Patients", "Outcomes"]),
+    "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Check-ins", "Patients", "Outcomes"]),
+    "therapist": ("demo-therapist-2026", ["Home", "Check-ins", "Patients", "Outcomes"]),
+    "viewer": ("demo-viewer-2026", ["Home", "Outcomes"]),
 }
 SERIOUS = {"serious", "critical"}
 
