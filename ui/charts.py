@@ -121,7 +121,8 @@ def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
     return alt.Chart(rows).mark_line(point=True).encode(
         x=alt.X("session_number:O", title="Session number", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title="Mean craving (0-100)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("moment:N", title="When", sort=["Before the dose", "After the session"]),
+        color=alt.Color("moment:N", title=None, sort=["Before the dose", "After the session"],
+                        legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("session_number:O", title="Session"), alt.Tooltip("moment:N", title="When"),
                  alt.Tooltip("value:Q", title="Mean craving", format=".1f"), alt.Tooltip("n:Q", title="Sessions")],
     ).properties(title="Craving before and after each dosing session", height=260)
@@ -136,7 +137,8 @@ def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
         y="low:Q", y2="high:Q", color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
                                                 scale=alt.Scale(scheme="yelloworangered")))
     line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
-        x=alt.X("week:Q", title="Weeks since the first session (baseline at 0)"),
+        x=alt.X("week:Q", title="Weeks since the first session (baseline at 0)",
+                axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("value:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
         tooltip=[alt.Tooltip("week:Q", title="Week"), alt.Tooltip("value:Q", title="Mean PHQ-9", format=".1f"),
                  alt.Tooltip("n:Q", title="Patients")])
@@ -149,7 +151,7 @@ def outcome_use(rows: pd.DataFrame) -> alt.Chart:
     return alt.Chart(rows).mark_line(point=True).encode(
         x=alt.X("month:O", title="Month since the first session", axis=alt.Axis(labelAngle=0)),
         y=_percent_axis("Share of logged days"),
-        color=alt.Color("measure:N", title="Measure"),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
         tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("value:Q", title="Share", format=".0%"), alt.Tooltip("n:Q", title="Patients")],
     ).properties(title="Days abstinent and heavy drinking days, by month", height=260)
@@ -170,7 +172,7 @@ def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
     survival)."""
     start = pd.DataFrame({"day": [0], "at_risk": [None], "events": [0], "survival": [1.0]})
     steps = pd.concat([start, rows], ignore_index=True) if rows.empty or rows["day"].iloc[0] > 0 else rows
-    return alt.Chart(steps).mark_line(interpolate="step-after", point=True, color="#1f4e79").encode(
+    return alt.Chart(steps).mark_line(interpolate="step-after", color="#1f4e79").encode(
         x=alt.X("day:Q", title="Days since the first session"),
         y=alt.Y("survival:Q", title="Without relapse", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("day:Q", title="Day"), alt.Tooltip("survival:Q", title="Without relapse", format=".0%"),

@@ -24,18 +24,47 @@ CACHE_SECONDS = 60
 SHARE = "share"
 LABELS = {
     "patients": ("Patients", "count"), "sessions": ("Dosing sessions", "count"),
-    "completed_course": ("Completed the planned course (6 sessions)", SHARE),
-    "left_after_first": ("Left after the first session", SHARE),
-    "pda": ("Days abstinent (mean per patient)", SHARE),
-    "heavy_drinking_days": ("Heavy drinking days (alcohol; mean per patient)", SHARE),
-    "end_of_course_abstinence": ("Abstinent in the 14 days after the last session", SHARE),
-    "phq9_response": ("PHQ-9 response (at least halved)", SHARE),
-    "phq9_remission": ("PHQ-9 remission (below 5)", SHARE),
-    "pcl5_meaningful_change": ("PCL-5 down 10 points or more", SHARE),
-    "craving_change_per_session": ("Craving change per session (after minus before, 0-100)", "points"),
+    "completed_course": ("Completed the course", SHARE), "left_after_first": ("Left after session 1", SHARE),
+    "pda": ("Days abstinent", SHARE), "heavy_drinking_days": ("Heavy drinking days", SHARE),
+    "end_of_course_abstinence": ("Abstinent after the course", SHARE),
+    "phq9_response": ("PHQ-9 response", SHARE), "phq9_remission": ("PHQ-9 remission", SHARE),
+    "pcl5_meaningful_change": ("PCL-5 clearly lower", SHARE),
+    "craving_change_per_session": ("Craving change per session", "points"),
     "ae_per_session": ("Adverse events per session", "rate"),
-    "severe_htn_per_session": ("Sessions with severe high blood pressure", SHARE),
+    "severe_htn_per_session": ("Severe high blood pressure", SHARE),
 }
+"""Short labels that fit a metric box at 1024 px; each figure's definition is in its help (the ? beside it)."""
+
+
+def definition(name: str) -> str:
+    """The figure's definition in words, with the clinic's current thresholds (clinical-rules section 4)."""
+    s = current()
+    return {
+        "patients": "Patients whose first dosing session is in the chosen dates and filters.",
+        "sessions": "Sessions in which a dose was given (in progress, discharged or stopped early).",
+        "completed_course": (f"Share with at least {s.planned_course_sessions} sessions (the planned course), among "
+                             f"patients whose first session was {s.course_min_days} days or more ago."),
+        "left_after_first": "Share with exactly one session, among the same patients.",
+        "pda": (f"Per patient, the share of logged days in the first {s.follow_up_days} without use of the primary "
+                "substance; then the mean over patients."),
+        "heavy_drinking_days": (f"Alcohol patients: per patient, the share of logged days that were heavy (more than "
+                                f"{s.hdd_drinks_male} drinks for men, {s.hdd_drinks_female} for women, or drinking "
+                                "with no count); then the mean."),
+        "end_of_course_abstinence": (f"Share with no use on any of the {s.end_of_course_days} days after the last "
+                                     "session, among patients with all of those days logged."),
+        "phq9_response": (f"Share whose latest PHQ-9 is at most {s.phq9_response_drop:.0%} of the baseline, among "
+                          f"patients with a baseline of {s.phq9_baseline_min} or more and a follow-up."),
+        "phq9_remission": f"Share whose latest PHQ-9 is below {s.phq9_remission_below}, among the same patients.",
+        "pcl5_meaningful_change": (f"Share whose latest PCL-5 is at least {s.pcl5_meaningful_drop} points below the "
+                                   "baseline, among patients with both."),
+        "craving_change_per_session": ("Mean of craving after minus craving before (0-100; negative is better), "
+                                       "over sessions with both."),
+        "ae_per_session": "Adverse events recorded against sessions, divided by the sessions.",
+        "severe_htn_per_session": (f"Share of sessions with at least one reading at or above "
+                                   f"{s.severe_systolic_at}/{s.severe_diastolic_at}."),
+    }[name]
+
+
 N_WORDS = {"patients": "patients", "sessions": "patients", "craving_change_per_session": "sessions",
            "ae_per_session": "sessions", "severe_htn_per_session": "sessions"}
 
@@ -83,7 +112,7 @@ def n_text(name: str, f: Figure) -> str:
 
 
 def metric(name: str, f: Figure) -> None:
-    st.metric(LABELS[name][0], value_text(name, f), help=None, border=True)
+    st.metric(LABELS[name][0], value_text(name, f), help=definition(name), border=True)
     st.caption(n_text(name, f))
 
 
