@@ -1,8 +1,11 @@
 """Staff accounts: argon2id password hashes, sign-in with an audit trail, and a CLI for the first admin.
 
-Sign-in answers the same way for an unknown user, a wrong password and a deactivated
-account, and spends the same hashing work on each, so neither the message nor the time
-tells an attacker which usernames exist.
+Sign-in answers the same way for an unknown user, a wrong password, a deactivated and a
+locked account, and spends the same hashing work on each, so neither the message nor the
+time tells an attacker which usernames exist. Five failures lock an account for fifteen
+minutes (counted from the audit trail, so a restart does not unlock it). Each check costs
+an Argon2 hash of 64 MiB, so only a few run at once and a flood of failures from all
+accounts is turned away before hashing: it cannot exhaust the server's memory.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +26,21 @@ from core.schema import ROLES
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = 10
-SIGN_IN_FAILED = "Sign-in failed: the username or password is not right, or the account is not active."
+LOCK_AFTER_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+HASHING_AT_ONCE = 2
+"""Argon2 verifications running together (64 MiB each)."""
+HASH_WAIT_SECONDS = 5.0
+FAILURES_PER_MINUTE = 60
+"""Failed sign-ins across all accounts in the last minute above which new attempts are turned away unhashed."""
+SIGN_IN_FAILED = ("Sign-in failed: the username or password is not right, the account is not active, or it is "
+                  "locked for 15 minutes after 5 failed sign-ins.")
+BUSY = "Too many sign-in attempts right now. Wait a minute and try again."
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+
+
+class SignInBusy(Exception):
+    """Sign-in is throttled: too many failures from all accounts, or too many checks running at once."""
 
 
 def hash_password(password: str) -> str:
@@ -77,22 +95,49 @@ def any_accounts(con) -> bool:
 
 
 def authenticate(con, username: str, password: str) -> User | None:
-    """The user on a right password for an active account, else None; both outcomes are audited."""
+    """The user on a right password for an active, unlocked account, else None; every outcome is audited.
+
+    Raises SignInBusy, before any hashing, while failures from all accounts run above the limit or the hashing
+    slots stay full."""
     with db.read(con) as cur:
+        (recent,) = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' "
+                                "AND occurred_at > current_localtimestamp() - INTERVAL 1 MINUTE").fetchone()
         row = cur.execute(
             "SELECT id, username, display_name, role, password_hash, active FROM users "
             "WHERE lower(username) = lower(?)",
             [username.strip()],
         ).fetchone()
-    verified = _matches(row[4] if row else _DUMMY_HASH, password)
-    user = User(row[0], row[1], row[2], row[3]) if (row and verified and row[5]) else None
+        failures = _failures_since_unlock(cur, row[0]) if row else 0
+    if recent >= FAILURES_PER_MINUTE or not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
+        raise SignInBusy(BUSY)
+    try:
+        locked = failures >= LOCK_AFTER_FAILURES
+        verified = _matches(row[4] if row and not locked else _DUMMY_HASH, password) and row is not None
+    finally:
+        _hashing.release()
+    user = User(row[0], row[1], row[2], row[3]) if (verified and row[5] and not locked) else None
     with db.transaction(con) as cur:
         if user:
             db.audit(cur, user.id, "sign_in", "user", user.id)
-        else:
-            db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None,
-                     {"reason": "inactive" if row and verified else "credentials"})
-    return user
+            return user
+        reason = "locked" if locked else "inactive" if row and verified else "credentials"
+        db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None, {"reason": reason})
+        if row and not locked and failures + 1 == LOCK_AFTER_FAILURES:
+            db.audit(cur, None, "account_locked", "user", row[0], {"minutes": int(LOCK_FOR.total_seconds() // 60)})
+    return None
+
+
+def _failures_since_unlock(cur, user_id: int) -> int:
+    """Failed sign-ins of the account within the lock period and after its last successful sign-in."""
+    (count,) = cur.execute(
+        """SELECT count(*) FROM audit_log
+           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ? AND detail <> '{"reason": "locked"}'
+             AND occurred_at > current_localtimestamp() - to_minutes(?)
+             AND occurred_at > coalesce((SELECT max(occurred_at) FROM audit_log
+                                         WHERE action = 'sign_in' AND entity = 'user' AND entity_id = ?),
+                                        TIMESTAMP '1900-01-01')""",
+        [user_id, int(LOCK_FOR.total_seconds() // 60), user_id]).fetchone()
+    return count
 
 
 def verify_password(con, user: User, password: str) -> bool:

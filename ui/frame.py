@@ -95,7 +95,11 @@ def _sign_in_form(store: Clinic) -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = users.authenticate(store.con, username, password)
+        try:
+            user = users.authenticate(store.con, username, password)
+        except users.SignInBusy as busy:
+            st.error(str(busy))
+            return
         if user is None:
             st.error(users.SIGN_IN_FAILED)
         else:

@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 from core import audit_log, users, worklist
@@ -120,3 +122,74 @@ def test_the_audit_trail_pages_back_to_its_first_entry(demo_store):
     assert seen == sorted(seen, reverse=True) and len(seen) == total == len(set(seen))
     failed = audit_log.page(demo_store, ADMIN, action="sign_in_failed", limit=5)
     assert set(failed.rows["action"]) == {"sign_in_failed"} and failed.older is not None
+
+
+# Lockout and throttling
+
+RIGHT = "correct horse battery"
+
+
+def fail(con, username="jo", times=1):
+    for _ in range(times):
+        assert users.authenticate(con, username, "a wrong password") is None
+
+
+def test_five_failures_lock_the_account_even_against_the_right_password(empty_store, nurse):
+    fail(empty_store, times=4)
+    assert users.authenticate(empty_store, "jo", RIGHT) == nurse  # four failures do not lock; success resets
+    fail(empty_store, times=5)
+    assert "account_locked" in audit_actions(empty_store)
+    assert users.authenticate(empty_store, "jo", RIGHT) is None
+    detail = empty_store.execute("SELECT detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert detail == '{"reason": "locked"}'
+
+
+def test_a_lock_ends_after_15_minutes_and_locked_attempts_do_not_extend_it(empty_store, nurse):
+    fail(empty_store, times=5)
+    fail(empty_store, times=3)  # while locked
+    empty_store.execute("UPDATE audit_log SET occurred_at = occurred_at - INTERVAL 16 MINUTE "
+                        "WHERE action = 'sign_in_failed' AND detail <> '{\"reason\": \"locked\"}'")
+    assert users.authenticate(empty_store, "jo", RIGHT) == nurse
+
+
+def test_the_message_is_the_same_for_a_locked_an_unknown_and_a_wrong_sign_in(empty_store, nurse):
+    assert "locked for 15 minutes" in users.SIGN_IN_FAILED
+    fail(empty_store, "nobody", times=7)
+    assert "account_locked" not in audit_actions(empty_store)   # nothing to lock, and nothing revealed
+
+
+def test_a_flood_of_failures_is_turned_away_before_hashing(empty_store, nurse, monkeypatch):
+    monkeypatch.setattr(users, "FAILURES_PER_MINUTE", 6)
+    fail(empty_store, "nobody", times=6)
+    hashed = []
+    monkeypatch.setattr(users, "_matches", lambda *a: hashed.append(1) or False)
+    with pytest.raises(users.SignInBusy, match="Too many sign-in attempts"):
+        users.authenticate(empty_store, "jo", RIGHT)
+    assert hashed == []
+
+
+def test_only_a_few_hashes_run_at_once(empty_store, nurse, monkeypatch):
+    monkeypatch.setattr(users, "HASH_WAIT_SECONDS", 0.2)
+    release, inside = threading.Event(), threading.Semaphore(0)
+    busy = []
+
+    def slow_hash(*_args):
+        inside.release()
+        release.wait(5)
+        return False
+
+    monkeypatch.setattr(users, "_matches", slow_hash)
+    workers = [threading.Thread(target=lambda: users.authenticate(empty_store, "jo", "x")) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for _ in workers:
+        assert inside.acquire(timeout=5)  # both hashing slots are taken
+    try:
+        with pytest.raises(users.SignInBusy):
+            users.authenticate(empty_store, "jo", "x")
+        busy.append(True)
+    finally:
+        release.set()
+        for w in workers:
+            w.join()
+    assert busy == [True]

@@ -1,6 +1,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import users
 from core.approvals import QUEUE_SQL
 from tests.pages.conftest import DEMO_USERS, PAGE_FILES, ROOT, all_text
 from tests.pages.test_screening_pages import stored
@@ -41,8 +42,7 @@ def test_wrong_password_gets_one_plain_message(page):
     at.text_input[0].input("nurse")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
-    assert [e.value for e in at.error] == [
-        "Sign-in failed: the username or password is not right, or the account is not active."]
+    assert [e.value for e in at.error] == [users.SIGN_IN_FAILED]
     assert "user" not in at.session_state
 
 
