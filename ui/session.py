@@ -20,17 +20,24 @@ from core.access import User
 
 USER_KEY = "user"
 LAST_SEEN_KEY = "last_seen"
+SIGNED_IN_AT_KEY = "signed_in_at"
 SIGN_IN_KEY = "sign_in_token"
 NOTICE_KEY = "sign_in_notice"
 
 IDLE_NOTICE = "You were signed out after a period without activity. Please sign in again."
+LONG_NOTICE = "You were signed out: a sign-in lasts at most 12 hours. Please sign in again."
 INACTIVE_NOTICE = "You were signed out: this account is not active any more."
 ROLE_NOTICE = "You were signed out because your role was changed. Please sign in again."
 SIGNED_OUT_NOTICE = "You are signed out."
 
 
 def idle_limit_seconds() -> float:
-    return float(os.environ.get("CLINIC_IDLE_MINUTES", "15")) * 60
+    return float(os.environ.get("CLINIC_IDLE_MINUTES", "30")) * 60
+
+
+def session_limit_seconds() -> float:
+    """However active, a sign-in ends after this long: a shared clinic PC left signed in all day gets a new sign-in."""
+    return float(os.environ.get("CLINIC_SESSION_HOURS", "12")) * 3600
 
 
 def watch_interval_seconds() -> float:
@@ -42,6 +49,7 @@ def start(user: User) -> None:
     st.session_state.clear()
     st.session_state[USER_KEY] = user
     st.session_state[SIGN_IN_KEY] = secrets.token_hex(8)
+    st.session_state[SIGNED_IN_AT_KEY] = time.monotonic()
     touch()
 
 
@@ -65,8 +73,11 @@ def verified(con) -> User | None:
     user = st.session_state.get(USER_KEY)
     if user is None:
         return None
-    last_seen = st.session_state.get(LAST_SEEN_KEY, 0.0)
-    if time.monotonic() - last_seen > idle_limit_seconds():
+    now = time.monotonic()
+    if now - st.session_state.get(SIGNED_IN_AT_KEY, now) > session_limit_seconds():
+        end(con, user, "session_limit", LONG_NOTICE)
+        return None
+    if now - st.session_state.get(LAST_SEEN_KEY, 0.0) > idle_limit_seconds():
         end(con, user, "idle", IDLE_NOTICE)
         return None
     current = access.current_user(con, user.id)

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -90,12 +92,28 @@ def test_sign_out_returns_to_sign_in_and_is_audited(page, demo_db):
     assert "user" not in at.session_state
 
 
-def test_idle_session_is_signed_out(page, monkeypatch):
+def test_idle_session_is_signed_out_after_30_minutes(page, monkeypatch):
     at = page("app.py", "nurse")
-    at.session_state["last_seen"] = at.session_state["last_seen"] - 16 * 60
+    at.session_state["last_seen"] = at.session_state["last_seen"] - 29 * 60
+    at.run()
+    assert "user" in at.session_state
+    at.session_state["last_seen"] = at.session_state["last_seen"] - 31 * 60
     at.run()
     assert [t.value for t in at.title] == ["Sign in"]
     assert "signed out after a period without activity" in at.info[0].value
+
+
+def test_a_sign_in_ends_after_12_hours_however_active(page):
+    at = page("app.py", "nurse")
+    at.session_state["signed_in_at"] = time.monotonic() - 11.9 * 3600
+    at.run()
+    assert "user" in at.session_state
+    at.session_state["signed_in_at"] = time.monotonic() - 12.1 * 3600
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert "a sign-in lasts at most 12 hours" in at.info[0].value
+    assert stored(at, "SELECT detail FROM audit_log WHERE action = 'sign_out' ORDER BY id DESC LIMIT 1") == [
+        ('{"reason": "session_limit"}',)]
 
 
 @pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "viewer"])
