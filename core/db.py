@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from core import schema
+from core.audit_chain import chain_hash
 
 DEFAULT_PATH = Path("data") / "clinic.duckdb"
 
@@ -65,6 +68,11 @@ class Conflict(Exception):
                          "Please try again.")
 
 
+_WRITES = threading.RLock()
+"""One write transaction at a time in this process (the only one that opens the file): each audit row is chained to
+the one before it, so the row before must be settled when the next is written."""
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor inside BEGIN/COMMIT; any exception rolls the whole unit back, audit row included.
@@ -72,6 +80,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     DuckDB resolves two writers of one row by failing the later one (at the write or at
     COMMIT); that failure becomes `Conflict`, so callers can retry or say so in plain words.
     """
+    with _WRITES:
+        yield from _transaction(con)
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     cur = con.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
@@ -111,11 +124,18 @@ def read(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def audit(cur, actor_id: int | None, action: str, entity: str = "", entity_id: int | None = None,
           detail: dict | None = None) -> None:
-    """Append one audit row inside the caller's transaction. `detail` holds ids and codes, never patient data."""
+    """Append one audit row inside the caller's transaction. `detail` holds ids and codes, never patient data.
+
+    The row carries the hash of the row before it and a hash over that and its own content, so a changed, removed
+    or inserted row breaks the chain (`python -m core.audit verify`)."""
+    (previous,) = cur.execute(
+        "SELECT coalesce((SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1), '')").fetchone()
+    (row_id,) = cur.execute("SELECT nextval('audit_id_seq')").fetchone()
+    row = (row_id, datetime.now(), actor_id, action, entity, entity_id, json.dumps(detail or {}, sort_keys=True))
     cur.execute(
-        "INSERT INTO audit_log (actor_id, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?)",
-        [actor_id, action, entity, entity_id, json.dumps(detail or {}, sort_keys=True)],
-    )
+        "INSERT INTO audit_log (id, occurred_at, actor_id, action, entity, entity_id, detail, prev_hash, row_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, previous, chain_hash(previous, *row)])
+
 
 
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:

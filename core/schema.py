@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.audit_chain import chain_hash
+
 ROLES = ("admin", "prescriber", "nurse", "therapist", "viewer")
 SUBSTANCES = ("alcohol", "opioids", "cocaine", "methamphetamine")
 PATIENT_STATUSES = ("screened", "approved", "declined", "ineligible")
@@ -34,7 +36,7 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+MIGRATIONS: list[tuple[int, str, list]] = [
     (1, "initial schema", [
         """CREATE TABLE database_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)""",
         "CREATE SEQUENCE users_id_seq",
@@ -349,7 +351,30 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "DROP TABLE drafts",
         "ALTER TABLE drafts_v5 RENAME TO drafts",
     ]),
+    (6, "a hash chain over the audit trail", [
+        "ALTER TABLE audit_log ADD COLUMN prev_hash VARCHAR",
+        "ALTER TABLE audit_log ADD COLUMN row_hash VARCHAR",
+        lambda cur: seal_existing_audit_rows(cur),
+    ]),
 ]
+
+
+def seal_existing_audit_rows(cur) -> None:
+    """Chain the rows written before the chain existed, in id order, so the whole trail verifies from its first
+    row. This is the one time audit rows are updated, inside the migration's transaction."""
+    rows = cur.execute("SELECT id, occurred_at, actor_id, action, entity, entity_id, detail FROM audit_log "
+                       "ORDER BY id").fetchall()
+    previous, sealed = "", []
+    for row in rows:
+        digest = chain_hash(previous, *row)
+        sealed.append((row[0], previous, digest))
+        previous = digest
+    if sealed:
+        cur.execute("CREATE TEMP TABLE sealed (id BIGINT, prev_hash VARCHAR, row_hash VARCHAR)")
+        cur.executemany("INSERT INTO sealed VALUES (?, ?, ?)", sealed)
+        cur.execute("UPDATE audit_log SET prev_hash = s.prev_hash, row_hash = s.row_hash FROM sealed s "
+                    "WHERE audit_log.id = s.id")
+        cur.execute("DROP TABLE sealed")
 
 
 def migrate(con) -> list[int]:
@@ -368,7 +393,10 @@ def migrate(con) -> list[int]:
             cur.execute("BEGIN TRANSACTION")
             try:
                 for statement in statements:
-                    cur.execute(statement)
+                    if callable(statement):
+                        statement(cur)
+                    else:
+                        cur.execute(statement)
                 cur.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now()])
             except BaseException:
                 cur.execute("ROLLBACK")

@@ -38,13 +38,11 @@ REFERENCE_POINTS = (
                    "treatment of alcohol use disorder (KARE). Am J Psychiatry. 2022;179(2):152-162."),
     ReferencePoint("completed_course",
                    "Retention: about 50 % do not finish 6 infusions",
-                   "Osmind ORKA-2 real-world data on ketamine treatment courses (as cited in the clinic's clinical "
-                   "rules reference)."),
+                   "Osmind ORKA-2 real-world data on ketamine treatment courses."),
     ReferencePoint("left_after_first",
                    "Retention: about 20 % leave after the first infusion",
-                   "Osmind ORKA-2 real-world data on ketamine treatment courses (as cited in the clinic's clinical "
-                   "rules reference)."),
+                   "Osmind ORKA-2 real-world data on ketamine treatment courses."),
     ReferencePoint("severe_htn_per_session",
                    "Severe hypertension in 0.98 % of IV sessions",
-                   "Yale review of 2,342 ketamine infusions (as cited in the clinic's clinical rules reference)."),
+                   "Yale review of 2,342 ketamine infusions."),
 )

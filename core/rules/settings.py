@@ -93,7 +93,7 @@ class Settings:
     max_drinks_per_day: int = _rule(60, "data-entry plausibility limit: over 60 standard drinks a day is a slip")
 
     # Outcomes
-    follow_up_days: int = _rule(180, "clinical-rules.md section 4: follow-up window, day 0 to day 179")
+    follow_up_days: int = _rule(180, "Grabski 2022 (KARE): outcomes followed for 6 months")
     course_min_days: int = _rule(28, "Osmind ORKA-2 (retention read 28 days or more after the first session)")
     log_stopped_days: int = _rule(14, "Dakwar 2019 (dropout counted as relapse): a log silent over 14 days stopped")
     phq9_baseline_min: int = _rule(10, "common MBC definitions (response read from a moderate baseline)")

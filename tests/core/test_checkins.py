@@ -275,15 +275,16 @@ def test_migration_5_keeps_follow_ups_and_their_assessments(tmp_path, monkeypatc
     with monkeypatch.context() as m:
         m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
         con = db.open_store(tmp_path / "old.duckdb")
-    admin = users.create_first_admin(con, "boss", "Boss", "a long enough password")
+    con.execute("INSERT INTO users (username, display_name, role, password_hash, created_at) "
+                "VALUES ('boss', 'Boss', 'admin', ?, now())", [users.hash_password("a long enough password")])
     con.execute("INSERT INTO patients (mrn, first_name, last_name, date_of_birth, sex, primary_substance, status, "
                 "created_at) VALUES ('X-1', 'A', 'B', DATE '1980-01-01', 'male', 'alcohol', 'screened', now())")
     con.execute("INSERT INTO screenings (patient_id, screened_at, answers, systolic_bp, diastolic_bp, decision, "
                 "urgent, reasons, rules_version) VALUES (1, now(), '{}', 120, 80, 'needs_review', TRUE, '[]', 'v')")
     con.execute("INSERT INTO safety_followups (patient_id, screening_id, raised_at) VALUES (1, 1, now())")
     con.execute("INSERT INTO safety_assessments (followup_id, assessed_at, assessed_by, outcome, note) "
-                "VALUES (1, now(), ?, 'safety_plan', 'ok')", [admin.id])
-    assert schema.migrate(con) == [5]
+                "VALUES (1, now(), 1, 'safety_plan', 'ok')")
+    assert schema.migrate(con) == [5, 6]
     assert rows(con, "SELECT f.id, f.screening_id, f.checkin_id, a.outcome FROM safety_followups f "
                      "JOIN safety_assessments a ON a.followup_id = f.id") == [(1, 1, None, "safety_plan")]
     assert rows(con, "SELECT nextval('safety_followups_id_seq')") == [(2,)]

@@ -5,7 +5,7 @@ import textwrap
 import duckdb
 import pytest
 
-from core import db, drafts, schema, users
+from core import audit, db, drafts, schema, users
 from core.access import User
 from core.rules import vitals
 
@@ -142,13 +142,17 @@ def test_schema_check_lists_match_the_core_rules():
 
 
 def test_rebuilding_drafts_for_a_new_kind_keeps_the_drafts_already_there(tmp_path, monkeypatch):
+    """Rows written by the code of migration 3's day (plain SQL here: today's code writes today's schema)."""
     with monkeypatch.context() as m:
         m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
         con = db.open_store(tmp_path / "old.duckdb")
-    admin = users.create_first_admin(con, "boss", "Boss", "a long enough password")
-    users.create_user(con, admin, "sam", "Sam Nurse", "nurse", "another long password")
-    sam = User(2, "sam", "Sam Nurse", "nurse")
-    kept = drafts.save(con, sam, "screening", {"first_name": "Kept"})
-    assert schema.migrate(con) == [4, 5]
-    assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == kept] == [{"first_name": "Kept"}]
-    assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > kept
+    con.execute("INSERT INTO users (username, display_name, role, password_hash, created_at) "
+                "VALUES ('sam', 'Sam Nurse', 'nurse', ?, now())", [users.hash_password("another long password")])
+    con.execute("""INSERT INTO drafts (user_id, kind, content, started_at, updated_at)
+                   VALUES (1, 'screening', '{"first_name": "Kept"}', now(), now())""")
+    con.execute("INSERT INTO audit_log (actor_id, action, entity, entity_id) VALUES (1, 'draft_created', 'draft', 1)")
+    sam = User(1, "sam", "Sam Nurse", "nurse")
+    assert schema.migrate(con) == [4, 5, 6]
+    assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == 1] == [{"first_name": "Kept"}]
+    assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > 1
+    assert audit.first_broken(con) == (2, None)   # the old row was sealed into the chain, the new one follows it
