@@ -46,5 +46,6 @@ def fresh_process_state(monkeypatch):
     """Streamlit's resource cache and the current settings are process-wide: reset them around each test."""
     st.cache_resource.clear()
     monkeypatch.setattr(settings_module, "_current", settings_module.DEFAULTS)
+    monkeypatch.setenv("CLINIC_BACKUPS", "0")  # a page test's store is a scratch copy; tests/core/test_backup.py
     yield
     st.cache_resource.clear()
