@@ -52,6 +52,9 @@ def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
     except duckdb.Error as e:
         raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
+    for owned in (path, Path(str(path) + ".wal")):
+        if owned.exists():
+            os.chmod(owned, 0o600)  # patient data: readable by the app's own account only
     schema.migrate(con)
     return con
 

@@ -108,7 +108,7 @@ def _sign_in_form(store: Clinic) -> None:
     if not users.any_accounts(store.con):
         st.info("This clinic database has no accounts yet. Stop the app and create the first administrator with "
                 "`python -m core.users add NAME --role admin` (see the README).")
-    if store.demo:
+    if store.demo and db.demo_wanted():  # never on a real clinic's database, nor with CLINIC_DEMO=0
         st.caption("Demo accounts (this database holds synthetic data only):")
         st.table({"Username": [a[0] for a in DEMO_ACCOUNTS], "Role": [ROLE_LABELS[a[2]] for a in DEMO_ACCOUNTS],
                   "Password": [a[3] for a in DEMO_ACCOUNTS]})

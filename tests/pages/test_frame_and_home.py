@@ -168,3 +168,10 @@ def test_real_database_lists_no_demo_accounts(tmp_path, monkeypatch):
     assert len(at.warning) == 0
     assert "demo-" not in all_text(at)
     assert "python -m core.users add NAME --role admin" in at.info[0].value
+
+
+def test_demo_accounts_are_never_shown_with_clinic_demo_off(page, monkeypatch):
+    assert "demo-nurse-2026" in all_text(page("app.py"))
+    monkeypatch.setenv("CLINIC_DEMO", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert "demo-nurse-2026" not in all_text(at) and "Demo accounts" not in all_text(at)
