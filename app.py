@@ -112,6 +112,9 @@ if today is not None:
             "Dosing began": running["started_at"].map(lambda t: f"{t:%H:%M}"),
         }), hide_index=True)
         first_rows_note(len(running), counts.sessions_in_progress, "longest running first")
+elif user.role == "admin":
+    st.info("Administrators manage accounts, clinic settings, the audit trail and backups (Administration, Audit "
+            "log). Patient records are for the clinical team; Outcomes shows you de-identified figures.")
 else:
     st.info("Your role sees de-identified, aggregated figures only.")
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from core import db
 from core.schema import ROLES
 
-STAFF = frozenset({"admin", "prescriber", "nurse", "therapist"})
-"""Roles that may see identified patient data; `viewer` sees de-identified aggregates only."""
+STAFF = frozenset({"prescriber", "nurse", "therapist"})
+"""The clinical team: the roles that may see identified patient data. The administrator manages the system
+(accounts, settings, the audit trail, backups), not patients, and like the viewer sees de-identified aggregates."""
 
 ROLE_LABELS = {
     "admin": "Administrator",

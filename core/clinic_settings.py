@@ -39,11 +39,18 @@ def load(con) -> Settings:
     return DEFAULTS.changed(**{name: _decode(name, raw) for name, raw in rows if name in _FIELDS})
 
 
-def save(con, actor: User, name: str, value) -> Settings:
-    """Store one override (validated by building the whole Settings first) and return the new settings."""
+MIN_REASON = 10
+
+
+def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
+    """Store one override (validated by building the whole Settings first) with who, when and why; return the new
+    settings, which the caller puts in force at once."""
     actor = require(con, actor, {"admin"})
     if name not in _FIELDS:
         raise ValueError(f"Unknown setting {name!r}")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValueError(f"Reason for the change: say why, in at least {MIN_REASON} characters")
     updated = load(con).changed(**{name: value})
     with db.transaction(con) as cur:
         cur.execute(
@@ -51,5 +58,17 @@ def save(con, actor: User, name: str, value) -> Settings:
             [name, _encode(value), actor.id, datetime.now()],
         )
         db.audit(cur, actor.id, "setting_changed", "setting", None,
-                 {"name": name, "rules_version": updated.rules_version})
+                 {"name": name, "value": _encode(value), "reason": reason, "rules_version": updated.rules_version})
     return updated
+
+
+def overrides(con) -> dict[str, tuple[str, str, object]]:
+    """Each changed setting: name -> (changed by, reason, changed at), the reason read from the audit trail."""
+    with db.read(con) as cur:
+        rows = cur.execute(
+            """SELECT s.name, u.display_name, s.changed_at,
+                      (SELECT json_extract_string(a.detail, '$.reason') FROM audit_log a
+                       WHERE a.action = 'setting_changed' AND json_extract_string(a.detail, '$.name') = s.name
+                       ORDER BY a.id DESC LIMIT 1)
+               FROM clinic_settings s LEFT JOIN users u ON u.id = s.changed_by""").fetchall()
+    return {name: (who or "-", why or "-", at) for name, who, at, why in rows}

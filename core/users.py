@@ -16,6 +16,7 @@ import sys
 import threading
 from datetime import datetime, timedelta
 
+import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -26,6 +27,7 @@ from core.schema import ROLES
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = 10
+ADMINS = frozenset({"admin"})
 LOCK_AFTER_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 HASHING_AT_ONCE = 2
@@ -181,8 +183,37 @@ def sign_out(con, user: User, reason: str = "user") -> None:
         db.audit(cur, user.id, "sign_out", "user", user.id, {"reason": reason})
 
 
+def accounts(con, actor: User) -> pd.DataFrame:
+    """Every account for the administrator: id, username, name, role, active, created, last sign-in."""
+    require(con, actor, ADMINS)
+    with db.read(con) as cur:
+        return cur.execute(
+            """SELECT u.id, u.username, u.display_name, u.role, u.active, u.created_at,
+                      (SELECT max(occurred_at) FROM audit_log a WHERE a.action = 'sign_in' AND a.entity = 'user'
+                         AND a.entity_id = u.id) AS last_sign_in
+               FROM users u ORDER BY u.active DESC, u.username""").df()
+
+
+def reset_password(con, actor: User, user_id: int, password: str) -> None:
+    """A new password set by the administrator (to pass on in person). A sign-in lock still runs its 15 minutes."""
+    actor = require(con, actor, ADMINS)
+    password_hash = hash_password(check_new_password(password or ""))
+    with db.transaction(con) as cur:
+        if not cur.execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchall():
+            raise ValueError("That account was not found")
+        cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+        db.audit(cur, actor.id, "password_reset", "user", user_id)
+
+
+def _not_yourself(actor: User, user_id: int, what: str) -> None:
+    if actor.id == user_id:
+        raise ValueError(f"You cannot {what} your own account; ask another administrator")
+
+
 def set_active(con, actor: User, user_id: int, active: bool) -> None:
-    actor = require(con, actor, {"admin"})
+    actor = require(con, actor, ADMINS)
+    if not active:
+        _not_yourself(actor, user_id, "deactivate")
     with db.transaction(con) as cur:
         cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
         db.audit(cur, actor.id, "user_activated" if active else "user_deactivated", "user", user_id)
@@ -190,9 +221,11 @@ def set_active(con, actor: User, user_id: int, active: bool) -> None:
 
 def set_role(con, actor: User, user_id: int, role: str) -> None:
     """A new role takes effect on the account's next click: every core call reads the role afresh."""
-    actor = require(con, actor, {"admin"})
+    actor = require(con, actor, ADMINS)
     if role not in ROLES:
         raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
+    if role != "admin":
+        _not_yourself(actor, user_id, "change the role of")
     with db.transaction(con) as cur:
         cur.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
         db.audit(cur, actor.id, "user_role_changed", "user", user_id, {"role": role})

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import streamlit as st
 
 from core import outcomes
-from core.access import STAFF
+from core.access import EVERYONE, STAFF
 from core.outcomes import AGE_BANDS, SEXES, Cohort
 from core.rules.references import NOT_A_TRIAL_ARM
 from core.rules.settings import current
@@ -16,7 +16,7 @@ from ui.chart_link import CHART, open_chart
 from ui.frame import frame
 from ui.store import clinic
 
-user = frame("Outcomes", allow=STAFF | {"viewer"})
+user = frame("Outcomes", allow=EVERYONE)
 con = clinic().con
 
 PRINT_CSS = """<style>@media print {

@@ -12,10 +12,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import db, users
-from core.access import ROLE_LABELS, User
+from core.access import EVERYONE, ROLE_LABELS, User
 from core.demo import DEMO_ACCOUNTS
 from ui import actions, session
-from ui.nav import EVERYONE, links_for
+from ui.nav import links_for
 from ui.store import Clinic, clinic
 
 PAGE_CSS = """<style>

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.access import STAFF
-
-EVERYONE = STAFF | {"viewer"}
+from core.access import EVERYONE, STAFF
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,7 @@ PAGES = (
              frozenset({"therapist", "nurse", "prescriber"})),
     PageLink("pages/patients.py", "Patients", ":material/groups:", STAFF),
     PageLink("pages/outcomes.py", "Outcomes", ":material/insights:", EVERYONE),
+    PageLink("pages/admin.py", "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
     PageLink("pages/audit_log.py", "Audit log", ":material/history:", frozenset({"admin"})),
 )
 

@@ -8,7 +8,7 @@ from tests.browser.test_screening_journey import go, open_list, pick, settle
 from tests.browser.test_sign_in_journey import sign_in
 
 ROLES = {
-    "admin": ("demo-admin-2026", ["Home", "Patients", "Outcomes", "Audit log"]),
+    "admin": ("demo-admin-2026", ["Home", "Outcomes", "Administration", "Audit log"]),
     "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Check-ins",
                                             "Patients", "Outcomes"]),
     "nurse": ("demo-nurse-2026", ["Home", "Screening", "Dosing session", "Check-ins", "Patients", "Outcomes"]),

@@ -4,6 +4,8 @@ from core import clinic_settings, users
 from core.access import AccessDenied
 from core.rules.settings import DEFAULTS, DoseBand
 
+WHY = "Medical director's decision of 30 Nov 2026"
+
 
 @pytest.fixture
 def admin(empty_store):
@@ -15,8 +17,8 @@ def test_no_overrides_gives_defaults(empty_store):
 
 
 def test_override_is_stored_audited_and_changes_the_rules_version(empty_store, admin):
-    updated = clinic_settings.save(empty_store, admin, "older_adult_age", 70)
-    clinic_settings.save(empty_store, admin, "dose_iv", DoseBand(0.1, 0.75, 1.0))
+    updated = clinic_settings.save(empty_store, admin, "older_adult_age", 70, WHY)
+    clinic_settings.save(empty_store, admin, "dose_iv", DoseBand(0.1, 0.75, 1.0), WHY)
     loaded = clinic_settings.load(empty_store)
     assert loaded.older_adult_age == 70 and loaded.dose_iv == DoseBand(0.1, 0.75, 1.0)
     assert updated.rules_version != DEFAULTS.rules_version != loaded.rules_version
@@ -25,14 +27,22 @@ def test_override_is_stored_audited_and_changes_the_rules_version(empty_store, a
 
 
 def test_invalid_override_is_refused_and_not_stored(empty_store, admin):
-    with pytest.raises(ValueError):
-        clinic_settings.save(empty_store, admin, "elevated_systolic", 170)
+    with pytest.raises(ValueError, match="elevated_systolic must be below"):
+        clinic_settings.save(empty_store, admin, "elevated_systolic", 170, WHY)
     with pytest.raises(ValueError, match="Unknown setting"):
-        clinic_settings.save(empty_store, admin, "nonsense", 1)
+        clinic_settings.save(empty_store, admin, "nonsense", 1, WHY)
+    with pytest.raises(ValueError, match="Reason for the change: say why"):
+        clinic_settings.save(empty_store, admin, "older_adult_age", 70, "because")
     assert clinic_settings.load(empty_store) == DEFAULTS
 
 
 def test_only_admin_changes_settings(empty_store, admin):
     nurse = users.create_user(empty_store, admin, "n", "Nurse", "nurse", "nurse password 1")
     with pytest.raises(AccessDenied):
-        clinic_settings.save(empty_store, nurse, "older_adult_age", 70)
+        clinic_settings.save(empty_store, nurse, "older_adult_age", 70, WHY)
+
+
+def test_who_when_and_why_are_kept_for_each_change(empty_store, admin):
+    clinic_settings.save(empty_store, admin, "older_adult_age", 70, WHY)
+    who, why, at = clinic_settings.overrides(empty_store)["older_adult_age"]
+    assert (who, why) == ("Admin", WHY) and at is not None

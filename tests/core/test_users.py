@@ -193,3 +193,20 @@ def test_only_a_few_hashes_run_at_once(empty_store, nurse, monkeypatch):
         for w in workers:
             w.join()
     assert busy == [True]
+
+
+def test_the_administrator_resets_a_password_and_cannot_lock_themselves_out(empty_store, admin, nurse):
+    fail(empty_store, times=5)
+    users.reset_password(empty_store, admin, nurse.id, "a new long password")
+    assert users.authenticate(empty_store, "jo", "a new long password") is None   # still locked for 15 minutes
+    with pytest.raises(ValueError, match="at least 10"):
+        users.reset_password(empty_store, admin, nurse.id, "short")
+    with pytest.raises(ValueError, match="cannot deactivate your own account"):
+        users.set_active(empty_store, admin, admin.id, False)
+    with pytest.raises(ValueError, match="cannot change the role of your own account"):
+        users.set_role(empty_store, admin, admin.id, "nurse")
+    with pytest.raises(AccessDenied):
+        users.reset_password(empty_store, nurse, admin.id, "a new long password")
+    listed = users.accounts(empty_store, admin)
+    assert list(listed["username"]) == ["ad", "jo"] and "password_hash" not in listed.columns
+    assert "password_reset" in audit_actions(empty_store)

@@ -48,7 +48,18 @@ def test_wrong_password_gets_one_plain_message(page):
     assert "user" not in at.session_state
 
 
-@pytest.mark.parametrize("role", ["admin", "prescriber", "nurse", "therapist"])
+def test_the_administrator_manages_the_system_and_sees_no_patient(page, demo_store):
+    names = [f"{last}, {first}" for first, last in demo_store.execute(
+        "SELECT first_name, last_name FROM patients").fetchall()]
+    demo_store.close()
+    at = page("app.py", "admin")
+    assert [m.label for m in at.metric] == ["Screenings waiting for approval", "Dosing sessions in progress"]
+    assert not at.table and "Patient records are for the clinical team" in all_text(at)
+    assert not [n for n in names if n in all_text(at)]
+    assert "cannot open Patients" in page("pages/patients.py", "admin").error[0].value
+
+
+@pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist"])
 def test_staff_home_shows_attention_lists(page, role):
     at = page("app.py", role)
     assert not at.exception

@@ -1,0 +1,205 @@
+"""Administration (administrators): accounts, clinic settings with their sources, and backups."""
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from core import backup, clinic_settings, db, users
+from core.access import ROLE_LABELS
+from core.rules import settings
+from core.rules.settings import DEFAULTS, DoseBand
+from ui import forms
+from ui.actions import act, done, show
+from ui.frame import frame
+from ui.store import clinic
+from ui.widgets import plain
+
+ADMINS = users.ADMINS
+user = frame("Administration", allow=ADMINS)
+con = clinic().con
+NEW, CHANGE, SETTING = "admin_new_account", "admin_change_account", "admin_setting"
+FIELDS = {f.name: f for f in dataclasses.fields(DEFAULTS)}
+
+
+# Accounts
+
+
+def add_account(con, user, token: str) -> None:
+    form = forms.current(NEW, token)
+    if form.get("password") != form.get("again"):
+        raise ValueError("Password: the two entries are not the same")
+    made = users.create_user(con, user, form.get("username") or "", form.get("name") or "", form.get("role") or "",
+                             form.get("password") or "")
+    forms.close(NEW)
+    done(NEW, f"Account {made.username} made ({ROLE_LABELS[made.role]}). Give the password in person.")
+
+
+def change_role(con, user, token: str, account_id: int) -> None:
+    form = forms.current(CHANGE, token, account_id)
+    if form.get("role") is None:
+        raise ValueError("New role: choose one")
+    users.set_role(con, user, account_id, form.get("role"))
+    forms.close(CHANGE)
+    done(CHANGE, "Role changed. It takes effect on the person's next click (they are signed out).")
+
+
+def set_active(con, user, token: str, account_id: int, active: bool) -> None:
+    forms.current(CHANGE, token, account_id)
+    users.set_active(con, user, account_id, active)
+    forms.close(CHANGE)
+    done(CHANGE, "Account activated." if active else "Account deactivated: signed out on the next click.")
+
+
+def reset_password(con, user, token: str, account_id: int) -> None:
+    form = forms.current(CHANGE, token, account_id)
+    users.reset_password(con, user, account_id, form.get("password") or "")
+    forms.close(CHANGE)
+    done(CHANGE, "Password reset. Give it to the person in person.")
+
+
+def accounts_tab() -> None:
+    listed = users.accounts(con, user)
+    st.dataframe(pd.DataFrame({
+        "Username": listed["username"], "Name": listed["display_name"], "Role": listed["role"].map(ROLE_LABELS),
+        "Active": listed["active"].map({True: "Yes", False: "No"}),
+        "Last sign-in": listed["last_sign_in"].map(lambda t: "-" if pd.isna(t) else f"{t:%d %b %Y, %H:%M}"),
+    }), hide_index=True, width="stretch")
+
+    st.subheader("Add an account")
+    form = forms.opened(NEW)
+    left, right = st.columns(2)
+    left.text_input("Username", key=form.key("username"))
+    right.text_input("Name shown on screen", key=form.key("name"))
+    st.selectbox("Role", list(ROLE_LABELS), format_func=ROLE_LABELS.get, index=None, placeholder="Choose a role",
+                 key=form.key("role"))
+    left, right = st.columns(2)
+    left.text_input("Password (at least 10 characters)", type="password", key=form.key("password"),
+                    autocomplete="new-password")
+    right.text_input("Password again", type="password", key=form.key("again"), autocomplete="new-password")
+    show(NEW)
+    st.button("Add the account", type="primary", on_click=act(add_account, form.token, allow=ADMINS, slot=NEW))
+
+    st.subheader("Change an account")
+    names = {int(r.id): f"{r.display_name} ({r.username}) · {ROLE_LABELS[r.role]}"
+             + ("" if r.active else " · inactive") for r in listed.itertuples()}
+    account_id = st.selectbox("Account", list(names), format_func=names.get, index=None,
+                              placeholder="Choose an account", key="admin_account")
+    show(CHANGE)
+    if account_id is None:
+        return
+    form = forms.instance(CHANGE, subject=account_id)
+    active = bool(listed.set_index("id").loc[account_id, "active"])
+    role, toggle = st.columns([3, 1], vertical_alignment="bottom")
+    role.selectbox("New role", list(ROLE_LABELS), format_func=ROLE_LABELS.get, index=None,
+                   placeholder="Choose a role", key=form.key("role"))
+    toggle.button("Change the role", on_click=act(change_role, form.token, account_id, allow=ADMINS, slot=CHANGE))
+    password, reset = st.columns([3, 1], vertical_alignment="bottom")
+    password.text_input("New password (at least 10 characters)", type="password", key=form.key("password"),
+                        autocomplete="new-password")
+    reset.button("Reset the password",
+                 on_click=act(reset_password, form.token, account_id, allow=ADMINS, slot=CHANGE))
+    st.button("Activate the account" if not active else "Deactivate the account",
+              on_click=act(set_active, form.token, account_id, not active, allow=ADMINS, slot=CHANGE))
+
+
+# Clinic settings
+
+
+def shown(value) -> str:
+    if isinstance(value, DoseBand):
+        return f"usual {value.low:g}-{value.high:g} mg/kg, at most {value.maximum:g}"
+    if isinstance(value, tuple):
+        return ", ".join(f"{v:g}" for v in value)
+    return f"{value:g}"
+
+
+def change_setting(con, user, token: str) -> None:
+    form = forms.current(SETTING, token)
+    name = form.get("name")
+    if name is None:
+        raise ValueError("Setting: choose one")
+    default = getattr(DEFAULTS, name)
+    if isinstance(default, DoseBand):
+        value = DoseBand(form.get("low"), form.get("high"), form.get("maximum"))
+    elif isinstance(default, tuple):
+        value = tuple(int(v) for v in (form.get("values") or "").replace(" ", "").split(",") if v)
+    else:
+        value = form.get("value")
+        if value is None:
+            raise ValueError("New value: enter a number")
+        if isinstance(default, int) and value != int(value):
+            raise ValueError(f"New value: {name.replace('_', ' ')} is a whole number")
+        value = type(default)(value)
+    updated = clinic_settings.save(con, user, name, value, form.get("reason") or "")
+    settings.use(updated)
+    forms.close(SETTING)
+    done(SETTING, f"Saved and in force now. Rules version {updated.rules_version}.")
+
+
+def settings_tab() -> None:
+    current = settings.current()
+    changed = clinic_settings.overrides(con)
+    st.caption(f"Rules version in force: {current.rules_version}. Every decision stores the version it was made under.")
+    st.dataframe(pd.DataFrame([{
+        "Setting": name.replace("_", " "), "In force": shown(getattr(current, name)),
+        "Default": shown(getattr(DEFAULTS, name)), "Source": DEFAULTS.source(name),
+        "Changed": (f"{changed[name][2]:%d %b %Y} by {changed[name][0]}: {changed[name][1]}"
+                    if name in changed else "-"),
+    } for name in FIELDS]), hide_index=True, width="stretch")
+    st.subheader("Change a setting")
+    form = forms.opened(SETTING)
+    name = st.selectbox("Setting", list(FIELDS), format_func=lambda n: n.replace("_", " "), index=None,
+                        placeholder="Choose a setting", key=form.key("name"))
+    if name is not None:
+        default = getattr(DEFAULTS, name)
+        st.caption(f"Source: {plain(DEFAULTS.source(name))}. In force: {shown(getattr(current, name))}.")
+        if isinstance(default, DoseBand):
+            low, high, top = st.columns(3)
+            low.number_input("Usual band from (mg/kg)", value=None, step=0.05, key=form.key("low"))
+            high.number_input("Usual band to (mg/kg)", value=None, step=0.05, key=form.key("high"))
+            top.number_input("Hard maximum (mg/kg)", value=None, step=0.05, key=form.key("maximum"))
+        elif isinstance(default, tuple):
+            st.text_input("New values, separated by commas", key=form.key("values"))
+        else:
+            st.number_input("New value", value=None, step=1 if isinstance(default, int) else 0.01,
+                            key=form.key("value"))
+    st.text_input("Reason for the change (who decided, and why)", key=form.key("reason"))
+    show(SETTING)
+    st.button("Save the setting", type="primary", on_click=act(change_setting, form.token, allow=ADMINS,
+                                                                 slot=SETTING))
+
+
+# Backups
+
+
+def back_up(con, user) -> None:
+    made = backup.make(con, backup.folder_for(db.configured_path()), user)
+    done("backups", f"Backup written: {made.name}.")
+
+
+def backups_tab() -> None:
+    folder = backup.folder_for(db.configured_path())
+    st.caption(f"Backups are written to {folder} once a day by the app, and whenever you click below; the newest "
+               f"{backup.KEEP} are kept. Restore with `python -m core.backup restore FOLDER --db NEW_FILE` (README).")
+    with st.spinner("Writing the backup..."):
+        st.button("Back up now", type="primary", icon=":material/backup:",
+                  on_click=act(back_up, allow=ADMINS, slot="backups"))
+    show("backups")
+    made = backup.backups(folder)
+    if not made:
+        st.caption("No backup yet.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "Backup": p.name, "Files": sum(1 for f in p.iterdir() if f.is_file()),
+        "Size (MB)": round(sum(f.stat().st_size for f in p.iterdir() if f.is_file()) / 1e6, 1),
+    } for p in made]), hide_index=True, width="stretch")
+
+
+accounts, clinic_rules, copies = st.tabs(["Accounts", "Clinic settings", "Backups"])
+with accounts:
+    accounts_tab()
+with clinic_rules:
+    settings_tab()
+with copies:
+    backups_tab()

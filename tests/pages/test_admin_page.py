@@ -1,0 +1,63 @@
+"""The administration page: accounts, clinic settings with who and why, and backups; administrators only."""
+
+import pytest
+
+from core.rules import settings
+from tests.pages.conftest import all_text, form_key
+from tests.pages.test_screening_pages import click, stored
+
+PAGE = "pages/admin.py"
+
+
+@pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "viewer"])
+def test_only_administrators_open_it(page, role):
+    assert "cannot open Administration" in page(PAGE, role).error[0].value
+
+
+def test_an_account_is_added_its_role_changed_and_it_is_deactivated(page):
+    at = page(PAGE, "admin")
+    assert not at.exception
+    for field, value in {"username": "sam", "name": "Sam Nurse", "role": "nurse",
+                         "password": "a long enough password", "again": "a long enough password"}.items():
+        at.session_state[form_key(at, "admin_new_account", field)] = value
+    at = click(at.run(), "Add the account")
+    assert "Account sam made (Nurse)." in all_text(at)
+    (sam,) = stored(at, "SELECT id FROM users WHERE username = 'sam'")[0]
+    at.selectbox(key="admin_account").set_value(sam).run()
+    at.session_state[form_key(at, "admin_change_account", "role")] = "therapist"
+    at = click(at.run(), "Change the role")
+    assert "Role changed." in all_text(at)
+    at = click(at, "Deactivate the account")
+    assert stored(at, "SELECT role, active FROM users WHERE id = ?", [sam]) == [("therapist", False)]
+
+
+def test_mismatched_passwords_and_no_role_are_refused_and_nothing_is_made(page):
+    at = page(PAGE, "admin")
+    for field, value in {"username": "kim", "name": "Kim", "password": "a long enough password",
+                         "again": "another long password"}.items():
+        at.session_state[form_key(at, "admin_new_account", field)] = value
+    at = click(at.run(), "Add the account")
+    assert "the two entries are not the same" in all_text(at)
+    assert stored(at, "SELECT count(*) FROM users WHERE username = 'kim'") == [(0,)]
+
+
+def test_a_setting_changes_at_once_with_its_reason_and_a_new_rules_version(page):
+    at = page(PAGE, "admin")
+    before = settings.current().rules_version
+    at.session_state[form_key(at, "admin_setting", "name")] = "older_adult_age"
+    at = at.run()
+    at.session_state[form_key(at, "admin_setting", "value")] = 70
+    at = click(at.run(), "Save the setting")
+    assert "Reason for the change\\: say why" in at.error[0].value
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    at = click(at.run(), "Save the setting")
+    assert "Saved and in force now." in all_text(at)
+    assert settings.current().older_adult_age == 70 and settings.current().rules_version != before
+    assert "by Demo Administrator: Medical director, memo of 30 Nov" in all_text(at)
+
+
+def test_back_up_now_writes_a_backup_listed_on_the_page(page, demo_db):
+    at = click(page(PAGE, "admin"), "Back up now")
+    assert "Backup written:" in all_text(at)
+    assert (demo_db.parent / "backups").exists()
+    assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'backup_made'") == [(1,)]
