@@ -227,6 +227,16 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
     return RosterPage(rows, total, page, pages)
 
 
+def record_search(con, user: User, search: str, shown: list[int], total: int) -> None:
+    """A search of identified records is audited once per search: the records it showed by id (never the words
+    typed, which may be a name) and how many matched."""
+    user = require(con, user, STAFF)
+    kind = "date of birth" if validate.as_date(search) else "name or chart number"
+    with db.transaction(con) as cur:
+        db.audit(cur, user.id, "patients_searched", "patient", None,
+                 {"by": kind, "matches": total, "shown": [int(i) for i in shown]})
+
+
 def record_view(con, user: User, patient_id: int) -> None:
     """Opening a chart is a read of identified data: audited once per opening, not per redraw."""
     user = require(con, user, STAFF)

@@ -23,6 +23,7 @@ con = clinic().con
 PATIENT = "checkin_patient"
 """The selection: the patient whose check-in is on screen, by id."""
 CHECKIN, NOTE = "checkin", "integration_note"
+SEARCH_AUDITED = "checkin_search~audited"
 UNANSWERED = "Not answered"
 """Shown in a day's cell until it is answered: an empty cell reads 'None', which could be taken for 'no use'."""
 USE = {UNANSWERED: None, "No use": False, "Used": True}
@@ -40,6 +41,9 @@ def picker() -> None:
     search = st.text_input("Search by name, chart number or date of birth", key="checkin_search",
                            placeholder="e.g. Demo, DEMO-000010 or 1988-03-14", persist_state="session")
     found = patients.roster(con, user, search, status="approved")
+    if search.strip() and st.session_state.get(SEARCH_AUDITED) != search.strip():
+        patients.record_search(con, user, search, list(found.rows["id"]), found.total)
+        st.session_state[SEARCH_AUDITED] = search.strip()
     if found.total == 0:
         st.info("No approved patient matches. Check the spelling, or search by chart number or date of birth.")
         return

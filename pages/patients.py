@@ -18,6 +18,8 @@ user = frame("Patients", allow=STAFF)
 con = clinic().con
 SCREENERS = frozenset({"nurse", "prescriber"})
 PAGE = "patients_page"
+SEARCH_AUDITED = "patients_search~audited"
+"""The search last written to the audit trail: a search is audited once, not on every rerun of the page."""
 STATUS_CHOICES = {"": "All patients", **labels.PATIENT_STATUS}
 
 
@@ -38,6 +40,10 @@ def roster_view() -> None:
                                   key="patients_status", persist_state="session", on_change=first_page)
     roster = patients.roster(con, user, search, status=status or None, page=st.session_state.get(PAGE, 1))
     st.session_state[PAGE] = roster.page
+    searched = (search.strip(), status, roster.page)
+    if search.strip() and st.session_state.get(SEARCH_AUDITED) != searched:
+        patients.record_search(con, user, search, list(roster.rows["id"]), roster.total)
+        st.session_state[SEARCH_AUDITED] = searched
     if roster.total == 0:
         st.info("No patient matches. Check the spelling, or search by chart number or date of birth (YYYY-MM-DD).")
         return

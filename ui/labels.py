@@ -48,6 +48,14 @@ AUDIT_ACTION = {
     "setting_changed": "Clinic setting changed", "demo_seeded": "Demo data created",
     "draft_created": "Draft started", "draft_updated": "Draft autosaved", "draft_resumed": "Draft resumed",
     "draft_discarded": "Draft discarded", "draft_saved": "Draft completed (record saved)",
+    "gate_checked": "Pre-dose check recorded", "session_started": "Dose given (session started)",
+    "vitals_recorded": "Vital signs recorded", "adverse_event_recorded": "Adverse event recorded",
+    "session_stopped": "Dosing stopped early", "session_discharged": "Patient discharged",
+    "session_signed": "Session signed", "session_addendum_added": "Addendum added",
+    "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
+    "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
+    "checkin_saved": "Check-in saved", "use_day_corrected": "Use day corrected",
+    "integration_note_signed": "Integration note signed", "integration_session_booked": "Integration session booked",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": ""}
@@ -75,9 +83,12 @@ def listed(codes, words: dict) -> str:
 
 AUDIT_DETAIL = {"role": "role", "first_admin": "first administrator", "reason": "reason", "fields": "fields changed",
                 "patients": "patients", "seed": "seed", "decision": "result", "urgent": "same-day safety assessment",
-                "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form"}
+                "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form",
+                "by": "searched by", "matches": "matches", "shown": "records shown", "rows": "rows",
+                "automatic": "automatic", "folder": "folder", "files": "files", "minutes": "minutes"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
-                "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed"}
+                "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
+                "locked": "account locked", "session_limit": "12-hour limit"}
 
 
 def audit_value(value) -> str:

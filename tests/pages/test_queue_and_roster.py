@@ -134,3 +134,11 @@ def test_a_chart_opened_from_the_queue_leads_back_to_it(page):
     assert "Chart number PAGE\\-0001" in all_text(at)
     at = click(at, "Back to Approval queue")
     assert [t.value for t in at.title] == ["Approval queue"]
+
+
+def test_a_search_is_audited_once_with_the_records_shown_and_never_the_words(page):
+    at = page("pages/patients.py", "nurse")
+    at.text_input(key="patients_search").input("Example").run()
+    at.run()
+    rows = stored(at, "SELECT detail FROM audit_log WHERE action = 'patients_searched'")
+    assert len(rows) == 1 and "Example" not in rows[0][0] and '"shown": [' in rows[0][0]
