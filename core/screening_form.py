@@ -202,6 +202,8 @@ def _instrument(raw: dict, instrument_id: str, values: dict):
     answers = raw.get(instrument_id)
     if instrument_id == "cssrs":
         return instruments.cssrs_answers(answers or {})
+    if answers is not None and not isinstance(answers, (list, tuple)):
+        raise ValueError(f"{instruments.get(instrument_id).name}: answers must be a list in item order")
     blank = answers is None or all(a is None for a in answers)
     optional = instrument_id == "pcl5" or (instrument_id == "auditc" and values.get("primary_substance") != "alcohol")
     if optional and blank:

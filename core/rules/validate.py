@@ -46,7 +46,7 @@ def yes_no(value, field: str) -> bool:
 def choice(value, field: str, allowed) -> str:
     if value is None:
         raise ValueError(f"{field}: choose one")
-    if value not in allowed:
+    if not _among(value, allowed):
         options = ", ".join(sorted(allowed))
         raise ValueError(f"{field} must be one of: {options}")
     return value
@@ -55,12 +55,23 @@ def choice(value, field: str, allowed) -> str:
 def choices(values, field: str, allowed) -> frozenset[str]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise ValueError(f"{field} must be a set of options")
-    values = frozenset(values)
+    try:
+        values = frozenset(values)
+    except TypeError:
+        raise ValueError(f"{field} must be a set of options") from None
     unknown = sorted(str(v) for v in values - frozenset(allowed))
     if unknown:
         options = ", ".join(sorted(allowed))
         raise ValueError(f"{field}: unknown option(s) {', '.join(unknown)}; allowed: {options}")
     return values
+
+
+def _among(value, allowed) -> bool:
+    """Membership that answers no, instead of failing, for a value that cannot be looked up (a list, a dict)."""
+    try:
+        return value in allowed
+    except TypeError:
+        return False
 
 
 def _given(value, field: str) -> None:
