@@ -202,7 +202,8 @@ def _store_days(cur, user: User, patient_id: int, days: list[followup.UseDay], r
         if before == new:
             continue
         if not reason.strip():
-            raise ValueError(f"Day {d.day:%d %b %Y} was already recorded; give a reason for the correction")
+            raise ValueError(f"Day {d.day:%d %b %Y} was already recorded{_by_whom(cur, patient_id, d.day, before)}; "
+                             "give a reason for the correction")
         cur.execute("UPDATE substance_use_days SET used = ?, drinks = ?, other_used = ?, recorded_by = ?, "
                     "recorded_at = ? WHERE patient_id = ? AND day = ?",
                     [d.used, d.drinks, d.other_used, user.id, now, patient_id, d.day])
@@ -214,6 +215,17 @@ def _store_days(cur, user: User, patient_id: int, days: list[followup.UseDay], r
                  {"patient_id": patient_id, "day": d.day.isoformat()})
         corrected += 1
     return added, corrected
+
+
+def _by_whom(cur, patient_id: int, day: date, before: dict) -> str:
+    """' as used (3 drinks) by Demo Nurse at 08:15 on 30 Nov': what someone else may have saved meanwhile."""
+    who, at = cur.execute(
+        """SELECT u.display_name, d.recorded_at FROM substance_use_days d LEFT JOIN users u ON u.id = d.recorded_by
+           WHERE d.patient_id = ? AND d.day = ?""", [patient_id, day]).fetchone()
+    what = "used" if before["used"] else "no use"
+    if before["used"] and before["drinks"] is not None:
+        what += f" ({before['drinks']:g} drinks)"
+    return f" as {what}" + (f" by {who}" if who else "") + (f" at {at:%H:%M on %d %b}" if at else "")
 
 
 def use_log(con, user: User, patient_id: int, start: date, end: date) -> pd.DataFrame:

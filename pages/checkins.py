@@ -6,7 +6,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import checkins, db, drafts, integration_notes, patients
+from core import checkins, db, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
 from ui import forms, labels, questionnaire, selection
@@ -115,6 +115,18 @@ def start_log_on(token: str, patient_id: int) -> None:
         redraw_days(form, initial_days(patient_id, start, datetime.now().date()))
 
 
+def show_recorded(form, patient_id: int) -> None:
+    """After a refused save, the grid's 'Already recorded' column shows what is stored now (another person may
+    have saved a day meanwhile), keeping every answer the user typed."""
+    rows = current_days(form)
+    if not rows:
+        return
+    stored = {r["day"]: r["recorded"] for r in initial_days(patient_id, rows[0]["day"], rows[-1]["day"])}
+    for row in rows:
+        row["recorded"] = stored.get(row["day"], row["recorded"])
+    redraw_days(form, rows)
+
+
 def use_days(rows: list[dict]) -> list[dict]:
     """The days the user answered (or half-answered, for core to name), in the shape core takes."""
     given = []
@@ -150,15 +162,21 @@ def save_checkin(con, user, token: str, patient_id: int) -> None:
     ctx = checkins.context(con, user, patient_id)
     day, hour = form.get("visit_day"), form.get("visit_time")
     visit = datetime.combine(day, hour) if day is not None and hour is not None else None
-    saved = checkins.record(con, user, patient_id, visit_at=visit, answers=answers(form, ctx),
-                            use_days=use_days(current_days(form)), correction_reason=form.get("correction") or "",
-                            note=form.get("note") or "", draft_id=form.meta.get("draft_id"))
+    try:
+        saved = checkins.record(con, user, patient_id, visit_at=visit, answers=answers(form, ctx),
+                                use_days=use_days(current_days(form)), correction_reason=form.get("correction") or "",
+                                note=form.get("note") or "", draft_id=form.meta.get("draft_id"))
+    except ValueError:
+        show_recorded(form, patient_id)
+        raise
     forms.close(CHECKIN)
     message = (f"Check-in saved: {saved.days_added} new use day(s)"
                + (f", {saved.days_corrected} corrected" if saved.days_corrected else "") + ".")
     if saved.followup_raised:
+        where = ("record it on Home" if user.role in safety.CLINICIANS else
+                 "tell the nurse or prescriber now: it is on their Home list")
         alert(CHECKIN, message + " **A same-day safety assessment is needed** (thoughts of self-harm or C-SSRS risk): "
-                                 "do not let the patient leave without it; record it on Home.")
+                                 f"do not let the patient leave without it; {where}.")
     else:
         done(CHECKIN, message)
 
@@ -175,9 +193,10 @@ def discard_checkin(con, user, token: str, patient_id: int) -> None:
 def open_form(patient_id: int) -> forms.FormInstance:
     """This patient's open check-in, or the user's unfinished one from another screen or before a reload."""
     current = forms.instance(CHECKIN, subject=patient_id)
-    if "days" in current.meta or st.session_state.get(f"checkin~no_restore~{patient_id}"):
+    if "days" in current.meta:
         return current
-    mine = [d for d in drafts.mine(con, user, "checkin") if d.patient_id == patient_id]
+    discarded = st.session_state.pop(f"checkin~no_restore~{patient_id}", False)
+    mine = [] if discarded else [d for d in drafts.mine(con, user, "checkin") if d.patient_id == patient_id]
     now = datetime.now()
     if not mine:
         ctx = checkins.context(con, user, patient_id)
@@ -194,12 +213,12 @@ def open_form(patient_id: int) -> forms.FormInstance:
 def keep_draft(form, patient_id: int) -> None:
     """What has been typed, kept on the server at each change: a reload or another computer loses nothing."""
     fields = {k.removeprefix(form.prefix): v for k, v in st.session_state.items()
-              if isinstance(k, str) and k.startswith(form.prefix) and v is not None
+              if isinstance(k, str) and k.startswith(form.prefix) and v not in (None, "")
               and not k.removeprefix(form.prefix).startswith(NOT_FIELDS)}
     content = {"fields": fields, "days": current_days(form)}
     typed = {k: v for k, v in fields.items() if k not in ("visit_day", "visit_time", "log_from")}
-    if form.meta.get("kept") == content or (not typed and "draft_id" not in form.meta
-                                            and content["days"] == form.meta.get("initial")):
+    untouched = not typed and use_days(content["days"]) == use_days(form.meta.get("initial", []))
+    if form.meta.get("kept") == content or (untouched and "draft_id" not in form.meta):
         return
     try:
         form.meta["draft_id"] = drafts.save(con, user, "checkin", content, draft_id=form.meta.get("draft_id"),
@@ -281,9 +300,12 @@ def write_note(con, user, token: str, patient_id: int) -> None:
     form = forms.current(NOTE, token, patient_id)
     day, hour = form.get("met_day"), form.get("met_time")
     met = datetime.combine(day, hour) if day is not None and hour is not None else None
-    integration_notes.write(con, user, patient_id, form.get("session"), met_at=met, themes=form.get("themes"),
-                            reflections=form.get("reflections"), plan=form.get("plan"),
-                            password=form.get("password") or "")
+    try:
+        integration_notes.write(con, user, patient_id, form.get("session"), met_at=met, themes=form.get("themes"),
+                                reflections=form.get("reflections"), plan=form.get("plan"),
+                                password=form.get("password") or "")
+    finally:
+        form.set("password", "")  # a signature never outlives the attempt it was typed for
     forms.close(NOTE)
     done(NOTE, "Integration note signed and saved.")
 

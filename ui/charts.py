@@ -109,7 +109,7 @@ def use_days(rows: pd.DataFrame) -> alt.Chart:
         color=alt.Color("kind:N", title="Day", scale=alt.Scale(domain=USE_KINDS, range=USE_COLOURS)),
         tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("kind:N", title="Use"),
                  alt.Tooltip("drinks:N", title="Standard drinks")],
-    ).properties(title="Substance use by day (green runs are days without use)", height=140)
+    ).properties(title="Substance use by day (green runs are days without use)", height=180)
 
 
 def _percent_axis(title: str) -> alt.Y:

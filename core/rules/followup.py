@@ -63,7 +63,8 @@ def use_day(day, used, drinks, other_used, *, today: date, earliest: date, count
         raise ValueError(f"Day {label} is after today; only days that have passed can be recorded")
     if day < earliest:
         raise ValueError(f"Day {label} is before the patient's screening on {earliest:%d %b %Y}")
-    used = validate.yes_no(used, f"Used on {label}")
+    if not isinstance(used, bool):
+        raise ValueError(f"Day {label}: choose No use or Used for the primary substance")
     if other_used is not None:
         other_used = validate.yes_no(other_used, f"Other substance on {label}")
     if isinstance(drinks, str):

@@ -54,7 +54,7 @@ def test_a_recorded_day_is_corrected_with_a_reason_never_duplicated(demo_store):
     patient = approved_patient(demo_store, **ALCOHOL)
     save(demo_store, patient, days=week(NOW.date()))
     changed = week(NOW.date(), d1={"used": True, "drinks": 2})
-    with pytest.raises(ValueError, match="already recorded; give a reason"):
+    with pytest.raises(ValueError, match="already recorded as no use by Demo Therapist.*; give a reason"):
         save(demo_store, patient, days=changed, at=VISIT + timedelta(days=1))
     assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 1
     saved = save(demo_store, patient, days=changed, at=VISIT + timedelta(days=1),
@@ -74,7 +74,7 @@ def test_a_recorded_day_is_corrected_with_a_reason_never_duplicated(demo_store):
     (2, {"used": True, "drinks": -1}, "Drinks on .* between 0 and 60 .entered -1"),
     (2, {"used": True, "drinks": 61}, "Drinks on .* between 0 and 60 .entered 61"),
     (2, {"used": False, "drinks": 3}, "marked no use"),
-    (3, {"used": None}, "answer yes or no"),
+    (3, {"used": None}, "choose No use or Used"),
 ])
 def test_bad_use_days_are_refused_with_the_day_named_and_nothing_stored(demo_store, day, change, words):
     patient = approved_patient(demo_store, **ALCOHOL)

@@ -129,7 +129,7 @@ def test_a_recorded_day_is_corrected_only_with_a_reason(page, patient):
     assert first["recorded"].startswith("No use")
     first.update(use="Used", drinks="2")
     at = click(at.run(), "Save the check-in")
-    assert "already recorded; give a reason" in all_text(at)
+    assert "give a reason for the correction" in at.error[0].value
     at.session_state[form_key(at, "checkin", "correction")] = "Patient remembered a drink"
     at = click(at.run(), "Save the check-in")
     assert "1 corrected" in all_text(at)
@@ -180,3 +180,51 @@ def test_a_therapist_signs_an_integration_note_beside_the_intention(page, patien
     assert not [b for b in nurse.button if b.label == "Sign and save the note"]
     assert "Themes:** Shame" in all_text(nurse)
 
+
+
+def test_discarding_an_unfinished_check_in_starts_an_empty_one(page, patient):
+    at = answer(opened(page, "therapist", patient), {"phq9": CALM["phq9"]})
+    at = click(at, "Discard this check-in")
+    assert not at.exception
+    assert "The unfinished check-in was discarded." in all_text(at)
+    assert at.session_state[form_key(at, "checkin", "phq9_item1")] is None
+    assert stored(at, "SELECT count(*) FROM drafts WHERE kind = 'checkin'") == [(0,)]
+
+
+def test_opening_a_patient_without_typing_keeps_no_draft(page, patient):
+    at = opened(page, "therapist", patient)
+    at = at.run()
+    assert stored(at, "SELECT count(*) FROM drafts WHERE kind = 'checkin'") == [(0,)]
+
+
+def test_a_day_saved_meanwhile_by_someone_else_is_shown_with_who_and_what(page, patient):
+    therapist = answer(opened(page, "therapist", patient), CALM)
+    nurse = answer(opened(page, "nurse", patient), CALM)
+    days(therapist)[-1].update(use="Used", drinks="3")
+    click(therapist.run(), "Save the check-in")
+    days(nurse)[-1].update(use="No use")
+    nurse = click(nurse.run(), "Save the check-in")
+    assert "was already recorded as used \\(3 drinks\\) by Demo Therapist" in nurse.error[0].value
+    assert days(nurse)[-1]["recorded"].startswith("Used, 3 drinks") and days(nurse)[-1]["use"] == "No use"
+    assert stored(nurse, "SELECT used FROM substance_use_days WHERE patient_id = ?", [patient]) == [(True,)]
+
+
+def test_a_wrong_signature_password_is_cleared_for_the_next_try(page, patient, demo_db):
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session)
+    at = at.run()
+    for field, value in {"met_day": datetime.now().date() - timedelta(days=1),
+                         "met_time": datetime(2026, 1, 1, 10).time(), "themes": "Shame", "reflections": "Calmer",
+                         "plan": "Walk daily", "password": "not my password"}.items():
+        at.session_state[form_key(at, "integration_note", field)] = value
+    at = click(at.run(), "Sign and save the note")
+    assert "Password is not right" in at.error[0].value
+    assert at.session_state[form_key(at, "integration_note", "password")] == ""
+    assert at.session_state[form_key(at, "integration_note", "themes")] == "Shame"
+
+
+def test_a_therapist_raising_a_follow_up_is_told_who_records_it(page, patient):
+    at = answer(opened(page, "therapist", patient), {**CALM, "phq9": [1, 1, 0, 1, 0, 1, 0, 0, 2]})
+    at = click(at, "Save the check-in")
+    assert "tell the nurse or prescriber now" in all_text(at)
