@@ -1,0 +1,42 @@
+"""Four nurses saving screenings at the same moment in four browsers: all stored, each on the right patient, and
+hostile text in a goal stored literally and shown as typed."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.test_patient_safety import fill_screening, unique
+from tests.browser.test_screening_journey import go, settle, type_into
+from tests.browser.test_sign_in_journey import sign_in
+
+HOSTILE_GOAL = "Stay off it'); DROP TABLE patients;-- *not bold* \u202eright-to-left\u202c <b>tag</b>"
+
+
+def test_four_screenings_saved_at_once_are_all_stored_on_the_right_patients(new_tab, app_url):
+    nurses = [new_tab() for _ in range(4)]
+    people = [(unique("Four"), unique("Parallel"), unique("PAR-").upper()) for _ in nurses]
+    for tab, (first, last, mrn) in zip(nurses, people, strict=True):
+        sign_in(tab, app_url, "nurse", "demo-nurse-2026")
+        go(tab, "Screening")
+        fill_screening(tab, first, last, mrn)
+        tab.get_by_label("Patient's goal (in their words)").fill(HOSTILE_GOAL)
+        expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
+    for tab in nurses:  # four clicks in a row, none waiting for the one before
+        tab.get_by_role("button", name="Save screening").click(no_wait_after=True)
+    for tab, (first, last, _mrn) in zip(nurses, people, strict=True):
+        expect(tab.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+
+    reader = nurses[0]
+    go(reader, "Patients")
+    for first, last, mrn in people:
+        type_into(reader, "Search by name, chart number or date of birth", mrn)
+        settle(reader)
+        grid = reader.locator('[data-testid="stDataFrame"]').first
+        expect(grid.locator("[role=gridcell]").filter(has_text=re.compile(rf"^{re.escape(mrn)}$"))).to_have_count(1)
+        expect(grid.get_by_text(f"{last}, {first}")).to_be_attached()
+    first, last, mrn = people[-1]  # the one the last search left in the grid
+    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
+    reader.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
+    expect(reader.get_by_role("heading", name=f"{last}, {first}")).to_be_visible()
+    reader.get_by_test_id("stExpander").filter(has_text="· Screening ·").locator("summary").click()
+    expect(reader.get_by_text(HOSTILE_GOAL, exact=False)).to_be_visible()   # as typed: no bold, no tag, no SQL run
