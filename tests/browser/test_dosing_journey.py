@@ -136,8 +136,10 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     box = grid.get_by_test_id("data-grid-canvas").bounding_box()
     prescriber.mouse.click(box["x"] + 90, box["y"] + 35 * 1.5)
     expect(prescriber.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
-    sessions = prescriber.get_by_test_id("stTable").filter(has_text="Dosing began")
-    expect(sessions.get_by_role("cell", name="Discharged")).to_be_visible()
+    session = prescriber.get_by_test_id("stExpander").filter(has_text="· Dosing session · Discharged")
+    session.locator("summary").click()
+    expect(session.get_by_text("Signed by Dr Demo Prescriber")).to_be_visible()
+    expect(session.get_by_text(re.compile(r"Pre-dose check: Go"))).to_be_visible()
 
 
 def test_two_people_recording_the_same_minute_keep_one_reading_on_the_right_patient(new_tab, dosing_url):
