@@ -19,16 +19,12 @@ INSTALL_HINT = "Debian's chromium is not installed: run 'apt-get install -y chro
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run one after another on one worker (two at once made their timing flaky), beside the other
-    tests on the other worker. Without chromium a developer gets a visible skip with the fix; CI (CI=true) gets a
-    failure instead."""
-    browser = [item for item in items if "tests/browser" in str(item.fspath)]
-    for item in browser:
-        item.add_marker(pytest.mark.xdist_group("browser"))
+    """Without chromium a developer gets a visible skip with the fix; CI (CI=true) gets a failure instead."""
     if CHROMIUM or os.environ.get("CI"):
         return
-    for item in browser:
-        item.add_marker(pytest.mark.skip(reason=INSTALL_HINT))
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=INSTALL_HINT))
 
 
 def free_port() -> int:
