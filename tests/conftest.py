@@ -3,11 +3,25 @@ from datetime import date
 
 import pytest
 import streamlit as st
+from argon2 import PasswordHasher
 
-from core import db, demo
+from core import db, demo, users
 from core.rules import settings as settings_module
 
 DEMO_TODAY = date(2026, 11, 21)
+
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+"""Argon2id at 1 MiB instead of 64 MiB for the in-process tests: hundreds of accounts are made and signed in, and the
+cost of each hash is not what they test. The browser tests' app servers keep the real parameters."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    real = users._hasher
+    users._hasher = FAST_HASHER
+    yield
+    users._hasher = real
 
 
 @pytest.fixture(scope="session")
