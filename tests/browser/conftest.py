@@ -127,6 +127,14 @@ def browser():
         chromium.close()
 
 
+STILL = """document.addEventListener('DOMContentLoaded', () => {
+    const style = document.createElement('style');
+    style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+    document.head.appendChild(style);
+});"""
+"""Streamlit's fades and spinners, switched off: a software-drawn headless browser on two cores spent a third of each
+click redrawing them, and Playwright waits for an element to stop moving before it clicks."""
+
 OPEN_PAGES: list = []
 """The tabs of the running test, photographed into the report's folder when it fails."""
 
@@ -139,6 +147,7 @@ def new_tab(browser):
     def open_tab():
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(30_000)
+        context.add_init_script(STILL)
         contexts.append(context)
         page = context.new_page()
         OPEN_PAGES.append(page)

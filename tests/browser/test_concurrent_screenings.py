@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.test_patient_safety import fill_screening, unique
-from tests.browser.test_screening_journey import go, settle, type_into
+from tests.browser.test_screening_journey import go, open_expander, settle, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
 HOSTILE_GOAL = "Stay off it'); DROP TABLE patients;-- *not bold* \u202eright-to-left\u202c <b>tag</b>"
@@ -38,5 +38,5 @@ def test_four_screenings_saved_at_once_are_all_stored_on_the_right_patients(new_
     box = grid.get_by_test_id("data-grid-canvas").bounding_box()
     reader.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
     expect(reader.get_by_role("heading", name=f"{last}, {first}")).to_be_visible()
-    reader.get_by_test_id("stExpander").filter(has_text="· Screening ·").locator("summary").click()
+    open_expander(reader, reader.get_by_test_id("stExpander").filter(has_text="· Screening ·"))
     expect(reader.get_by_text(HOSTILE_GOAL, exact=False)).to_be_visible()   # as typed: no bold, no tag, no SQL run

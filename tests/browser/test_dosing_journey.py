@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from core import approvals, db, demo, dosing_sessions
 from tests.browser.test_patient_safety import wait_for_roster
-from tests.browser.test_screening_journey import go, pick, settle, type_into
+from tests.browser.test_screening_journey import go, open_expander, pick, settle, type_into
 from tests.browser.test_sign_in_journey import sign_in
 from tests.core.test_dosing_sessions import GO
 from tests.core.test_screening_and_approval import NURSE, PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
@@ -138,7 +138,7 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     prescriber.mouse.click(box["x"] + 90, box["y"] + 35 * 1.5)
     expect(prescriber.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
     session = prescriber.get_by_test_id("stExpander").filter(has_text="· Dosing session · Discharged")
-    session.locator("summary").click()
+    open_expander(prescriber, session)
     expect(session.get_by_text("Signed by Dr Demo Prescriber")).to_be_visible()
     expect(session.get_by_text(re.compile(r"Pre-dose check: Go"))).to_be_visible()
 

@@ -48,6 +48,7 @@ def test_tab_moves_through_the_identity_fields_as_they_read(tab, app_url):
     sign_in(tab, app_url, "nurse", "demo-nurse-2026")
     go(tab, "Screening")
     settle(tab)
+    expect(tab.get_by_role("radiogroup", name="Sex at birth")).to_be_visible()  # a loaded machine draws it late
     tab.get_by_label("First name", exact=True).focus()
     visited = []
     for _ in range(6):

@@ -56,9 +56,11 @@ def sign_in_here(tab, username: str, password: str) -> None:
     """Sign in on the form already on screen: the same browser session, as when the next person takes the
     keyboard (sign_in() loads the URL afresh, which is a new session)."""
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    settle(tab)  # the sign-out's run still shows the last user's sidebar, Sign out included, until it ends
     tab.get_by_label("Username").fill(username)
     tab.get_by_role("textbox", name="Password").fill(password)
     tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("heading", name="Sign in")).to_have_count(0)
     expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
 
 

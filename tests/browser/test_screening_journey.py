@@ -12,7 +12,17 @@ SCREENSHOTS = Path(tempfile.gettempdir())
 
 
 def go(tab, page: str) -> None:
+    """Open a page from the sidebar and wait until it has begun to draw (its title is the link's name): on a loaded
+    machine the run can start more than a second after the click, and a settle() before then proves nothing."""
     tab.get_by_test_id("stSidebarUserContent").get_by_role("link", name=page).click()
+    expect(tab.get_by_role("heading", name=page, level=1)).to_be_visible()
+
+
+def open_expander(tab, expander) -> None:
+    """Open a collapsed expander once the page has finished drawing: a click during the run was undone by it."""
+    settle(tab)
+    expander.locator("summary").click()
+    expect(expander.locator("details")).to_have_attribute("open", "")
 
 
 def choose(tab, question: str, option: str) -> None:
