@@ -2,14 +2,16 @@
 
 Every screening decision is made by `core.rules.eligibility.evaluate` on the generated intake,
 and every dose by `core.rules.dosing.check_dose`, so the demo can never show something the
-rules would not allow. The same seed and anchor date give the same rows. Rows are built
-in memory and bulk-inserted through DataFrames in one transaction with one audit row, so
-10,000 patients load in seconds rather than minutes of row-by-row INSERTs.
+rules would not allow. The same seed and anchor date give the same rows. Patients are built a
+chunk at a time: a chunk's rows are collected in memory, bulk-inserted through Arrow tables and
+dropped, so 10,000 patients load in seconds rather than minutes of row-by-row INSERTs, and
+100,000 in a bounded amount of memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -17,7 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import pandas as pd
+import pyarrow as pa
 
 from core import checkins, db, users
 from core.rules import dosing, eligibility, instruments
@@ -37,6 +39,10 @@ SUBSTANCE_WEIGHTS = {"alcohol": 45, "opioids": 25, "cocaine": 18, "methamphetami
 ROUTE_WEIGHTS = {"iv": 60, "im": 10, "intranasal": 15, "oral": 15}
 VITALS_MINUTES = ((-10, "pre"), (15, "during"), (30, "during"), (40, "during"), (60, "during"), (90, "during"),
                   (120, "discharge"))
+VITALS_PLAN = tuple((minutes, phase, math.exp(-(((minutes - 40) / 30) ** 2)) if minutes >= 0 else 0.0,
+                     timedelta(minutes=minutes)) for minutes, phase in VITALS_MINUTES)
+"""Each reading's minute, phase, share of the blood-pressure rise (peaking at minute 40) and offset from the dose,
+worked out once rather than for each of the cohort's millions of readings."""
 PRIOR_TREATMENTS = ("medication for opioid use disorder", "residential", "outpatient therapy", "mutual help",
                     "detoxification")
 FIRST_NAMES = ("Alex", "Sam", "Jordan", "Casey", "Riley", "Morgan", "Taylor", "Jamie", "Robin", "Avery", "Quinn",
@@ -53,6 +59,8 @@ SEQUENCES = frozenset({"gate_checks_id_seq",
                        "adverse_events_id_seq", "assessments_id_seq", "safety_followups_id_seq",
                        "safety_assessments_id_seq", "checkins_id_seq", "integration_notes_id_seq",
                        "therapy_bookings_id_seq"})
+SCREENING_DAYS = 365
+"""Patients were screened on one of the last 365 days, today included."""
 DAYS_BEFORE_SCREENING = 30
 OPEN_SAFETY_DAYS = 2
 """Urgent demo screenings from the last two days still wait for their assessment, so the worklist has rows."""
@@ -71,25 +79,72 @@ LOG_TIMES = tuple(time(hour) for hour in range(8, 18))
 """A patient logs the day before at their own hour of the day."""
 PLANNED = frozenset({"scheduled_for"})
 """An appointment may lie ahead of now: it moves with its session but does not set how far the cohort moves."""
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
+"""`json.dumps(..., sort_keys=True)` without a new encoder for each of the cohort's million answers."""
+
+
+CHUNK = 2_000
+"""Patients generated and inserted per transaction: large enough for fast bulk inserts, small enough that a chunk's
+rows, and what DuckDB holds for one transaction, stay at a few hundred MB however large the cohort."""
+HELD_BACK = ("safety_followups", "safety_assessments")
+"""Few rows, kept in memory until the last chunk and inserted with their times already moved: DuckDB cannot move a
+follow-up's time in place (a CHECK over its indexed columns turns the update into a delete and insert, which the
+assessment referencing it forbids)."""
+OWN_KEYS = {"patients": ("id", "patients_id_seq"), "screenings": ("id", "screenings_id_seq"),
+            "approvals": ("id", "approvals_id_seq"), "gate_checks": ("id", "gate_checks_id_seq"),
+            "dosing_sessions": ("id", "sessions_id_seq"), "session_details": ("session_id", "sessions_id_seq"),
+            "session_vitals": ("id", "vitals_id_seq"), "adverse_events": ("id", "adverse_events_id_seq"),
+            "assessments": ("id", "assessments_id_seq"), "checkins": ("id", "checkins_id_seq"),
+            "integration_notes": ("id", "integration_notes_id_seq"),
+            "therapy_bookings": ("id", "therapy_bookings_id_seq")}
+"""The tables whose times `_nothing_after` moves in the database, each with the key column that tells this build's
+rows from those already there: keyed from the first value the build took from that sequence on, as nothing else
+writes while it runs (the app seeds a new database before it serves it; the command line holds the file)."""
+MOVED_WITH_SESSION = (("dosing_sessions", "started_at", "id", "session_id"),
+                      ("session_vitals", "taken_at", "session_id", "session_id"),
+                      ("adverse_events", "recorded_at", "session_id", "session_id"),
+                      ("gate_checks", "checked_at", "id", "gate_check_id"))
+"""(table, time column, key column, the moves' column it matches) for a session still in progress."""
+
+
+class _Random(random.Random):
+    """The standard generator with `randint` and `choice` short of their argument checks: CPython's own come down to
+    the same `_randbelow` draw, so the stream is the same, and the build, which makes millions of them, is faster."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + self._randbelow(b - a + 1)
+
+    def choice(self, seq):
+        return seq[self._randbelow(len(seq))]
 
 
 @dataclass
 class Rows:
-    """Rows per table, collected in memory and inserted in bulk."""
+    """Rows per table, collected in memory and inserted in bulk: a dict per row, or, for a table filled by `extend`,
+    a list per column (the use days: most of the rows, so this saves time and memory). Either makes an Arrow table."""
 
-    tables: dict[str, list[dict]] = field(default_factory=dict)
+    tables: dict[str, list[dict] | dict[str, list]] = field(default_factory=dict)
 
     def add(self, table: str, **row) -> dict:
         self.tables.setdefault(table, []).append(row)
         return row
 
+    def extend(self, table: str, **columns: list) -> None:
+        """Rows given column by column, all of one length; every row of the table comes this way."""
+        table_columns = self.tables.setdefault(table, {name: [] for name in columns})
+        for name, values in columns.items():
+            table_columns[name].extend(values)
+
 
 @dataclass
 class Ids:
-    """Surrogate keys taken from each table's sequence up front, so child rows can reference them."""
+    """Surrogate keys taken from each table's sequence up front, so child rows can reference them. One `Ids` serves
+    the whole build, through the cursor of the transaction at hand, so keys run on from chunk to chunk and `first`
+    tells this build's rows from those already there."""
 
     cur: object
     pools: dict[str, list[int]] = field(default_factory=dict)
+    first: dict[str, int] = field(default_factory=dict)
 
     def take(self, sequence: str) -> int:
         pool = self.pools.get(sequence)
@@ -100,28 +155,54 @@ class Ids:
             pool = [r[0] for r in self.cur.execute(statement).fetchall()]
             pool.reverse()
             self.pools[sequence] = pool
+            self.first.setdefault(sequence, pool[-1])
         return pool.pop()
 
 
-def build(con, patients: int, seed: int, today: date | None = None) -> dict[str, int]:
-    """Add demo staff (if the database has none) and `patients` synthetic patients; returns row counts."""
+def build(con, patients: int, seed: int, today: date | None = None, chunk: int = CHUNK) -> dict[str, int]:
+    """Add demo staff (if the database has none) and `patients` synthetic patients; returns row counts.
+
+    Patients come from one random stream and are inserted `chunk` at a time, a transaction each, so memory stays
+    bounded and the rows do not depend on `chunk`. Only the last transaction marks the database as a demo and
+    writes the demo_seeded audit row: a build that stops part way keeps the chunks it committed but neither mark,
+    so it never passes for a finished demo. A build of one chunk, such as the app's, is one transaction."""
+    if chunk < 1:
+        raise ValueError("A chunk holds at least one patient.")
     live = today is None
-    today = today or date.today()
-    with db.transaction(con) as cur:
-        staff = _demo_staff(cur)
-        rows = Rows()
-        ids = Ids(cur)
-        rng = random.Random(seed)
-        for _ in range(patients):
-            _patient(rng, rows, ids, staff, today)
-        if live:
-            _nothing_after(rows, datetime.now(), rng)
-        for table in INSERT_ORDER:
-            _insert(cur, table, rows.tables.get(table, []))
-        cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
-        counts = {table: len(table_rows) for table, table_rows in rows.tables.items()}
-        db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
-    return counts
+    today = _now().date() if live else today
+    rng = _Random(seed)
+    ids, held, counts, staff = Ids(None), Rows(), dict.fromkeys(INSERT_ORDER, 0), None
+    starts = range(0, max(patients, 1), chunk)
+    for start in starts:
+        with db.transaction(con) as cur:
+            ids.cur = cur
+            staff = staff or _demo_staff(cur)
+            _chunk(cur, rng, ids, staff, today, min(chunk, patients - start), held, counts)
+            if start == starts[-1]:
+                if live:
+                    _nothing_after(cur, ids, held, _now(), rng)
+                for table in HELD_BACK:
+                    counts[table] += _insert(cur, table, held.tables.pop(table, None))
+                cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
+                db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
+    return {table: n for table, n in counts.items() if n}
+
+
+def _now() -> datetime:
+    """The clock a live build keeps its cohort behind; one place, so a test can build at a fixed early hour."""
+    return datetime.now()
+
+
+def _chunk(cur, rng: random.Random, ids: Ids, staff, today: date, size: int, held: Rows, counts) -> None:
+    """Generate `size` patients and insert their rows parents first, keeping the held-back tables' rows in `held`."""
+    rows = Rows()
+    for _ in range(size):
+        _patient(rng, rows, ids, staff, today)
+    for table in INSERT_ORDER:
+        if table in HELD_BACK:
+            held.tables.setdefault(table, []).extend(rows.tables.pop(table, []))
+        else:
+            counts[table] += _insert(cur, table, rows.tables.pop(table, None))
 
 
 def _demo_staff(cur) -> dict[str, int]:
@@ -139,55 +220,98 @@ def _demo_staff(cur) -> dict[str, int]:
     return staff
 
 
-def _insert(cur, table: str, rows: list[dict]) -> None:
+def _insert(cur, table: str, rows: list[dict] | dict[str, list] | None) -> int:
+    """Insert one chunk's rows of `table`; returns how many. Through Arrow rather than pandas: DuckDB reads an Arrow
+    table as it is, and inserting takes about a third less time."""
     if not rows:
-        return
+        return 0
     if table not in INSERT_ORDER:
         raise ValueError(f"Not a demo table: {table}")
-    frame = pd.DataFrame(rows)
-    columns = ", ".join(frame.columns)  # the row keys written in this module, never input
-    statement = "INSERT INTO " + table + " (" + columns + ") SELECT " + columns + " FROM demo_rows"
-    cur.register("demo_rows", frame)
-    cur.execute(statement)
-    cur.unregister("demo_rows")
+    data = pa.Table.from_pydict(rows) if isinstance(rows, dict) else pa.Table.from_pylist(rows)
+    names = ", ".join(data.column_names)  # the row keys written in this module, never input
+    _execute_with(cur, data, "INSERT INTO " + table + " (" + names + ") SELECT " + names + " FROM demo_rows")
+    return data.num_rows
+
+
+def _execute_with(cur, data: pa.Table, statement: str) -> None:
+    """Run `statement` with `data` visible to it as demo_rows. Not through `register`: DuckDB keeps what is registered
+    alive until the transaction ends, so a one-chunk build would hold all its tables twice."""
+    cur.from_arrow(data).query("demo_rows", statement)
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-SESSION_CHILDREN = {"session_vitals": "taken_at", "adverse_events": "recorded_at"}
-
-
-def _nothing_after(rows: Rows, now: datetime, rng: random.Random) -> None:
+def _nothing_after(cur, ids: Ids, held: Rows, now: datetime, rng: random.Random) -> None:
     """A cohort built early in the morning has today's clinic day still ahead: move every time back so nothing
     happened after `now`, and today's sessions in progress to have begun 45-110 minutes ago (their readings, up
     to minute 40, already taken). Use days are calendar days, which do not move: their record times stay after the
-    day ended and are only held back to `now`."""
-    timed = {name: table for name, table in rows.tables.items() if name != "substance_use_days"}
-    latest = max(v for table in timed.values() for row in table for k, v in row.items()
-                 if isinstance(v, datetime) and k not in PLANNED)
+    day ended and are only held back to `now`.
+
+    How far to move depends on the latest time in the whole cohort, known only once every chunk is in: the move is
+    made in the database on this build's rows, in the last chunk's transaction, and on the held-back rows before
+    they are inserted."""
+    own = {table: (key, ids.first[sequence]) for table, (key, sequence) in OWN_KEYS.items() if sequence in ids.first}
+    times = {table: _time_columns(cur, table) for table in own}
+    latest = max([_latest(cur, table, key, first, times[table]) for table, (key, first) in own.items()]
+                 + [_latest_held(held)])
     shift = min(timedelta(0), now - latest)
-    for table in timed.values():
-        for row in table:
+    if shift:
+        for table, (key, first) in own.items():
+            moves = ", ".join(f"{column} = {column} + ?::INTERVAL" for column in times[table])  # schema names
+            cur.execute("UPDATE " + table + " SET " + moves + " WHERE " + key + " >= ?",
+                        [shift] * len(times[table]) + [first])
+        _move_held(held, shift)
+    if "patients_id_seq" in ids.first:
+        cur.execute("UPDATE substance_use_days SET recorded_at = ? WHERE patient_id >= ? AND recorded_at > ?",
+                    [now, ids.first["patients_id_seq"], now])
+    if "sessions_id_seq" in ids.first:
+        _start_sessions_in_progress(cur, ids.first["sessions_id_seq"], now, rng)
+
+
+def _time_columns(cur, table: str) -> list[str]:
+    found = cur.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                        "AND schema_name = current_schema() AND table_name = ? AND data_type = 'TIMESTAMP' "
+                        "ORDER BY column_index", [table]).fetchall()
+    return [name for (name,) in found]
+
+
+def _latest(cur, table: str, key: str, first: int, columns: list[str]) -> datetime:
+    """The latest time, appointments ahead aside, over this build's rows of `table` (datetime.min if none)."""
+    selected = ", ".join(f"max({column})" for column in columns if column not in PLANNED)  # names from the schema
+    values = cur.execute("SELECT " + selected + " FROM " + table + " WHERE " + key + " >= ?", [first]).fetchone()
+    return max((v for v in values if v is not None), default=datetime.min)
+
+
+def _latest_held(held: Rows) -> datetime:
+    return max((value for rows in held.tables.values() for row in rows for key, value in row.items()
+                if isinstance(value, datetime) and key not in PLANNED), default=datetime.min)
+
+
+def _move_held(held: Rows, shift: timedelta) -> None:
+    for rows in held.tables.values():
+        for row in rows:
             for key, value in row.items():
                 if isinstance(value, datetime):
                     row[key] = value + shift
-    for row in rows.tables.get("substance_use_days", []):
-        row["recorded_at"] = min(row["recorded_at"], now)
-    gates = {row["session_id"]: row["gate_check_id"] for row in rows.tables.get("session_details", [])}
-    for session in rows.tables.get("dosing_sessions", []):
-        if session["status"] != "in_progress":
-            continue
-        move = now - timedelta(minutes=rng.randint(45, 110)) - session["started_at"]
-        session["started_at"] += move
-        for table, column in SESSION_CHILDREN.items():
-            for row in rows.tables.get(table, []):
-                if row["session_id"] == session["id"]:
-                    row[column] += move
-        for gate in rows.tables.get("gate_checks", []):
-            if gate["id"] == gates[session["id"]]:
-                gate["checked_at"] += move
+
+
+def _start_sessions_in_progress(cur, first_session: int, now: datetime, rng: random.Random) -> None:
+    """Move each session in progress, in the order they were generated, to have begun 45-110 minutes before `now`,
+    with its gate check, readings and events."""
+    running = cur.execute("""SELECT d.id, s.gate_check_id, d.started_at FROM dosing_sessions d
+                             JOIN session_details s ON s.session_id = d.id
+                             WHERE d.id >= ? AND d.status = 'in_progress' ORDER BY d.id""", [first_session]).fetchall()
+    if not running:
+        return
+    moves = pa.Table.from_pydict({
+        "session_id": [session_id for session_id, _, _ in running],
+        "gate_check_id": [gate_id for _, gate_id, _ in running],
+        "move": [now - timedelta(minutes=rng.randint(45, 110)) - started_at for _, _, started_at in running]})
+    for table, column, key, move_key in MOVED_WITH_SESSION:  # names from the constant above
+        _execute_with(cur, moves, "UPDATE " + table + " t SET " + column + " = t." + column + " + m.move "
+                      "FROM demo_rows m WHERE t." + key + " = m." + move_key)
 
 
 def _at(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 16) -> datetime:
@@ -198,7 +322,7 @@ def _patient(rng: random.Random, rows: Rows, ids: Ids, staff: dict[str, int], to
     sex = "male" if rng.random() < 0.6 else "female"
     substance = _pick(rng, SUBSTANCE_WEIGHTS)
     age = rng.randint(16, 17) if rng.random() < 0.01 else min(80, int(rng.triangular(18, 75, 34)))
-    screened_on = today - timedelta(days=rng.randint(0, 364))
+    screened_on = today - timedelta(days=rng.randint(0, SCREENING_DAYS - 1))
     screened_at = _at(screened_on, rng)
     intake, details = _intake(rng, sex, age, substance, screened_at)
     decision = eligibility.evaluate(intake, settings=DEFAULTS)
@@ -396,10 +520,9 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
     severe = rng.random() < 0.009
     if severe:
         rise = 180 - base_sbp + rng.randint(0, 12)
-    for minutes, phase in VITALS_MINUTES:
+    for minutes, phase, shape, offset in VITALS_PLAN:
         if in_progress and minutes > 40:
             break
-        shape = math.exp(-(((minutes - 40) / 30) ** 2)) if minutes >= 0 else 0.0
         noisy = 0 <= minutes and not (severe and minutes == 40)  # the pre-dose reading passed the gate as is
         sbp = round(base_sbp + rise * shape + (rng.gauss(0, 3) if noisy else 0))
         dbp = min(sbp - 20, round(base_dbp + 0.55 * rise * shape + (rng.gauss(0, 2) if noisy else 0)))
@@ -409,7 +532,7 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
             _gate_and_details(rng, rows, ids, staff, patient_id, session_id, started_at, in_progress,
                               {"systolic_bp": sbp, "diastolic_bp": dbp, "heart_rate": heart_rate, "spo2": spo2})
         rows.add("session_vitals", id=ids.take("vitals_id_seq"), session_id=session_id,
-                 taken_at=started_at + timedelta(minutes=minutes), phase=phase,
+                 taken_at=started_at + offset, phase=phase,
                  minutes_after_dose=minutes if minutes >= 0 else None, systolic_bp=sbp, diastolic_bp=dbp,
                  heart_rate=heart_rate, spo2=spo2, respiratory_rate=rng.randint(12, 18),
                  moaa_s=rng.choice((3, 4, 4, 5)) if peak and route in ("iv", "im") else 5,
@@ -417,7 +540,7 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
                  else "none")
         if sbp >= DEFAULTS.severe_systolic_at or dbp >= DEFAULTS.severe_diastolic_at:
             _adverse_event(rows, ids, staff, patient_id, session_id, "severe_hypertension",
-                           f"BP {sbp}/{dbp} at {minutes} min", started_at + timedelta(minutes=minutes))
+                           f"BP {sbp}/{dbp} at {minutes} min", started_at + offset)
     last_minute = 40 if in_progress else 90  # a session still running is only as far on as its last reading
     for code, chance in (("nausea_vomiting", 0.08), ("dizziness", 0.10), ("headache", 0.06), ("anxiety", 0.05)):
         if rng.random() < chance:
@@ -466,7 +589,7 @@ def _assessment(rows: Rows, ids: Ids, recorded_by: int, patient_id, instrument_i
     assessment_id = ids.take("assessments_id_seq")
     rows.add("assessments", id=assessment_id, patient_id=patient_id, instrument=instrument_id,
              taken_at=taken_at, total=result.total, band=result.band, flags=json.dumps(sorted(result.flags)),
-             answers=json.dumps(answers, sort_keys=True), screening_id=screening_id, recorded_by=recorded_by)
+             answers=_sorted_json(answers), screening_id=screening_id, recorded_by=recorded_by)
     return assessment_id
 
 
@@ -501,7 +624,7 @@ def _answers(rng, instrument_id: str, total: int) -> list[int]:
 def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_at, first_day, details, today) -> None:
     """Daily use of the primary substance and whether anything else was used: the month before screening, recalled
     at screening, then follow-up after dosing starts, each day recorded the day after it; today is not over, so it
-    is not logged yet."""
+    is not logged yet. Most of the cohort's rows are these, so they are added column by column."""
     screened_on = screened_at.date()
     start = screened_on - timedelta(days=DAYS_BEFORE_SCREENING)
     end = screened_on - timedelta(days=1)
@@ -513,8 +636,11 @@ def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_at, first_day
     stays_abstinent = rng.random() < 0.45
     relapse_day = first_day + timedelta(days=round(rng.expovariate(1 / 35))) if first_day else None
     after_relapse = rng.uniform(0.2, 0.6)
-    day = start
-    while day <= end:
+    first, calendar, logged = _calendar(today)
+    begin, stop = (start - first).days, (end - first).days + 1
+    days = calendar[begin:stop]
+    used, drinks, other_used = [], [], []
+    for day in days:
         if first_day is None or day < first_day:
             chance = baseline if day < screened_on else baseline * 0.8
         elif stays_abstinent:
@@ -523,15 +649,23 @@ def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_at, first_day
             chance = 0.01
         else:
             chance = after_relapse
-        used = rng.random() < chance
-        drinks = None
+        used.append(rng.random() < chance)
         if substance == "alcohol":
-            drinks = float(rng.randint(3, 12) if sex == "male" else rng.randint(2, 9)) if used else 0.0
-        day_after = day + timedelta(days=1)
-        recorded_at = screened_at if day < screened_on else datetime.combine(day_after, log_time)
-        rows.add("substance_use_days", patient_id=patient_id, day=day, used=used, drinks=drinks,
-                 other_used=rng.random() < other_chance, recorded_at=recorded_at)
-        day = day_after
+            drinks.append(float(rng.randint(3, 12) if sex == "male" else rng.randint(2, 9)) if used[-1] else 0.0)
+        other_used.append(rng.random() < other_chance)
+    recalled = min(len(days), DAYS_BEFORE_SCREENING)
+    rows.extend("substance_use_days", patient_id=[patient_id] * len(days), day=days, used=used,
+                drinks=drinks or [None] * len(days), other_used=other_used,
+                recorded_at=[screened_at] * recalled + logged[log_time][begin + recalled:stop])
+
+
+@functools.lru_cache(maxsize=1)
+def _calendar(today: date) -> tuple[date, list[date], dict[time, list[datetime]]]:
+    """The first day a use log can hold, every day from it to today, and for each log time when each day is logged
+    (the next day at that time): made once per build, so a patient's days are slices, not 150 new objects each."""
+    first = today - timedelta(days=SCREENING_DAYS + DAYS_BEFORE_SCREENING)
+    days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+    return first, days, {at: [datetime.combine(day + timedelta(days=1), at) for day in days] for at in LOG_TIMES}
 
 
 def main(argv: list[str] | None = None) -> int:

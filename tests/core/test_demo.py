@@ -1,5 +1,5 @@
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -251,3 +251,60 @@ def test_a_cohort_built_before_clinic_hours_has_nothing_in_the_future(empty_stor
     running = empty_store.execute("""SELECT date_diff('minute', started_at, ?::TIMESTAMP) FROM dosing_sessions
                                      WHERE status = 'in_progress'""", [now]).fetchall()
     assert all(45 <= minutes <= 111 for (minutes,) in running)
+
+
+def checksums(con):
+    """Rows and a hash of every column of every row, per table the demo writes."""
+    return {t: q(con, "SELECT count(*), sum(hash(r)) FROM " + t + " r")[0] for t in demo.INSERT_ORDER}  # names above
+
+
+@pytest.mark.parametrize("clock", [None, datetime.combine(TODAY, time(6, 5))])
+def test_a_cohort_built_in_small_chunks_is_the_cohort_built_in_one(tmp_path, monkeypatch, clock):
+    """Chunks are a matter of memory only: the same random stream, keys and times, whether the build has a fixed
+    date or is live at a clock before clinic hours, so that today's sessions in progress (there are some) and
+    everything else must move back."""
+    if clock:
+        monkeypatch.setattr(demo, "_now", lambda: clock)
+    today = None if clock else TODAY
+    whole, chunked = db.open_store(tmp_path / "whole.duckdb"), db.open_store(tmp_path / "chunked.duckdb")
+    counts = demo.build(whole, 400, 8, today=today)
+    assert demo.build(chunked, 400, 8, today=today, chunk=70) == counts
+    assert counts["safety_assessments"] and one(chunked, "SELECT count(*) FROM dosing_sessions "
+                                                         "WHERE status = 'in_progress'")
+    assert checksums(chunked) == checksums(whole)
+    assert db.is_demo(chunked) and one(chunked, "SELECT count(*) FROM audit_log WHERE action = 'demo_seeded'") == 1
+    if clock:
+        assert_nothing_after(chunked, clock)
+
+
+def assert_nothing_after(con, now):
+    for table in demo.INSERT_ORDER:
+        for (column,) in q(con, """SELECT column_name FROM duckdb_columns() WHERE table_name = ?
+                                   AND data_type = 'TIMESTAMP' AND column_name <> 'scheduled_for'""", [table]):
+            latest = one(con, "SELECT max(" + column + ") FROM " + table)  # names from the catalog
+            assert latest is None or latest <= now, (table, column)
+    assert one(con, """SELECT count(*) FROM dosing_sessions WHERE status = 'in_progress'
+                       AND date_diff('minute', started_at, ?::TIMESTAMP) NOT BETWEEN 45 AND 110""", [now]) == 0
+    assert one(con, "SELECT count(*) FROM substance_use_days WHERE recorded_at < day + 1") == 0
+
+
+def test_a_build_that_stops_part_way_never_passes_for_a_finished_demo(empty_store, monkeypatch):
+    """Chunks commit one by one; only the last marks the database as a demo and writes the demo_seeded audit row."""
+    real_patient, made = demo._patient, []
+
+    def patient_until_the_disk_fills(*args):
+        if len(made) == 150:
+            raise RuntimeError("disk full")
+        made.append(real_patient(*args))
+
+    monkeypatch.setattr(demo, "_patient", patient_until_the_disk_fills)
+    with pytest.raises(RuntimeError):
+        demo.build(empty_store, 300, 8, today=TODAY, chunk=100)
+    assert one(empty_store, "SELECT count(*) FROM patients") == 100
+    assert not db.is_demo(empty_store)
+    assert one(empty_store, "SELECT count(*) FROM audit_log WHERE action = 'demo_seeded'") == 0
+
+
+def test_a_chunk_holds_at_least_one_patient(empty_store):
+    with pytest.raises(ValueError):
+        demo.build(empty_store, 10, 1, today=TODAY, chunk=0)
