@@ -139,12 +139,7 @@ times AS (
 )
 """
 
-FIGURES_SQL = f"""
-WITH {COHORT_SQL},
-course AS (
-    SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
-    WHERE m.day0 <= $as_of - $course_min_days::INTEGER
-),
+PER_PATIENT_SHARES_SQL = """
 pda AS (SELECT patient_id, avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days GROUP BY patient_id),
 hdd AS (
     SELECT patient_id, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days
@@ -157,6 +152,17 @@ after_course AS (
          AND u.day BETWEEN p.last_day + 1 AND p.last_day + $end_days::INTEGER
     WHERE p.last_day + $end_days::INTEGER <= $as_of
     GROUP BY p.patient_id
+)
+"""
+"""Each patient's share of days abstinent and of heavy days, and the days logged after the course: the figures
+average them and the per-patient rows (drill-down, export) show them, from the one definition."""
+
+FIGURES_SQL = f"""
+WITH {COHORT_SQL},
+{PER_PATIENT_SHARES_SQL},
+course AS (
+    SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
+    WHERE m.day0 <= $as_of - $course_min_days::INTEGER
 ),
 adverse AS (
     SELECT e.session_id, e.code FROM adverse_events e JOIN sessions_of s ON s.id = e.session_id
@@ -276,19 +282,7 @@ def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
 
 PER_PATIENT_SQL = f"""
 WITH {COHORT_SQL},
-pda AS (SELECT patient_id, avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days GROUP BY patient_id),
-hdd AS (
-    SELECT patient_id, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days
-    WHERE primary_substance = 'alcohol' GROUP BY patient_id
-),
-after_course AS (
-    SELECT p.patient_id, count(u.day) AS days, bool_or(u.used) AS any_use
-    FROM per_patient p
-    LEFT JOIN substance_use_days u ON u.patient_id = p.patient_id
-         AND u.day BETWEEN p.last_day + 1 AND p.last_day + $end_days::INTEGER
-    WHERE p.last_day + $end_days::INTEGER <= $as_of
-    GROUP BY p.patient_id
-),
+{PER_PATIENT_SHARES_SQL},
 craving AS (
     SELECT patient_id, avg(craving_after - craving_before) AS change, count(*) AS sessions FROM sessions_of
     WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL GROUP BY patient_id
