@@ -453,12 +453,13 @@ SERIES_SQL = {
     "adverse": f"""
         WITH {COHORT_SQL},
         per_session AS (
-            SELECT s.id, date_trunc('month', s.started_at) AS month,
+            SELECT s.id, s.patient_id, date_trunc('month', s.started_at) AS month,
                    (SELECT count(*) FROM adverse_events e WHERE e.session_id = s.id
                       AND CAST(e.recorded_at AS DATE) <= $as_of) AS events
             FROM sessions_of s
         )
-        SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n
+        SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n,
+               count(DISTINCT patient_id) AS patients
         FROM per_session GROUP BY month ORDER BY month""",
 }
 """Each chart's rows: aggregated in DuckDB to at most a few hundred rows, whatever the size of the clinic."""
@@ -466,8 +467,8 @@ SERIES_SQL = {
 
 def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None,
            settings: Settings | None = None) -> pd.DataFrame:
-    """One chart's aggregated rows, each with its n; for the viewer, rows with fewer than the small-cell threshold
-    behind them are left out."""
+    """One chart's aggregated rows, each with its n; for the viewer, rows with fewer patients than the small-cell
+    threshold behind them are left out (a row's n counts sessions where a patient has many, so `patients` decides)."""
     user = require(con, user, EVERYONE)
     if name not in SERIES_SQL:
         raise ValueError(f"Unknown series {name!r}")
@@ -479,5 +480,6 @@ def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None
         rows = cur.execute(SERIES_SQL[name], params).df()
     rows = rows[rows["n"] > 0]
     if not user.sees_identified_data:
-        rows = rows[rows["n"] >= s.small_cell_min]
-    return rows.reset_index(drop=True)
+        behind = rows.pop("patients") if "patients" in rows else rows["n"]
+        rows = rows[behind >= s.small_cell_min]
+    return rows.drop(columns="patients", errors="ignore").reset_index(drop=True)

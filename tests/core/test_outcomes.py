@@ -23,6 +23,8 @@ import pytest
 from core import outcomes, users
 from core.access import AccessDenied, User
 from core.outcomes import Cohort
+from core.schema import ROUTES, SUBSTANCES
+from tests.conftest import DEMO_TODAY
 
 AS_OF = date(2026, 7, 1)
 ALL = Cohort(date(2026, 1, 1), date(2026, 6, 30))
@@ -318,3 +320,24 @@ def test_the_chart_series_are_aggregated_as_worked_by_hand(cohort_store):
 def test_a_viewer_gets_no_series_point_with_fewer_than_11_behind_it(cohort_store):
     for name in outcomes.SERIES_SQL:
         assert outcomes.series(cohort_store, VIEWER, ALL, name, as_of=AS_OF).empty
+
+
+def test_a_viewer_of_a_group_under_11_patients_gets_no_chart_point_even_where_sessions_reach_11(demo_store):
+    """A month's adverse-event rate rests on sessions, and a few patients make many sessions: the small-cell rule
+    is about patients, so a group of fewer than 11 patients gives the viewer no point on any chart."""
+    staff = User(*demo_store.execute("SELECT id, username, display_name, role FROM users "
+                                     "WHERE username = 'prescriber'").fetchone())
+    viewer = User(*demo_store.execute("SELECT id, username, display_name, role FROM users "
+                                      "WHERE username = 'viewer'").fetchone())
+    small_groups_with_11_sessions = 0
+    for substance in SUBSTANCES:
+        for route in ROUTES:
+            group = Cohort(date(2000, 1, 1), DEMO_TODAY, substances=frozenset({substance}), routes=frozenset({route}))
+            staff_figures = outcomes.figures(demo_store, staff, group, as_of=DEMO_TODAY)
+            if staff_figures["patients"].value >= 11:
+                continue
+            small_groups_with_11_sessions += staff_figures["sessions"].value >= 11
+            for name in outcomes.SERIES_SQL:
+                assert outcomes.series(demo_store, viewer, group, name, as_of=DEMO_TODAY).empty, (substance, route,
+                                                                                                   name)
+    assert small_groups_with_11_sessions, "no small group with 11 sessions: the test proves nothing"
