@@ -40,6 +40,10 @@ def _rule(default, source: str):
     return field(default=default, metadata={"source": source})
 
 
+SMALL_CELL_FLOOR = 11
+"""clinical-rules.md section 4: groups of fewer than 11 are suppressed for the viewer; a clinic may raise it."""
+
+
 @dataclass(frozen=True)
 class Settings:
     # Instruments
@@ -117,6 +121,23 @@ class Settings:
             raise ValueError("elevated_diastolic must be below uncontrolled_diastolic")
         if self.intranasal_first_session_mg not in self.intranasal_doses_mg:
             raise ValueError("intranasal_first_session_mg must be one of intranasal_doses_mg")
+        self._check_safeguards()
+
+    def _check_safeguards(self) -> None:
+        """Values that are positive yet would switch a safeguard off: a hold that can never be reached, a share
+        above the whole, a de-identification limit below the one the outcomes definitions promise."""
+        if self.small_cell_min < SMALL_CELL_FLOOR:
+            raise ValueError(f"small_cell_min may not suppress fewer than {SMALL_CELL_FLOOR} (a clinic may suppress "
+                             f"more); got {self.small_cell_min}")
+        for name in ("weight_change_warn_fraction", "phq9_response_drop"):
+            if getattr(self, name) >= 1:
+                raise ValueError(f"{name} is a share and must be below 1 (0.5 is half); got {getattr(self, name)}")
+        if self.hold_systolic_above >= self.refuse_systolic_at:
+            raise ValueError("hold_systolic_above must be below the systolic pressure that refuses "
+                             "(refuse_systolic_at)")
+        if self.hold_diastolic_above >= self.refuse_diastolic_at:
+            raise ValueError("hold_diastolic_above must be below the diastolic pressure that refuses "
+                             "(refuse_diastolic_at)")
 
     def source(self, name: str) -> str:
         """The citation shown beside any decision that used this threshold."""

@@ -46,3 +46,23 @@ def test_who_when_and_why_are_kept_for_each_change(empty_store, admin):
     clinic_settings.save(empty_store, admin, "older_adult_age", 70, WHY)
     who, why, at = clinic_settings.overrides(empty_store)["older_adult_age"]
     assert (who, why) == ("Admin", WHY) and at is not None
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("small_cell_min", 1, "fewer than 11"),
+    ("small_cell_min", 10, "fewer than 11"),
+    ("weight_change_warn_fraction", 5, "below 1"),
+    ("phq9_response_drop", 3, "below 1"),
+    ("hold_systolic_above", 250, "below the systolic pressure that refuses"),
+    ("hold_diastolic_above", 110, "below the diastolic pressure that refuses"),
+])
+def test_a_setting_that_would_undo_a_safeguard_is_refused(empty_store, admin, name, value, words):
+    """Seen in review: a small-cell limit of 1 switched the viewer's protection off, a hold above the refusal
+    limit made the hold unreachable, and a share of 5 was saved; each was 'in force now'."""
+    with pytest.raises(ValueError, match=words):
+        clinic_settings.save(empty_store, admin, name, value, WHY)
+    assert clinic_settings.load(empty_store) == DEFAULTS
+
+
+def test_a_clinic_may_suppress_larger_groups(empty_store, admin):
+    assert clinic_settings.save(empty_store, admin, "small_cell_min", 20, WHY).small_cell_min == 20

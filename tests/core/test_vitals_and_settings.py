@@ -90,8 +90,10 @@ def test_rules_version_changes_with_any_threshold_and_only_then():
             changed = (*value, value[-1] + 28)
         elif f.name == "intranasal_first_session_mg":
             changed = 28
-        elif f.name in ("elevated_systolic", "elevated_diastolic"):
-            changed = value - 1
+        elif f.name in ("elevated_systolic", "elevated_diastolic", "hold_systolic_above", "hold_diastolic_above"):
+            changed = value - 1  # each must stay below its partner
+        elif f.name == "phq9_response_drop":
+            changed = value / 2  # a share stays below 1
         else:
             changed = value * 2
         seen.add(DEFAULTS.changed(**{f.name: changed}).rules_version)
