@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core import db
-from core.access import AccessDenied, User, require
+from core.access import ROLE_LABELS, AccessDenied, User, require
 from core.schema import ROLES
 
 _hasher = PasswordHasher()
@@ -39,6 +39,7 @@ SIGN_IN_FAILED = ("Sign-in failed: the username or password is not right, the ac
                   "locked for 15 minutes after 5 failed sign-ins.")
 BUSY = "Too many sign-in attempts right now. Wait a minute and try again."
 _hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+ROLE_CHOICE = "Role: choose one of " + ", ".join(ROLE_LABELS[role] for role in ROLES)
 
 
 class SignInBusy(Exception):
@@ -73,7 +74,7 @@ def _insert_user(con, actor_id: int | None, username: str, display_name: str, ro
     if not username:
         raise ValueError("Username must not be empty")
     if role not in ROLES:
-        raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
+        raise ValueError(ROLE_CHOICE)
     if check_password:
         check_new_password(password)
     password_hash = hash_password(password)
@@ -223,7 +224,7 @@ def set_role(con, actor: User, user_id: int, role: str) -> None:
     """A new role takes effect on the account's next click: every core call reads the role afresh."""
     actor = require(con, actor, ADMINS)
     if role not in ROLES:
-        raise ValueError(f"Role must be one of: {', '.join(ROLES)}")
+        raise ValueError(ROLE_CHOICE)
     if role != "admin":
         _not_yourself(actor, user_id, "change the role of")
     with db.transaction(con) as cur:

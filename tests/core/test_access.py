@@ -90,7 +90,7 @@ def test_a_reroled_account_has_the_new_role_rights_at_once(demo_store):
 
 
 def test_role_change_is_audited_and_checked(demo_store):
-    with pytest.raises(ValueError, match="Role must be one of"):
+    with pytest.raises(ValueError, match="Role: choose one of"):
         users.set_role(demo_store, ADMIN, NURSE.id, "superuser")
     with pytest.raises(AccessDenied):
         users.set_role(demo_store, NURSE, NURSE.id, "admin")

@@ -61,3 +61,16 @@ def test_back_up_now_writes_a_backup_listed_on_the_page(page, demo_db):
     assert "Backup written:" in all_text(at)
     assert (demo_db.parent / "backups").exists()
     assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'backup_made'") == [(1,)]
+
+
+def test_an_account_without_a_role_is_refused_in_words_not_codes(page):
+    """Seen in review: 'Role must be one of: admin, prescriber, nurse, therapist, viewer' on screen."""
+    at = page(PAGE, "admin")
+    for field, value in {"username": "lee", "name": "Lee", "password": "a long enough password",
+                         "again": "a long enough password"}.items():
+        at.session_state[form_key(at, "admin_new_account", field)] = value
+    at = click(at.run(), "Add the account")
+    shown = all_text(at).replace("\\", "")  # the message is Markdown-escaped for display
+    assert "Role: choose one of Administrator, Prescriber, Nurse, Therapist, Viewer (de-identified)" in shown
+    assert "admin, prescriber" not in shown
+    assert stored(at, "SELECT count(*) FROM users WHERE username = 'lee'") == [(0,)]
