@@ -9,6 +9,13 @@ from tests.pages.test_screening_pages import click, stored
 PAGE = "pages/admin.py"
 
 
+def add_account(at, **fields):
+    """Fill the new-account form with `fields` (role left out unless given) and press Add."""
+    for field, value in fields.items():
+        at.session_state[form_key(at, "admin_new_account", field)] = value
+    return click(at.run(), "Add the account")
+
+
 @pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "viewer"])
 def test_only_administrators_open_it(page, role):
     assert "cannot open Administration" in page(PAGE, role).error[0].value
@@ -32,11 +39,8 @@ def test_an_account_is_added_its_role_changed_and_it_is_deactivated(page):
 
 
 def test_mismatched_passwords_and_no_role_are_refused_and_nothing_is_made(page):
-    at = page(PAGE, "admin")
-    for field, value in {"username": "kim", "name": "Kim", "password": "a long enough password",
-                         "again": "another long password"}.items():
-        at.session_state[form_key(at, "admin_new_account", field)] = value
-    at = click(at.run(), "Add the account")
+    at = add_account(page(PAGE, "admin"), username="kim", name="Kim", password="a long enough password",
+                     again="another long password")
     assert "the two entries are not the same" in all_text(at)
     assert stored(at, "SELECT count(*) FROM users WHERE username = 'kim'") == [(0,)]
 
@@ -65,11 +69,8 @@ def test_back_up_now_writes_a_backup_listed_on_the_page(page, demo_db):
 
 def test_an_account_without_a_role_is_refused_in_words_not_codes(page):
     """Seen in review: 'Role must be one of: admin, prescriber, nurse, therapist, viewer' on screen."""
-    at = page(PAGE, "admin")
-    for field, value in {"username": "lee", "name": "Lee", "password": "a long enough password",
-                         "again": "a long enough password"}.items():
-        at.session_state[form_key(at, "admin_new_account", field)] = value
-    at = click(at.run(), "Add the account")
+    at = add_account(page(PAGE, "admin"), username="lee", name="Lee", password="a long enough password",
+                     again="a long enough password")
     shown = all_text(at).replace("\\", "")  # the message is Markdown-escaped for display
     assert "Role: choose one of Administrator, Prescriber, Nurse, Therapist, Viewer (de-identified)" in shown
     assert "admin, prescriber" not in shown
