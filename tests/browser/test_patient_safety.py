@@ -206,6 +206,7 @@ def count_in_roster(tab, mrn: str) -> int:
     type_into(tab, "Search by name, chart number or date of birth", mrn)
     settle(tab)
     chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
+    expect(chart_numbers).not_to_have_count(0)  # a grid caught empty mid-redraw also holds no other number
     expect(chart_numbers.filter(has_not_text=mrn), "the roster was not narrowed to the search").to_have_count(0)
     return chart_numbers.filter(has_text=re.compile(rf"^{re.escape(mrn)}$")).count()
 
