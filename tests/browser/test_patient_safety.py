@@ -205,10 +205,25 @@ def count_in_roster(tab, mrn: str) -> int:
     back_to_the_roster(tab)
     type_into(tab, "Search by name, chart number or date of birth", mrn)
     settle(tab)
+    return searched_count(tab, mrn)
+
+
+def searched_count(tab, mrn: str) -> int:
+    """Wait for the search's own answer, "no patient matches" or a grid of this number only, and count it.
+
+    Neither an empty grid nor the unsearched roster is an answer: the grid is briefly empty while it
+    redraws, so reading it then counted 0 for a patient who was there."""
     chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
-    expect(chart_numbers).not_to_have_count(0)  # a grid caught empty mid-redraw also holds no other number
-    expect(chart_numbers.filter(has_not_text=mrn), "the roster was not narrowed to the search").to_have_count(0)
-    return chart_numbers.filter(has_text=re.compile(rf"^{re.escape(mrn)}$")).count()
+    no_match = tab.get_by_text("No patient matches")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if no_match.is_visible():
+            return 0
+        shown = chart_numbers.all_inner_texts()
+        if shown and all(number.strip() == mrn for number in shown):
+            return len(shown)
+        tab.wait_for_timeout(200)
+    raise AssertionError(f"the roster was not narrowed to the search; it shows {chart_numbers.all_inner_texts()}")
 
 
 def sign_decision(tab, option_text: str, note: str) -> None:
