@@ -39,6 +39,32 @@ def load(con) -> Settings:
     return DEFAULTS.changed(**{name: _decode(name, raw) for name, raw in rows if name in _FIELDS})
 
 
+def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers: str = ""):
+    """The value an administrator typed, in the setting's own type, or a refusal naming the field in words.
+
+    A form hands over floats and free text; a dose band needs three numbers, a list of doses whole numbers."""
+    if name not in _FIELDS:
+        raise ValueError("Setting: choose one")
+    default = getattr(DEFAULTS, name)
+    if isinstance(default, DoseBand):
+        for field, given in (("Usual band from", low), ("Usual band to", high), ("Hard maximum", maximum)):
+            if given is None:
+                raise ValueError(f"{field}: enter a number in mg/kg")
+        return DoseBand(float(low), float(high), float(maximum))
+    if isinstance(default, tuple):
+        parts = [part.strip() for part in (numbers or "").split(",") if part.strip()]
+        if not parts or not all(part.isdigit() for part in parts):
+            raise ValueError("New values: whole numbers separated by commas, for example 28, 56, 84")
+        return tuple(int(part) for part in parts)
+    if number is None:
+        raise ValueError("New value: enter a number")
+    if isinstance(default, int):
+        if number != int(number):
+            raise ValueError(f"New value: {Settings.label(name)} is a whole number")
+        return int(number)
+    return float(number)
+
+
 MIN_REASON = 10
 
 

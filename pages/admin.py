@@ -117,20 +117,8 @@ def shown(value) -> str:
 def change_setting(con, user, token: str) -> None:
     form = forms.current(SETTING, token)
     name = form.get("name")
-    if name is None:
-        raise ValueError("Setting: choose one")
-    default = getattr(DEFAULTS, name)
-    if isinstance(default, DoseBand):
-        value = DoseBand(form.get("low"), form.get("high"), form.get("maximum"))
-    elif isinstance(default, tuple):
-        value = tuple(int(v) for v in (form.get("values") or "").replace(" ", "").split(",") if v)
-    else:
-        value = form.get("value")
-        if value is None:
-            raise ValueError("New value: enter a number")
-        if isinstance(default, int) and value != int(value):
-            raise ValueError(f"New value: {name.replace('_', ' ')} is a whole number")
-        value = type(default)(value)
+    value = clinic_settings.typed(name, number=form.get("value"), low=form.get("low"), high=form.get("high"),
+                                  maximum=form.get("maximum"), numbers=form.get("values") or "")
     updated = clinic_settings.save(con, user, name, value, form.get("reason") or "")
     settings.use(updated)
     forms.close(SETTING)
@@ -142,14 +130,14 @@ def settings_tab() -> None:
     changed = clinic_settings.overrides(con)
     st.caption(f"Rules version in force: {current.rules_version}. Every decision stores the version it was made under.")
     st.dataframe(pd.DataFrame([{
-        "Setting": name.replace("_", " "), "In force": shown(getattr(current, name)),
+        "Setting": DEFAULTS.label(name), "In force": shown(getattr(current, name)),
         "Default": shown(getattr(DEFAULTS, name)), "Source": DEFAULTS.source(name),
         "Changed": (f"{changed[name][2]:%d %b %Y} by {changed[name][0]}: {changed[name][1]}"
                     if name in changed else "-"),
     } for name in FIELDS]), hide_index=True, width="stretch")
     st.subheader("Change a setting")
     form = forms.opened(SETTING)
-    name = st.selectbox("Setting", list(FIELDS), format_func=lambda n: n.replace("_", " "), index=None,
+    name = st.selectbox("Setting", list(FIELDS), format_func=DEFAULTS.label, index=None,
                         placeholder="Choose a setting", key=form.key("name"))
     if name is not None:
         default = getattr(DEFAULTS, name)

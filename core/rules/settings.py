@@ -31,13 +31,13 @@ class DoseBand:
 
     def __post_init__(self) -> None:
         if not 0 < self.low <= self.high <= self.maximum:
-            raise ValueError(
-                f"Dose band must satisfy 0 < low <= high <= maximum; got {self.low}, {self.high}, {self.maximum}"
-            )
+            raise ValueError(f"Dose band: the usual band must start above 0, end at or above its start, and end at "
+                             f"or below the hard maximum; got {self.low:g} to {self.high:g}, at most {self.maximum:g}")
 
 
-def _rule(default, source: str):
-    return field(default=default, metadata={"source": source})
+def _rule(default, source: str, label: str):
+    """A threshold with its citation and the words a clinician reads it by (the field name is for code only)."""
+    return field(default=default, metadata={"source": source, "label": label})
 
 
 SMALL_CELL_FLOOR = 11
@@ -47,101 +47,145 @@ SMALL_CELL_FLOOR = 11
 @dataclass(frozen=True)
 class Settings:
     # Instruments
-    pacs_elevated: int = _rule(15, "PACS (Flannery 1999); cut-off Hartwell 2019")
-    auditc_positive_male: int = _rule(4, "AUDIT-C (Bush 1998; SAMHSA)")
-    auditc_positive_female: int = _rule(3, "AUDIT-C (Bush 1998; SAMHSA)")
-    pcl5_provisional_total: int = _rule(33, "PCL-5 scoring (VA National Center for PTSD)")
+    pacs_elevated: int = _rule(15, "PACS (Flannery 1999); cut-off Hartwell 2019",
+                               "PACS craving score counted as elevated (at or above)")
+    auditc_positive_male: int = _rule(4, "AUDIT-C (Bush 1998; SAMHSA)",
+                                      "AUDIT-C score counted as positive, men (at or above)")
+    auditc_positive_female: int = _rule(3, "AUDIT-C (Bush 1998; SAMHSA)",
+                                        "AUDIT-C score counted as positive, women (at or above)")
+    pcl5_provisional_total: int = _rule(33, "PCL-5 scoring (VA National Center for PTSD)",
+                                        "PCL-5 total for provisional PTSD (at or above)")
 
     # Screening decision
-    adult_min_age: int = _rule(18, "adult programme")
-    older_adult_age: int = _rule(65, "esketamine label (older-adult dosing)")
-    uncontrolled_systolic: int = _rule(160, "JNC7 stage 2 hypertension")
-    uncontrolled_diastolic: int = _rule(100, "JNC7 stage 2 hypertension")
-    elevated_systolic: int = _rule(140, 'esketamine label (>140/90 "general guide")')
-    elevated_diastolic: int = _rule(90, 'esketamine label (>140/90 "general guide")')
-    candidate_phq9: int = _rule(10, "PHQ-9 moderate band (Kroenke, Spitzer)")
-    candidate_gad7: int = _rule(10, "GAD-7 moderate band (Spitzer)")
+    adult_min_age: int = _rule(18, "adult programme", "Youngest age accepted (years)")
+    older_adult_age: int = _rule(65, "esketamine label (older-adult dosing)",
+                                 "Age from which a patient is an older adult (years)")
+    uncontrolled_systolic: int = _rule(160, "JNC7 stage 2 hypertension",
+                                       "Screening systolic pressure that rules treatment out (mmHg, at or above)")
+    uncontrolled_diastolic: int = _rule(100, "JNC7 stage 2 hypertension",
+                                        "Screening diastolic pressure that rules treatment out (mmHg, at or above)")
+    elevated_systolic: int = _rule(140, 'esketamine label (>140/90 "general guide")',
+                                   "Screening systolic pressure that asks for a review (mmHg, at or above)")
+    elevated_diastolic: int = _rule(90, 'esketamine label (>140/90 "general guide")',
+                                    "Screening diastolic pressure that asks for a review (mmHg, at or above)")
+    candidate_phq9: int = _rule(10, "PHQ-9 moderate band (Kroenke, Spitzer)",
+                                "PHQ-9 total listed as a reason for treatment (at or above)")
+    candidate_gad7: int = _rule(10, "GAD-7 moderate band (Spitzer)",
+                                "GAD-7 total listed as a reason for treatment (at or above)")
 
     # Dosing
-    dose_iv: DoseBand = _rule(
-        DoseBand(0.1, 0.8, 1.0), "Andrade 2017; Dakwar 2019 (0.71); Grabski 2022 (0.8)"
-    )
-    dose_im: DoseBand = _rule(DoseBand(0.2, 2.0, 2.5), "Krupitsky 2002 (0.2 vs 2.0 IM)")
-    dose_oral: DoseBand = _rule(DoseBand(0.25, 3.0, 7.0), "Andrade 2019")
-    intranasal_doses_mg: tuple[int, ...] = _rule((28, 56, 84), "esketamine label")
-    intranasal_first_session_mg: int = _rule(56, "esketamine label")
-    min_hours_between_sessions: int = _rule(48, "clinic default: at most three sessions a week")
+    dose_iv: DoseBand = _rule( DoseBand(0.1, 0.8, 1.0), "Andrade 2017; Dakwar 2019 (0.71); Grabski 2022 (0.8)",
+                              "Intravenous dose band")
+    dose_im: DoseBand = _rule(DoseBand(0.2, 2.0, 2.5), "Krupitsky 2002 (0.2 vs 2.0 IM)", "Intramuscular dose band")
+    dose_oral: DoseBand = _rule(DoseBand(0.25, 3.0, 7.0), "Andrade 2019", "Oral lozenge dose band")
+    intranasal_doses_mg: tuple[int, ...] = _rule((28, 56, 84), "esketamine label", "Intranasal doses allowed (mg)")
+    intranasal_first_session_mg: int = _rule(56, "esketamine label", "Intranasal dose at the first session (mg)")
+    min_hours_between_sessions: int = _rule(48, "clinic default: at most three sessions a week",
+                                            "Shortest time between two dosing sessions (hours)")
 
     # Pre-dose gate
-    hold_systolic_above: int = _rule(140, 'esketamine label (>140/90 "general guide")')
-    hold_diastolic_above: int = _rule(90, 'esketamine label (>140/90 "general guide")')
-    refuse_systolic_at: int = _rule(180, CLINIC_DEFAULT)
-    refuse_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
-    hold_spo2_below: int = _rule(92, CLINIC_DEFAULT)
-    hold_heart_rate_below: int = _rule(50, CLINIC_DEFAULT)
-    hold_heart_rate_above: int = _rule(110, CLINIC_DEFAULT)
-    min_hours_since_use: int = _rule(24, "Dakwar 2019 (dosed >= 24 h after the last drink)")
+    hold_systolic_above: int = _rule(140, 'esketamine label (>140/90 "general guide")',
+                                     "Pre-dose systolic pressure that holds the dose (mmHg, above)")
+    hold_diastolic_above: int = _rule(90, 'esketamine label (>140/90 "general guide")',
+                                      "Pre-dose diastolic pressure that holds the dose (mmHg, above)")
+    refuse_systolic_at: int = _rule(180, CLINIC_DEFAULT,
+                                    "Pre-dose systolic pressure that refuses the dose (mmHg, at or above)")
+    refuse_diastolic_at: int = _rule(110, CLINIC_DEFAULT,
+                                     "Pre-dose diastolic pressure that refuses the dose (mmHg, at or above)")
+    hold_spo2_below: int = _rule(92, CLINIC_DEFAULT, "Oxygen saturation that holds the dose (%, below)")
+    hold_heart_rate_below: int = _rule(50, CLINIC_DEFAULT, "Heart rate that holds the dose (beats a minute, below)")
+    hold_heart_rate_above: int = _rule(110, CLINIC_DEFAULT, "Heart rate that holds the dose (beats a minute, above)")
+    min_hours_since_use: int = _rule(24, "Dakwar 2019 (dosed >= 24 h after the last drink)",
+                                     "Time since the last use before a dose (hours, at least)")
 
     # During the session and discharge
-    severe_systolic_at: int = _rule(180, CLINIC_DEFAULT)
-    severe_diastolic_at: int = _rule(110, CLINIC_DEFAULT)
-    weight_change_warn_fraction: float = _rule(0.10, "clinic default: a change over 10 % is more often a kg/lb slip")
-    reading_every_minutes: int = _rule(15, "clinic protocol: vital signs every 10-15 minutes during dosing")
-    intranasal_reading_minute: int = _rule(40, "esketamine label (blood pressure about 40 minutes after the dose)")
-    discharge_min_minutes: int = _rule(120, "esketamine REMS (monitoring >= 2 h)")
-    discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance")
-    discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance")
+    severe_systolic_at: int = _rule(180, CLINIC_DEFAULT,
+                                    "Systolic pressure recorded as severe hypertension (mmHg, at or above)")
+    severe_diastolic_at: int = _rule(110, CLINIC_DEFAULT,
+                                     "Diastolic pressure recorded as severe hypertension (mmHg, at or above)")
+    weight_change_warn_fraction: float = _rule(0.10, "clinic default: a change over 10 % is more often a kg/lb slip",
+                                               "Weight change from the last session that warns (share: 0.10 is 10 %)")
+    reading_every_minutes: int = _rule(15, "clinic protocol: vital signs every 10-15 minutes during dosing",
+                                       "Minutes between vital-sign readings during a session")
+    intranasal_reading_minute: int = _rule(40, "esketamine label (blood pressure about 40 minutes after the dose)",
+                                           "Minute of the blood-pressure reading after an intranasal dose")
+    discharge_min_minutes: int = _rule(120, "esketamine REMS (monitoring >= 2 h)",
+                                       "Monitoring before discharge (minutes, at least)")
+    discharge_systolic_below: int = _rule(160, "esketamine REMS discharge guidance",
+                                          "Systolic pressure that allows discharge (mmHg, below)")
+    discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance",
+                                           "Diastolic pressure that allows discharge (mmHg, below)")
 
     # Follow-up
-    pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)")
-    max_drinks_per_day: int = _rule(60, "data-entry plausibility limit: over 60 standard drinks a day is a slip")
+    pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)",
+                                 "Days between two PCL-5 questionnaires")
+    max_drinks_per_day: int = _rule(60, "data-entry plausibility limit: over 60 standard drinks a day is a slip",
+                                    "Most standard drinks accepted for one day")
 
     # Outcomes
-    follow_up_days: int = _rule(180, "Grabski 2022 (KARE): outcomes followed for 6 months")
-    course_min_days: int = _rule(28, "Osmind ORKA-2 (retention read 28 days or more after the first session)")
-    log_stopped_days: int = _rule(14, "Dakwar 2019 (dropout counted as relapse): a log silent over 14 days stopped")
-    phq9_baseline_min: int = _rule(10, "common MBC definitions (response read from a moderate baseline)")
-    small_cell_min: int = _rule(11, "de-identification: groups of fewer than 11 are suppressed (CMS cell size)")
-    hdd_drinks_male: int = _rule(4, "FDA 2015 draft guidance; Dakwar 2019")
-    hdd_drinks_female: int = _rule(3, "FDA 2015 draft guidance; Dakwar 2019")
-    planned_course_sessions: int = _rule(6, "Osmind ORKA-2")
-    end_of_course_days: int = _rule(14, "Dakwar 2019 (cocaine)")
-    phq9_response_drop: float = _rule(0.50, "common MBC definitions")
-    phq9_remission_below: int = _rule(5, "common MBC definitions")
-    pcl5_meaningful_drop: int = _rule(10, "VA NCPTSD")
+    follow_up_days: int = _rule(180, "Grabski 2022 (KARE): outcomes followed for 6 months",
+                                "Follow-up window of the outcomes (days)")
+    course_min_days: int = _rule(28, "Osmind ORKA-2 (retention read 28 days or more after the first session)",
+                                 "Days since the first session before retention counts a patient")
+    log_stopped_days: int = _rule(14, "Dakwar 2019 (dropout counted as relapse): a log silent over 14 days stopped",
+                                  "Days without a use-log entry before the log counts as stopped")
+    phq9_baseline_min: int = _rule(10, "common MBC definitions (response read from a moderate baseline)",
+                                   "Lowest PHQ-9 baseline counted for response and remission")
+    small_cell_min: int = _rule(11, "de-identification: groups of fewer than 11 are suppressed (CMS cell size)",
+                                "Smallest group shown to stakeholders (patients)")
+    hdd_drinks_male: int = _rule(4, "FDA 2015 draft guidance; Dakwar 2019",
+                                 "Drinks in a day above which a day is heavy, men")
+    hdd_drinks_female: int = _rule(3, "FDA 2015 draft guidance; Dakwar 2019",
+                                   "Drinks in a day above which a day is heavy, women")
+    planned_course_sessions: int = _rule(6, "Osmind ORKA-2", "Dosing sessions in the planned course")
+    end_of_course_days: int = _rule(14, "Dakwar 2019 (cocaine)",
+                                    "Days after the last session read for end-of-course abstinence")
+    phq9_response_drop: float = _rule(0.50, "common MBC definitions",
+                                      "PHQ-9 drop counted as response (share of the baseline: 0.50 is half)")
+    phq9_remission_below: int = _rule(5, "common MBC definitions", "PHQ-9 total counted as remission (below)")
+    pcl5_meaningful_drop: int = _rule(10, "VA NCPTSD", "PCL-5 drop counted as a meaningful change (points)")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
-                raise ValueError(f"Setting {f.name} must be positive; got {value}")
+                raise ValueError(f"{self.label(f.name)}: must be above 0; got {value:g}")
         if self.elevated_systolic >= self.uncontrolled_systolic:
-            raise ValueError("elevated_systolic must be below uncontrolled_systolic")
+            raise ValueError(f"{self.label('elevated_systolic')}: must be below the systolic pressure that rules "
+                             f"treatment out ({self.uncontrolled_systolic})")
         if self.elevated_diastolic >= self.uncontrolled_diastolic:
-            raise ValueError("elevated_diastolic must be below uncontrolled_diastolic")
+            raise ValueError(f"{self.label('elevated_diastolic')}: must be below the diastolic pressure that rules "
+                             f"treatment out ({self.uncontrolled_diastolic})")
         if self.intranasal_first_session_mg not in self.intranasal_doses_mg:
-            raise ValueError("intranasal_first_session_mg must be one of intranasal_doses_mg")
+            raise ValueError(f"{self.label('intranasal_first_session_mg')}: must be one of the intranasal doses "
+                             f"allowed ({', '.join(map(str, self.intranasal_doses_mg))} mg)")
         self._check_safeguards()
 
     def _check_safeguards(self) -> None:
         """Values that are positive yet would switch a safeguard off: a hold that can never be reached, a share
         above the whole, a de-identification limit below the one the outcomes definitions promise."""
         if self.small_cell_min < SMALL_CELL_FLOOR:
-            raise ValueError(f"small_cell_min may not suppress fewer than {SMALL_CELL_FLOOR} (a clinic may suppress "
-                             f"more); got {self.small_cell_min}")
+            raise ValueError(f"{self.label('small_cell_min')}: groups of fewer than {SMALL_CELL_FLOOR} are always "
+                             f"hidden (a clinic may hide more); got {self.small_cell_min}")
         for name in ("weight_change_warn_fraction", "phq9_response_drop"):
             if getattr(self, name) >= 1:
-                raise ValueError(f"{name} is a share and must be below 1 (0.5 is half); got {getattr(self, name)}")
+                raise ValueError(f"{self.label(name)}: a share must be below 1 (0.5 is half); "
+                                 f"got {getattr(self, name):g}")
         if self.hold_systolic_above >= self.refuse_systolic_at:
-            raise ValueError("hold_systolic_above must be below the systolic pressure that refuses "
-                             "(refuse_systolic_at)")
+            raise ValueError(f"{self.label('hold_systolic_above')}: must be below the systolic pressure that refuses "
+                             f"the dose ({self.refuse_systolic_at})")
         if self.hold_diastolic_above >= self.refuse_diastolic_at:
-            raise ValueError("hold_diastolic_above must be below the diastolic pressure that refuses "
-                             "(refuse_diastolic_at)")
+            raise ValueError(f"{self.label('hold_diastolic_above')}: must be below the diastolic pressure that "
+                             f"refuses the dose ({self.refuse_diastolic_at})")
 
     def source(self, name: str) -> str:
         """The citation shown beside any decision that used this threshold."""
-        return _SOURCES[name]
+        return _FIELDS[name].metadata["source"]
+
+    @staticmethod
+    def label(name: str) -> str:
+        """What the threshold is called on screen and in every message about it."""
+        return _FIELDS[name].metadata["label"]
 
     @functools.cached_property
     def rules_version(self) -> str:
@@ -157,7 +201,7 @@ class Settings:
         return dataclasses.replace(self, **overrides)
 
 
-_SOURCES = {f.name: f.metadata["source"] for f in dataclasses.fields(Settings)}
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 DEFAULTS = Settings()
 _current = DEFAULTS

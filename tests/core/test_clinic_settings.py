@@ -27,7 +27,7 @@ def test_override_is_stored_audited_and_changes_the_rules_version(empty_store, a
 
 
 def test_invalid_override_is_refused_and_not_stored(empty_store, admin):
-    with pytest.raises(ValueError, match="elevated_systolic must be below"):
+    with pytest.raises(ValueError, match="must be below the systolic pressure that rules treatment out"):
         clinic_settings.save(empty_store, admin, "elevated_systolic", 170, WHY)
     with pytest.raises(ValueError, match="Unknown setting"):
         clinic_settings.save(empty_store, admin, "nonsense", 1, WHY)
@@ -66,3 +66,24 @@ def test_a_setting_that_would_undo_a_safeguard_is_refused(empty_store, admin, na
 
 def test_a_clinic_may_suppress_larger_groups(empty_store, admin):
     assert clinic_settings.save(empty_store, admin, "small_cell_min", 20, WHY).small_cell_min == 20
+
+
+@pytest.mark.parametrize(("name", "typed", "words"), [
+    ("intranasal_doses_mg", {"numbers": "28, fifty-six"}, "New values: whole numbers separated by commas"),
+    ("intranasal_doses_mg", {"numbers": " , "}, "New values: whole numbers separated by commas"),
+    ("dose_iv", {"low": 0.1, "high": None, "maximum": 1.0}, "Usual band to: enter a number"),
+    ("older_adult_age", {"number": 70.5}, "Age from which a patient is an older adult \\(years\\) is a whole number"),
+    ("older_adult_age", {}, "New value: enter a number"),
+    (None, {"number": 3}, "Setting: choose one"),
+])
+def test_what_an_administrator_types_is_refused_in_words(name, typed, words):
+    """Seen in review: 'abc' in the list of doses surfaced Python's own 'invalid literal for int()'."""
+    with pytest.raises(ValueError, match=words):
+        clinic_settings.typed(name, **typed)
+
+
+def test_what_an_administrator_types_becomes_the_setting_s_own_type():
+    assert clinic_settings.typed("intranasal_doses_mg", numbers="28, 56,84") == (28, 56, 84)
+    assert clinic_settings.typed("dose_im", low=0.2, high=2, maximum=2.5) == DoseBand(0.2, 2.0, 2.5)
+    assert clinic_settings.typed("older_adult_age", number=70.0) == 70
+    assert clinic_settings.typed("phq9_response_drop", number=0.6) == 0.6

@@ -75,3 +75,35 @@ def test_an_account_without_a_role_is_refused_in_words_not_codes(page):
     assert "Role: choose one of Administrator, Prescriber, Nurse, Therapist, Viewer (de-identified)" in shown
     assert "admin, prescriber" not in shown
     assert stored(at, "SELECT count(*) FROM users WHERE username = 'lee'") == [(0,)]
+
+
+def test_settings_are_named_in_words_never_by_their_field_names(page):
+    """Seen in review: the table and the picker showed 'small cell min' and 'hold spo2 below'."""
+    at = page(PAGE, "admin")
+    names = [name for name in settings.DEFAULTS.__dataclass_fields__]
+    shown = all_text(at) + "\n".join(at.selectbox(key=form_key(at, "admin_setting", "name")).options)
+    assert [name for name in names if name in shown or name.replace("_", " ") in shown] == []
+    assert "Smallest group shown to stakeholders (patients)" in shown
+
+
+def test_a_refused_setting_is_explained_in_words(page):
+    at = page(PAGE, "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "small_cell_min"
+    at = at.run()
+    at.session_state[form_key(at, "admin_setting", "value")] = 5
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    at = click(at.run(), "Save the setting")
+    message = at.error[0].value
+    assert "Smallest group shown to stakeholders" in message and "fewer than 11" in message
+    assert "small_cell_min" not in message and "small cell min" not in message
+
+
+def test_a_list_of_doses_that_is_not_numbers_is_refused_in_words(page):
+    at = page(PAGE, "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "intranasal_doses_mg"
+    at = at.run()
+    at.session_state[form_key(at, "admin_setting", "values")] = "28, fifty-six"
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    at = click(at.run(), "Save the setting")
+    assert "New values\\: whole numbers separated by commas" in at.error[0].value
+    assert settings.current().intranasal_doses_mg == settings.DEFAULTS.intranasal_doses_mg
