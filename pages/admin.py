@@ -168,8 +168,14 @@ def back_up(con, user) -> None:
 
 def backups_tab() -> None:
     folder = backup.folder_for(db.configured_path())
-    st.caption(f"Backups are written to {folder} once a day by the app, and whenever you click below; the newest "
-               f"{backup.KEEP} are kept. Restore with `python -m core.backup restore FOLDER --db NEW_FILE` (README).")
+    if backup.wanted():
+        st.caption(f"Backups are written to {folder} once a day by the app, and whenever you click below; the newest "
+                   f"{backup.KEEP} are kept. Restore with `python -m core.backup restore FOLDER --db NEW_FILE` "
+                   f"(README).")
+    else:
+        st.warning(f"The daily automatic backup is switched off on this server (it was started with "
+                   f"CLINIC_BACKUPS=0). Backups are written to {folder} only when you click below; the newest "
+                   f"{backup.KEEP} are kept. Restart the app without that setting to back up every day.")
     with st.spinner("Writing the backup..."):
         st.button("Back up now", type="primary", icon=":material/backup:",
                   on_click=act(back_up, allow=ADMINS, slot="backups"))

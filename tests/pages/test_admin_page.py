@@ -2,6 +2,7 @@
 
 import pytest
 
+from core import backup
 from core.rules import settings
 from tests.pages.conftest import all_text, form_key
 from tests.pages.test_screening_pages import click, stored
@@ -107,3 +108,17 @@ def test_a_list_of_doses_that_is_not_numbers_is_refused_in_words(page):
     at = click(at.run(), "Save the setting")
     assert "New values\\: whole numbers separated by commas" in at.error[0].value
     assert settings.current().intranasal_doses_mg == settings.DEFAULTS.intranasal_doses_mg
+
+
+def test_the_backups_tab_says_so_when_the_daily_backup_is_off(page):
+    """Seen in review: with the daily backup switched off the tab still promised one a day."""
+    text = all_text(page(PAGE, "admin"))
+    assert "once a day" not in text
+    assert "The daily automatic backup is switched off on this server" in text
+
+
+def test_the_backups_tab_promises_a_daily_backup_only_when_one_runs(page, monkeypatch):
+    monkeypatch.setenv("CLINIC_BACKUPS", "1")
+    monkeypatch.setattr(backup, "start_daily", lambda con, folder: None)  # the promise is under test, not the thread
+    text = all_text(page(PAGE, "admin"))
+    assert "once a day" in text and "switched off" not in text
