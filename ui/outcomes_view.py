@@ -108,7 +108,8 @@ def value_text(name: str, f: Figure) -> str:
 def n_text(name: str, f: Figure) -> str:
     if f.suppressed or f.n is None:
         return f"n: fewer than {current().small_cell_min}"
-    return f"n = {f.n:,} {N_WORDS.get(name, 'patients')}"
+    counted = N_WORDS.get(name, "patients")
+    return f"n = {f.n:,} {counted.removesuffix('s') if f.n == 1 else counted}"
 
 
 def metric(name: str, f: Figure) -> None:

@@ -105,3 +105,13 @@ def test_today_is_the_last_day_a_filter_can_choose(page):
     at = page(PAGE, "prescriber")
     assert at.date_input(key="outcomes_end").value == date.today()
     assert at.date_input(key="outcomes_start").value < date.today() - timedelta(days=365)
+
+
+def test_a_figure_behind_one_patient_or_session_says_so_in_the_singular():
+    """Seen in review: 'n = 1 patients'."""
+    from core.outcomes import Figure
+    from ui.outcomes_view import n_text
+    assert n_text("pda", Figure(0.5, 1)) == "n = 1 patient"
+    assert n_text("ae_per_session", Figure(0.5, 1)) == "n = 1 session"
+    assert n_text("pda", Figure(0.5, 2)) == "n = 2 patients"
+    assert n_text("ae_per_session", Figure(0.5, 1_200)) == "n = 1,200 sessions"
