@@ -12,6 +12,7 @@ from tests.browser.test_patient_safety import (
     patient_of,
     roster,
     roster_rows,
+    searched_count,
     wait_for_roster,
 )
 from tests.browser.test_screening_journey import choose, go, pick, settle, type_into
@@ -47,6 +48,7 @@ def test_clicking_a_patients_name_opens_the_chart(tab, app_url):
     sign_in(tab, app_url, "nurse", "demo-nurse-2026")
     go(tab, "Patients")
     type_into(tab, "Search by name, chart number or date of birth", "DEMO-000010")
+    assert searched_count(tab, "DEMO-000010") == 1  # the unsearched roster's top row is someone else
     name = roster_rows(tab)[0].split(" | ")[0]
     wait_for_roster(tab, 1, name)
     canvas = roster(tab).get_by_test_id("data-grid-canvas")
