@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 import threading
 from datetime import datetime, timedelta
@@ -68,11 +69,36 @@ def create_first_admin(con, username: str, display_name: str, password: str) -> 
     return _insert_user(con, None, username, display_name, "admin", password, True)
 
 
+USERNAME = re.compile(r"[A-Za-z0-9._-]{1,32}")
+NAME_MARKS = frozenset(" .,'’-()")
+NAME_MAX = 80
+
+
+def _checked_username(username: str) -> str:
+    """One plain token: 'sam smith' and 'sam' look alike on a signature line, and a hidden mark would too."""
+    username = (username or "").strip()
+    if len(username) > 32:
+        raise ValueError("Username: at most 32 characters")
+    if not USERNAME.fullmatch(username):
+        raise ValueError("Username: letters, digits, dots, hyphens or underscores, without spaces")
+    return username
+
+
+def _checked_name(name: str) -> str:
+    """The name every record this person signs will carry, so it must be a person's name in plain characters."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Name shown on screen: enter the person's name")
+    if len(name) > NAME_MAX:
+        raise ValueError(f"Name shown on screen: at most {NAME_MAX} characters")
+    if not all(c.isalnum() or c in NAME_MARKS for c in name):
+        raise ValueError("Name shown on screen: letters and spaces, with hyphens, apostrophes or full stops")
+    return name
+
+
 def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,
                  check_password: bool) -> User:
-    username = username.strip()
-    if not username:
-        raise ValueError("Username must not be empty")
+    username, display_name = _checked_username(username), _checked_name(display_name)
     if role not in ROLES:
         raise ValueError(ROLE_CHOICE)
     if check_password:
@@ -86,10 +112,10 @@ def _insert_user(con, actor_id: int | None, username: str, display_name: str, ro
         (user_id,) = cur.execute(
             "INSERT INTO users (username, display_name, role, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [username, display_name.strip() or username, role, password_hash, datetime.now()],
+            [username, display_name, role, password_hash, datetime.now()],
         ).fetchone()
         db.audit(cur, actor_id, "user_created", "user", user_id, {"role": role, "first_admin": actor_id is None})
-    return User(user_id, username, display_name.strip() or username, role)
+    return User(user_id, username, display_name, role)
 
 
 def any_accounts(con) -> bool:
@@ -261,11 +287,11 @@ def main(argv: list[str] | None = None) -> int:
             actor = authenticate(con, args.by, getpass.getpass(f"Password of {args.by}: "))
             if actor is None:
                 raise ValueError(SIGN_IN_FAILED)
-            user = create_user(con, actor, args.username, args.name, args.role, _ask_password())
+            user = create_user(con, actor, args.username, args.name or args.username, args.role, _ask_password())
         elif args.role != "admin":
             raise ValueError("The first account of a database is its administrator; add others with --by ADMIN")
         else:
-            user = create_first_admin(con, args.username, args.name, _ask_password())
+            user = create_first_admin(con, args.username, args.name or args.username, _ask_password())
     except (db.StoreError, ValueError, AccessDenied) as e:
         print(e, file=sys.stderr)
         return 1

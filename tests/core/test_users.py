@@ -64,6 +64,29 @@ def test_short_password_and_duplicate_username_are_refused(empty_store, admin, n
         users.create_user(empty_store, admin, "JO", "Jo again", "nurse", "another long password")
 
 
+@pytest.mark.parametrize(("username", "name", "words"), [
+    ("sam smith", "Sam Smith", "Username: letters, digits"),
+    ("sam\u202e", "Sam", "Username: letters, digits"),
+    ("", "Sam", "Username: letters, digits"),
+    ("s" * 33, "Sam", "at most 32"),
+    ("sam", "   ", "Name shown on screen: enter the person's name"),
+    ("sam", "Sam\nSmith", "Name shown on screen: letters and spaces"),
+    ("sam", "S" * 81, "at most 80"),
+])
+def test_an_account_needs_a_plain_username_and_a_name(empty_store, admin, username, name, words):
+    """Seen in review: 'sam smith' was made (and cannot be told apart from 'sam' at a glance), and a blank name
+    left the username to sign every record."""
+    with pytest.raises(ValueError, match=words):
+        users.create_user(empty_store, admin, username, name, "nurse", "a long enough password")
+    assert empty_store.execute("SELECT count(*) FROM users").fetchone() == (1,)
+
+
+def test_a_name_may_hold_accents_hyphens_and_apostrophes(empty_store, admin):
+    made = users.create_user(empty_store, admin, "chloe.o-brien", "Dr Chloé O'Brien-Núñez", "nurse",
+                             "a long enough password")
+    assert made.display_name == "Dr Chloé O'Brien-Núñez"
+
+
 def test_only_an_admin_creates_accounts(empty_store, nurse):
     with pytest.raises(AccessDenied):
         users.create_user(empty_store, nurse, "sam", "Sam", "nurse", "a long enough password")
