@@ -81,15 +81,19 @@ def accounts_tab() -> None:
     st.button("Add the account", type="primary", on_click=act(add_account, form.token, allow=ADMINS, slot=NEW))
 
     st.subheader("Change an account")
-    names = {int(r.id): f"{r.display_name} ({r.username}) · {ROLE_LABELS[r.role]}"
-             + ("" if r.active else " · inactive") for r in listed.itertuples()}
+    # The label holds only what never changes, so a change below cannot leave the browser showing an old one.
+    names = dict(sorted(((int(r.id), f"{r.display_name} ({r.username})") for r in listed.itertuples()),
+                        key=lambda pair: pair[1].lower()))
     account_id = st.selectbox("Account", list(names), format_func=names.get, index=None,
                               placeholder="Choose an account", key="admin_account")
     show(CHANGE)
     if account_id is None:
         return
     form = forms.instance(CHANGE, subject=account_id)
-    active = bool(listed.set_index("id").loc[account_id, "active"])
+    chosen = listed.set_index("id").loc[account_id]
+    active = bool(chosen["active"])
+    st.markdown(f"Role now: **{ROLE_LABELS[chosen['role']]}**. "
+                + ("Active." if active else "Inactive: cannot sign in."))
     role, toggle = st.columns([3, 1], vertical_alignment="bottom")
     role.selectbox("New role", list(ROLE_LABELS), format_func=ROLE_LABELS.get, index=None,
                    placeholder="Choose a role", key=form.key("role"))

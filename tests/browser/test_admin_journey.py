@@ -28,7 +28,7 @@ def test_a_deactivated_nurse_is_signed_out_on_the_next_click(new_tab, app_url):
     go(nurse, "Patients")
     expect(nurse.get_by_label("Search by name, chart number or date of birth", exact=True)).to_be_visible()
 
-    pick(admin, "Account", f"{name} ({username}) · Nurse")
+    pick(admin, "Account", f"{name} ({username})")
     admin.get_by_role("button", name="Deactivate the account").click()
     expect(admin.get_by_text("Account deactivated: signed out on the next click.")).to_be_visible()
 

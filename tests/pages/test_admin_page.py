@@ -122,3 +122,20 @@ def test_the_backups_tab_promises_a_daily_backup_only_when_one_runs(page, monkey
     monkeypatch.setattr(backup, "start_daily", lambda con, folder: None)  # the promise is under test, not the thread
     text = all_text(page(PAGE, "admin"))
     assert "once a day" in text and "switched off" not in text
+
+
+def test_the_chosen_account_stays_chosen_and_shows_its_new_role_after_a_change(page):
+    """Seen in review: after a change the picker kept the old label ('... Nurse'), and the next click cleared it."""
+    at = add_account(page(PAGE, "admin"), username="sam", name="Sam Nurse", role="nurse",
+                     password="a long enough password", again="a long enough password")
+    (sam,) = stored(at, "SELECT id FROM users WHERE username = 'sam'")[0]
+    at.selectbox(key="admin_account").set_value(sam).run()
+    at.session_state[form_key(at, "admin_change_account", "role")] = "therapist"
+    at = click(at.run(), "Change the role")
+    picker = at.selectbox(key="admin_account")
+    assert picker.value == sam
+    assert picker.options == sorted(picker.options, key=str.lower) and "Sam Nurse (sam)" in picker.options
+    assert "Role now: **Therapist**. Active." in all_text(at)
+    at = click(at, "Deactivate the account")
+    assert at.selectbox(key="admin_account").value == sam
+    assert "Role now: **Therapist**. Inactive: cannot sign in." in all_text(at)
