@@ -237,16 +237,32 @@ def _not_yourself(actor: User, user_id: int, what: str) -> None:
         raise ValueError(f"You cannot {what} your own account; ask another administrator")
 
 
-def set_active(con, actor: User, user_id: int, active: bool) -> None:
+def _unchanged_since_seen(cur, user_id: int, seen: tuple[str, bool] | None) -> str:
+    """The account's role now, refusing when it no longer is what the administrator saw when they chose the
+    change: two administrators on one account must not silently undo each other."""
+    row = cur.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
+    if row is None:
+        raise ValueError("That account was not found")
+    if seen is not None and tuple(row) != tuple(seen):
+        role, active = row
+        raise ValueError(f"This account was changed by someone else since you opened it: it is now "
+                         f"{ROLE_LABELS[role]}, {'active' if active else 'inactive'}. Nothing was changed; "
+                         f"check it and choose again.")
+    return row[0]
+
+
+def set_active(con, actor: User, user_id: int, active: bool, *, seen: tuple[str, bool] | None = None) -> None:
+    """`seen` is the (role, active) the administrator was shown; None only where nobody was shown anything."""
     actor = require(con, actor, ADMINS)
     if not active:
         _not_yourself(actor, user_id, "deactivate")
     with db.transaction(con) as cur:
+        _unchanged_since_seen(cur, user_id, seen)
         cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
         db.audit(cur, actor.id, "user_activated" if active else "user_deactivated", "user", user_id)
 
 
-def set_role(con, actor: User, user_id: int, role: str) -> None:
+def set_role(con, actor: User, user_id: int, role: str, *, seen: tuple[str, bool] | None = None) -> None:
     """A new role takes effect on the account's next click: every core call reads the role afresh."""
     actor = require(con, actor, ADMINS)
     if role not in ROLES:
@@ -254,8 +270,9 @@ def set_role(con, actor: User, user_id: int, role: str) -> None:
     if role != "admin":
         _not_yourself(actor, user_id, "change the role of")
     with db.transaction(con) as cur:
+        was = _unchanged_since_seen(cur, user_id, seen)
         cur.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
-        db.audit(cur, actor.id, "user_role_changed", "user", user_id, {"role": role})
+        db.audit(cur, actor.id, "user_role_changed", "user", user_id, {"role": role, "was": was})
 
 
 def _ask_password() -> str:

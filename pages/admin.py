@@ -35,18 +35,18 @@ def add_account(con, user, token: str) -> None:
     done(NEW, f"Account {made.username} made ({ROLE_LABELS[made.role]}). Give the password in person.")
 
 
-def change_role(con, user, token: str, account_id: int) -> None:
+def change_role(con, user, token: str, account_id: int, seen: tuple[str, bool]) -> None:
     form = forms.current(CHANGE, token, account_id)
     if form.get("role") is None:
         raise ValueError("New role: choose one")
-    users.set_role(con, user, account_id, form.get("role"))
+    users.set_role(con, user, account_id, form.get("role"), seen=seen)
     forms.close(CHANGE)
     done(CHANGE, "Role changed. It takes effect on the person's next click (they are signed out).")
 
 
-def set_active(con, user, token: str, account_id: int, active: bool) -> None:
+def set_active(con, user, token: str, account_id: int, active: bool, seen: tuple[str, bool]) -> None:
     forms.current(CHANGE, token, account_id)
-    users.set_active(con, user, account_id, active)
+    users.set_active(con, user, account_id, active, seen=seen)
     forms.close(CHANGE)
     done(CHANGE, "Account activated." if active else "Account deactivated: signed out on the next click.")
 
@@ -92,19 +92,20 @@ def accounts_tab() -> None:
     form = forms.instance(CHANGE, subject=account_id)
     chosen = listed.set_index("id").loc[account_id]
     active = bool(chosen["active"])
+    seen = (chosen["role"], active)  # what this screen shows; a change made elsewhere since then is refused
     st.markdown(f"Role now: **{ROLE_LABELS[chosen['role']]}**. "
                 + ("Active." if active else "Inactive: cannot sign in."))
     role, toggle = st.columns([3, 1], vertical_alignment="bottom")
     role.selectbox("New role", list(ROLE_LABELS), format_func=ROLE_LABELS.get, index=None,
                    placeholder="Choose a role", key=form.key("role"))
-    toggle.button("Change the role", on_click=act(change_role, form.token, account_id, allow=ADMINS, slot=CHANGE))
+    toggle.button("Change the role", on_click=act(change_role, form.token, account_id, seen, allow=ADMINS, slot=CHANGE))
     password, reset = st.columns([3, 1], vertical_alignment="bottom")
     password.text_input("New password (at least 10 characters)", type="password", key=form.key("password"),
                         autocomplete="new-password")
     reset.button("Reset the password",
                  on_click=act(reset_password, form.token, account_id, allow=ADMINS, slot=CHANGE))
     st.button("Activate the account" if not active else "Deactivate the account",
-              on_click=act(set_active, form.token, account_id, not active, allow=ADMINS, slot=CHANGE))
+              on_click=act(set_active, form.token, account_id, not active, seen, allow=ADMINS, slot=CHANGE))
 
 
 # Clinic settings

@@ -1,3 +1,4 @@
+import json
 import threading
 
 import pytest
@@ -233,3 +234,24 @@ def test_the_administrator_resets_a_password_and_cannot_lock_themselves_out(empt
     listed = users.accounts(empty_store, admin)
     assert list(listed["username"]) == ["ad", "jo"] and "password_hash" not in listed.columns
     assert "password_reset" in audit_actions(empty_store)
+
+
+def test_a_change_made_on_what_another_administrator_already_changed_is_refused(empty_store, admin, nurse):
+    """Seen in review: two administrators on one account, and the last click silently won."""
+    other = users.create_user(empty_store, admin, "kim", "Kim Admin", "admin", "a long enough password")
+    users.set_role(empty_store, other, nurse.id, "therapist", seen=("nurse", True))
+    with pytest.raises(ValueError, match="changed by someone else since you opened it: it is now Therapist, "
+                                         "active. Nothing was changed"):
+        users.set_role(empty_store, admin, nurse.id, "prescriber", seen=("nurse", True))
+    with pytest.raises(ValueError, match="changed by someone else"):
+        users.set_active(empty_store, admin, nurse.id, False, seen=("nurse", True))
+    assert empty_store.execute("SELECT role, active FROM users WHERE id = ?", [nurse.id]).fetchone() == (
+        "therapist", True)
+    users.set_active(empty_store, admin, nurse.id, False, seen=("therapist", True))
+    assert empty_store.execute("SELECT active FROM users WHERE id = ?", [nurse.id]).fetchone() == (False,)
+
+
+def test_a_role_change_is_audited_with_the_role_it_replaced(empty_store, admin, nurse):
+    users.set_role(empty_store, admin, nurse.id, "therapist", seen=("nurse", True))
+    (detail,) = empty_store.execute("SELECT detail FROM audit_log WHERE action = 'user_role_changed'").fetchone()
+    assert json.loads(detail) == {"role": "therapist", "was": "nurse"}

@@ -139,3 +139,20 @@ def test_the_chosen_account_stays_chosen_and_shows_its_new_role_after_a_change(p
     at = click(at, "Deactivate the account")
     assert at.selectbox(key="admin_account").value == sam
     assert "Role now: **Therapist**. Inactive: cannot sign in." in all_text(at)
+
+
+def test_a_role_change_on_an_account_another_administrator_just_changed_is_refused_in_words(page):
+    from core import users
+    from ui.store import clinic
+    at = add_account(page(PAGE, "admin"), username="sam", name="Sam Nurse", role="nurse",
+                     password="a long enough password", again="a long enough password")
+    (sam,) = stored(at, "SELECT id FROM users WHERE username = 'sam'")[0]
+    at.selectbox(key="admin_account").set_value(sam).run()
+    at.session_state[form_key(at, "admin_change_account", "role")] = "therapist"
+    at = at.run()  # this screen now shows Sam as an active nurse
+    other = users.create_user(clinic().con, users.User(1, "admin", "Demo Administrator", "admin"), "kim",
+                              "Kim Admin", "admin", "a long enough password")
+    users.set_active(clinic().con, other, sam, False)  # on the other administrator's screen, meanwhile
+    at = click(at, "Change the role")
+    assert "changed by someone else since you opened it" in at.error[0].value
+    assert stored(at, "SELECT role, active FROM users WHERE id = ?", [sam]) == [("nurse", False)]
