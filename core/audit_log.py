@@ -37,8 +37,10 @@ def page(con, user: User, before_id: int | None = None, action: str | None = Non
                    ORDER BY id DESC LIMIT ?
                )
                SELECT n.id, n.occurred_at, coalesce(u.username, '') AS actor, n.action, n.entity, n.entity_id,
-                      n.detail
-               FROM newest n LEFT JOIN users u ON u.id = n.actor_id ORDER BY n.id DESC""",
+                      n.detail, a.username AS account
+               FROM newest n LEFT JOIN users u ON u.id = n.actor_id
+                    LEFT JOIN users a ON n.entity = 'user' AND a.id = n.entity_id
+               ORDER BY n.id DESC""",
             [before_id, before_id, action, action, limit + 1],
         ).df()
     more = len(rows) > limit

@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from core import audit_log
+from core.rules.settings import DEFAULTS
 from ui import labels
 from ui.frame import frame
 from ui.store import clinic
@@ -32,6 +33,8 @@ def readable(detail: str) -> str:
     values = json.loads(detail or "{}")
     patient = values.pop("patient_id", None)
     parts = [f"patient record {patient}"] if patient is not None else []
+    if values.get("name") in DEFAULTS.__dataclass_fields__:
+        values["name"] = DEFAULTS.label(values["name"])
     parts += [f"{labels.AUDIT_DETAIL.get(key, key.replace('_', ' '))}: {labels.audit_value(value)}"
               for key, value in values.items() if value is not None]
     return " · ".join(parts)
@@ -44,10 +47,12 @@ st.session_state.setdefault(CURSORS, [None])
 page = audit_log.page(con, user, st.session_state[CURSORS][-1], choice or None)
 rows = page.rows.assign(
     action=page.rows["action"].map(lambda a: labels.AUDIT_ACTION.get(a, a)),
-    entity=page.rows["entity"].map(lambda e: labels.AUDIT_ENTITY.get(e, e)),
+    entity=[f"Account {account}" if isinstance(account, str) else labels.AUDIT_ENTITY.get(entity, entity)
+            for entity, account in zip(page.rows["entity"], page.rows["account"], strict=True)],
     detail=page.rows["detail"].map(readable),
-).rename(columns={"id": "Entry", "occurred_at": "When", "actor": "Who", "action": "What", "entity": "Record",
-                  "entity_id": "Record number", "detail": "Details"})
+).drop(columns="account").rename(columns={
+    "id": "Entry", "occurred_at": "When", "actor": "Who", "action": "What", "entity": "Record",
+    "entity_id": "Record number", "detail": "Details"})
 st.dataframe(rows, hide_index=True, width="stretch", column_config={
     "Entry": st.column_config.NumberColumn(format="%d"),
     "When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),

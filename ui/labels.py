@@ -81,7 +81,8 @@ def listed(codes, words: dict) -> str:
     return ", ".join(words.get(c, c) for c in sorted(codes)) or "None"
 
 
-AUDIT_DETAIL = {"role": "role", "first_admin": "first administrator", "reason": "reason", "fields": "fields changed",
+AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first administrator", "reason": "reason",
+                "fields": "fields changed",
                 "patients": "patients", "seed": "seed", "decision": "result", "urgent": "same-day safety assessment",
                 "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form",
                 "by": "searched by", "matches": "matches", "shown": "records shown", "rows": "rows",

@@ -161,6 +161,24 @@ def test_audit_details_are_in_words(page, demo_store):
                            "same-day safety assessment: yes")]
 
 
+def test_account_and_setting_entries_name_the_account_the_old_role_and_the_setting_in_words(page, demo_store):
+    """Seen in review: 'Account, record number 3, role: Therapist' left the administrator to look up who 3 was
+    and what the role had been; a setting change showed its field name."""
+    from core import db
+
+    with db.transaction(demo_store) as cur:
+        db.audit(cur, 1, "user_role_changed", "user", 3, {"role": "therapist", "was": "nurse"})
+        db.audit(cur, 1, "setting_changed", "setting", None, {"name": "older_adult_age", "value": "70",
+                                                              "reason": "memo", "rules_version": "v2"})
+    demo_store.close()
+    rows = page("pages/audit_log.py", "admin").dataframe[0].value
+    assert list(rows["Record"][:2]) == ["Setting", "Account nurse"]
+    assert list(rows["Details"][:2]) == [
+        ("setting: Age from which a patient is an older adult (years) · reason: memo · rules version: v2 · "
+         "value: 70"),
+        "role: Therapist · previous role: Nurse"]
+
+
 @pytest.mark.parametrize("make_bad", [lambda tmp: tmp, lambda tmp: tmp / "missing" / "clinic.duckdb"])
 def test_unopenable_database_shows_a_clear_message_not_a_traceback(tmp_path, monkeypatch, make_bad):
     bad = make_bad(tmp_path)
