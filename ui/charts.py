@@ -112,58 +112,65 @@ def use_days(rows: pd.DataFrame) -> alt.Chart:
     ).properties(title="Substance use by day (green runs are days without use)", height=180)
 
 
-def _percent_axis(title: str) -> alt.Y:
-    return alt.Y("value:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+def _percent_axis(field: str, title: str) -> alt.Y:
+    return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+
+
+def _in_words(rows: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
+    """The chart menu's "Show data" shows a chart's own columns, so they carry the words a reader knows."""
+    return rows.rename(columns=words)
 
 
 def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
     """Mean craving before and after each session, by session number (rows: session_number, moment, value, n)."""
+    rows = _in_words(rows, {"session_number": "Session", "moment": "When", "value": "Mean craving", "n": "Sessions"})
     return alt.Chart(rows).mark_line(point=True).encode(
-        x=alt.X("session_number:O", title="Session number", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title="Mean craving (0-100)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("moment:N", title=None, sort=["Before the dose", "After the session"],
+        x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("Mean craving:Q", title="Mean craving (0-100)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("When:N", title=None, sort=["Before the dose", "After the session"],
                         legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("session_number:O", title="Session"), alt.Tooltip("moment:N", title="When"),
-                 alt.Tooltip("value:Q", title="Mean craving", format=".1f"), alt.Tooltip("n:Q", title="Sessions")],
+        tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("When:N"), alt.Tooltip("Mean craving:Q", format=".1f"),
+                 alt.Tooltip("Sessions:Q")],
     ).properties(title="Craving before and after each dosing session", height=260)
 
 
 def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
     """Mean PHQ-9 by week since the first session, the severity bands shaded (rows: week, value, n)."""
     instrument = instruments.get("phq9")
-    bands = pd.DataFrame([{"low": b.low, "high": b.high + 1 if b.high < instrument.max_total else b.high,
-                           "band": b.label} for b in instrument.bands])
+    bands = pd.DataFrame([{"From": b.low, "To": b.high + 1 if b.high < instrument.max_total else b.high,
+                           "Severity": b.label} for b in instrument.bands])
     shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
-        y="low:Q", y2="high:Q", color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
-                                                scale=alt.Scale(scheme="yelloworangered")))
+        y="From:Q", y2="To:Q", color=alt.Color("Severity:N", sort=[b.label for b in instrument.bands],
+                                               scale=alt.Scale(scheme="yelloworangered")))
+    rows = _in_words(rows, {"week": "Week", "value": "Mean PHQ-9", "n": "Patients"})
     line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
-        x=alt.X("week:Q", title="Weeks since the first session (baseline at 0)",
+        x=alt.X("Week:Q", title="Weeks since the first session (baseline at 0)",
                 axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("value:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
-        tooltip=[alt.Tooltip("week:Q", title="Week"), alt.Tooltip("value:Q", title="Mean PHQ-9", format=".1f"),
-                 alt.Tooltip("n:Q", title="Patients")])
+        y=alt.Y("Mean PHQ-9:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
+        tooltip=[alt.Tooltip("Week:Q"), alt.Tooltip("Mean PHQ-9:Q", format=".1f"), alt.Tooltip("Patients:Q")])
     return alt.layer(shading, line).properties(title="Depression (PHQ-9) over the course", height=260)
 
 
 def outcome_use(rows: pd.DataFrame) -> alt.Chart:
     """Percent days abstinent and heavy drinking days by month since the first session (rows: month, measure,
     value, n)."""
+    rows = _in_words(rows, {"month": "Month", "measure": "Measure", "value": "Share", "n": "Patients"})
     return alt.Chart(rows).mark_line(point=True).encode(
-        x=alt.X("month:O", title="Month since the first session", axis=alt.Axis(labelAngle=0)),
-        y=_percent_axis("Share of logged days"),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
-        tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("value:Q", title="Share", format=".0%"), alt.Tooltip("n:Q", title="Patients")],
+        x=alt.X("Month:O", title="Month since the first session", axis=alt.Axis(labelAngle=0)),
+        y=_percent_axis("Share", "Share of logged days"),
+        color=alt.Color("Measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=[alt.Tooltip("Month:O"), alt.Tooltip("Measure:N"), alt.Tooltip("Share:Q", format=".0%"),
+                 alt.Tooltip("Patients:Q")],
     ).properties(title="Days abstinent and heavy drinking days, by month", height=260)
 
 
 def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
     """Share of patients who reached each session number (rows: session_number, value, n)."""
+    rows = _in_words(rows, {"session_number": "Session", "value": "Reached it", "n": "Patients"})
     return alt.Chart(rows).mark_bar(color="#1f4e79").encode(
-        x=alt.X("session_number:O", title="Session number", axis=alt.Axis(labelAngle=0)),
-        y=_percent_axis("Patients who reached it"),
-        tooltip=[alt.Tooltip("session_number:O", title="Session"),
-                 alt.Tooltip("value:Q", title="Reached it", format=".0%"), alt.Tooltip("n:Q", title="Patients")],
+        x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),
+        y=_percent_axis("Reached it", "Patients who reached it"),
+        tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("Reached it:Q", format=".0%"), alt.Tooltip("Patients:Q")],
     ).properties(title="Retention: share of patients reaching each session", height=260)
 
 
@@ -172,19 +179,22 @@ def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
     survival)."""
     start = pd.DataFrame({"day": [0], "at_risk": [None], "events": [0], "survival": [1.0]})
     steps = pd.concat([start, rows], ignore_index=True) if rows.empty or rows["day"].iloc[0] > 0 else rows
+    steps = _in_words(steps, {"day": "Day", "at_risk": "Patients at risk", "events": "Relapses",
+                              "survival": "Without relapse"})
     return alt.Chart(steps).mark_line(interpolate="step-after", color="#1f4e79").encode(
-        x=alt.X("day:Q", title="Days since the first session"),
-        y=alt.Y("survival:Q", title="Without relapse", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("day:Q", title="Day"), alt.Tooltip("survival:Q", title="Without relapse", format=".0%"),
-                 alt.Tooltip("at_risk:Q", title="Patients at risk"), alt.Tooltip("events:Q", title="Relapses")],
+        x=alt.X("Day:Q", title="Days since the first session"),
+        y=alt.Y("Without relapse:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("Day:Q"), alt.Tooltip("Without relapse:Q", format=".0%"),
+                 alt.Tooltip("Patients at risk:Q"), alt.Tooltip("Relapses:Q")],
     ).properties(title="Time to relapse (dropout counts as relapse)", height=260)
 
 
 def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
     """Adverse events per session by calendar month of the session (rows: month, value, n)."""
+    rows = _in_words(rows, {"month": "Month", "value": "Per session", "n": "Sessions"})
     return alt.Chart(rows).mark_bar(color="#b42318").encode(
-        x=alt.X("month:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=0)),
-        y=alt.Y("value:Q", title="Adverse events per session"),
-        tooltip=[alt.Tooltip("month:T", title="Month", timeUnit="yearmonth", format="%b %Y"),
-                 alt.Tooltip("value:Q", title="Per session", format=".2f"), alt.Tooltip("n:Q", title="Sessions")],
+        x=alt.X("Month:T", title="Month", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        y=alt.Y("Per session:Q", title="Adverse events per session"),
+        tooltip=[alt.Tooltip("Month:T", title="Month", timeUnit="yearmonth", format="%b %Y"),
+                 alt.Tooltip("Per session:Q", format=".2f"), alt.Tooltip("Sessions:Q")],
     ).properties(title="Adverse events per session, by month", height=260)

@@ -115,3 +115,17 @@ def test_a_figure_behind_one_patient_or_session_says_so_in_the_singular():
     assert n_text("ae_per_session", Figure(0.5, 1)) == "n = 1 session"
     assert n_text("pda", Figure(0.5, 2)) == "n = 2 patients"
     assert n_text("ae_per_session", Figure(0.5, 1_200)) == "n = 1,200 sessions"
+
+
+def chart_columns(at) -> set[str]:
+    """The column names of every dataset the charts send, which the chart menu's "Show data" puts on screen."""
+    import pyarrow as pa
+    return {name for c in at.get("vega_lite_chart") for d in c.proto.datasets
+            for name in pa.ipc.open_stream(d.data.data).read_all().column_names}
+
+
+def test_a_chart_s_data_is_labelled_in_words_for_show_data(page):
+    """Seen in review: a chart's 'Show data' listed at_risk, session_number and n."""
+    for role in ("viewer", "prescriber"):
+        columns = chart_columns(page(PAGE, role))
+        assert columns and [c for c in columns if "_" in c or c[0].islower()] == [], role
