@@ -152,6 +152,7 @@ cohort = cohort_from_filters()
 if cohort is not None:
     as_of = date.today()
     identified = view.checked(user).sees_identified_data
+    st.markdown(f"**{view.cohort_text(cohort, as_of)}**")
     with st.spinner("Working out the figures..."):
         figures = view.figures(cohort, as_of, identified, user)
     if figures["patients"].value == 0:

@@ -15,9 +15,10 @@ import streamlit as st
 
 from core import outcomes
 from core.access import EVERYONE, User, require
-from core.outcomes import Cohort, Figure
+from core.outcomes import AGE_BANDS, Cohort, Figure
 from core.rules.references import REFERENCE_POINTS
 from core.rules.settings import current
+from ui import labels
 from ui.store import clinic
 
 CACHE_SECONDS = 60
@@ -121,3 +122,14 @@ def references_for(names: tuple[str, ...]) -> None:
     points = [p for p in REFERENCE_POINTS if p.figure in names]
     for p in points:
         st.markdown(f"- **Published:** {p.finding}.  \n  :gray[{p.citation}]")
+
+
+def cohort_text(cohort: Cohort, as_of: date) -> str:
+    """The filters in one sentence, on screen and on paper, where the filter widgets are not printed."""
+    def chosen(values: frozenset, words: dict) -> str:
+        return ", ".join(words[v] for v in words if v in values) or "all"
+
+    return (f"Patients whose first dosing session was from {cohort.start:%d %b %Y} to {cohort.end:%d %b %Y}; "
+            f"primary substance: {chosen(cohort.substances, labels.SUBSTANCE)}; "
+            f"route: {chosen(cohort.routes, labels.ROUTE)}; sex at birth: {chosen(cohort.sexes, labels.SEX)}; "
+            f"age: {chosen(cohort.age_bands, {band: band for band in AGE_BANDS})}. Figures as of {as_of:%d %b %Y}.")

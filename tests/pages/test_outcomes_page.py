@@ -129,3 +129,15 @@ def test_a_chart_s_data_is_labelled_in_words_for_show_data(page):
     for role in ("viewer", "prescriber"):
         columns = chart_columns(page(PAGE, role))
         assert columns and [c for c in columns if "_" in c or c[0].islower()] == [], role
+
+
+def test_the_page_states_its_filters_and_its_date_so_a_printout_does(page):
+    """Seen in review: a printout for a funder did not say which patients, or when, the figures were for."""
+    at = page(PAGE, "prescriber")
+    at.multiselect(key="outcomes_substances").set_value(["alcohol", "cocaine"])
+    at.multiselect(key="outcomes_sexes").set_value(["female"])
+    at = narrow(at, date(2025, 1, 1), date.today())
+    text = all_text(at)
+    assert (f"Patients whose first dosing session was from 01 Jan 2025 to {date.today():%d %b %Y}; primary "
+            f"substance: Alcohol, Cocaine; route: all; sex at birth: Female; age: all. Figures as of "
+            f"{date.today():%d %b %Y}.") in text
