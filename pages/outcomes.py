@@ -121,11 +121,8 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
             if rows.empty:
                 st.caption("No patient is counted in this figure.")
             else:
-                selection.table(BEHIND, rows, "patient_id", {
-                    "patient": "Patient", "chart_number": "Chart number",
-                    "first_session": st.column_config.DateColumn("First session", format="D MMM YYYY"),
-                    "sessions": "Sessions"},
-                    choose_with=open_from_outcomes)
+                selection.table(BEHIND, rows, "patient_id", view.behind_columns(figure),
+                                choose_with=open_from_outcomes)
                 st.caption("Click a patient to open the chart.")
                 if st.session_state.pop(OPENING, None) is not None and selection.chosen(CHART) is not None:
                     st.switch_page("pages/patients.py")

@@ -133,3 +133,41 @@ def cohort_text(cohort: Cohort, as_of: date) -> str:
             f"primary substance: {chosen(cohort.substances, labels.SUBSTANCE)}; "
             f"route: {chosen(cohort.routes, labels.ROUTE)}; sex at birth: {chosen(cohort.sexes, labels.SEX)}; "
             f"age: {chosen(cohort.age_bands, {band: band for band in AGE_BANDS})}. Figures as of {as_of:%d %b %Y}.")
+
+
+def _share_column(label: str):
+    return st.column_config.NumberColumn(label, format="percent")
+
+
+BEHIND_COLUMNS = {
+    "completed_course": ("sessions",),
+    "left_after_first": ("sessions",),
+    "pda": ("days_abstinent_share",),
+    "heavy_drinking_days": ("heavy_days_share",),
+    "end_of_course_abstinence": ("abstinent_after_course",),
+    "phq9_response": ("phq9_baseline", "phq9_follow_up"),
+    "phq9_remission": ("phq9_baseline", "phq9_follow_up"),
+    "pcl5_meaningful_change": ("pcl5_baseline", "pcl5_follow_up"),
+    "craving_change_per_session": ("craving_change", "craving_sessions"),
+    "ae_per_session": ("sessions", "adverse_events"),
+    "severe_htn_per_session": ("sessions", "severe_htn_sessions"),
+}
+"""The per-patient values each figure is worked out from, so the list behind a figure shows who counts and how."""
+BEHIND_LABELS = {
+    "sessions": "Sessions",
+    "days_abstinent_share": _share_column("Days abstinent"),
+    "heavy_days_share": _share_column("Heavy drinking days"),
+    "abstinent_after_course": st.column_config.CheckboxColumn("Abstinent after the course"),
+    "phq9_baseline": "PHQ-9 at baseline", "phq9_follow_up": "PHQ-9 at follow-up",
+    "pcl5_baseline": "PCL-5 at baseline", "pcl5_follow_up": "PCL-5 at follow-up",
+    "craving_change": st.column_config.NumberColumn("Mean craving change", format="%+.1f"),
+    "craving_sessions": "Sessions with both cravings",
+    "adverse_events": "Adverse events", "severe_htn_sessions": "Sessions with severe hypertension",
+}
+
+
+def behind_columns(figure: str) -> dict:
+    """The drill-down's columns: who, when, and the figure's own values for each patient."""
+    return {"patient": "Patient", "chart_number": "Chart number",
+            "first_session": st.column_config.DateColumn("First session", format="D MMM YYYY"),
+            **{column: BEHIND_LABELS[column] for column in BEHIND_COLUMNS.get(figure, ("sessions",))}}

@@ -141,3 +141,15 @@ def test_the_page_states_its_filters_and_its_date_so_a_printout_does(page):
     assert (f"Patients whose first dosing session was from 01 Jan 2025 to {date.today():%d %b %Y}; primary "
             f"substance: Alcohol, Cocaine; route: all; sex at birth: Female; age: all. Figures as of "
             f"{date.today():%d %b %Y}.") in text
+
+
+def test_the_drill_down_shows_each_patient_s_own_part_in_the_figure(page):
+    """Seen in review: the list behind 'PHQ-9 response' named every patient in its n without showing who
+    responded; each figure now shows the values it is worked out from."""
+    at = page(PAGE, "prescriber")
+    for figure, columns in (("phq9_response", {"phq9_baseline", "phq9_follow_up"}),
+                            ("end_of_course_abstinence", {"abstinent_after_course"}),
+                            ("pda", {"days_abstinent_share"}),
+                            ("ae_per_session", {"sessions", "adverse_events"})):
+        at.selectbox(key="outcomes_figure").set_value(figure).run()
+        assert columns <= set(at.dataframe[0].value.columns), figure
