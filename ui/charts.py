@@ -14,7 +14,7 @@ PADDING = timedelta(days=7)
 """Space either side of the first and last date, so a single reading shows as a dated point."""
 
 
-def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
+def score_trend(rows: pd.DataFrame, instrument_id: str, settings=None) -> alt.LayerChart:
     """One instrument's totals over time on its own scale, with its severity bands shaded behind, if it has any.
 
     `rows` holds `taken_at` and `total` (already one instrument's, aggregated per reading).
@@ -39,7 +39,23 @@ def score_trend(rows: pd.DataFrame, instrument_id: str) -> alt.LayerChart:
                             scale=alt.Scale(scheme="yelloworangered")),
         )
         layers = [shading, line]
+    if instrument_id in CUT_OFFS:
+        layers.append(_cut_off(instrument_id, settings))
     return alt.layer(*layers).properties(title=f"{instrument.name} over time", height=220)
+
+
+CUT_OFFS = {"pcl5": ("pcl5_provisional_total", "Provisional PTSD"), "pacs": ("pacs_elevated", "Elevated craving")}
+"""Instruments without severity bands whose clinic cut-off is drawn across the trend instead."""
+
+
+def _cut_off(instrument_id: str, settings=None) -> alt.LayerChart:
+    setting, words = CUT_OFFS[instrument_id]
+    value = getattr(resolve(settings), setting)
+    mark = pd.DataFrame([{"value": value, "label": f"{words} ({value} or more)"}])
+    rule = alt.Chart(mark).mark_rule(color="#b42318", strokeDash=[4, 4]).encode(y="value:Q")
+    text = alt.Chart(mark).mark_text(align="left", dx=4, dy=-6, color="#b42318", fontSize=11).encode(
+        y="value:Q", text="label:N", x=alt.value(0))
+    return alt.layer(rule, text)
 
 
 def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
