@@ -135,6 +135,29 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     return Saved(checkin_id, bool(reasons), added, corrected)
 
 
+def correct_day(con, user: User, patient_id: int, *, day, used, drinks, other_used, reason: str,
+                now: datetime | None = None, settings: Settings | None = None) -> str:
+    """One use day corrected, or a missing one added, between visits ("added" or "corrected"): a patient who phones
+    about a day should not need a whole check-in, scales included. Checked as a check-in's days are."""
+    user = require(con, user, RECORDERS)
+    now = now or datetime.now()
+    reason = validate.text(reason, "Reason for the correction", 500)
+    if not reason.strip():
+        raise ValueError("Reason for the correction: say why the day is corrected or added now")
+    with db.read(con) as cur:
+        ctx = _context(cur, patient_id, now.date(), settings)
+    (checked,) = _days([{"day": day, "used": used, "drinks": drinks, "other_used": other_used}], ctx, now.date(),
+                       settings)
+    with db.transaction(con) as cur:
+        added, corrected = _store_days(cur, user, patient_id, [checked], reason, now)
+        if not (added or corrected):
+            raise ValueError(f"Day {checked.day:%d %b %Y} already holds these values; nothing was changed")
+        if added:
+            db.audit(cur, user.id, "use_day_added", "patient", patient_id,
+                     {"patient_id": patient_id, "day": checked.day.isoformat(), "reason": reason})
+    return "added" if added else "corrected"
+
+
 def _visit_time(visit_at, ctx: Context, now: datetime) -> datetime:
     if not isinstance(visit_at, datetime):
         raise ValueError("Visit date and time: enter when the patient was seen")

@@ -9,7 +9,7 @@ import streamlit as st
 from core import checkins, db, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
-from ui import forms, labels, questionnaire, selection
+from ui import day_correction, forms, labels, questionnaire, selection
 from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -375,9 +375,11 @@ def patient_view(patient_id: int) -> None:
     st.markdown(f"Primary substance {labels.SUBSTANCE[ctx.primary_substance]} · screened "
                 f"{ctx.screened_on:%d %b %Y}")
     chart_button(patient_id, ("pages/checkins.py", "Check-ins"))
-    checkin_tab, notes_tab = st.tabs(["Check-in", "Integration notes"])
+    checkin_tab, day_tab, notes_tab = st.tabs(["Check-in", "Correct or add one use day", "Integration notes"])
     with checkin_tab:
         checkin_form(patient_id)
+    with day_tab:
+        day_correction.correction_form(con, user, ctx)
     with notes_tab:
         notes(patient_id)
 

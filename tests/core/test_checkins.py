@@ -68,6 +68,54 @@ def test_a_recorded_day_is_corrected_with_a_reason_never_duplicated(demo_store):
     assert count(demo_store, "SELECT count(*) FROM audit_log WHERE action = 'use_day_corrected'") == 1
 
 
+def test_one_day_is_corrected_between_visits_without_a_check_in(demo_store):
+    """Seen in review: correcting one day meant filling in a whole check-in, four scales included."""
+    patient = approved_patient(demo_store, **ALCOHOL)
+    save(demo_store, patient, days=week(NOW.date()))
+    later = VISIT + timedelta(days=2)
+    day = NOW.date() + timedelta(days=1)
+    result = checkins.correct_day(demo_store, THERAPIST, patient, day=day, used=True, drinks=5, other_used=False,
+                                  reason="Patient phoned: a drink at a party", now=later)
+    assert result == "corrected"
+    assert rows(demo_store, "SELECT used, drinks FROM substance_use_days WHERE patient_id = ? AND day = ?",
+                [patient, day]) == [(True, 5.0)]
+    assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 1
+    assert count(demo_store, "SELECT count(*) FROM use_day_corrections WHERE patient_id = ?", [patient]) == 1
+    assert count(demo_store, "SELECT count(*) FROM audit_log WHERE action = 'use_day_corrected'") == 1
+    missing = NOW.date() + timedelta(days=9)
+    assert checkins.correct_day(demo_store, THERAPIST, patient, day=missing, used=False, drinks=None,
+                                other_used=False, reason="Patient phoned with the missing day",
+                                now=later) == "added"
+    assert count(demo_store, "SELECT count(*) FROM audit_log WHERE action = 'use_day_added'") == 1
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"reason": "  "}, "Reason for the correction: say why"),
+    ({"used": False}, "already holds these values; nothing was changed"),
+    ({"day": VISIT.date() + timedelta(days=3)}, "after today"),
+    ({"drinks": 61}, "between 0 and 60"),
+])
+def test_a_bad_correction_between_visits_is_refused_and_nothing_changes(demo_store, change, words):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    save(demo_store, patient, days=week(NOW.date()))
+    before = rows(demo_store, "SELECT * FROM substance_use_days WHERE patient_id = ? ORDER BY day", [patient])
+    given = {"day": NOW.date() + timedelta(days=1), "used": True, "drinks": 2, "other_used": False,
+             "reason": "Patient phoned"} | change
+    if change.get("used") is False:
+        given["drinks"] = None
+    with pytest.raises(ValueError, match=words):
+        checkins.correct_day(demo_store, THERAPIST, patient, now=VISIT + timedelta(days=1), **given)
+    assert rows(demo_store, "SELECT * FROM substance_use_days WHERE patient_id = ? ORDER BY day", [patient]) == before
+    assert count(demo_store, "SELECT count(*) FROM use_day_corrections") == 0
+
+
+def test_a_viewer_cannot_correct_a_day(demo_store):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    with pytest.raises(AccessDenied):
+        checkins.correct_day(demo_store, VIEWER, patient, day=NOW.date(), used=False, drinks=None, other_used=False,
+                             reason="Patient phoned", now=VISIT)
+
+
 @pytest.mark.parametrize(("day", "change", "words"), [
     (1, {"day": VISIT.date() + timedelta(days=1)}, "after today"),
     (1, {"day": date(2020, 1, 1)}, "before the patient's screening"),

@@ -228,3 +228,23 @@ def test_a_therapist_raising_a_follow_up_is_told_who_records_it(page, patient):
     at = answer(opened(page, "therapist", patient), {**CALM, "phq9": [1, 1, 0, 1, 0, 1, 0, 0, 2]})
     at = click(at, "Save the check-in")
     assert "tell the nurse or prescriber now" in all_text(at)
+
+
+def test_one_use_day_is_corrected_without_filling_in_a_check_in(page, patient):
+    """Seen in review: a patient phones about one day, and the only way to change it was a whole check-in."""
+    from datetime import date
+    at = opened(page, "therapist", patient)
+    day = date.today() - timedelta(days=1)
+    at.session_state[form_key(at, "day_correction", "day")] = day
+    at.session_state[form_key(at, "day_correction", "used")] = "Used"
+    at.session_state[form_key(at, "day_correction", "drinks")] = 4.0
+    at = click(at.run(), "Save this day")
+    assert "Reason for the correction\\: say why" in at.error[0].value
+    assert stored(at, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == [(0,)]
+    at.session_state[form_key(at, "day_correction", "reason")] = "Patient phoned about a party"
+    at = click(at.run(), "Save this day")
+    assert f"{day:%d %b %Y} added" in all_text(at)
+    assert stored(at, "SELECT used, drinks FROM substance_use_days WHERE patient_id = ? AND day = ?",
+                  [patient, day]) == [(True, 4.0)]
+    assert stored(at, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(0,)]
+    assert at.session_state[form_key(at, "day_correction", "reason")] in (None, "")  # a fresh form for the next day
