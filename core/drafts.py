@@ -19,7 +19,7 @@ from core.access import User, require
 from core.schema import DRAFT_KINDS
 
 WRITERS = {"screening": frozenset({"nurse", "prescriber"}), "dosing": frozenset({"nurse", "prescriber"}),
-           "checkin": frozenset({"therapist", "nurse", "prescriber"})}
+           "checkin": frozenset({"therapist", "nurse", "prescriber"}), "integration_note": frozenset({"therapist"})}
 ANY_WRITER = frozenset().union(*WRITERS.values())
 MAX_CONTENT_CHARS = 200_000
 CONFLICT_RETRIES = 3

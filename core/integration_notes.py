@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db, users
+from core import db, drafts, users
 from core.access import STAFF, User, require
 from core.rules import validate
 
@@ -59,8 +59,9 @@ def note_for(con, user: User, session_id: int) -> Note | None:
 
 
 def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, themes, reflections, plan, password: str,
-          now: datetime | None = None) -> int:
-    """Store and sign the note in one step; a second note for the same dosing session names the first."""
+          draft_id: int | None = None, now: datetime | None = None) -> int:
+    """Store and sign the note in one step, its draft leaving with it; a second note for the same dosing session
+    names the first."""
     user = require(con, user, WRITERS)
     now = now or datetime.now()
     if session_id is None:
@@ -92,6 +93,8 @@ def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, t
             """INSERT INTO integration_notes (patient_id, session_id, met_at, themes, reflections, plan, signed_by,
                                               signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             [row[0], session_id, met_at, themes, reflections, plan, user.id, now]).fetchone()
+        if draft_id is not None:
+            drafts.remove(cur, user, draft_id, "draft_used")
         db.audit(cur, user.id, "integration_note_signed", "integration_note", note_id,
                  {"patient_id": row[0], "session_id": session_id})
     return note_id

@@ -21,7 +21,7 @@ ROUTES = ("iv", "im", "intranasal", "oral")
 SESSION_STATUSES = ("in_progress", "discharged", "stopped")
 VITALS_PHASES = ("pre", "during", "discharge")
 DISSOCIATION = ("none", "mild", "moderate", "severe")
-DRAFT_KINDS = ("screening", "dosing", "checkin")
+DRAFT_KINDS = ("screening", "dosing", "checkin", "integration_note")
 SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
@@ -355,6 +355,20 @@ MIGRATIONS: list[tuple[int, str, list]] = [
         "ALTER TABLE audit_log ADD COLUMN prev_hash VARCHAR",
         "ALTER TABLE audit_log ADD COLUMN row_hash VARCHAR",
         lambda cur: seal_existing_audit_rows(cur),
+    ]),
+    (7, "drafts of integration notes", [
+        """CREATE TABLE drafts_v7 (
+            id INTEGER PRIMARY KEY DEFAULT nextval('drafts_id_seq'),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind VARCHAR NOT NULL CHECK (kind IN ('screening', 'dosing', 'checkin', 'integration_note')),
+            patient_id INTEGER REFERENCES patients(id),
+            content VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        "INSERT INTO drafts_v7 SELECT * FROM drafts",
+        "DROP TABLE drafts",
+        "ALTER TABLE drafts_v7 RENAME TO drafts",
     ]),
 ]
 

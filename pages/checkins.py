@@ -303,7 +303,7 @@ def write_note(con, user, token: str, patient_id: int) -> None:
     try:
         integration_notes.write(con, user, patient_id, form.get("session"), met_at=met, themes=form.get("themes"),
                                 reflections=form.get("reflections"), plan=form.get("plan"),
-                                password=form.get("password") or "")
+                                password=form.get("password") or "", draft_id=form.meta.get("draft_id"))
     finally:
         form.set("password", "")  # a signature never outlives the attempt it was typed for
     forms.close(NOTE)
@@ -337,7 +337,10 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     if open_sessions.empty:
         st.caption("Every dosing session of this patient has its note.")
         return
-    form = forms.instance(NOTE, subject=patient_id)
+    form = open_note(patient_id)
+    if "restored" in form.meta:
+        st.info(f"Your unfinished integration note from {labels.when(form.meta['restored'])} is back on screen.",
+                icon=":material/history:")
     choices = {int(s.session_id): f"Session {s.session_number} · {labels.when(s.started_at)} · "
                                   f"{labels.ROUTE[s.route]}"
                + (f" · integration booked for {labels.when(s.booked_for)}" if pd.notna(s.booked_for) else "")
@@ -361,6 +364,42 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
                   autocomplete="current-password")
     st.button("Sign and save the note", type="primary",
               on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS, slot=NOTE))
+    keep_note(form, patient_id)
+
+
+NOTE_TEXT = ("session", "themes", "reflections", "plan")
+"""What makes a note worth keeping as a draft; the date starts filled in, and the password is never kept."""
+
+
+def open_note(patient_id: int) -> forms.FormInstance:
+    """This patient's open note, or the therapist's unfinished one from before a reload or on another computer."""
+    current = forms.instance(NOTE, subject=patient_id)
+    if current.meta.get("looked"):
+        return current
+    mine = [d for d in drafts.mine(con, user, "integration_note") if d.patient_id == patient_id]
+    if not mine:
+        return forms.restart(NOTE, patient_id, meta={"looked": True})
+    draft = drafts.resume(con, user, mine[0].id)
+    return forms.restart(NOTE, patient_id, values=draft.content, meta={
+        "looked": True, "draft_id": draft.id, "restored": draft.updated_at, "kept": draft.content})
+
+
+def keep_note(form, patient_id: int) -> None:
+    """The note as typed so far, kept on the server at each change (never the password)."""
+    content = {field: form.get(field) for field in (*NOTE_TEXT, "met_day", "met_time")
+               if form.get(field) not in (None, "")}
+    if form.meta.get("kept") == content or not any(field in content for field in NOTE_TEXT):
+        return
+    try:
+        form.meta["draft_id"] = drafts.save(con, user, "integration_note", content,
+                                            draft_id=form.meta.get("draft_id"), patient_id=patient_id)
+    except db.Conflict:
+        return
+    except ValueError as gone:
+        form.meta.pop("draft_id", None)
+        st.warning(str(gone))
+        return
+    form.meta["kept"] = content
 
 
 def patient_view(patient_id: int) -> None:

@@ -92,6 +92,10 @@ AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "accoun
                 "locked": "account locked", "session_limit": "12-hour limit"}
 
 
+DRAFT_KIND = {"screening": "screening", "dosing": "dosing session", "checkin": "follow-up check-in",
+              "integration_note": "integration note"}
+
+
 def audit_value(value) -> str:
     """One detail value in words: yes/no, field and code names as a clinician reads them."""
     if isinstance(value, bool):
@@ -100,7 +104,7 @@ def audit_value(value) -> str:
         return ", ".join(audit_value(v) for v in value)
     if isinstance(value, str):
         words = {**DECISION, **APPROVAL, **SUBSTANCE, **ROLE_LABELS, **OUTCOME_LABELS, **AUDIT_REASON,
-                 **IDENTITY_FIELD}
+                 **IDENTITY_FIELD, **DRAFT_KIND}
         return words.get(value, value)
     return str(value)
 

@@ -248,3 +248,29 @@ def test_one_use_day_is_corrected_without_filling_in_a_check_in(page, patient):
                   [patient, day]) == [(True, 4.0)]
     assert stored(at, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(0,)]
     assert at.session_state[form_key(at, "day_correction", "reason")] in (None, "")  # a fresh form for the next day
+
+
+def test_an_unfinished_integration_note_survives_a_reload_and_leaves_with_the_signature(page, patient, demo_db):
+    """Seen in review: themes and reflections typed over several minutes were lost to a reload."""
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session)
+    at.session_state[form_key(at, "integration_note", "themes")] = "Shame and repair"
+    at.session_state[form_key(at, "integration_note", "reflections")] = "Felt held"
+    at.session_state[form_key(at, "integration_note", "password")] = THERAPIST_PASSWORD
+    at.run()
+    assert stored(at, "SELECT count(*) FROM drafts WHERE kind = 'integration_note'") == [(1,)]
+    assert "demo-therapist" not in stored(at, "SELECT content FROM drafts WHERE kind = 'integration_note'")[0][0]
+
+    again = opened(page, "therapist", patient)  # a reload: a new session, signed in afresh
+    assert "Your unfinished integration note" in all_text(again)
+    assert again.session_state[form_key(again, "integration_note", "themes")] == "Shame and repair"
+    assert again.session_state[form_key(again, "integration_note", "session")] == session
+    assert again.session_state[form_key(again, "integration_note", "password")] in (None, "")
+    for field, value in {"met_day": datetime.now().date() - timedelta(days=1),
+                         "met_time": datetime(2026, 1, 1, 10).time(), "plan": "Walk daily",
+                         "password": THERAPIST_PASSWORD}.items():
+        again.session_state[form_key(again, "integration_note", field)] = value
+    again = click(again.run(), "Sign and save the note")
+    assert "Integration note signed and saved." in all_text(again)
+    assert stored(again, "SELECT count(*) FROM drafts WHERE kind = 'integration_note'") == [(0,)]

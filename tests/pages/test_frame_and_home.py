@@ -153,8 +153,12 @@ def test_audit_details_are_in_words(page, demo_store):
         db.audit(cur, None, "sign_in_failed", "user", None, {"reason": "credentials"})
         db.audit(cur, 3, "patient_identity_changed", "patient", 7, {"fields": ["date_of_birth", "mrn"]})
         db.audit(cur, 3, "draft_created", "draft", 1, {"kind": "screening", "patient_id": None})
+        db.audit(cur, 4, "draft_created", "draft", 2, {"kind": "integration_note", "patient_id": None})
+        db.audit(cur, 3, "draft_created", "draft", 3, {"kind": "checkin", "patient_id": None})
     demo_store.close()
     details = list(page("pages/audit_log.py", "admin").dataframe[0].value["Details"])
+    assert details[:2] == ["form: follow-up check-in", "form: integration note"]
+    details = details[2:]
     assert details[:4] == ["form: screening", "fields changed: date of birth, chart number",
                            "reason: wrong username or password",
                            ("patient record 7 · result: Needs review · rules version: v1 · "
