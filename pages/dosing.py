@@ -9,7 +9,7 @@ import streamlit as st
 from core import db, drafts
 from core import dosing_sessions as ds
 from core.rules import dosing, vitals
-from ui import forms, labels, selection, session_record
+from ui import forms, labels, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
@@ -19,7 +19,7 @@ TEAM = ds.DOSING_TEAM
 user = frame("Dosing session", allow=TEAM)
 con = clinic().con
 
-OPEN = "dosing_session"
+OPEN = session_link.SESSION
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
 """The to-sign table's own grid; a click in it chooses the OPEN session."""

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import dosing_sessions, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
-from ui import charts, labels, screening_state, screening_view, selection, session_record
+from ui import charts, labels, screening_state, screening_view, selection, session_link, session_record
 from ui.actions import act
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
@@ -153,6 +153,7 @@ def session(session_id: int) -> None:
     if st.toggle("Show vital signs and adverse events", key=f"chart_vitals_{session_id}"):
         session_record.readings_and_events(record, heading=lambda text: st.markdown(f"**{text}**"))
     session_record.signature_and_addenda(record)
+    session_link.session_button(user, session_id)
 
 
 def checkin(checkin_id: int) -> None:

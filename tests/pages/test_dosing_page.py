@@ -252,3 +252,20 @@ def test_the_board_says_how_late_a_reading_is(page, approved, demo_store):
     board = next(df.value for df in at.dataframe if "Next reading" in df.value.columns)
     row = board[board["Patient"] == "Dosetest, Robin"].iloc[0]
     assert row["Next reading"] in ("OVERDUE by 25 min", "OVERDUE by 26 min")  # due at minute 15
+
+
+def test_an_ended_session_is_reopened_from_the_chart_for_an_addendum_or_a_booking(page):
+    """Seen in review: once signed, a session left the Dosing page for good: no addendum a day later, and an
+    integration session never booked could not be booked."""
+    at = page("pages/patients.py", "prescriber")
+    session, patient = stored(at, """SELECT id, patient_id FROM dosing_sessions WHERE status = 'discharged'
+                                     ORDER BY started_at DESC LIMIT 1""")[0]
+    at.session_state["chosen~patients"] = patient
+    at = at.run()
+    at = next(b for b in at.button if b.key == f"open_session_{session}").click().run()
+    assert [t.value for t in at.title] == ["Dosing session"]
+    assert at.session_state["chosen~dosing_session"] == session
+    assert any(b.label in ("Sign the session", "Add the addendum") for b in at.button)
+    therapist = page("pages/patients.py", "therapist")
+    therapist.session_state["chosen~patients"] = patient
+    assert not [b for b in therapist.run().button if (b.key or "").startswith("open_session_")]
