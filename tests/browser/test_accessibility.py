@@ -67,6 +67,9 @@ def test_a_check_in_form_and_its_notes(tab, app_url):
     sign_in(tab, app_url, "therapist", "demo-therapist-2026")
     go(tab, "Check-ins")
     grid = tab.get_by_test_id("stDataFrame").first
+    # The heading comes before the list: click a row only once the grid holds rows and the page's run is over.
+    expect(grid.locator("tbody [role=gridcell]").first).to_be_attached()
+    settle(tab)
     box = grid.get_by_test_id("data-grid-canvas").bounding_box()
     tab.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
     expect(tab.get_by_role("button", name="Save the check-in")).to_be_visible()

@@ -124,8 +124,10 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
 
 
 def next_option_containing(tab, label: str, text: str) -> str:
-    tab.get_by_label(label, exact=True).click()
+    """The first option holding `text`. The list is opened with open_list(): a click during the page's first run
+    leaves it closed."""
     option = tab.get_by_role("option").filter(has_text=text).first
+    open_list(tab, label, option)
     name = option.inner_text()
     tab.keyboard.press("Escape")
     return name
