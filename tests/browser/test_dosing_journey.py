@@ -76,6 +76,9 @@ def add_reading(tab, minute: int, systolic: int, diastolic: int, calm: bool = Fa
         pick(tab, "Sedation (MOAA/S)", "5: responds readily to name spoken in a normal tone")
         pick(tab, "Dissociation", "None")
     tab.get_by_role("button", name="Save the reading").click()
+    # "Reading saved." may still be the last reading's message (it lasts until a run ends); this reading's own row
+    # is the proof that it was saved, before a reload can end the session.
+    expect(tab.get_by_role("cell", name=f"{systolic}/{diastolic}")).to_be_visible()
     expect(tab.get_by_text(re.compile(r"^Reading saved\."))).to_be_visible()
     settle(tab)
 
@@ -115,6 +118,7 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     expect(nurse.get_by_role("heading", name="Today's board")).to_be_visible()
     settle(nurse)
     board = nurse.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose")
+    expect(board.get_by_text("Twoscreens, Robin")).to_be_attached()  # the board is drawn, so an absence is real
     expect(board.get_by_text(PATIENT), "the board still shows the discharged session").to_have_count(0)
 
     prescriber = new_tab()
