@@ -48,6 +48,11 @@ def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
 
 
 def _resolve(name: str, grid: str, ids: tuple[int, ...], on_pick: Callable[[int], None]) -> None:
+    """Act on a click only from the grid now on screen. A grid's key changes after each pick, and the browser can
+    send an old grid's selection again with a later run (Back clicked while a chart was loading, then a search):
+    that replay must not reopen anything."""
+    if grid != f"pick~{name}~{st.session_state.get(_grid(name))}":
+        return
     selection = st.session_state[grid].selection
     picked = list(selection.rows) or [row for row, _column in selection.cells]
     if picked and picked[0] < len(ids):
