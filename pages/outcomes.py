@@ -26,6 +26,9 @@ PRINT_CSS = """<style>@media print {
   .stVegaLiteChart, [data-testid="stMetric"] { break-inside: avoid; }
 }</style>"""
 EARLIEST = date(2000, 1, 1)
+CHART_HEIGHT = 340
+"""Each chart's whole height, legend and title included; left to itself a chart with a legend below was squeezed
+to a strip."""
 BEHIND = "outcomes_behind"
 OPENING = "outcomes~opening"
 EXPORT = "outcomes_export"
@@ -89,7 +92,7 @@ def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
     shown = [(build, rows) for _title, build, rows in drawn if not rows.empty]
     for pair in (shown[i:i + 2] for i in range(0, len(shown), 2)):
         for column, (build, rows) in zip(st.columns(2), pair, strict=False):
-            column.altair_chart(build(rows), width="stretch")
+            column.altair_chart(build(rows), width="stretch", height=CHART_HEIGHT)
     hidden = [title for title, _build, rows in drawn if rows.empty]
     if hidden:
         why = (f"fewer than {current().small_cell_min} patients behind every point" if not identified

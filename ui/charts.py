@@ -147,7 +147,7 @@ def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("When:N"), alt.Tooltip("Mean craving:Q", format=".1f"),
                  alt.Tooltip("Sessions:Q")],
-    ).properties(title="Craving before and after each dosing session", height=260)
+    ).properties(title="Craving before and after each session", height=260)
 
 
 def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
@@ -157,7 +157,8 @@ def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
                            "Severity": b.label} for b in instrument.bands])
     shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
         y="From:Q", y2="To:Q", color=alt.Color("Severity:N", sort=[b.label for b in instrument.bands],
-                                               scale=alt.Scale(scheme="yelloworangered")))
+                                               scale=alt.Scale(scheme="yelloworangered"),
+                                               legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)))
     rows = _in_words(rows, {"week": "Week", "value": "Mean PHQ-9", "n": "Patients"})
     line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
         x=alt.X("Week:Q", title="Weeks since the first session (baseline at 0)",
@@ -174,10 +175,11 @@ def outcome_use(rows: pd.DataFrame) -> alt.Chart:
     return alt.Chart(rows).mark_line(point=True).encode(
         x=alt.X("Month:O", title="Month since the first session", axis=alt.Axis(labelAngle=0)),
         y=_percent_axis("Share", "Share of logged days"),
-        color=alt.Color("Measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+        color=alt.Color("Measure:N", title=None,
+                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("Month:O"), alt.Tooltip("Measure:N"), alt.Tooltip("Share:Q", format=".0%"),
                  alt.Tooltip("Patients:Q")],
-    ).properties(title="Days abstinent and heavy drinking days, by month", height=260)
+    ).properties(title="Days abstinent and heavy drinking days", height=260)
 
 
 def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
@@ -187,21 +189,22 @@ def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),
         y=_percent_axis("Reached it", "Patients who reached it"),
         tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("Reached it:Q", format=".0%"), alt.Tooltip("Patients:Q")],
-    ).properties(title="Retention: share of patients reaching each session", height=260)
+    ).properties(title="Retention by session number", height=260)
 
 
 def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
-    """Kaplan-Meier survival without relapse as a step curve, from 100 % at day 0 (rows: day, at_risk, events,
-    survival)."""
-    start = pd.DataFrame({"day": [0], "at_risk": [None], "events": [0], "survival": [1.0]})
+    """Kaplan-Meier survival without relapse as a step curve, from 100 % at day 0 (rows: day, at_risk, survival, and
+    events for the staff)."""
+    start = pd.DataFrame({"day": [0], "at_risk": [None], "survival": [1.0]}).assign(
+        **({"events": [0]} if "events" in rows else {}))
     steps = pd.concat([start, rows], ignore_index=True) if rows.empty or rows["day"].iloc[0] > 0 else rows
     steps = _in_words(steps, {"day": "Day", "at_risk": "Patients at risk", "events": "Relapses",
                               "survival": "Without relapse"})
+    tooltip = [alt.Tooltip("Day:Q"), alt.Tooltip("Without relapse:Q", format=".0%"), alt.Tooltip("Patients at risk:Q")]
     return alt.Chart(steps).mark_line(interpolate="step-after", color="#1f4e79").encode(
         x=alt.X("Day:Q", title="Days since the first session"),
         y=alt.Y("Without relapse:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("Day:Q"), alt.Tooltip("Without relapse:Q", format=".0%"),
-                 alt.Tooltip("Patients at risk:Q"), alt.Tooltip("Relapses:Q")],
+        tooltip=tooltip + ([alt.Tooltip("Relapses:Q")] if "Relapses" in steps else []),
     ).properties(title="Time to relapse (dropout counts as relapse)", height=260)
 
 

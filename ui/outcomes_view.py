@@ -87,7 +87,10 @@ def series(cohort: Cohort, name: str, as_of: date, identified: bool, _user: User
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
 def relapse(cohort: Cohort, as_of: date, identified: bool, _user: User) -> pd.DataFrame:
-    return outcomes.relapse_curve(clinic().con, _user, cohort, as_of=as_of)
+    """The viewer's curve keeps its days with 11 or more at risk (section 4) and loses the day's relapse count,
+    which can be 1: the curve itself shows the drop."""
+    curve = outcomes.relapse_curve(clinic().con, _user, cohort, as_of=as_of)
+    return curve if identified else curve.drop(columns="events")
 
 
 def value_text(name: str, f: Figure) -> str:

@@ -153,3 +153,10 @@ def test_the_drill_down_shows_each_patient_s_own_part_in_the_figure(page):
                             ("ae_per_session", {"sessions", "adverse_events"})):
         at.selectbox(key="outcomes_figure").set_value(figure).run()
         assert columns <= set(at.dataframe[0].value.columns), figure
+
+
+def test_the_viewer_s_relapse_curve_carries_no_daily_relapse_counts(page):
+    """Seen in review: 'Show data' gave the viewer 'Patients at risk 14, Relapses 1'. The curve and the number at
+    risk (11 or more) are enough to read it; the counts of a day stay with the staff."""
+    assert "Relapses" not in chart_columns(page(PAGE, "viewer"))
+    assert "Relapses" in chart_columns(page(PAGE, "prescriber"))
