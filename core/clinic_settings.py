@@ -77,14 +77,16 @@ def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ValueError(f"Reason for the change: say why, in at least {MIN_REASON} characters")
-    updated = load(con).changed(**{name: value})
+    before = load(con)
+    updated = before.changed(**{name: value})
     with db.transaction(con) as cur:
         cur.execute(
             "INSERT OR REPLACE INTO clinic_settings (name, value, changed_by, changed_at) VALUES (?, ?, ?, ?)",
             [name, _encode(value), actor.id, datetime.now()],
         )
         db.audit(cur, actor.id, "setting_changed", "setting", None,
-                 {"name": name, "value": _encode(value), "reason": reason, "rules_version": updated.rules_version})
+                 {"name": name, "value": _encode(value), "was": _encode(getattr(before, name)), "reason": reason,
+                  "rules_version": updated.rules_version})
     return updated
 
 

@@ -12,6 +12,7 @@ from core.rules.settings import DEFAULTS, DoseBand
 from ui import forms
 from ui.actions import act, done, show
 from ui.frame import frame
+from ui.labels import setting_value as shown
 from ui.store import clinic
 from ui.widgets import plain
 
@@ -111,23 +112,17 @@ def accounts_tab() -> None:
 # Clinic settings
 
 
-def shown(value) -> str:
-    if isinstance(value, DoseBand):
-        return f"usual {value.low:g}-{value.high:g} mg/kg, at most {value.maximum:g}"
-    if isinstance(value, tuple):
-        return ", ".join(f"{v:g}" for v in value)
-    return f"{value:g}"
-
-
 def change_setting(con, user, token: str) -> None:
     form = forms.current(SETTING, token)
     name = form.get("name")
     value = clinic_settings.typed(name, number=form.get("value"), low=form.get("low"), high=form.get("high"),
                                   maximum=form.get("maximum"), numbers=form.get("values") or "")
+    before = getattr(clinic_settings.load(con), name)
     updated = clinic_settings.save(con, user, name, value, form.get("reason") or "")
     settings.use(updated)
     forms.close(SETTING)
-    done(SETTING, f"Saved and in force now. Rules version {updated.rules_version}.")
+    done(SETTING, f"{DEFAULTS.label(name)}: {shown(before)} → {shown(value)}. Saved and in force now. "
+                  f"Rules version {updated.rules_version}.")
 
 
 def settings_tab() -> None:
@@ -155,8 +150,9 @@ def settings_tab() -> None:
         elif isinstance(default, tuple):
             st.text_input("New values, separated by commas", key=form.key("values"))
         else:
-            st.number_input("New value", value=None, step=1 if isinstance(default, int) else 0.01,
-                            key=form.key("value"))
+            # A float widget even for whole numbers: an int widget rounds 29.5 down unseen; typed() refuses it.
+            st.number_input("New value", value=None, step=1.0 if isinstance(default, int) else 0.01,
+                            format="%g", key=form.key("value"))
     st.text_input("Reason for the change (who decided, and why)", key=form.key("reason"))
     show(SETTING)
     st.button("Save the setting", type="primary", on_click=act(change_setting, form.token, allow=ADMINS,
@@ -168,7 +164,7 @@ def settings_tab() -> None:
 
 def back_up(con, user) -> None:
     made = backup.make(con, backup.folder_for(db.configured_path()), user)
-    done("backups", f"Backup written: {made.name}.")
+    done("backups", f"Backup written to {made}.")
 
 
 def backups_tab() -> None:

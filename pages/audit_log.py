@@ -34,13 +34,22 @@ def readable(detail: str) -> str:
     patient = values.pop("patient_id", None)
     parts = [f"patient record {patient}"] if patient is not None else []
     if values.get("name") in DEFAULTS.__dataclass_fields__:
-        values["name"] = DEFAULTS.label(values["name"])
+        return " · ".join(parts + setting_parts(values))
     parts += [f"{labels.AUDIT_DETAIL.get(key, key.replace('_', ' '))}: {labels.audit_value(value)}"
               for key, value in values.items() if value is not None]
     return " · ".join(parts)
 
 
-codes = audit_log.actions(con, user)
+def setting_parts(values: dict) -> list[str]:
+    """A settings change: the setting by its label, the new and the previous value as the settings tab shows them."""
+    words = {"value": "value", "was": "previous value"}
+    return [f"setting: {DEFAULTS.label(value)}" if key == "name"
+            else f"{words[key]}: {labels.setting_value(json.loads(value))}" if key in words
+            else f"{labels.AUDIT_DETAIL.get(key, key.replace('_', ' '))}: {labels.audit_value(value)}"
+            for key, value in values.items() if value is not None]
+
+
+codes = sorted(audit_log.actions(con, user), key=lambda c: labels.AUDIT_ACTION.get(c, c).lower())
 choice = st.selectbox("Action", ["", *codes], format_func=lambda c: labels.AUDIT_ACTION.get(c, c) or "All actions",
                       key="audit_action", on_change=restart)
 st.session_state.setdefault(CURSORS, [None])

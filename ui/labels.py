@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from core.access import ROLE_LABELS
 from core.rules import instruments
 from core.rules.dosing import ROUTES
+from core.rules.settings import DoseBand
 from core.safety import OUTCOME_LABELS
 from core.screening_form import CONDITION_LABELS, MEDICATION_LABELS
 
@@ -90,6 +92,17 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}
+
+
+def setting_value(value) -> str:
+    """A threshold as an administrator reads it: a dose band in words, a list of doses, a number."""
+    if isinstance(value, DoseBand):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return f"usual {value['low']:g}-{value['high']:g} mg/kg, at most {value['maximum']:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(f"{v:g}" for v in value)
+    return f"{value:g}"
 
 
 DRAFT_KIND = {"screening": "screening", "dosing": "dosing session", "checkin": "follow-up check-in",

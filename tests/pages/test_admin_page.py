@@ -63,7 +63,7 @@ def test_a_setting_changes_at_once_with_its_reason_and_a_new_rules_version(page)
 
 def test_back_up_now_writes_a_backup_listed_on_the_page(page, demo_db):
     at = click(page(PAGE, "admin"), "Back up now")
-    assert "Backup written:" in all_text(at)
+    assert f"Backup written to {demo_db.parent / 'backups'}" in all_text(at)  # where, not only its name
     assert (demo_db.parent / "backups").exists()
     assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'backup_made'") == [(1,)]
 
@@ -156,3 +156,24 @@ def test_a_role_change_on_an_account_another_administrator_just_changed_is_refus
     at = click(at, "Change the role")
     assert "changed by someone else since you opened it" in at.error[0].value
     assert stored(at, "SELECT role, active FROM users WHERE id = ?", [sam]) == [("nurse", False)]
+
+
+def test_a_saved_setting_names_itself_and_its_old_and_new_value(page):
+    at = page(PAGE, "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "older_adult_age"
+    at = at.run()
+    at.session_state[form_key(at, "admin_setting", "value")] = 70
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    at = click(at.run(), "Save the setting")
+    assert "Age from which a patient is an older adult (years): 65 → 70. Saved and in force now." in all_text(at)
+
+
+def test_a_whole_number_setting_keeps_a_fraction_typed_so_it_can_be_refused(page):
+    """Seen in review: 29.5 became 29 on leaving the field and was saved without a word."""
+    at = page(PAGE, "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "pcl5_every_days"
+    at = at.run()
+    at.number_input(key=form_key(at, "admin_setting", "value")).set_value(29.5)
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    at = click(at.run(), "Save the setting")
+    assert "is a whole number" in at.error[0].value

@@ -174,8 +174,16 @@ def test_account_and_setting_entries_name_the_account_the_old_role_and_the_setti
         db.audit(cur, 1, "user_role_changed", "user", 3, {"role": "therapist", "was": "nurse"})
         db.audit(cur, 1, "setting_changed", "setting", None, {"name": "older_adult_age", "value": "70",
                                                               "reason": "memo", "rules_version": "v2"})
+    with db.transaction(demo_store) as cur:
+        db.audit(cur, 1, "setting_changed", "setting", None, {
+            "name": "dose_iv", "value": '{"low": 0.1, "high": 0.75, "maximum": 1.0}',
+            "was": '{"low": 0.1, "high": 0.8, "maximum": 1.0}', "reason": "memo"})
     demo_store.close()
-    rows = page("pages/audit_log.py", "admin").dataframe[0].value
+    at = page("pages/audit_log.py", "admin")
+    assert at.dataframe[0].value["Details"][0] == (
+        "setting: Intravenous dose band · reason: memo · value: usual 0.1-0.75 mg/kg, at most 1 · "
+        "previous value: usual 0.1-0.8 mg/kg, at most 1")
+    rows = at.dataframe[0].value.iloc[1:]
     assert list(rows["Record"][:2]) == ["Setting", "Account nurse"]
     assert list(rows["Details"][:2]) == [
         ("setting: Age from which a patient is an older adult (years) · reason: memo · rules version: v2 · "
