@@ -19,12 +19,17 @@ from ui.store import clinic
 user = frame("Outcomes", allow=EVERYONE)
 con = clinic().con
 
-PRINT_CSS = """<style>@media print {
+PAGE_CSS = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+@media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
   .st-key-outcome_filters, .st-key-outcome_staff, .stButton, .stDownloadButton { display: none !important; }
   [data-testid="stMain"] { margin: 0 !important; padding: 0 !important; }
   .stVegaLiteChart, [data-testid="stMetric"] { break-inside: avoid; }
 }</style>"""
+"""On screen, a figure's label and value wrap rather than end in '...' ('Dosing ses...' at 1,024 px); on paper, the
+sidebar and every widget are left out."""
 EARLIEST = date(2000, 1, 1)
 CHART_HEIGHT = 340
 """Each chart's whole height, legend and title included; left to itself a chart with a legend below was squeezed
@@ -145,9 +150,10 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
             right.download_button("Download CSV", ready["csv"], f"outcomes-{stamp}.csv", mime="text/csv")
 
 
-st.html(PRINT_CSS)
+st.html(PAGE_CSS)
 st.caption("A treatment-start cohort: patients whose first dosing session falls in the dates chosen, followed from "
-           "that day. Definitions: clinical-rules section 4. Figures are recomputed at most once a minute.")
+           "that day. Each figure's definition is behind its question mark. Figures are recomputed at most once a "
+           "minute.")
 cohort = cohort_from_filters()
 if cohort is not None:
     as_of = date.today()

@@ -18,6 +18,8 @@ PAGES = [("app.py", role) for role in ("admin", "prescriber", "nurse", "therapis
     ("pages/screening.py", "nurse"), ("pages/screening.py", "prescriber"), ("pages/approvals.py", "prescriber"),
     ("pages/patients.py", "nurse"), ("pages/patients.py", "therapist"), ("pages/audit_log.py", "admin"),
     ("pages/dosing.py", "nurse"), ("pages/dosing.py", "prescriber"),
+    ("pages/outcomes.py", "prescriber"), ("pages/outcomes.py", "viewer"), ("pages/admin.py", "admin"),
+    ("pages/checkins.py", "therapist"),
 ]
 
 
