@@ -78,7 +78,7 @@ def add_reading(tab, minute: int, systolic: int, diastolic: int, calm: bool = Fa
     tab.get_by_role("button", name="Save the reading").click()
     # "Reading saved." may still be the last reading's message (it lasts until a run ends); this reading's own row
     # is the proof that it was saved, before a reload can end the session.
-    expect(tab.get_by_role("cell", name=f"{systolic}/{diastolic}")).to_be_visible()
+    expect(tab.get_by_role("cell", name=f"{systolic}/{diastolic}", exact=True)).to_be_visible()
     expect(tab.get_by_text(re.compile(r"^Reading saved\."))).to_be_visible()
     settle(tab)
 

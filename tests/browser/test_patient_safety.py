@@ -503,8 +503,10 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
     tab.get_by_role("button", name="Re-screen this patient").click()
     expect(tab.get_by_label("First name", exact=True)).not_to_have_value("")
     settle(tab)
-    if tab.get_by_label("Correct identity details", exact=True).count():
-        tick(tab, "Correct identity details")
+    # A re-screen always locks the identity behind this box; reading its count raced the run that draws it.
+    expect(tab.get_by_label("Correct identity details", exact=True)).to_be_attached()
+    tick(tab, "Correct identity details")
+    expect(tab.get_by_label("Date of birth", exact=True)).to_be_enabled()
     born = years_ago(16, 30)
     type_into(tab, "Date of birth", born.isoformat())
     fill_clinical(tab)
