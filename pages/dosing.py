@@ -139,7 +139,9 @@ def book(con, user, token: str, session_id: int) -> None:
         raise ValueError("Integration session: choose the day and the time")
     ds.book_integration(con, user, session_id, datetime.combine(day, hour))
     forms.close(BOOK)
-    done(BOOK, f"Integration-therapy session booked for {labels.when(datetime.combine(day, hour))}.")
+    # The session's own slot, shown at its top on the next run: the booking form (and its slot) is gone once booked,
+    # and a message left there waited for the next patient's booking form.
+    done("session", f"Integration-therapy session booked for {labels.when(datetime.combine(day, hour))}.")
 
 
 def sign(con, user, token: str, session_id: int) -> None:

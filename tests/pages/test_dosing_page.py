@@ -269,3 +269,21 @@ def test_an_ended_session_is_reopened_from_the_chart_for_an_addendum_or_a_bookin
     therapist = page("pages/patients.py", "therapist")
     therapist.session_state["chosen~patients"] = patient
     assert not [b for b in therapist.run().button if (b.key or "").startswith("open_session_")]
+
+
+def test_a_booking_s_confirmation_never_shows_on_the_next_session(page):
+    """Seen in review: after booking one patient's session, opening another's unbooked session showed 'Integration-
+    therapy session booked for ...' under its empty booking form."""
+    at = page(PAGE, "nurse")
+    (first,), (second,) = stored(at, """
+        SELECT d.id FROM dosing_sessions d LEFT JOIN therapy_bookings b ON b.session_id = d.id
+        WHERE d.status = 'discharged' AND b.id IS NULL ORDER BY d.started_at DESC, d.id LIMIT 2""")
+    at = open_session(at, first)
+    tomorrow = datetime.now().date() + timedelta(days=1)
+    at.session_state[form_key(at, "dosing_book", "day")] = tomorrow
+    at.session_state[form_key(at, "dosing_book", "time")] = datetime(2026, 1, 1, 14, 30).time()
+    at = click(at.run(), "Book the session")
+    assert [s.value for s in at.success if "booked for" in s.value]  # said where the nurse is looking
+    at = open_session(at, second)
+    assert "Book the integration-therapy session" in [s.value for s in at.subheader]
+    assert "booked for" not in all_text(at)
