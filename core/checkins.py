@@ -144,6 +144,8 @@ def correct_day(con, user: User, patient_id: int, *, day, used, drinks, other_us
     reason = validate.text(reason, "Reason for the correction", 500)
     if not reason.strip():
         raise ValueError("Reason for the correction: say why the day is corrected or added now")
+    if other_used is None:
+        raise ValueError("Another substance that day: choose No or Yes (a correction replaces the whole day)")
     with db.read(con) as cur:
         ctx = _context(cur, patient_id, now.date(), settings)
     (checked,) = _days([{"day": day, "used": used, "drinks": drinks, "other_used": other_used}], ctx, now.date(),

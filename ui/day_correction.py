@@ -15,9 +15,11 @@ USE = {"No use": False, "Used": True}
 OTHER = {"No": False, "Yes": True}
 
 
-def save(con, user, token: str, patient_id: int) -> None:
+def save(con, user, token: str, patient_id: int, earliest: date) -> None:
     form = forms.current(FORM, token, patient_id)
     day = form.get("day")
+    if day is None:  # also what the date box holds when a day outside its range was typed
+        raise ValueError(f"Day: choose a day from {earliest:%d %b %Y} to today")
     result = checkins.correct_day(con, user, patient_id, day=day, used=USE.get(form.get("used")),
                                   drinks=form.get("drinks"), other_used=OTHER.get(form.get("other")),
                                   reason=form.get("reason") or "")
@@ -43,7 +45,7 @@ def correction_form(con, user, ctx: checkins.Context) -> None:
     st.text_input("Reason for the correction (who told you, and when)", key=form.key("reason"))
     show(FORM)
     st.button("Save this day", type="primary",
-              on_click=act(save, form.token, ctx.patient_id, allow=checkins.RECORDERS, slot=FORM))
+              on_click=act(save, form.token, ctx.patient_id, ctx.screened_on, allow=checkins.RECORDERS, slot=FORM))
 
 
 def recorded_text(recorded) -> str:
@@ -53,4 +55,5 @@ def recorded_text(recorded) -> str:
     what = "Used" if row["used"] else "No use"
     if row["used"] and pd.notna(row["drinks"]):
         what += f", {row['drinks']:g} standard drinks"
-    return f"Recorded now: **{what}**. Saving corrects it."
+    other = {True: "yes", False: "no"}.get(row["other_used"] if pd.notna(row["other_used"]) else None, "not answered")
+    return f"Recorded now: **{what}; another substance: {other}**. Saving replaces the whole day."

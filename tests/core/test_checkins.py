@@ -94,6 +94,7 @@ def test_one_day_is_corrected_between_visits_without_a_check_in(demo_store):
     ({"used": False}, "already holds these values; nothing was changed"),
     ({"day": VISIT.date() + timedelta(days=3)}, "after today"),
     ({"drinks": 61}, "between 0 and 60"),
+    ({"other_used": None}, "Another substance that day: choose No or Yes"),
 ])
 def test_a_bad_correction_between_visits_is_refused_and_nothing_changes(demo_store, change, words):
     patient = approved_patient(demo_store, **ALCOHOL)

@@ -234,19 +234,24 @@ def test_one_use_day_is_corrected_without_filling_in_a_check_in(page, patient):
     """Seen in review: a patient phones about one day, and the only way to change it was a whole check-in."""
     from datetime import date
     at = opened(page, "therapist", patient)
+    at = click(at, "Save this day")  # also what a day typed after today leaves: the box holds no day
+    assert "Day\\: choose a day from 21 Nov 2026 to today" in at.error[0].value
     day = date.today() - timedelta(days=1)
     at.session_state[form_key(at, "day_correction", "day")] = day
     at.session_state[form_key(at, "day_correction", "used")] = "Used"
     at.session_state[form_key(at, "day_correction", "drinks")] = 4.0
+    at.session_state[form_key(at, "day_correction", "other")] = "Yes"
     at = click(at.run(), "Save this day")
     assert "Reason for the correction\\: say why" in at.error[0].value
     assert stored(at, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == [(0,)]
     at.session_state[form_key(at, "day_correction", "reason")] = "Patient phoned about a party"
     at = click(at.run(), "Save this day")
     assert f"{day:%d %b %Y} added" in all_text(at)
-    assert stored(at, "SELECT used, drinks FROM substance_use_days WHERE patient_id = ? AND day = ?",
-                  [patient, day]) == [(True, 4.0)]
+    assert stored(at, "SELECT used, drinks, other_used FROM substance_use_days WHERE patient_id = ? AND day = ?",
+                  [patient, day]) == [(True, 4.0, True)]
     assert stored(at, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(0,)]
+    at.session_state[form_key(at, "day_correction", "day")] = day
+    assert "Recorded now: **Used, 4 standard drinks; another substance: yes**" in all_text(at.run())
     assert at.session_state[form_key(at, "day_correction", "reason")] in (None, "")  # a fresh form for the next day
 
 
