@@ -103,7 +103,7 @@ def trends(assessments, patient_id: int) -> None:
     scored = assessments.dropna(subset=["total"])
     craving = timeline.craving(con, user, patient_id)
     use = timeline.use_days(con, user, patient_id)
-    shown = [i for i in ("phq9", "gad7", "pcl5", "auditc") if i in set(scored["instrument"])]
+    shown = [i for i in ("phq9", "gad7", "pcl5", "pacs", "auditc") if i in set(scored["instrument"])]
     if not shown and craving.empty and use.empty:
         st.caption("No scored questionnaires, craving ratings or use days yet.")
         return

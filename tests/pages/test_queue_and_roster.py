@@ -142,3 +142,14 @@ def test_a_search_is_audited_once_with_the_records_shown_and_never_the_words(pag
     at.run()
     rows = stored(at, "SELECT detail FROM audit_log WHERE action = 'patients_searched'")
     assert len(rows) == 1 and "Example" not in rows[0][0] and '"shown": [' in rows[0][0]
+
+
+def test_a_chart_draws_the_pacs_trend_with_its_cut_off(page):
+    """Seen in review: PACS scores were recorded at every check-in but the chart drew no PACS trend."""
+    import json
+    at = page("pages/patients.py", "prescriber")
+    (patient,) = stored(at, "SELECT patient_id FROM assessments WHERE instrument = 'pacs' GROUP BY patient_id "
+                            "HAVING count(*) >= 2 ORDER BY patient_id LIMIT 1")[0]
+    at.session_state["chosen~patients"] = patient
+    titles = [json.loads(c.proto.spec).get("title") for c in at.run().get("vega_lite_chart")]
+    assert "Penn Alcohol Craving Scale (PACS) over time" in titles
