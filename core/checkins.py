@@ -224,8 +224,8 @@ def _store_days(cur, user: User, patient_id: int, days: list[followup.UseDay], r
             added += 1
             continue
         before = dict(zip(("used", "drinks", "other_used"), old, strict=True))
-        if before == new:
-            continue
+        if before == new or (not before["used"] and {**before, "drinks": None} == new):
+            continue  # a count kept on a day without use is no count (older rows hold 0 there)
         if not reason.strip():
             raise ValueError(f"Day {d.day:%d %b %Y} was already recorded{_by_whom(cur, patient_id, d.day, before)}; "
                              "give a reason for the correction")

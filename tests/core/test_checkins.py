@@ -337,3 +337,16 @@ def test_migration_5_keeps_follow_ups_and_their_assessments(tmp_path, monkeypatc
     assert rows(con, "SELECT f.id, f.screening_id, f.checkin_id, a.outcome FROM safety_followups f "
                      "JOIN safety_assessments a ON a.followup_id = f.id") == [(1, 1, None, "safety_plan")]
     assert rows(con, "SELECT nextval('safety_followups_id_seq')") == [(2,)]
+
+
+def test_a_no_use_day_stored_with_a_zero_count_is_the_same_day_saved_again_without_one(demo_store):
+    """Seen in review: a demo day kept as no use with 0 drinks, saved again as no use, was reported 'corrected'
+    and audited: 0 drinks on a day without use is no count (the use-day rule), so nothing changed."""
+    patient = approved_patient(demo_store, **ALCOHOL)
+    day = NOW.date() + timedelta(days=1)
+    demo_store.execute("INSERT INTO substance_use_days (patient_id, day, used, drinks, other_used, recorded_by, "
+                       "recorded_at) VALUES (?, ?, false, 0, false, 4, ?)", [patient, day, NOW])
+    with pytest.raises(ValueError, match="already holds these values; nothing was changed"):
+        checkins.correct_day(demo_store, THERAPIST, patient, day=day, used=False, drinks=None, other_used=False,
+                             reason="Patient phoned", now=VISIT)
+    assert count(demo_store, "SELECT count(*) FROM use_day_corrections") == 0
