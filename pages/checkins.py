@@ -414,6 +414,9 @@ def patient_view(patient_id: int) -> None:
     st.markdown(f"Primary substance {labels.SUBSTANCE[ctx.primary_substance]} · screened "
                 f"{ctx.screened_on:%d %b %Y}")
     chart_button(patient_id, ("pages/checkins.py", "Check-ins"))
+    if user.role in integration_notes.WRITERS and any(
+            d.patient_id == patient_id for d in drafts.mine(con, user, "integration_note")):
+        st.info("Your unfinished integration note is waiting in the Integration notes tab.", icon=":material/history:")
     checkin_tab, day_tab, notes_tab = st.tabs(["Check-in", "Correct or add one use day", "Integration notes"])
     with checkin_tab:
         checkin_form(patient_id)

@@ -279,3 +279,14 @@ def test_an_unfinished_integration_note_survives_a_reload_and_leaves_with_the_si
     again = click(again.run(), "Sign and save the note")
     assert "Integration note signed and saved." in all_text(again)
     assert stored(again, "SELECT count(*) FROM drafts WHERE kind = 'integration_note'") == [(0,)]
+
+
+def test_an_unfinished_note_is_announced_above_the_tabs(page, patient, demo_db):
+    """Seen in review: reopening the patient lands on the Check-in tab, and the note's notice sat in another tab."""
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session)
+    at.session_state[form_key(at, "integration_note", "themes")] = "Shame and repair"
+    at.run()
+    again = opened(page, "therapist", patient)
+    assert any("unfinished integration note is waiting in the Integration notes tab" in i.value for i in again.info)
