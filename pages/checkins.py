@@ -414,9 +414,12 @@ def patient_view(patient_id: int) -> None:
     st.markdown(f"Primary substance {labels.SUBSTANCE[ctx.primary_substance]} · screened "
                 f"{ctx.screened_on:%d %b %Y}")
     chart_button(patient_id, ("pages/checkins.py", "Check-ins"))
-    if user.role in integration_notes.WRITERS and any(
+    # Always drawn, so the tabs below keep their place, and the tab the user is on, when the notice comes or goes.
+    notice = st.container()
+    if user.role in integration_notes.WRITERS and not forms.is_open(NOTE, patient_id) and any(
             d.patient_id == patient_id for d in drafts.mine(con, user, "integration_note")):
-        st.info("Your unfinished integration note is waiting in the Integration notes tab.", icon=":material/history:")
+        notice.info("Your unfinished integration note is waiting in the Integration notes tab.",
+                    icon=":material/history:")
     checkin_tab, day_tab, notes_tab = st.tabs(["Check-in", "Correct or add one use day", "Integration notes"])
     with checkin_tab:
         checkin_form(patient_id)

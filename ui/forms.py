@@ -77,6 +77,12 @@ def restart(name: str, subject=None, values: dict | None = None, meta: dict | No
     return form
 
 
+def is_open(name: str, subject) -> bool:
+    """Whether an instance of form `name` for `subject` is already open in this session (its widgets drawn)."""
+    current = st.session_state.get(_slot(name))
+    return current is not None and current["subject"] == subject
+
+
 def close(name: str) -> None:
     """Forget the open instance; the next `instance(name)` starts empty."""
     restart(name)
