@@ -82,6 +82,8 @@ def headline(figures: dict) -> None:
 
 def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
     st.subheader("Over the course")
+    st.caption("Time to relapse counts a patient whose use log stops as relapsed (Dakwar 2019), so dropout is never "
+               "read as success.")
     drawn = [
         ("Craving before and after each session", charts.outcome_craving,
          view.series(cohort, "craving", as_of, identified, user)),

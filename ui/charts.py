@@ -144,10 +144,10 @@ def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("Mean craving:Q", title="Mean craving (0-100)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("When:N", title=None, sort=["Before the dose", "After the session"],
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("When:N"), alt.Tooltip("Mean craving:Q", format=".1f"),
                  alt.Tooltip("Sessions:Q")],
-    ).properties(title="Craving before and after each session", height=260)
+    ).properties(title="Craving before and after", height=260)
 
 
 def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
@@ -161,11 +161,11 @@ def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
                                                legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)))
     rows = _in_words(rows, {"week": "Week", "value": "Mean PHQ-9", "n": "Patients"})
     line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
-        x=alt.X("Week:Q", title="Weeks since the first session (baseline at 0)",
+        x=alt.X("Week:Q", title="Weeks since the first session",
                 axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("Mean PHQ-9:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
         tooltip=[alt.Tooltip("Week:Q"), alt.Tooltip("Mean PHQ-9:Q", format=".1f"), alt.Tooltip("Patients:Q")])
-    return alt.layer(shading, line).properties(title="Depression (PHQ-9) over the course", height=260)
+    return alt.layer(shading, line).properties(title="Depression (PHQ-9)", height=260)
 
 
 def outcome_use(rows: pd.DataFrame) -> alt.Chart:
@@ -179,7 +179,7 @@ def outcome_use(rows: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("Month:O"), alt.Tooltip("Measure:N"), alt.Tooltip("Share:Q", format=".0%"),
                  alt.Tooltip("Patients:Q")],
-    ).properties(title="Days abstinent and heavy drinking days", height=260)
+    ).properties(title="Abstinent and heavy days", height=260)
 
 
 def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
@@ -205,7 +205,7 @@ def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("Day:Q", title="Days since the first session"),
         y=alt.Y("Without relapse:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=tooltip + ([alt.Tooltip("Relapses:Q")] if "Relapses" in steps else []),
-    ).properties(title="Time to relapse (dropout counts as relapse)", height=260)
+    ).properties(title="Time to relapse", height=260)
 
 
 def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
@@ -216,4 +216,4 @@ def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
         y=alt.Y("Per session:Q", title="Adverse events per session"),
         tooltip=[alt.Tooltip("Month:T", title="Month", timeUnit="yearmonth", format="%b %Y"),
                  alt.Tooltip("Per session:Q", format=".2f"), alt.Tooltip("Sessions:Q")],
-    ).properties(title="Adverse events per session, by month", height=260)
+    ).properties(title="Adverse events per session", height=260)
