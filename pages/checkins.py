@@ -6,10 +6,10 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import checkins, db, drafts, integration_notes, patients, safety
+from core import checkins, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
-from ui import day_correction, forms, labels, questionnaire, selection
+from ui import autosave, day_correction, forms, labels, questionnaire, selection
 from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -218,18 +218,8 @@ def keep_draft(form, patient_id: int) -> None:
     content = {"fields": fields, "days": current_days(form)}
     typed = {k: v for k, v in fields.items() if k not in ("visit_day", "visit_time", "log_from")}
     untouched = not typed and use_days(content["days"]) == use_days(form.meta.get("initial", []))
-    if form.meta.get("kept") == content or (untouched and "draft_id" not in form.meta):
-        return
-    try:
-        form.meta["draft_id"] = drafts.save(con, user, "checkin", content, draft_id=form.meta.get("draft_id"),
-                                            patient_id=patient_id)
-    except db.Conflict:
-        return
-    except ValueError as gone:
-        form.meta.pop("draft_id", None)
-        st.warning(str(gone))
-        return
-    form.meta["kept"] = content
+    if not (untouched and "draft_id" not in form.meta):
+        autosave.keep(con, user, form, "checkin", content, patient_id)
 
 
 def checkin_form(patient_id: int) -> None:
@@ -388,18 +378,8 @@ def keep_note(form, patient_id: int) -> None:
     """The note as typed so far, kept on the server at each change (never the password)."""
     content = {field: form.get(field) for field in (*NOTE_TEXT, "met_day", "met_time")
                if form.get(field) not in (None, "")}
-    if form.meta.get("kept") == content or not any(field in content for field in NOTE_TEXT):
-        return
-    try:
-        form.meta["draft_id"] = drafts.save(con, user, "integration_note", content,
-                                            draft_id=form.meta.get("draft_id"), patient_id=patient_id)
-    except db.Conflict:
-        return
-    except ValueError as gone:
-        form.meta.pop("draft_id", None)
-        st.warning(str(gone))
-        return
-    form.meta["kept"] = content
+    if any(field in content for field in NOTE_TEXT):
+        autosave.keep(con, user, form, "integration_note", content, patient_id)
 
 
 def patient_view(patient_id: int) -> None:

@@ -6,10 +6,10 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import db, drafts
 from core import dosing_sessions as ds
+from core import drafts
 from core.rules import dosing, vitals
-from ui import forms, labels, selection, session_link, session_record
+from ui import autosave, forms, labels, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
@@ -80,18 +80,8 @@ def discard_draft(con, user, draft_id: int) -> None:
 def keep_draft(form, patient_id: int) -> None:
     """The pre-dose form as the user's draft whenever it changed: a reload before the dose loses nothing."""
     values = {f: form.get(f) for f in DRAFT_FIELDS if form.get(f) not in (None, "")}
-    if not values or form.meta.get("kept") == values:
-        return
-    try:
-        form.meta["draft_id"] = drafts.save(con, user, "dosing", values, draft_id=form.meta.get("draft_id"),
-                                            patient_id=patient_id)
-    except db.Conflict:
-        return  # the same user on another screen at this instant; the next change saves again
-    except ValueError as gone:
-        form.meta.pop("draft_id", None)
-        st.warning(str(gone))
-        return
-    form.meta["kept"] = values
+    if values:
+        autosave.keep(con, user, form, "dosing", values, patient_id)
 
 
 def add_reading(con, user, token: str, session_id: int) -> None:

@@ -17,6 +17,15 @@ def add_account(at, **fields):
     return click(at.run(), "Add the account")
 
 
+def save_setting(at, name: str, **fields):
+    """Choose setting `name`, type `fields` and a reason, and press Save."""
+    at.session_state[form_key(at, "admin_setting", "name")] = name
+    at = at.run()
+    for field, value in {"reason": "Medical director, memo of 30 Nov", **fields}.items():
+        at.session_state[form_key(at, "admin_setting", field)] = value
+    return click(at.run(), "Save the setting")
+
+
 @pytest.mark.parametrize("role", ["prescriber", "nurse", "therapist", "viewer"])
 def test_only_administrators_open_it(page, role):
     assert "cannot open Administration" in page(PAGE, role).error[0].value
@@ -88,24 +97,14 @@ def test_settings_are_named_in_words_never_by_their_field_names(page):
 
 
 def test_a_refused_setting_is_explained_in_words(page):
-    at = page(PAGE, "admin")
-    at.session_state[form_key(at, "admin_setting", "name")] = "small_cell_min"
-    at = at.run()
-    at.session_state[form_key(at, "admin_setting", "value")] = 5
-    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
-    at = click(at.run(), "Save the setting")
+    at = save_setting(page(PAGE, "admin"), "small_cell_min", value=5)
     message = at.error[0].value
     assert "Smallest group shown to stakeholders" in message and "fewer than 11" in message
     assert "small_cell_min" not in message and "small cell min" not in message
 
 
 def test_a_list_of_doses_that_is_not_numbers_is_refused_in_words(page):
-    at = page(PAGE, "admin")
-    at.session_state[form_key(at, "admin_setting", "name")] = "intranasal_doses_mg"
-    at = at.run()
-    at.session_state[form_key(at, "admin_setting", "values")] = "28, fifty-six"
-    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
-    at = click(at.run(), "Save the setting")
+    at = save_setting(page(PAGE, "admin"), "intranasal_doses_mg", values="28, fifty-six")
     assert "New values\\: whole numbers separated by commas" in at.error[0].value
     assert settings.current().intranasal_doses_mg == settings.DEFAULTS.intranasal_doses_mg
 
@@ -159,12 +158,7 @@ def test_a_role_change_on_an_account_another_administrator_just_changed_is_refus
 
 
 def test_a_saved_setting_names_itself_and_its_old_and_new_value(page):
-    at = page(PAGE, "admin")
-    at.session_state[form_key(at, "admin_setting", "name")] = "older_adult_age"
-    at = at.run()
-    at.session_state[form_key(at, "admin_setting", "value")] = 70
-    at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
-    at = click(at.run(), "Save the setting")
+    at = save_setting(page(PAGE, "admin"), "older_adult_age", value=70)
     assert "Age from which a patient is an older adult (years): 65 → 70. Saved and in force now." in all_text(at)
 
 
