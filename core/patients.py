@@ -15,7 +15,7 @@ import pandas as pd
 
 from core import db, drafts, safety
 from core.access import STAFF, User, require
-from core.rules import eligibility, validate
+from core.rules import eligibility, identity, validate
 from core.rules.settings import Settings, resolve
 from core.schema import PATIENT_STATUSES
 from core.screening_form import Identity, ScreeningInput
@@ -36,8 +36,11 @@ class SavedScreening:
 class DuplicatesFound(ValueError):
     """Probable duplicates the nurse has not yet seen and ruled out; nothing was saved.
 
-    A name and birth-date match may be a different person; a chart number match never is
-    (`same_chart_number`): that patient must be re-screened, or the number corrected.
+    A name and birth-date match may be a different person; a chart number match is never
+    given to a second patient (`same_chart_number`). Each row says whether the person typed
+    is that patient on two identifiers (`same_person`, core.rules.identity): only then may
+    the typed answers move to that chart; otherwise the number is corrected, or that patient
+    is re-screened on an empty form.
     """
 
     def __init__(self, duplicates: list[dict]):
@@ -47,7 +50,8 @@ class DuplicatesFound(ValueError):
 
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
 DUPLICATES_SQL = """
-    SELECT id, last_name || ', ' || first_name AS patient, date_of_birth, mrn AS chart_number, status,
+    SELECT id, last_name || ', ' || first_name AS patient, first_name, last_name, date_of_birth, mrn AS chart_number,
+           status,
            lower(trim(mrn)) = lower(trim(?)) AS same_chart_number
     FROM patients
     WHERE id IS DISTINCT FROM ?
@@ -62,11 +66,40 @@ def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFr
     """Patients with the same name and date of birth, or the same chart number."""
     user = require(con, user, SCREENERS)
     with db.read(con) as cur:
-        return cur.execute(DUPLICATES_SQL, _duplicate_params(screening.identity, None)).df()
+        found = cur.execute(DUPLICATES_SQL, _duplicate_params(screening.identity, None)).df()
+    return _with_same_person(found, screening.identity)
 
 
 def _duplicate_params(who: Identity, patient_id: int | None) -> list:
     return [who.mrn, patient_id, who.first_name, who.last_name, who.date_of_birth, who.mrn]
+
+
+def _with_same_person(found: pd.DataFrame, who: Identity) -> pd.DataFrame:
+    typed = identity.Person(who.first_name, who.last_name, who.date_of_birth)
+    stored = found[["first_name", "last_name", "date_of_birth"]].itertuples(index=False)
+    return found.assign(same_person=[identity.same_person(typed, identity.Person(*row)) for row in stored])
+
+
+class NotSamePerson(ValueError):
+    """The person typed is not the chart's patient on two identifiers: nothing typed may be filed there."""
+
+
+def confirm_same_person(con, user: User, patient_id: int, typed: identity.Person) -> None:
+    """Refuse, from the chart as it is now, to move a form's answers to a patient who is not the person typed.
+
+    Called before any form changes hands (a duplicate re-screened, a draft resumed), because
+    the chart may have been corrected since the form was drawn.
+    """
+    user = require(con, user, SCREENERS)
+    with db.read(con) as cur:
+        row = cur.execute("SELECT first_name, last_name, date_of_birth FROM patients WHERE id = ?",
+                          [patient_id]).fetchone()
+    if row is None:
+        raise ValueError("That patient's chart is not available")
+    different = identity.differences(typed, identity.Person(*row))
+    if different:
+        raise NotSamePerson(f"The {' and the '.join(different)} typed differ from that patient's chart, so this is "
+                            "someone else: nothing typed was moved to that chart.")
 
 
 def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None, *,
@@ -94,7 +127,7 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
         if patient_id is not None:
             _check_identity(cur, user, patient_id, who, update_identity)
         if patient_id is None or update_identity:
-            found = cur.execute(DUPLICATES_SQL, _duplicate_params(who, patient_id)).df()
+            found = _with_same_person(cur.execute(DUPLICATES_SQL, _duplicate_params(who, patient_id)).df(), who)
             unseen = found[~found["id"].isin(acknowledged_duplicates)]
             if not unseen.empty:
                 raise DuplicatesFound(found.to_dict("records"))

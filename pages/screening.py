@@ -74,8 +74,13 @@ if others:
                         on_click=act(state.resume, d.id, allow=SCREENERS))
             right.button("Discard", key=f"discard_{d.id}", on_click=state.ask_discard, args=(d.id,))
 
+if form.meta.get(state.NOTICE):
+    st.warning(plain(form.meta[state.NOTICE]), icon=":material/person_alert:")
 if form.subject is not None:
     st.info(f"Re-screening an existing patient: {plain(form.meta.get('label') or '')}.")
+    for newer in form.meta.get("newer", ()):
+        st.warning(f"Another screening of this patient was saved {plain(newer)}, after you started this one. Read "
+                   "it in the chart before saving yours.", icon=":material/history:")
     if form.meta.get("status") == "approved":
         st.warning("This patient is approved for treatment. Saving a re-screen sends them back to the approval "
                    "queue: no further dosing session until a prescriber approves again.", icon=":material/undo:")
@@ -99,6 +104,36 @@ def filled(key: str) -> bool:
 # A field filled with a wrong value is named under it at once; a message from the last Save stays only while
 # its field is still wrong.
 errors = {k: message for k, message in live_errors.items() if filled(k) or k in form.meta.get("errors", {})}
+
+
+def duplicate_choices(rows: list[dict], seen_fingerprint: tuple) -> None:
+    """What Save found: the typed answers may go to a chart only for the same person on two identifiers."""
+    for d in rows:
+        who = f"{plain(d['patient'])} (chart number {plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})"
+        if d["same_person"]:
+            also = " and the same chart number" if d["same_chart_number"] else ""
+            st.warning(f"A patient with the same name and date of birth{also} already exists: {who}. If that is the "
+                       "person in front of you, re-screen them and these answers go to their chart.",
+                       icon=":material/group:")
+            st.button(f"Same person: re-screen {who} with these answers", key=f"dup_{d['id']}",
+                      on_click=act(state.rescreen_duplicate, form.token, form.subject, d["id"], allow=SCREENERS,
+                                   slot="duplicates"))
+        else:
+            st.error(f"Chart number {plain(d['chart_number'])} belongs to someone else: {who}, whose name or date "
+                     "of birth differ from what you typed. Nothing you typed will be saved to that chart.",
+                     icon=":material/person_alert:")
+            left, right = st.columns(2)
+            left.button("Correct the chart number", key=f"dup_fix_{d['id']}", type="primary",
+                        on_click=act(state.correct_chart_number, form.token, form.subject, allow=SCREENERS,
+                                     slot="duplicates"))
+            right.button(f"Start an empty re-screen of {plain(d['patient'])} ({plain(d['chart_number'])})",
+                         key=f"dup_empty_{d['id']}",
+                         on_click=act(state.rescreen_empty, form.token, form.subject, d["id"], allow=SCREENERS,
+                                      slot="duplicates"))
+    if not any(d["same_chart_number"] for d in rows):
+        st.button("Different person: create a new record",
+                  on_click=act(state.acknowledge_duplicates, form.token, form.subject,
+                               tuple(d["id"] for d in rows), seen_fingerprint, allow=SCREENERS, slot="duplicates"))
 
 
 def safety_banner() -> None:
@@ -217,25 +252,9 @@ with form_column:
     if duplicates and duplicates["fingerprint"] != state.fingerprint(raw):
         form.meta.pop("duplicates")  # the details changed: the acknowledgement no longer applies
         duplicates = None
+    show("duplicates")
     if duplicates:
-        chart_number_taken = any(d["same_chart_number"] for d in duplicates["rows"])
-        if chart_number_taken:
-            st.warning(f"Chart number {plain(raw['mrn'])} already belongs to the patient below. Re-screen that "
-                       "patient, or correct the chart number.")
-        else:
-            st.warning("A patient with the same name and date of birth already exists. Re-screen that patient, "
-                       "or confirm this is a different person.")
-        for d in duplicates["rows"]:
-            matched = "same chart number" if d["same_chart_number"] else "same name and date of birth"
-            who = (f"{plain(d['patient'])} ({plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d}; "
-                   f"{matched})")
-            st.button(f"Re-screen {who}", key=f"dup_{d['id']}",
-                      on_click=act(state.rescreen_duplicate, form.token, form.subject, d["id"], allow=SCREENERS))
-        if not chart_number_taken:
-            st.button("Different person: create a new record",
-                      on_click=act(state.acknowledge_duplicates, form.token, form.subject,
-                                   tuple(d["id"] for d in duplicates["rows"]), duplicates["fingerprint"],
-                                   allow=SCREENERS))
+        duplicate_choices(duplicates["rows"], duplicates["fingerprint"])
     else:
         if decision is not None:
             st.markdown(f"Screening result if saved now: **{STATUS_LABELS[decision.status]}**"

@@ -15,7 +15,7 @@ from datetime import date, time
 import streamlit as st
 
 from core import db, drafts, patients
-from core.rules import instruments
+from core.rules import identity, instruments
 from core.rules.eligibility import same_day_signals
 from core.screening_form import FormErrors, validate_screening
 from ui import forms
@@ -35,6 +35,11 @@ FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "em
 IDENTITY = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
 CONTACT = ("phone", "emergency_contact")
 UNLOCK = "identity_unlocked"
+NOTICE = "notice"
+"""Meta key: what the form must tell the nurse for as long as it is open (why it is empty, or not on a chart)."""
+BASIS = "rescreen_of"
+"""A re-screen keeps who the chart said the patient was when it opened, so a draft resumed after someone else
+corrected that chart is not put back on it unchecked."""
 SCALES = (instruments.PHQ9, instruments.GAD7, instruments.PCL5, instruments.AUDITC)
 ITEM_FIELDS = tuple(f"{i.id}_{item.key}" for i in (*SCALES, instruments.CSSRS) for item in i.items)
 
@@ -57,11 +62,16 @@ def typed(values: dict) -> dict:
 
 def content(f: FormInstance) -> dict:
     """Everything typed, by field name: what a draft keeps."""
-    return {field: f.get(field) for field in (*FIELDS, *ITEM_FIELDS, UNLOCK)}
+    return {field: f.get(field) for field in (*FIELDS, *ITEM_FIELDS, UNLOCK, BASIS)}
 
 
 def has_input(values: dict) -> bool:
-    return any(v not in (None, "", [], False) for v in values.values())
+    return any(v not in (None, "", [], False) for k, v in values.items() if k != BASIS)
+
+
+def person(values: dict) -> identity.Person:
+    """Who the form says the patient is (name and date of birth as typed)."""
+    return identity.Person(values.get("first_name"), values.get("last_name"), values.get("date_of_birth"))
 
 
 def gather(f: FormInstance) -> dict:
@@ -156,20 +166,57 @@ def acknowledge_duplicates(con, user, token: str, subject: int | None, seen: tup
 
 
 def rescreen_duplicate(con, user, token: str, subject: int | None, patient_id: int) -> None:
-    """The nurse says it is the same person: the chart's identity replaces what was typed, for review, then Save."""
+    """The person typed is that patient on two identifiers: the answers go to their re-screen, for review, then Save.
+
+    The check is made again here, against the chart as it is now: a chart number alone never moves anything.
+    """
     f = forms.current(FORM, token, subject)
+    try:
+        patients.confirm_same_person(con, user, patient_id, person(content(f)))
+    except patients.NotSamePerson:
+        f.meta.pop("duplicates", None)  # that warning no longer describes the chart: Save checks afresh
+        raise
     record = patients.chart(con, user, patient_id)
-    values = {**content(f), **typed({k: record.patient[k] for k in (*IDENTITY, *CONTACT)}), UNLOCK: False}
+    values = {**content(f), **_chart_identity(record.patient), UNLOCK: False}
     forms.restart(FORM, patient_id, values, meta={"draft_id": f.meta.get("draft_id"), "label": _label(record.patient),
                                                  "status": record.patient["status"]})
+
+
+def rescreen_empty(con, user, token: str, subject: int | None, patient_id: int) -> None:
+    """The chart number typed is someone else's: re-screen that patient on an empty form.
+
+    Nothing typed is copied; it stays the user's unfinished screening of the person it was typed for.
+    """
+    f = forms.current(FORM, token, subject)
+    typed_for = draft_who_from(content(f))
+    start_rescreen(con, user, patient_id)
+    form().meta[NOTICE] = (f"This re-screen starts empty. What you typed for {typed_for} was not copied: it is kept "
+                           "as your unfinished screening, listed above, to resume and give its own chart number.")
+
+
+def correct_chart_number(con, user, token: str, subject: int | None) -> None:
+    """The chart number typed belongs to someone else: empty it for this person's own number; keep the rest."""
+    f = forms.current(FORM, token, subject)
+    taken = f.get("mrn")
+    f.meta.pop("duplicates", None)
+    f.set("mrn", "")
+    done("page", f"Chart number {plain(taken or '')} belongs to another patient: type this person's own chart "
+                 "number, then Save.")
 
 
 def start_rescreen(con, user, patient_id: int) -> None:
     """A re-screen starts from the identity, contact details and substance the chart holds."""
     record = patients.chart(con, user, patient_id)
-    values = typed({k: record.patient[k] for k in (*IDENTITY, *CONTACT, "primary_substance")})
+    values = {**_chart_identity(record.patient), **typed({"primary_substance": record.patient["primary_substance"]})}
     forms.restart(FORM, patient_id, values, meta={"label": _label(record.patient), "status": record.patient["status"]})
     st.session_state.pop(SAVED, None)
+
+
+def _chart_identity(patient: dict) -> dict:
+    """The chart's identity and contact details as the form's fields, and who the chart said the patient was."""
+    values = typed({k: patient[k] for k in (*IDENTITY, *CONTACT)})
+    values[BASIS] = {k: patient[k] for k in ("first_name", "last_name", "date_of_birth")}
+    return values
 
 
 def cancel(con, user, token: str, subject: int | None) -> None:
@@ -182,13 +229,38 @@ def cancel(con, user, token: str, subject: int | None) -> None:
 
 
 def resume(con, user, draft_id: int) -> None:
+    """Open a draft again; a re-screen goes back on its chart only if that chart still names the same person.
+
+    The chart may have been corrected by someone else since the draft began; then the answers
+    open as a new patient's screening, and Save's duplicate check offers the chart again only
+    on two identifiers.
+    """
     draft = drafts.resume(con, user, draft_id)
     meta = {"draft_id": draft.id}
-    if draft.patient_id is not None:
-        patient = patients.chart(con, user, draft.patient_id).patient
-        meta |= {"label": _label(patient), "status": patient["status"]}
-    forms.restart(FORM, draft.patient_id, typed(draft.content), meta=meta)
+    values = typed(draft.content)
+    subject = draft.patient_id
+    if subject is not None:
+        record = patients.chart(con, user, subject)
+        try:
+            patients.confirm_same_person(con, user, subject, person(draft.content.get(BASIS) or draft.content))
+        except patients.NotSamePerson:
+            subject, values = None, {k: v for k, v in values.items() if k not in (UNLOCK, BASIS)}
+            meta[NOTICE] = (f"The chart this re-screen was started for ({record.patient['mrn']}) now has a different "
+                            "name or date of birth: someone changed it after you began. Your answers were not put "
+                            "back on that chart; they are open here as a new patient's screening. Check who the "
+                            "person is: Save offers that chart again only if the name and date of birth match it.")
+        else:
+            meta |= {"label": _label(record.patient), "status": record.patient["status"],
+                     "newer": _saved_since(record, draft.started_at)}
+    forms.restart(FORM, subject, values, meta=meta)
     st.session_state.pop(SAVED, None)
+
+
+def _saved_since(record: patients.Chart, started_at) -> list[str]:
+    """Screenings of this patient saved after the draft began (by someone else, or on another screen)."""
+    newer = record.screenings[record.screenings["screened_at"] > started_at]
+    return [f"{row.screened_at:%d %b %Y at %H:%M} by {row.screened_by or 'an unknown account'}"
+            for row in newer.itertuples()]
 
 
 def ask_discard(draft_id: int) -> None:
@@ -214,9 +286,13 @@ def new_screening(con, user) -> None:
 
 
 def draft_who(draft: drafts.Draft) -> str:
-    names = [n for n in (draft.content.get("last_name"), draft.content.get("first_name")) if n]
+    return draft_who_from(draft.content)
+
+
+def draft_who_from(values: dict) -> str:
+    names = [n for n in (values.get("last_name"), values.get("first_name")) if n]
     who = ", ".join(names) or "a new patient (no name yet)"
-    mrn = draft.content.get("mrn")
+    mrn = values.get("mrn")
     return f"{who} (chart number {mrn})" if mrn else who
 
 

@@ -173,7 +173,7 @@ def test_a_duplicate_acknowledgement_is_void_after_the_chart_number_changes(page
     at.text_input(key=scr(at, "mrn")).input("DEMO-000002").run()
     assert not any(b.label == "Different person: create a new record" for b in at.button)
     at = click(at, "Save screening")
-    assert any(b.label.startswith("Re-screen") and "DEMO\\-000002" in b.label for b in at.button)
+    assert any(b.label.startswith("Start an empty re-screen") and "DEMO\\-000002" in b.label for b in at.button)
     assert stored(at, "SELECT count(*) FROM patients WHERE mrn = 'DEMO-000002'")[0][0] == 1
 
 
