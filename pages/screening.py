@@ -74,8 +74,15 @@ if others:
                         on_click=act(state.resume, d.id, allow=SCREENERS))
             right.button("Discard", key=f"discard_{d.id}", on_click=state.ask_discard, args=(d.id,))
 
-if form.meta.get(state.NOTICE):
-    st.warning(plain(form.meta[state.NOTICE]), icon=":material/person_alert:")
+
+
+def notice() -> None:
+    """Why this form is empty or not on a chart; shown at the top and beside Save, where the nurse last clicked."""
+    if form.meta.get(state.NOTICE):
+        st.warning(plain(form.meta[state.NOTICE]), icon=":material/person_alert:")
+
+
+notice()
 if form.subject is not None:
     st.info(f"Re-screening an existing patient: {plain(form.meta.get('label') or '')}.")
     for newer in form.meta.get("newer", ()):
@@ -122,14 +129,13 @@ def duplicate_choices(rows: list[dict], seen_fingerprint: tuple) -> None:
             st.error(f"Chart number {plain(d['chart_number'])} belongs to someone else: {who}, whose name or date "
                      "of birth differ from what you typed. Nothing you typed will be saved to that chart.",
                      icon=":material/person_alert:")
-            left, right = st.columns(2)
-            left.button("Correct the chart number", key=f"dup_fix_{d['id']}", type="primary",
-                        on_click=act(state.correct_chart_number, form.token, form.subject, allow=SCREENERS,
-                                     slot="duplicates"))
-            right.button(f"Start an empty re-screen of {plain(d['patient'])} ({plain(d['chart_number'])})",
-                         key=f"dup_empty_{d['id']}",
-                         on_click=act(state.rescreen_empty, form.token, form.subject, d["id"], allow=SCREENERS,
-                                      slot="duplicates"))
+            st.button("Correct the chart number", key=f"dup_fix_{d['id']}", type="primary",
+                      on_click=act(state.correct_chart_number, form.token, form.subject, allow=SCREENERS,
+                                   slot="duplicates"))
+            st.button(f"Start an empty re-screen of {plain(d['patient'])} ({plain(d['chart_number'])})",
+                      key=f"dup_empty_{d['id']}",
+                      on_click=act(state.rescreen_empty, form.token, form.subject, d["id"], allow=SCREENERS,
+                                   slot="duplicates"))
     if not any(d["same_chart_number"] for d in rows):
         st.button("Different person: create a new record",
                   on_click=act(state.acknowledge_duplicates, form.token, form.subject,
@@ -248,6 +254,7 @@ with form_column:
 
     safety_banner()
     errors_summary()
+    notice()
     duplicates = form.meta.get("duplicates")
     if duplicates and duplicates["fingerprint"] != state.fingerprint(raw):
         form.meta.pop("duplicates")  # the details changed: the acknowledgement no longer applies
