@@ -18,6 +18,7 @@ import duckdb
 
 from core import schema
 from core.audit_chain import chain_hash
+from core.progress import Progress
 
 DEFAULT_PATH = Path("data") / "clinic.duckdb"
 
@@ -34,8 +35,9 @@ def demo_wanted() -> bool:
     return os.environ.get("CLINIC_DEMO", "1").strip() != "0"
 
 
-def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open (creating if new) and migrate the database, or raise StoreError naming the path and cause."""
+def open_store(path: Path | str, progress: Progress | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if new) and migrate the database, or raise StoreError naming the path and cause. `progress`
+    (core/progress.py) hears how many migrations are applied."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"Cannot open the clinic database at {path}: that path is a folder, not a file.")
@@ -55,7 +57,7 @@ def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
     for owned in (path, Path(str(path) + ".wal")):
         if owned.exists():
             os.chmod(owned, 0o600)  # patient data: readable by the app's own account only
-    schema.migrate(con)
+    schema.migrate(con, progress)
     return con
 
 

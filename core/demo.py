@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 import pyarrow as pa
 
 from core import checkins, db, users
+from core.progress import Progress, Step
 from core.rules import dosing, eligibility, instruments
 from core.rules.settings import DEFAULTS
 from core.screenings import answers_json, reasons_json
@@ -159,13 +160,18 @@ class Ids:
         return pool.pop()
 
 
-def build(con, patients: int, seed: int, today: date | None = None, chunk: int = CHUNK) -> dict[str, int]:
+def build(con, patients: int, seed: int, today: date | None = None, chunk: int = CHUNK,
+          progress: Progress | None = None) -> dict[str, int]:
     """Add demo staff (if the database has none) and `patients` synthetic patients; returns row counts.
 
     Patients come from one random stream and are inserted `chunk` at a time, a transaction each, so memory stays
     bounded and the rows do not depend on `chunk`. Only the last transaction marks the database as a demo and
     writes the demo_seeded audit row: a build that stops part way keeps the chunks it committed but neither mark,
-    so it never passes for a finished demo. A build of one chunk, such as the app's, is one transaction."""
+    so it never passes for a finished demo. A build of one chunk, such as the app's, is one transaction.
+
+    `progress` (core/progress.py) hears the steps as they go: "Creating the demo accounts" (of 5, each a password
+    hash), "Adding synthetic patients" (generated, of `patients`) and "Saving the synthetic patients" (committed, of
+    `patients`; the two alternate when there are several chunks). It only listens: the rows are the same without it."""
     if chunk < 1:
         raise ValueError("A chunk holds at least one patient.")
     live = today is None
@@ -173,11 +179,16 @@ def build(con, patients: int, seed: int, today: date | None = None, chunk: int =
     rng = _Random(seed)
     ids, held, counts, staff = Ids(None), Rows(), dict.fromkeys(INSERT_ORDER, 0), None
     starts = range(0, max(patients, 1), chunk)
+    added = saved = None
     for start in starts:
         with db.transaction(con) as cur:
             ids.cur = cur
-            staff = staff or _demo_staff(cur)
-            _chunk(cur, rng, ids, staff, today, min(chunk, patients - start), held, counts)
+            staff = staff or _demo_staff(cur, progress)
+            added = added or Step(progress, "Adding synthetic patients", patients)
+            size = min(chunk, patients - start)
+            rows = _generate(rng, ids, staff, today, size, added)
+            saved = saved or Step(progress, "Saving the synthetic patients", patients)
+            _insert_chunk(cur, rows, held, counts)
             if start == starts[-1]:
                 if live:
                     _nothing_after(cur, ids, held, _now(), rng)
@@ -185,6 +196,7 @@ def build(con, patients: int, seed: int, today: date | None = None, chunk: int =
                     counts[table] += _insert(cur, table, held.tables.pop(table, None))
                 cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
                 db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
+        saved.advance(max(size, 0))
     return {table: n for table, n in counts.items() if n}
 
 
@@ -193,11 +205,17 @@ def _now() -> datetime:
     return datetime.now()
 
 
-def _chunk(cur, rng: random.Random, ids: Ids, staff, today: date, size: int, held: Rows, counts) -> None:
-    """Generate `size` patients and insert their rows parents first, keeping the held-back tables' rows in `held`."""
+def _generate(rng: random.Random, ids: Ids, staff, today: date, size: int, added: Step) -> Rows:
+    """Generate `size` patients' rows in memory, telling `added` of each."""
     rows = Rows()
     for _ in range(size):
         _patient(rng, rows, ids, staff, today)
+        added.advance()
+    return rows
+
+
+def _insert_chunk(cur, rows: Rows, held: Rows, counts) -> None:
+    """Insert a chunk's rows parents first, keeping the held-back tables' rows in `held`."""
     for table in INSERT_ORDER:
         if table in HELD_BACK:
             held.tables.setdefault(table, []).extend(rows.tables.pop(table, []))
@@ -205,11 +223,12 @@ def _chunk(cur, rng: random.Random, ids: Ids, staff, today: date, size: int, hel
             counts[table] += _insert(cur, table, rows.tables.pop(table, None))
 
 
-def _demo_staff(cur) -> dict[str, int]:
+def _demo_staff(cur, progress: Progress | None = None) -> dict[str, int]:
     existing = dict(cur.execute("SELECT role, min(id) FROM users GROUP BY role").fetchall())
     if existing:
         return existing
     staff = {}
+    made = Step(progress, "Creating the demo accounts", len(DEMO_ACCOUNTS))
     for username, name, role, password in DEMO_ACCOUNTS:
         (user_id,) = cur.execute(
             "INSERT INTO users (username, display_name, role, password_hash, created_at) "
@@ -217,6 +236,7 @@ def _demo_staff(cur) -> dict[str, int]:
             [username, name, role, users.hash_password(password), datetime.now()],
         ).fetchone()
         staff[role] = user_id
+        made.advance()
     return staff
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.audit_chain import chain_hash
+from core.progress import Progress, Step
 
 ROLES = ("admin", "prescriber", "nurse", "therapist", "viewer")
 SUBSTANCES = ("alcohol", "opioids", "cocaine", "methamphetamine")
@@ -391,8 +392,9 @@ def seal_existing_audit_rows(cur) -> None:
         cur.execute("DROP TABLE sealed")
 
 
-def migrate(con) -> list[int]:
-    """Apply every migration not yet recorded, each in its own transaction; returns those applied."""
+def migrate(con, progress: Progress | None = None) -> list[int]:
+    """Apply every migration not yet recorded, each in its own transaction; returns those applied. `progress` hears
+    ("Creating the database" for a new file, else "Updating the database", applied, pending) when any are pending."""
     cur = con.cursor()
     try:
         cur.execute(
@@ -400,10 +402,11 @@ def migrate(con) -> list[int]:
             "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
         done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+        pending = [m for m in MIGRATIONS if m[0] not in done]
+        step = Step(progress, "Updating the database" if done else "Creating the database", len(pending)) \
+            if pending else None
         applied = []
-        for version, name, statements in MIGRATIONS:
-            if version in done:
-                continue
+        for version, name, statements in pending:
             cur.execute("BEGIN TRANSACTION")
             try:
                 for statement in statements:
@@ -417,6 +420,7 @@ def migrate(con) -> list[int]:
                 raise
             cur.execute("COMMIT")
             applied.append(version)
+            step.advance()
         return applied
     finally:
         cur.close()
