@@ -263,6 +263,36 @@ def test_a_draft_resumed_after_another_rescreen_warns_and_saves_once_on_that_cha
     assert screenings_on_chart(nurse, mrn) == 3
 
 
+def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_the_chart(new_tab, app_url):
+    """Someone else corrected only the chart number: the person is the same, so the draft goes back on the chart,
+    showing the chart number as it is now; saving must neither be refused nor undo that correction."""
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Resume"), unique("Renumbered"), chart_number()
+    corrected = chart_number()
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    half_filled_rescreen(nurse, mrn, first)
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{"Chart number": corrected})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    resume_after_reload(nurse, last, first)
+    snap(nurse, "b2-resumed-after-number-corrected")
+    expect(nurse.get_by_label("Chart number", exact=True), "the form shows the chart number the chart no longer has"
+           ).to_have_value(corrected)
+    fill_clinical(nurse)
+    nurse.get_by_role("button", name="Save screening").click()
+    settle(nurse)
+    snap(nurse, "b2-saved")
+    expect(nurse.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    assert count_in_roster(nurse, mrn) == 0, "the prescriber's chart number correction was undone"
+    assert screenings_on_chart(nurse, corrected) == 3
+
+
 def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_that_chart(new_tab, app_url):
     nurse, prescriber = new_tab(), new_tab()
     first, last, mrn = unique("Resume"), unique("Renamed"), chart_number()
@@ -287,6 +317,42 @@ def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_t
     snap(nurse, "b3-save")
     no_confirmation(nurse, "the draft typed for the old name was filed on the renamed chart")
     expect(nurse.get_by_text(re.compile(rf"Chart number {mrn} belongs to someone else")).first).to_be_visible()
+    assert screenings_on_chart(nurse, mrn) == 2
+
+
+def test_an_open_rescreen_is_not_filed_on_a_chart_renamed_meanwhile(new_tab, app_url):
+    """The same collision without a reload: the nurse's re-screen is still open when a prescriber corrects the
+    patient's name. Her Save must not file her answers there, and no tick may undo the correction."""
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Open"), unique("Renamed"), chart_number()
+    renamed = unique("Other")
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    rescreen(nurse, mrn)
+    fill_clinical(nurse)
+    expect(nurse.get_by_text("Screening result: Eligible")).to_be_visible()
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{"First name": renamed})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    save_and_settle(nurse)
+    snap(nurse, "b4-open-rescreen-save")
+    no_confirmation(nurse, "the answers were filed on the chart renamed meanwhile")
+    # Whatever the page offers next (a tick to correct identity, a Save), none of it may reach that chart.
+    for _ in range(2):
+        unlock = nurse.get_by_label("Correct identity details", exact=True)
+        if unlock.count() and unlock.is_enabled() and not unlock.is_checked():
+            tick(nurse, "Correct identity details")
+            settle(nurse)
+        if nurse.get_by_role("button", name="Save screening").count():
+            save_and_settle(nurse)
+    snap(nurse, "b4-after-retries")
+    no_confirmation(nurse, "a retry filed the answers on the renamed chart")
+    assert open_chart(nurse, mrn) == f"{last}, {renamed}", "the prescriber's name correction was undone"
     assert screenings_on_chart(nurse, mrn) == 2
 
 
