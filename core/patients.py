@@ -102,9 +102,29 @@ def confirm_same_person(con, user: User, patient_id: int, typed: identity.Person
                             "someone else: nothing typed was moved to that chart.")
 
 
+class ChartChanged(ValueError):
+    """Someone changed the chart's identity after this re-screen opened it; nothing was saved.
+
+    `fields` are the identity fields changed since; `same_person` says whether the chart still
+    names the person the re-screen was opened for (name and date of birth, core.rules.identity).
+    If not, the answers typed must not be filed there; if so, the form should show the chart as
+    it is now before anything is saved, so that a save never undoes the other person's correction.
+    """
+
+    def __init__(self, fields: tuple[str, ...], same_person: bool):
+        self.fields, self.same_person = fields, same_person
+        super().__init__("The chart's identity was changed by someone else after this re-screen was opened; "
+                         "nothing was saved")
+
+
+def changed_since(opened_as: dict | None, stored: dict) -> tuple[str, ...]:
+    """The identity fields whose stored value differs from what the chart held when a re-screen was opened."""
+    return tuple(f for f in IDENTITY_FIELDS if f in (opened_as or {}) and str(opened_as[f]) != str(stored[f]))
+
+
 def save_screening(con, user: User, screening: ScreeningInput, patient_id: int | None = None, *,
                    draft_id: int | None = None, update_identity: bool = False,
-                   acknowledged_duplicates: frozenset[int] = frozenset(),
+                   acknowledged_duplicates: frozenset[int] = frozenset(), opened_as: dict | None = None,
                    now: datetime | None = None) -> SavedScreening:
     """Save a new patient's screening, or a re-screen when `patient_id` is given.
 
@@ -114,6 +134,10 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
     duplicates are looked up inside the transaction; any the nurse has not ruled out
     (`acknowledged_duplicates`, by patient id) refuse the save. The draft it came from is
     removed, and an urgent decision opens a same-day safety follow-up, all or nothing.
+
+    `opened_as` is the chart's identity as the re-screen found it when it was opened (any of
+    IDENTITY_FIELDS); if the chart no longer holds it, someone else corrected it meanwhile and
+    the save is refused with `ChartChanged`, checked in the transaction that would write.
     """
     user = require(con, user, SCREENERS)
     now = now or datetime.now()
@@ -125,6 +149,7 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
         if draft_id is not None:  # first: a form saved or discarded elsewhere is stale, whatever it holds
             drafts.remove(cur, user, draft_id, "draft_saved")
         if patient_id is not None:
+            _check_unchanged(cur, patient_id, opened_as)
             _check_identity(cur, user, patient_id, who, update_identity)
         if patient_id is None or update_identity:
             found = _with_same_person(cur.execute(DUPLICATES_SQL, _duplicate_params(who, patient_id)).df(), who)
@@ -174,6 +199,22 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
                  {"patient_id": patient_id, "decision": decision.status, "urgent": decision.urgent,
                   "rules_version": decision.rules_version})
     return SavedScreening(patient_id, screening_id, decision, f"{who.last_name}, {who.first_name}")
+
+
+def _check_unchanged(cur, patient_id: int, opened_as: dict | None) -> None:
+    if not opened_as:
+        return
+    row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
+                      [patient_id]).fetchone()  # column names from the fixed tuple above
+    if row is None:
+        raise ValueError("The patient to re-screen was not found")
+    stored = dict(zip(IDENTITY_FIELDS, row, strict=True))
+    changed = changed_since(opened_as, stored)
+    if changed:
+        opened = identity.Person(opened_as.get("first_name"), opened_as.get("last_name"),
+                                 opened_as.get("date_of_birth"))
+        now = identity.Person(stored["first_name"], stored["last_name"], stored["date_of_birth"])
+        raise ChartChanged(changed, identity.same_person(opened, now))
 
 
 def _check_identity(cur, user: User, patient_id: int, who: Identity, update_identity: bool) -> None:

@@ -18,7 +18,7 @@ from core import db, drafts, patients
 from core.rules import identity, instruments
 from core.rules.eligibility import same_day_signals
 from core.screening_form import FormErrors, validate_screening
-from ui import forms
+from ui import forms, labels
 from ui.actions import Stale, done
 from ui.forms import FormInstance
 from ui.widgets import plain
@@ -38,8 +38,8 @@ UNLOCK = "identity_unlocked"
 NOTICE = "notice"
 """Meta key: what the form must tell the nurse for as long as it is open (why it is empty, or not on a chart)."""
 BASIS = "rescreen_of"
-"""A re-screen keeps who the chart said the patient was when it opened, so a draft resumed after someone else
-corrected that chart is not put back on it unchecked."""
+"""A re-screen keeps the chart's identity as it was when the re-screen opened, so a form saved or a draft resumed
+after someone else corrected that chart is neither put back on it unchecked nor allowed to undo the correction."""
 SCALES = (instruments.PHQ9, instruments.GAD7, instruments.PCL5, instruments.AUDITC)
 ITEM_FIELDS = tuple(f"{i.id}_{item.key}" for i in (*SCALES, instruments.CSSRS) for item in i.items)
 
@@ -145,9 +145,13 @@ def save(con, user, token: str, subject: int | None, acknowledged: tuple = ()) -
     try:
         saved = patients.save_screening(con, user, screening, patient_id=subject, draft_id=f.meta.get("draft_id"),
                                         update_identity=bool(f.get(UNLOCK)),
-                                        acknowledged_duplicates=frozenset(acknowledged))
+                                        acknowledged_duplicates=frozenset(acknowledged),
+                                        opened_as=opened_as(content(f)))
     except patients.DuplicatesFound as e:
         f.meta["duplicates"] = {"rows": e.duplicates, "fingerprint": fingerprint(raw)}
+        return
+    except patients.ChartChanged:
+        _follow_the_chart(con, user, f)
         return
     forms.close(FORM)
     st.session_state[SAVED] = {"patient_id": saved.patient_id, "patient": saved.patient,
@@ -213,10 +217,50 @@ def start_rescreen(con, user, patient_id: int) -> None:
 
 
 def _chart_identity(patient: dict) -> dict:
-    """The chart's identity and contact details as the form's fields, and who the chart said the patient was."""
+    """The chart's identity and contact details as the form's fields, and the chart's identity as it is now."""
     values = typed({k: patient[k] for k in (*IDENTITY, *CONTACT)})
-    values[BASIS] = {k: patient[k] for k in ("first_name", "last_name", "date_of_birth")}
+    values[BASIS] = {k: patient[k] for k in IDENTITY}
     return values
+
+
+def opened_as(values: dict) -> dict:
+    """The chart's identity when this re-screen opened: kept in BASIS; a locked field of an older draft (BASIS
+    with name and date of birth only) still shows the chart's value from then."""
+    at_open = {} if values.get(UNLOCK) else {k: values.get(k) for k in IDENTITY}
+    return {**at_open, **(values.get(BASIS) or {})}
+
+
+def _left_the_chart(mrn: str) -> str:
+    return (f"The chart this re-screen was started for ({mrn}) now has a different name or date of birth: someone "
+            "changed it after you began. Your answers were not put back on that chart; they are open here as a new "
+            "patient's screening. Check who the person is: Save offers that chart again only if the name and date "
+            "of birth match it.")
+
+
+def _followed(changed: tuple[str, ...], patient: dict) -> str:
+    shown = {**typed(patient), "sex": labels.SEX.get(patient["sex"], patient["sex"])}
+    now = ", ".join(f"{labels.IDENTITY_FIELD[k]} {shown[k]}" for k in changed) or "as stored"
+    return (f"Someone changed this chart after you began: the form now shows it as it is ({now}). Nothing was "
+            "saved yet. Check the identity with the patient, then Save.")
+
+
+def _follow_the_chart(con, user, f: FormInstance) -> None:
+    """Save found the chart changed since the re-screen opened: off the chart if it names someone else now,
+    else the same form showing the chart's identity as it is, for the nurse to check before saving again."""
+    record = patients.chart(con, user, f.subject)
+    values = content(f)
+    meta = {"draft_id": f.meta.get("draft_id")}
+    try:
+        patients.confirm_same_person(con, user, f.subject, person(opened_as(values)))
+    except patients.NotSamePerson:
+        values = {k: v for k, v in values.items() if k not in (UNLOCK, BASIS)}
+        forms.restart(FORM, None, values, meta=meta | {NOTICE: _left_the_chart(record.patient["mrn"])})
+        return
+    changed = patients.changed_since(opened_as(values), record.patient)
+    values |= {**typed({k: record.patient[k] for k in changed}), BASIS: _chart_identity(record.patient)[BASIS]}
+    forms.restart(FORM, f.subject, values, meta=meta | {
+        "label": _label(record.patient), "status": record.patient["status"], "newer": f.meta.get("newer", ()),
+        NOTICE: _followed(changed, record.patient)})
 
 
 def cancel(con, user, token: str, subject: int | None) -> None:
@@ -241,17 +285,20 @@ def resume(con, user, draft_id: int) -> None:
     subject = draft.patient_id
     if subject is not None:
         record = patients.chart(con, user, subject)
+        at_open = opened_as(draft.content)
         try:
-            patients.confirm_same_person(con, user, subject, person(draft.content.get(BASIS) or draft.content))
+            patients.confirm_same_person(con, user, subject, person(at_open))
         except patients.NotSamePerson:
             subject, values = None, {k: v for k, v in values.items() if k not in (UNLOCK, BASIS)}
-            meta[NOTICE] = (f"The chart this re-screen was started for ({record.patient['mrn']}) now has a different "
-                            "name or date of birth: someone changed it after you began. Your answers were not put "
-                            "back on that chart; they are open here as a new patient's screening. Check who the "
-                            "person is: Save offers that chart again only if the name and date of birth match it.")
+            meta[NOTICE] = _left_the_chart(record.patient["mrn"])
         else:
             meta |= {"label": _label(record.patient), "status": record.patient["status"],
                      "newer": _saved_since(record, draft.started_at)}
+            changed = patients.changed_since(at_open, record.patient)
+            if changed:  # a chart number or sex corrected meanwhile: the form follows the chart, never undoes it
+                values |= {**typed({k: record.patient[k] for k in changed}),
+                           BASIS: _chart_identity(record.patient)[BASIS]}
+                meta[NOTICE] = _followed(changed, record.patient)
     forms.restart(FORM, subject, values, meta=meta)
     st.session_state.pop(SAVED, None)
 

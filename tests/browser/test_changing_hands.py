@@ -1,0 +1,466 @@
+"""Issue 24, item 2: the other ways a record can change hands, probed in Chromium with two people at once.
+
+A screening's answers must reach only the chart of the person they were typed for, and a chart number
+only one patient: after a duplicate acknowledgement and an identity edit (a), when a re-screen draft is
+resumed after someone else re-screened or corrected that patient (b), after the browser's Back and Forward
+(c), and after a reload in the middle of a save (d). Each step waits for the run it caused (the expected text,
+or settle() on the app's own data-test-script-state); what was stored is read back from the roster and the
+chart's timeline, since the server holds the only connection to the database.
+"""
+
+import re
+from datetime import date
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from core.rules import instruments
+from tests.browser.test_patient_safety import (
+    NURSE,
+    PRESCRIBER,
+    SAVED,
+    SETTLED_MS,
+    answer,
+    count_in_roster,
+    fill_clinical,
+    fill_screening,
+    open_chart,
+    option,
+    sign_in_here,
+    tick,
+    unique,
+)
+from tests.browser.test_screening_journey import choose, go, open_list, settle, type_into
+from tests.browser.test_sign_in_journey import sign_in
+
+SHOTS = Path("/tmp/wt-probe-shots")
+DIFFERENT = "Different person: create a new record"
+BORN = date(1979, 2, 3)
+OTHER_BORN = date(1990, 11, 20)
+
+
+def snap(tab, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def chart_number() -> str:
+    return unique("HAND-").upper()
+
+
+def new_patient(tab, first: str, last: str, mrn: str, born: date = BORN) -> None:
+    """Screen and save a new patient from an empty form."""
+    go(tab, "Screening")
+    settle(tab)
+    fill_screening(tab, first, last, mrn, born)
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    settle(tab)
+    tab.get_by_role("button", name="Screen another patient").click()  # the confirmation stays until then
+    expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
+    settle(tab)
+
+
+def screenings_on_chart(tab, mrn: str) -> int:
+    """How many screenings the chart with this number holds, read from its timeline."""
+    open_chart(tab, mrn)
+    expect(tab.get_by_role("heading", name="Timeline")).to_be_visible()
+    settle(tab)
+    return tab.get_by_test_id("stExpander").filter(has_text=re.compile(r"· Screening ·")).count()
+
+
+def rescreen(tab, mrn: str) -> None:
+    """Open the chart and start its re-screen: the form opens pre-filled with the chart's identity, locked."""
+    open_chart(tab, mrn)
+    tab.get_by_role("button", name="Re-screen this patient").click()
+    expect(tab.get_by_text(re.compile("^Re-screening an existing patient"))).to_be_visible()
+    settle(tab)
+
+
+def correct_identity(tab, **fields: str) -> None:
+    """Tick "Correct identity details" and type the corrections (label -> text)."""
+    expect(tab.get_by_label("Correct identity details", exact=True)).to_be_attached()
+    tick(tab, "Correct identity details")
+    for label, text in fields.items():
+        field = tab.get_by_label(label, exact=True)
+        expect(field).to_be_enabled()
+        type_into(tab, label, text)
+    settle(tab)
+
+
+def save_and_settle(tab) -> None:
+    tab.get_by_role("button", name="Save screening").click()
+    settle(tab)
+
+
+def click_now(tab, name: str) -> None:
+    """Click a button in the page itself, in the same instant as the look: a run under way may be replacing it."""
+    tab.get_by_role("button", name=name).evaluate_all("buttons => buttons.forEach(b => b.click())")
+
+
+def no_confirmation(tab, why: str) -> None:
+    settle(tab)
+    expect(tab.get_by_text(SAVED), why).to_have_count(0, timeout=SETTLED_MS)
+
+
+def resume_after_reload(tab, last: str, first: str):
+    """Reload (a new session: signed out), sign in again and resume the draft of this person."""
+    tab.reload()
+    sign_in_here(tab, *NURSE)
+    go(tab, "Screening")
+    settle(tab)
+    resume = tab.get_by_role("button", name=re.compile(rf"^Resume the screening of {re.escape(f'{last}, {first}')}"))
+    expect(resume).to_be_visible()
+    resume.click()
+    settle(tab)  # the resumed form is a new instance: its fields replace the empty ones in this run
+    expect(tab.get_by_label("First name", exact=True)).to_have_value(first)
+
+
+def half_filled_rescreen(tab, mrn: str, first: str) -> None:
+    """A re-screen begun and left half-filled (kept as a draft): item 1 of the PHQ-9 answered, years of use typed."""
+    rescreen(tab, mrn)
+    expect(tab.get_by_label("First name", exact=True)).to_have_value(first)
+    item = instruments.PHQ9.items[0]
+    choose(tab, item.text, answer(item, 3))
+    type_into(tab, "Years of use", "7")
+    # The years of use leaving "Still needed" is the run that kept the draft with both answers in it.
+    expect(tab.get_by_text("The decision appears when the form is complete.", exact=False)
+           ).not_to_contain_text("Years of use")
+    settle(tab)
+
+
+# a) A duplicate acknowledged, then the identity edited to another existing patient's.
+
+def test_a_different_person_click_after_the_identity_was_edited_saves_nothing(tab, app_url):
+    """The nurse is warned about one namesake, then changes the date of birth (or the chart number) to another
+    existing patient's and clicks "Different person" straight from the field: that click was about the first
+    namesake only, so nothing is saved and the other patient is named before anything can be."""
+    sign_in(tab, app_url, *NURSE)
+    first, last, mrn = unique("Ack"), unique("Namesake"), chart_number()
+    other_mrn = chart_number()
+    new_patient(tab, first, last, mrn)
+    new_patient(tab, first, last, other_mrn, OTHER_BORN)  # the same name, another date of birth
+
+    go(tab, "Screening")
+    settle(tab)
+    typed_mrn = chart_number()
+    fill_screening(tab, first, last, typed_mrn, BORN)
+    for step, (label, text) in enumerate((("Date of birth", OTHER_BORN.isoformat()), ("Chart number", other_mrn))):
+        if step:  # back to the first namesake's warning, then the chart number edit
+            type_into(tab, "Date of birth", BORN.isoformat())
+            settle(tab)
+        tab.get_by_role("button", name="Save screening").click()
+        expect(tab.get_by_role("button", name=DIFFERENT)).to_be_visible()
+        settle(tab)
+        # Typed without Enter: the edit reaches the server as the click takes the focus, with the click's run.
+        tab.get_by_label(label, exact=True).fill(text)
+        tab.get_by_role("button", name=DIFFERENT).click(no_wait_after=True)
+        settle(tab)
+        snap(tab, f"a1-different-person-after-{step}")
+        no_confirmation(tab, f"the acknowledgement about the first namesake saved after the {label} changed")
+        if tab.get_by_role("button", name="Save screening").count():
+            save_and_settle(tab)
+        snap(tab, f"a1-save-after-{step}")
+        expect(tab.get_by_text(re.compile(rf"chart number {other_mrn}", re.IGNORECASE)).first).to_be_visible()
+        no_confirmation(tab, f"saved after the {label} changed to the other patient's")
+
+    assert count_in_roster(tab, other_mrn) == 1
+    assert count_in_roster(tab, typed_mrn) == 0
+    assert screenings_on_chart(tab, other_mrn) == 1
+
+
+def test_a_chart_number_taken_while_the_warning_is_open_is_not_given_twice(new_tab, app_url):
+    """The nurse is warned about a namesake; meanwhile a prescriber gives the chart number she typed to a patient
+    of their own (a re-screen correcting it). Her "Different person" must not create a second holder of it."""
+    nurse, prescriber = new_tab(), new_tab()
+    sign_in(nurse, app_url, *NURSE)
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    first, last, mrn = unique("Race"), unique("Namesake"), chart_number()
+    other_first, other_last, other_mrn = unique("Race"), unique("Taker"), chart_number()
+    new_patient(nurse, first, last, mrn)
+    new_patient(prescriber, other_first, other_last, other_mrn, OTHER_BORN)
+
+    go(nurse, "Screening")
+    settle(nurse)
+    wanted = chart_number()
+    fill_screening(nurse, first, last, wanted, BORN)
+    nurse.get_by_role("button", name="Save screening").click()
+    expect(nurse.get_by_role("button", name=DIFFERENT)).to_be_visible()
+    settle(nurse)
+
+    rescreen(prescriber, other_mrn)
+    correct_identity(prescriber, **{"Chart number": wanted})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    nurse.get_by_role("button", name=DIFFERENT).click()
+    settle(nurse)
+    snap(nurse, "a2-different-person-after-number-taken")
+    no_confirmation(nurse, "a second patient was given a chart number someone else now holds")
+    expect(nurse.get_by_text(re.compile(rf"Chart number {wanted} belongs to someone else")).first).to_be_visible()
+    assert count_in_roster(nurse, wanted) == 1
+    assert screenings_on_chart(nurse, wanted) == 2  # the taker's first screening and the prescriber's re-screen
+
+
+def test_a_new_record_then_edited_to_another_patients_chart_number_is_refused(tab, app_url):
+    """After "Different person" created a record, a re-screen correcting its chart number to another patient's
+    must not save: no second holder of that number, and the new record keeps its own."""
+    sign_in(tab, app_url, *NURSE)
+    first, last, mrn = unique("New"), unique("Namesake"), chart_number()
+    other_first, other_last, other_mrn = unique("New"), unique("Other"), chart_number()
+    new_patient(tab, first, last, mrn)
+    new_patient(tab, other_first, other_last, other_mrn, OTHER_BORN)
+
+    go(tab, "Screening")
+    settle(tab)
+    own_mrn = chart_number()
+    fill_screening(tab, first, last, own_mrn, BORN)
+    tab.get_by_role("button", name="Save screening").click()
+    tab.get_by_role("button", name=DIFFERENT).click()
+    expect(tab.get_by_text(SAVED)).to_be_visible()
+    settle(tab)
+
+    rescreen(tab, own_mrn)
+    correct_identity(tab, **{"Chart number": other_mrn})
+    fill_clinical(tab)
+    save_and_settle(tab)
+    snap(tab, "a3-rescreen-to-taken-number")
+    expect(tab.get_by_text(re.compile(rf"Chart number {other_mrn} belongs to someone else")).first).to_be_visible()
+    expect(tab.get_by_role("button", name=DIFFERENT)).to_have_count(0)
+    no_confirmation(tab, "a re-screen gave this record another patient's chart number")
+    assert count_in_roster(tab, other_mrn) == 1
+    assert count_in_roster(tab, own_mrn) == 1
+    assert screenings_on_chart(tab, other_mrn) == 1
+    assert screenings_on_chart(tab, own_mrn) == 1
+
+
+# b) A re-screen draft resumed after someone else re-screened or corrected that patient.
+
+def test_a_draft_resumed_after_another_rescreen_warns_and_saves_once_on_that_chart(new_tab, app_url):
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Resume"), unique("Newer"), chart_number()
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    half_filled_rescreen(nurse, mrn, first)
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    resume_after_reload(nurse, last, first)
+    snap(nurse, "b1-resumed-after-another-rescreen")
+    expect(nurse.get_by_text(re.compile(r"Another screening of this patient was saved .* by Dr Demo Prescriber"))
+           ).to_be_visible()
+    expect(nurse.get_by_text(re.compile(rf"^Re-screening an existing patient: .*{mrn}"))).to_be_visible()
+    item = instruments.PHQ9.items[0]
+    expect(option(nurse, item.text, answer(item, 3))).to_be_checked()
+    fill_clinical(nurse)
+    nurse.get_by_role("button", name="Save screening").click()
+    expect(nurse.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    assert screenings_on_chart(nurse, mrn) == 3
+
+
+def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_the_chart(new_tab, app_url):
+    """Someone else corrected only the chart number: the person is the same, so the draft goes back on the chart,
+    showing the chart number as it is now; saving must neither be refused nor undo that correction."""
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Resume"), unique("Renumbered"), chart_number()
+    corrected = chart_number()
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    half_filled_rescreen(nurse, mrn, first)
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{"Chart number": corrected})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    resume_after_reload(nurse, last, first)
+    snap(nurse, "b2-resumed-after-number-corrected")
+    expect(nurse.get_by_label("Chart number", exact=True), "the form shows the chart number the chart no longer has"
+           ).to_have_value(corrected)
+    fill_clinical(nurse)
+    nurse.get_by_role("button", name="Save screening").click()
+    settle(nurse)
+    snap(nurse, "b2-saved")
+    expect(nurse.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    assert count_in_roster(nurse, mrn) == 0, "the prescriber's chart number correction was undone"
+    assert screenings_on_chart(nurse, corrected) == 3
+
+
+def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_that_chart(new_tab, app_url):
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Resume"), unique("Renamed"), chart_number()
+    renamed = unique("Other")
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    half_filled_rescreen(nurse, mrn, first)
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{"First name": renamed})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    resume_after_reload(nurse, last, first)
+    snap(nurse, "b3-resumed-after-rename")
+    expect(nurse.get_by_text(re.compile("now has a different name or date of birth"))).to_be_visible()
+    expect(nurse.get_by_text(re.compile("^Re-screening an existing patient"))).to_have_count(0)
+    fill_clinical(nurse)
+    save_and_settle(nurse)
+    snap(nurse, "b3-save")
+    no_confirmation(nurse, "the draft typed for the old name was filed on the renamed chart")
+    expect(nurse.get_by_text(re.compile(rf"Chart number {mrn} belongs to someone else")).first).to_be_visible()
+    assert screenings_on_chart(nurse, mrn) == 2
+
+
+def test_an_open_rescreen_is_not_filed_on_a_chart_renamed_meanwhile(new_tab, app_url):
+    """The same collision without a reload: the nurse's re-screen is still open when a prescriber corrects the
+    patient's name. Her Save must not file her answers there, and no tick may undo the correction."""
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Open"), unique("Renamed"), chart_number()
+    renamed = unique("Other")
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    rescreen(nurse, mrn)
+    fill_clinical(nurse)
+    expect(nurse.get_by_text("Screening result: Eligible")).to_be_visible()
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{"First name": renamed})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+
+    save_and_settle(nurse)
+    snap(nurse, "b4-open-rescreen-save")
+    no_confirmation(nurse, "the answers were filed on the chart renamed meanwhile")
+    # Whatever the page offers next (a tick to correct identity, a Save), none of it may reach that chart.
+    for _ in range(2):
+        unlock = nurse.get_by_label("Correct identity details", exact=True)
+        if unlock.count() and unlock.is_enabled() and not unlock.is_checked():
+            tick(nurse, "Correct identity details")
+            settle(nurse)
+        if nurse.get_by_role("button", name="Save screening").count():
+            save_and_settle(nurse)
+    snap(nurse, "b4-after-retries")
+    no_confirmation(nurse, "a retry filed the answers on the renamed chart")
+    assert open_chart(nurse, mrn) == f"{last}, {renamed}", "the prescriber's name correction was undone"
+    assert screenings_on_chart(nurse, mrn) == 2
+
+
+# c) Back and Forward after a save.
+
+def test_back_and_forward_after_a_save_bring_no_form_back(tab, app_url):
+    sign_in(tab, app_url, *NURSE)
+    first, last, mrn = unique("Back"), unique("Forward"), chart_number()
+    go(tab, "Patients")
+    settle(tab)
+    new_patient(tab, first, last, mrn)
+    rescreen(tab, mrn)  # Patients -> Screening by the chart's button: a history entry for each page
+    fill_clinical(tab)
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    settle(tab)
+
+    for step in range(2):
+        tab.go_back()
+        expect(tab.get_by_role("heading", name="Patients", level=1)).to_be_visible()
+        settle(tab)
+        tab.go_forward()
+        expect(tab.get_by_role("heading", name="Screening", level=1)).to_be_visible()
+        settle(tab)
+        snap(tab, f"c-forward-{step}")
+        expect(tab.get_by_label("First name", exact=True), "the saved re-screen came back").to_have_value("")
+        expect(tab.get_by_text(re.compile("^Re-screening an existing patient"))).to_have_count(0)
+        expect(tab.locator('[data-testid="stRadio"] input:checked')).to_have_count(0)
+        expect(tab.get_by_role("button", name=re.compile(f"^Resume the screening of {re.escape(last)}"))
+               ).to_have_count(0)
+        expect(tab.get_by_text(SAVED)).to_have_count(0)
+    # The empty form saves nothing, and nothing was saved twice.
+    save_and_settle(tab)
+    no_confirmation(tab, "an empty form was saved")
+    assert screenings_on_chart(tab, mrn) == 2
+
+
+def test_back_and_forward_after_a_signature_do_not_sign_again(new_tab, app_url):
+    nurse, prescriber = new_tab(), new_tab()
+    sign_in(nurse, app_url, *NURSE)
+    first, last, mrn = unique("Back"), unique("Signed"), chart_number()
+    new_patient(nurse, first, last, mrn)
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    expect(prescriber.get_by_role("heading", name="Home", level=1)).to_be_visible()
+    go(prescriber, "Approval queue")
+    settle(prescriber)
+    pick_containing(prescriber, "Screening to decide", f"{last}, {first}")
+    choose(prescriber, "Your decision", "Approve")
+    prescriber.get_by_label("Note (required)").fill("Suitable; start the IV course")
+    prescriber.get_by_role("textbox", name="Your password (electronic signature)").fill(PRESCRIBER[1])
+    prescriber.get_by_role("button", name="Sign decision").click()
+    expect(prescriber.get_by_text(f"Signed: approved for {last}, {first}.")).to_be_visible()
+    settle(prescriber)
+
+    for step in range(2):
+        prescriber.go_back()
+        expect(prescriber.get_by_role("heading", name="Home", level=1)).to_be_visible()
+        settle(prescriber)
+        prescriber.go_forward()
+        expect(prescriber.get_by_role("heading", name="Approval queue", level=1)).to_be_visible()
+        settle(prescriber)
+        snap(prescriber, f"c-signature-forward-{step}")
+        expect(prescriber.get_by_role("textbox", name="Your password (electronic signature)")
+               ).to_have_count(0, timeout=SETTLED_MS)
+        expect(prescriber.get_by_role("radiogroup", name="Your decision")).to_have_count(0, timeout=SETTLED_MS)
+    open_chart(prescriber, mrn)
+    expect(prescriber.get_by_role("heading", name="Timeline")).to_be_visible()
+    settle(prescriber)
+    expect(prescriber.get_by_text(re.compile(rf"^Chart number {mrn} · .*Approved"))).to_be_visible()
+    expect(prescriber.get_by_test_id("stExpander").filter(has_text="Prescriber's decision")).to_have_count(1)
+
+
+def pick_containing(tab, label: str, text: str) -> None:
+    """Choose the selectbox option holding `text`, typed into the box's filter: a long list draws only a screenful."""
+    open_list(tab, label, tab.get_by_role("option").first)
+    tab.keyboard.type(text)
+    wanted = tab.get_by_role("option").filter(has_text=text)
+    expect(wanted).to_have_count(1)
+    wanted.click()
+
+
+# d) A reload while a save is in flight.
+
+def test_a_reload_during_a_save_saves_once_or_offers_the_draft(tab, app_url):
+    sign_in(tab, app_url, *NURSE)
+    first, last, mrn = unique("Reload"), unique("Midsave"), chart_number()
+    go(tab, "Screening")
+    settle(tab)
+    fill_screening(tab, first, last, mrn)
+    expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
+    settle(tab)
+    tab.get_by_role("button", name="Save screening").click(no_wait_after=True)
+    tab.reload()  # at once: the save's run is under way (or its message still on the wire)
+    sign_in_here(tab, *NURSE)
+    go(tab, "Screening")
+    settle(tab)
+    snap(tab, "d-after-reload")
+    resume = tab.get_by_role("button", name=re.compile(rf"^Resume the screening of {re.escape(f'{last}, {first}')}"))
+    offered = resume.count()
+    stored = count_in_roster(tab, mrn)
+    assert (stored, offered) in {(1, 0), (0, 1)}, f"saved {stored} time(s), draft offered {offered} time(s)"
+    if stored:
+        assert screenings_on_chart(tab, mrn) == 1
+        return
+    go(tab, "Screening")
+    settle(tab)
+    resume.click()
+    expect(tab.get_by_label("First name", exact=True)).to_have_value(first)
+    tab.get_by_role("button", name="Save screening").click()
+    expect(tab.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
+    assert screenings_on_chart(tab, mrn) == 1
