@@ -222,8 +222,8 @@ def keep_draft(form, patient_id: int) -> None:
         autosave.keep(con, user, form, "checkin", content, patient_id)
 
 
-def checkin_form(patient_id: int) -> None:
-    ctx = checkins.context(con, user, patient_id)
+def checkin_form(ctx: checkins.Context) -> None:
+    patient_id = ctx.patient_id
     form = open_form(patient_id)
     if "restored" in form.meta:
         st.info(f"Your unfinished check-in from {labels.when(form.meta['restored'])} is back on screen.",
@@ -402,7 +402,7 @@ def patient_view(patient_id: int) -> None:
                     icon=":material/history:")
     checkin_tab, day_tab, notes_tab = st.tabs(["Check-in", "Correct or add one use day", "Integration notes"])
     with checkin_tab:
-        checkin_form(patient_id)
+        checkin_form(ctx)  # the context read above, once per run (it was read twice)
     with day_tab:
         day_correction.correction_form(con, user, ctx)
     with notes_tab:
