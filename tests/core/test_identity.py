@@ -66,3 +66,30 @@ def test_duplicates_say_whether_the_typed_person_is_that_patient(demo_store):
         save(demo_store, mrn="NEW-0002")
     assert [(d["id"], d["same_chart_number"], d["same_person"]) for d in by_name_and_birth.value.duplicates] \
         == [(first.patient_id, False, True)]
+
+
+def test_a_rescreen_saved_after_someone_else_corrected_the_chart_is_refused_whole(demo_store):
+    """The chart as the re-screen found it is checked in the saving transaction: a correction made meanwhile is
+    never undone, and nothing of the re-screen is stored."""
+    first = save(demo_store)
+    opened_as = {"first_name": "Robin", "last_name": "O'Testcase", "date_of_birth": date(1988, 3, 14),
+                 "sex": "female", "mrn": "NEW-0001"}
+    save(demo_store, patient_id=first.patient_id, mrn="NEW-0001-B", update_identity=True)  # someone else
+    screenings = demo_store.execute("SELECT count(*) FROM screenings WHERE patient_id = ?",
+                                    [first.patient_id]).fetchone()
+    with pytest.raises(patients.ChartChanged) as changed:
+        save(demo_store, patient_id=first.patient_id, update_identity=True, opened_as=opened_as)
+    assert (changed.value.fields, changed.value.same_person) == (("mrn",), True)
+    assert demo_store.execute("SELECT mrn FROM patients WHERE id = ?", [first.patient_id]).fetchone() == ("NEW-0001-B",)
+    assert demo_store.execute("SELECT count(*) FROM screenings WHERE patient_id = ?",
+                              [first.patient_id]).fetchone() == screenings
+    save(demo_store, patient_id=first.patient_id, mrn="NEW-0001-B", opened_as={**opened_as, "mrn": "NEW-0001-B"})
+
+
+def test_a_chart_renamed_meanwhile_is_no_longer_the_same_person(demo_store):
+    first = save(demo_store)
+    opened_as = {"first_name": "Robin", "last_name": "O'Testcase", "date_of_birth": date(1988, 3, 14)}
+    save(demo_store, patient_id=first.patient_id, first_name="Robyn", update_identity=True)
+    with pytest.raises(patients.ChartChanged) as changed:
+        save(demo_store, patient_id=first.patient_id, first_name="Robyn", opened_as=opened_as)
+    assert (changed.value.fields, changed.value.same_person) == (("first_name",), False)

@@ -15,7 +15,7 @@ URGENT_PHQ9 = [1] * 8 + [3]
 
 def save(con, user=NURSE, patient_id=None, **kwargs):
     raw_changes = {k: kwargs.pop(k) for k in list(kwargs) if k not in
-                   ("draft_id", "update_identity", "acknowledged_duplicates")}
+                   ("draft_id", "update_identity", "acknowledged_duplicates", "opened_as")}
     screening = validate_screening(valid_raw(**raw_changes), now=NOW)
     return patients.save_screening(con, user, screening, patient_id, now=NOW, **kwargs)
 
