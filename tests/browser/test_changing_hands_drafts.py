@@ -113,7 +113,8 @@ def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_t
 
     resume_after_reload(nurse, last, first)
     snap(nurse, "b3-resumed-after-rename")
-    expect(nurse.get_by_text(re.compile("now has a different name or date of birth"))).to_be_visible()
+    expect(nurse.get_by_text(re.compile("now has a different name or date of birth")),
+           "said at the top and beside Save").to_have_count(2)
     expect(nurse.get_by_text(re.compile("^Re-screening an existing patient"))).to_have_count(0)
     fill_clinical(nurse)
     save_and_settle(nurse)
