@@ -40,6 +40,25 @@ from tests.browser.test_sign_in_journey import (
 
 # b) A re-screen draft resumed after someone else re-screened or corrected that patient.
 
+def corrected_while_a_draft_waits(new_tab, app_url, last_prefix: str, field: str, value: str):
+    """A nurse's new patient with a half-filled re-screen kept as her draft; meanwhile a prescriber, in another
+    browser, re-screens the same patient correcting one identity field and saves. Returns the nurse's tab and the
+    patient's first name, last name and chart number as the nurse typed them."""
+    nurse, prescriber = new_tab(), new_tab()
+    first, last, mrn = unique("Resume"), unique(last_prefix), chart_number()
+    sign_in(nurse, app_url, *NURSE)
+    new_patient(nurse, first, last, mrn)
+    half_filled_rescreen(nurse, mrn, first)
+
+    sign_in(prescriber, app_url, *PRESCRIBER)
+    rescreen(prescriber, mrn)
+    correct_identity(prescriber, **{field: value})
+    fill_clinical(prescriber)
+    prescriber.get_by_role("button", name="Save screening").click()
+    expect(prescriber.get_by_text(SAVED)).to_be_visible()
+    return nurse, first, last, mrn
+
+
 def test_a_draft_resumed_after_another_rescreen_warns_and_saves_once_on_that_chart(new_tab, app_url):
     nurse, prescriber = new_tab(), new_tab()
     first, last, mrn = unique("Resume"), unique("Newer"), chart_number()
@@ -69,20 +88,8 @@ def test_a_draft_resumed_after_another_rescreen_warns_and_saves_once_on_that_cha
 def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_the_chart(new_tab, app_url):
     """Someone else corrected only the chart number: the person is the same, so the draft goes back on the chart,
     showing the chart number as it is now; saving must neither be refused nor undo that correction."""
-    nurse, prescriber = new_tab(), new_tab()
-    first, last, mrn = unique("Resume"), unique("Renumbered"), chart_number()
     corrected = chart_number()
-    sign_in(nurse, app_url, *NURSE)
-    new_patient(nurse, first, last, mrn)
-    half_filled_rescreen(nurse, mrn, first)
-
-    sign_in(prescriber, app_url, *PRESCRIBER)
-    rescreen(prescriber, mrn)
-    correct_identity(prescriber, **{"Chart number": corrected})
-    fill_clinical(prescriber)
-    prescriber.get_by_role("button", name="Save screening").click()
-    expect(prescriber.get_by_text(SAVED)).to_be_visible()
-
+    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, "Renumbered", "Chart number", corrected)
     resume_after_reload(nurse, last, first)
     snap(nurse, "b2-resumed-after-number-corrected")
     expect(nurse.get_by_label("Chart number", exact=True), "the form shows the chart number the chart no longer has"
@@ -97,20 +104,7 @@ def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_t
 
 
 def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_that_chart(new_tab, app_url):
-    nurse, prescriber = new_tab(), new_tab()
-    first, last, mrn = unique("Resume"), unique("Renamed"), chart_number()
-    renamed = unique("Other")
-    sign_in(nurse, app_url, *NURSE)
-    new_patient(nurse, first, last, mrn)
-    half_filled_rescreen(nurse, mrn, first)
-
-    sign_in(prescriber, app_url, *PRESCRIBER)
-    rescreen(prescriber, mrn)
-    correct_identity(prescriber, **{"First name": renamed})
-    fill_clinical(prescriber)
-    prescriber.get_by_role("button", name="Save screening").click()
-    expect(prescriber.get_by_text(SAVED)).to_be_visible()
-
+    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, "Renamed", "First name", unique("Other"))
     resume_after_reload(nurse, last, first)
     snap(nurse, "b3-resumed-after-rename")
     expect(nurse.get_by_text(re.compile("now has a different name or date of birth")),
