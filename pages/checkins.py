@@ -9,7 +9,7 @@ import streamlit as st
 from core import checkins, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
-from ui import autosave, day_correction, forms, labels, questionnaire, selection
+from ui import answering, autosave, day_correction, forms, labels, questionnaire, selection
 from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -222,6 +222,21 @@ def keep_draft(form, patient_id: int) -> None:
         autosave.keep(con, user, form, "checkin", content, patient_id)
 
 
+def after_answer(form, patient_id: int) -> None:
+    """An answer's own run: keep the draft; the first one kept brings its Discard button, drawn outside."""
+    had_draft = form.meta.get("draft_id") is not None
+    keep_draft(form, patient_id)
+    if not had_draft and form.meta.get("draft_id") is not None:
+        st.rerun(scope="app")
+
+
+def instrument(instrument_id: str, form, patient_id: int) -> None:
+    """One questionnaire in a part of its own: an answer reruns it and keeps the draft, not the whole page."""
+    draw = questionnaire.cssrs if instrument_id == "cssrs" else questionnaire.scale
+    answering.part(partial(draw, instruments.get(instrument_id), form.prefix),
+                   partial(after_answer, form, patient_id), allow=RECORDERS)
+
+
 def checkin_form(ctx: checkins.Context) -> None:
     patient_id = ctx.patient_id
     form = open_form(patient_id)
@@ -233,15 +248,15 @@ def checkin_form(ctx: checkins.Context) -> None:
                    key=form.key("visit_day"), format="DD.MM.YYYY")
     hour.time_input("Visit time", step=300, key=form.key("visit_time"))
     for instrument_id in ("phq9", "gad7", "craving_vas", "pacs"):
-        questionnaire.scale(instruments.get(instrument_id), form.prefix)
+        instrument(instrument_id, form, patient_id)
     if ctx.pcl5_due:
         why = ("provisional PTSD at screening" if ctx.provisional_ptsd else
                f"last taken {ctx.pcl5_last:%d %b %Y}" if ctx.pcl5_last else "never taken")
         st.caption(f"The PCL-5 is due ({why}; it is offered every {current().pcl5_every_days} days, and at every "
                    "visit after provisional PTSD at screening). Leave it blank if it was not given.")
-        questionnaire.scale(instruments.get("pcl5"), form.prefix)
+        instrument("pcl5", form, patient_id)
     with st.expander("C-SSRS screener repeat (when clinically indicated)"):
-        questionnaire.cssrs(instruments.get("cssrs"), form.prefix)
+        instrument("cssrs", form, patient_id)
     use_log(form, ctx)
     st.text_input("Reason for correcting a day already recorded (only when you change one)",
                   key=form.key("correction"))
