@@ -81,25 +81,29 @@ def _with_same_person(found: pd.DataFrame, who: Identity) -> pd.DataFrame:
 
 
 class NotSamePerson(ValueError):
-    """The person typed is not the chart's patient on two identifiers: nothing typed may be filed there."""
+    """The person typed is not the chart's patient on two identifiers: nothing typed may be filed there.
+
+    `mrn` is the chart's number, so the form can say which chart it did not go to."""
+
+    def __init__(self, message: str, mrn: str):
+        super().__init__(message)
+        self.mrn = mrn
 
 
-def confirm_same_person(con, user: User, patient_id: int, typed: identity.Person) -> None:
-    """Refuse, from the chart as it is now, to move a form's answers to a patient who is not the person typed.
+def confirm_same_person(con, user: User, patient_id: int, typed: identity.Person) -> Chart:
+    """The chart as it is now, if it is the person typed; else `NotSamePerson`, and nothing may move there.
 
     Called before any form changes hands (a duplicate re-screened, a draft resumed), because
-    the chart may have been corrected since the form was drawn.
+    the chart may have been corrected since the form was drawn. The chart read for the check
+    is returned, so the form that moves to it shows exactly what was checked.
     """
-    user = require(con, user, SCREENERS)
-    with db.read(con) as cur:
-        row = cur.execute("SELECT first_name, last_name, date_of_birth FROM patients WHERE id = ?",
-                          [patient_id]).fetchone()
-    if row is None:
-        raise ValueError("That patient's chart is not available")
-    different = identity.differences(typed, identity.Person(*row))
+    record = chart(con, require(con, user, SCREENERS), patient_id)
+    stored = identity.Person(*(record.patient[k] for k in ("first_name", "last_name", "date_of_birth")))
+    different = identity.differences(typed, stored)
     if different:
         raise NotSamePerson(f"The {' and the '.join(different)} typed differ from that patient's chart, so this is "
-                            "someone else: nothing typed was moved to that chart.")
+                            "someone else: nothing typed was moved to that chart.", record.patient["mrn"])
+    return record
 
 
 class ChartChanged(ValueError):
@@ -149,8 +153,7 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
         if draft_id is not None:  # first: a form saved or discarded elsewhere is stale, whatever it holds
             drafts.remove(cur, user, draft_id, "draft_saved")
         if patient_id is not None:
-            _check_unchanged(cur, patient_id, opened_as)
-            _check_identity(cur, user, patient_id, who, update_identity)
+            _check_chart(cur, user, patient_id, who, update_identity, opened_as)
         if patient_id is None or update_identity:
             found = _with_same_person(cur.execute(DUPLICATES_SQL, _duplicate_params(who, patient_id)).df(), who)
             unseen = found[~found["id"].isin(acknowledged_duplicates)]
@@ -201,28 +204,22 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
     return SavedScreening(patient_id, screening_id, decision, f"{who.last_name}, {who.first_name}")
 
 
-def _check_unchanged(cur, patient_id: int, opened_as: dict | None) -> None:
-    if not opened_as:
-        return
+def _check_chart(cur, user: User, patient_id: int, who: Identity, update_identity: bool,
+                 opened_as: dict | None) -> None:
+    """A re-screen is written only on the chart it was opened for, as it was then, and changes its identity only
+    on purpose (then audited); one read of the chart's row, inside the writing transaction."""
     row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
                       [patient_id]).fetchone()  # column names from the fixed tuple above
     if row is None:
         raise ValueError("The patient to re-screen was not found")
     stored = dict(zip(IDENTITY_FIELDS, row, strict=True))
-    changed = changed_since(opened_as, stored)
-    if changed:
+    changed_meanwhile = changed_since(opened_as, stored)
+    if changed_meanwhile:
         opened = identity.Person(opened_as.get("first_name"), opened_as.get("last_name"),
                                  opened_as.get("date_of_birth"))
         now = identity.Person(stored["first_name"], stored["last_name"], stored["date_of_birth"])
-        raise ChartChanged(changed, identity.same_person(opened, now))
-
-
-def _check_identity(cur, user: User, patient_id: int, who: Identity, update_identity: bool) -> None:
-    row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
-                      [patient_id]).fetchone()  # column names from the fixed tuple above
-    if row is None:
-        raise ValueError("The patient to re-screen was not found")
-    changed = [f for f, stored in zip(IDENTITY_FIELDS, row, strict=True) if getattr(who, f) != stored]
+        raise ChartChanged(changed_meanwhile, identity.same_person(opened, now))
+    changed = [f for f in IDENTITY_FIELDS if getattr(who, f) != stored[f]]
     if changed and not update_identity:
         raise ValueError("The name, date of birth, sex or chart number differ from the patient's chart. Tick "
                          "\"Correct identity details\" to change them on purpose, or undo the change.")

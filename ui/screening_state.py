@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, time
+from datetime import date, datetime, time
 
 import streamlit as st
 
@@ -176,11 +176,10 @@ def rescreen_duplicate(con, user, token: str, subject: int | None, patient_id: i
     """
     f = forms.current(FORM, token, subject)
     try:
-        patients.confirm_same_person(con, user, patient_id, person(content(f)))
+        record = patients.confirm_same_person(con, user, patient_id, person(content(f)))
     except patients.NotSamePerson:
         f.meta.pop("duplicates", None)  # that warning no longer describes the chart: Save checks afresh
         raise
-    record = patients.chart(con, user, patient_id)
     values = {**content(f), **_chart_identity(record.patient), UNLOCK: False}
     forms.restart(FORM, patient_id, values, meta={"draft_id": f.meta.get("draft_id"), "label": _label(record.patient),
                                                  "status": record.patient["status"]})
@@ -245,22 +244,34 @@ def _followed(changed: tuple[str, ...], patient: dict) -> str:
 
 
 def _follow_the_chart(con, user, f: FormInstance) -> None:
-    """Save found the chart changed since the re-screen opened: off the chart if it names someone else now,
-    else the same form showing the chart's identity as it is, for the nurse to check before saving again."""
-    record = patients.chart(con, user, f.subject)
-    values = content(f)
-    meta = {"draft_id": f.meta.get("draft_id")}
+    """Save found the chart changed since the re-screen opened: reopen the form as the chart is now."""
+    _reopen(con, user, f.subject, content(f), {"draft_id": f.meta.get("draft_id"), "newer": f.meta.get("newer", ())})
+
+
+def _reopen(con, user, subject: int, values: dict, meta: dict, began: datetime | None = None) -> None:
+    """Open a re-screen's answers again on its chart only if the chart still names the person it was opened for.
+
+    If it names someone else now, the answers open as a new patient's screening, and Save's duplicate check offers
+    the chart again only on two identifiers. A chart number or sex corrected meanwhile is followed, never undone:
+    the form shows the chart as it is, for the nurse to check before saving. A draft `began` at some time also
+    lists the screenings of that patient saved since.
+    """
+    at_open = opened_as(values)
     try:
-        patients.confirm_same_person(con, user, f.subject, person(opened_as(values)))
-    except patients.NotSamePerson:
+        record = patients.confirm_same_person(con, user, subject, person(at_open))
+    except patients.NotSamePerson as someone_else:
         values = {k: v for k, v in values.items() if k not in (UNLOCK, BASIS)}
-        forms.restart(FORM, None, values, meta=meta | {NOTICE: _left_the_chart(record.patient["mrn"])})
+        forms.restart(FORM, None, values, meta=meta | {NOTICE: _left_the_chart(someone_else.mrn)})
         return
-    changed = patients.changed_since(opened_as(values), record.patient)
-    values |= {**typed({k: record.patient[k] for k in changed}), BASIS: _chart_identity(record.patient)[BASIS]}
-    forms.restart(FORM, f.subject, values, meta=meta | {
-        "label": _label(record.patient), "status": record.patient["status"], "newer": f.meta.get("newer", ()),
-        NOTICE: _followed(changed, record.patient)})
+    meta = meta | {"label": _label(record.patient), "status": record.patient["status"]}
+    if began is not None:
+        meta["newer"] = _saved_since(record, began)
+    changed = patients.changed_since(at_open, record.patient)
+    if changed:
+        values = values | {**typed({k: record.patient[k] for k in changed}),
+                           BASIS: _chart_identity(record.patient)[BASIS]}
+        meta[NOTICE] = _followed(changed, record.patient)
+    forms.restart(FORM, subject, values, meta=meta)
 
 
 def cancel(con, user, token: str, subject: int | None) -> None:
@@ -281,25 +292,10 @@ def resume(con, user, draft_id: int) -> None:
     """
     draft = drafts.resume(con, user, draft_id)
     meta = {"draft_id": draft.id}
-    values = typed(draft.content)
-    subject = draft.patient_id
-    if subject is not None:
-        record = patients.chart(con, user, subject)
-        at_open = opened_as(draft.content)
-        try:
-            patients.confirm_same_person(con, user, subject, person(at_open))
-        except patients.NotSamePerson:
-            subject, values = None, {k: v for k, v in values.items() if k not in (UNLOCK, BASIS)}
-            meta[NOTICE] = _left_the_chart(record.patient["mrn"])
-        else:
-            meta |= {"label": _label(record.patient), "status": record.patient["status"],
-                     "newer": _saved_since(record, draft.started_at)}
-            changed = patients.changed_since(at_open, record.patient)
-            if changed:  # a chart number or sex corrected meanwhile: the form follows the chart, never undoes it
-                values |= {**typed({k: record.patient[k] for k in changed}),
-                           BASIS: _chart_identity(record.patient)[BASIS]}
-                meta[NOTICE] = _followed(changed, record.patient)
-    forms.restart(FORM, subject, values, meta=meta)
+    if draft.patient_id is None:
+        forms.restart(FORM, None, typed(draft.content), meta=meta)
+    else:
+        _reopen(con, user, draft.patient_id, typed(draft.content), meta, began=draft.started_at)
     st.session_state.pop(SAVED, None)
 
 
