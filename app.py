@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import drafts, safety, worklist
-from ui import forms, labels, screening_state, selection
+from ui import forms, labels, reads, screening_state, selection
 from ui.actions import act, done, show
 from ui.frame import frame
 from ui.nav import links_for
@@ -37,6 +37,7 @@ def safety_worklist() -> None:
     if waiting.empty:
         st.caption("None waiting.")
         return
+    reads.listed(con, user, "Home: same-day safety assessments to record", waiting["patient_id"])
     for row in waiting.itertuples():
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
@@ -93,6 +94,7 @@ if today is not None:
         st.caption("No screenings are waiting.")
     else:
         pending = today.pending_approvals
+        reads.listed(con, user, "Home: waiting for prescriber approval", pending["patient_id"])
         st.table(pd.DataFrame({
             "Safety": pending["safety"].map(labels.SAFETY_STATUS), "Patient": pending["patient"],
             "Chart number": pending["chart_number"], "Screening result": pending["decision"].map(labels.DECISION),
@@ -106,6 +108,7 @@ if today is not None:
         st.caption("No dosing session is in progress.")
     else:
         running = today.sessions_in_progress
+        reads.listed(con, user, "Home: sessions in progress", running["patient_id"])
         st.table(pd.DataFrame({
             "Patient": running["patient"], "Chart number": running["chart_number"],
             "Session": running["session_number"], "Route": running["route"].map(labels.ROUTE),

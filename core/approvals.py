@@ -47,6 +47,17 @@ def for_decision(con, user: User, screening_id: int) -> ScreeningRecord:
     return screening_record.load(con, user, screening_id)
 
 
+def record_view(con, user: User, screening_id: int) -> None:
+    """A screening opened in the approval queue is a read of that patient's record: audited once per opening."""
+    user = require(con, user, PRESCRIBERS)
+    screening_id = validate.whole_number(screening_id, "Screening")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT patient_id FROM screenings WHERE id = ?", [screening_id]).fetchone()
+        if row is None:
+            raise ValueError("That screening is not available")
+        db.audit(cur, user.id, "screening_viewed", "patient", row[0], {"screening_id": screening_id})
+
+
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
            now: datetime | None = None) -> str:
     """Sign the decision; returns the patient's name as stored ("Last, First") for the confirmation."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core import db
 from core.access import User, require
+from core.rules import validate
 
 PAGE_SIZE = 100
 MAX_PAGE = 500
@@ -25,15 +26,24 @@ class AuditPage:
     """The cursor for the next, older page (`before_id`), or None at the oldest entry."""
 
 
-def page(con, user: User, before_id: int | None = None, action: str | None = None,
+ABOUT_PATIENT = """
+    (? IS NULL OR (entity = 'patient' AND entity_id = ?)
+               OR json_extract_string(detail, '$.patient_id') = CAST(? AS VARCHAR)
+               OR list_contains(CAST(json_extract(detail, '$.shown') AS BIGINT[]), ?))
+"""
+"""An entry about one patient: on their record, naming them in its details, or a list or search that showed them."""
+
+
+def page(con, user: User, before_id: int | None = None, action: str | None = None, patient_id: int | None = None,
          limit: int = PAGE_SIZE) -> AuditPage:
-    """The newest entries with an id below `before_id` (all when None), optionally of one action."""
+    """The newest entries with an id below `before_id` (all when None), optionally of one action, about one patient."""
     user = require(con, user, {"admin"})
     limit = max(1, min(int(limit), MAX_PAGE))
     with db.read(con) as cur:
         rows = cur.execute(
             """WITH newest AS (
-                   SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?)
+                   SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) AND (? IS NULL OR action = ?) AND """
+            + ABOUT_PATIENT + """
                    ORDER BY id DESC LIMIT ?
                )
                SELECT n.id, n.occurred_at, coalesce(u.username, '') AS actor, n.action, n.entity, n.entity_id,
@@ -41,11 +51,26 @@ def page(con, user: User, before_id: int | None = None, action: str | None = Non
                FROM newest n LEFT JOIN users u ON u.id = n.actor_id
                     LEFT JOIN users a ON n.entity = 'user' AND a.id = n.entity_id
                ORDER BY n.id DESC""",
-            [before_id, before_id, action, action, limit + 1],
+            [before_id, before_id, action, action, *[patient_id] * 4, limit + 1],
         ).df()
     more = len(rows) > limit
     rows = rows.head(limit)
     return AuditPage(rows, int(rows["id"].iloc[-1]) if more else None)
+
+
+def patient_by_chart_number(con, user: User, chart_number: str) -> int | None:
+    """The record number of the patient with this chart number, so the audit log can show who read that chart.
+
+    The administrator learns only that the number exists and its record number, never the name; the lookup is
+    itself audited, as a read of that patient."""
+    user = require(con, user, {"admin"})
+    chart_number = validate.text(chart_number, "Chart number", 40, required=True).strip()
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT id FROM patients WHERE lower(mrn) = lower(?)", [chart_number]).fetchone()
+        if row is None:
+            return None
+        db.audit(cur, user.id, "patient_looked_up", "patient", row[0])
+    return int(row[0])
 
 
 def actions(con, user: User) -> list[str]:

@@ -510,13 +510,25 @@ def record(con, user: User, session_id: int) -> SessionRecord:
     return SessionRecord(*row[:-2], json.loads(row[-2]), row[-1], readings, events, addenda)
 
 
+def record_view(con, user: User, session_id: int) -> None:
+    """A dosing session opened (from the board, the list to sign or a chart) is a read of that patient's record:
+    audited once per opening."""
+    user = require(con, user, DOSING_TEAM)
+    session_id = validate.whole_number(session_id, "Dosing session")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT patient_id FROM dosing_sessions WHERE id = ?", [session_id]).fetchone()
+        if row is None:
+            raise ValueError("That dosing session is not available")
+        db.audit(cur, user.id, "dosing_session_viewed", "patient", row[0], {"session_id": session_id})
+
+
 def awaiting_signature(con, user: User) -> pd.DataFrame:
     """Sessions ended (discharged or stopped) and not yet signed, oldest first: the prescriber's to-sign list."""
     require(con, user, DOSING_TEAM)
     with db.read(con) as cur:
         return cur.execute(
-            """SELECT d.id AS session_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
-                      d.session_number, d.route, d.status, d.discharged_at AS ended_at
+            """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
+                      p.mrn AS chart_number, d.session_number, d.route, d.status, d.discharged_at AS ended_at
                FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
                JOIN session_details s ON s.session_id = d.id
                WHERE d.status <> 'in_progress' AND s.signed_at IS NULL

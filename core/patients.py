@@ -308,13 +308,25 @@ def record_search(con, user: User, search: str, shown: list[int], total: int) ->
                  {"by": kind, "matches": total, "shown": [int(i) for i in shown]})
 
 
-def record_view(con, user: User, patient_id: int) -> None:
-    """Opening a chart is a read of identified data: audited once per opening, not per redraw."""
+def record_view(con, user: User, patient_id: int, opened_on: str = "Patients") -> None:
+    """Opening a chart, or a patient's page on `opened_on`, is a read of identified data: audited once per
+    opening, not per redraw."""
     user = require(con, user, STAFF)
+    where = validate.text(opened_on, "Opened on", 80, required=True)
     with db.transaction(con) as cur:
         if not cur.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchall():
             raise ValueError("That patient's chart is not available")
-        db.audit(cur, user.id, "chart_viewed", "patient", patient_id)
+        db.audit(cur, user.id, "chart_viewed", "patient", patient_id, {"opened_on": where})
+
+
+def record_list(con, user: User, listed: str, shown: list[int]) -> None:
+    """A page listing patients by name is a read of each one shown: audited once per visit of the page, naming
+    the list and the records it showed by id (their number is the list's size)."""
+    user = require(con, user, STAFF)
+    ids = [validate.whole_number(i, "Patient record") for i in shown]
+    where = validate.text(listed, "List", 80, required=True)
+    with db.transaction(con) as cur:
+        db.audit(cur, user.id, "patients_listed", "patient", None, {"list": where, "shown": ids})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from core.access import EVERYONE, STAFF, User, require
 from core.approvals import QUEUE_SQL as PENDING_APPROVALS_SQL
 
 SESSIONS_IN_PROGRESS_SQL = """
-    SELECT d.id AS session_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+    SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
            d.session_number, d.route, d.started_at
     FROM dosing_sessions d
     JOIN patients p ON p.id = d.patient_id

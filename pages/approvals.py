@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import approvals
-from ui import forms, labels, screening_view
+from ui import forms, labels, reads, screening_view
 from ui.actions import Stale, act, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -42,6 +42,7 @@ if pending.empty:
     st.stop()
 
 urgent_count = int(pending["urgent"].sum())
+reads.listed(con, user, "Approval queue", pending["patient_id"])
 st.caption(f"{len(pending)} waiting: same-day safety assessments first, then oldest first.")
 if urgent_count:
     st.error(f"**{urgent_count} waiting with a same-day safety assessment needed**: listed first, marked "
@@ -76,6 +77,7 @@ if chosen is None:
     st.stop()
 
 view = approvals.for_decision(con, user, chosen)
+reads.opened(con, user, "screening", chosen, approvals.record_view)
 st.header(plain(view.patient))
 chart_button(view.patient_id, ("pages/approvals.py", "Approval queue"))
 screening_view.show(view)

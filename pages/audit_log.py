@@ -7,6 +7,7 @@ import streamlit as st
 from core import audit_log
 from core.rules.settings import DEFAULTS
 from ui import labels
+from ui.actions import act, show
 from ui.frame import frame
 from ui.store import clinic
 
@@ -14,10 +15,25 @@ user = frame("Audit log", allow={"admin"})
 con = clinic().con
 CURSORS = "audit~cursors"
 """The `before_id` of each page shown so far, so 'Newer entries' can step back."""
+PATIENT = "audit~patient"
+"""The patient the log is narrowed to, by record number, once the chart number typed was found."""
 
 
 def restart() -> None:
     st.session_state[CURSORS] = [None]
+
+
+def narrow_to_patient(con, user) -> None:
+    """Look up the chart number typed (an audited read) and show only the entries about that patient."""
+    restart()
+    typed = (st.session_state.get("audit_chart_number") or "").strip()
+    st.session_state.pop(PATIENT, None)
+    if not typed:
+        return
+    found = audit_log.patient_by_chart_number(con, user, typed)
+    if found is None:
+        raise ValueError(f"No patient has the chart number {typed}: the log shows every entry.")
+    st.session_state[PATIENT] = found
 
 
 def older(cursor: int) -> None:
@@ -50,10 +66,20 @@ def setting_parts(values: dict) -> list[str]:
 
 
 codes = sorted(audit_log.actions(con, user), key=lambda c: labels.AUDIT_ACTION.get(c, c).lower())
-choice = st.selectbox("Action", ["", *codes], format_func=lambda c: labels.AUDIT_ACTION.get(c, c) or "All actions",
-                      key="audit_action", on_change=restart)
+action_col, patient_col = st.columns(2)
+choice = action_col.selectbox("Action", ["", *codes],
+                              format_func=lambda c: labels.AUDIT_ACTION.get(c, c) or "All actions",
+                              key="audit_action", on_change=restart)
+patient_col.text_input("Only entries about the patient with chart number", key="audit_chart_number",
+                       placeholder="e.g. DEMO-000010; empty for every entry",
+                       on_change=act(narrow_to_patient, allow={"admin"}, slot="audit_patient"))
+show("audit_patient")
+patient_id = st.session_state.get(PATIENT)
+if patient_id is not None:
+    st.caption(f"Entries about patient record {patient_id}: their record opened, changed or shown in a list, and who "
+               "did it (the Who column).")
 st.session_state.setdefault(CURSORS, [None])
-page = audit_log.page(con, user, st.session_state[CURSORS][-1], choice or None)
+page = audit_log.page(con, user, st.session_state[CURSORS][-1], choice or None, patient_id)
 rows = page.rows.assign(
     action=page.rows["action"].map(lambda a: labels.AUDIT_ACTION.get(a, a)),
     entity=[f"Account {account}" if isinstance(account, str) else labels.AUDIT_ENTITY.get(entity, entity)

@@ -9,7 +9,7 @@ import streamlit as st
 from core import checkins, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
-from ui import answering, autosave, day_correction, forms, labels, questionnaire, selection
+from ui import answering, autosave, day_correction, forms, labels, questionnaire, reads, selection
 from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -33,7 +33,6 @@ NOT_FIELDS = ("days_",)
 
 
 def open_patient(con, user, patient_id: int) -> None:
-    patients.record_view(con, user, patient_id)
     selection.choose(PATIENT, patient_id)
 
 
@@ -44,6 +43,8 @@ def picker() -> None:
     if search.strip() and st.session_state.get(SEARCH_AUDITED) != search.strip():
         patients.record_search(con, user, search, list(found.rows["id"]), found.total)
         st.session_state[SEARCH_AUDITED] = search.strip()
+    elif not search.strip():
+        reads.listed(con, user, "Check-ins: approved patients", found.rows["id"])
     if found.total == 0:
         st.info("No approved patient matches. Check the spelling, or search by chart number or date of birth.")
         return
@@ -405,6 +406,7 @@ def patient_view(patient_id: int) -> None:
         selection.clear(PATIENT)
         st.warning("That patient is not available for a check-in.")
         return
+    reads.opened(con, user, "check-in", patient_id, partial(patients.record_view, opened_on="Check-ins"))
     st.header(plain(ctx.patient))
     st.markdown(f"Primary substance {labels.SUBSTANCE[ctx.primary_substance]} · screened "
                 f"{ctx.screened_on:%d %b %Y}")

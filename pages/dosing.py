@@ -1,7 +1,6 @@
 """Dosing session (nurses, prescribers): today's board, the pre-dose check and dose, readings, discharge, signature."""
 
 from datetime import datetime, timedelta
-from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +8,7 @@ import streamlit as st
 from core import dosing_sessions as ds
 from core import drafts
 from core.rules import dosing, vitals
-from ui import autosave, forms, labels, selection, session_link, session_record
+from ui import autosave, forms, labels, reads, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
@@ -173,9 +172,10 @@ def board() -> None:
         "Adverse events": running["adverse_events"],
     })
     narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
+    reads.listed(con, user, "Dosing: today's board", running["patient_id"])
     selection.table(OPEN, shown, "session_id", {
         c: st.column_config.Column(c, width="small" if c in narrow else "medium")
-        for c in shown.columns if c != "session_id"}, style=overdue_in_red)
+        for c in shown.columns if c != "session_id"}, style=overdue_in_red, choose_with=open_session)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
 
 
@@ -195,8 +195,14 @@ def to_sign() -> None:
         "Session": waiting["session_number"], "Route": waiting["route"].map(labels.ROUTE),
         "Outcome": waiting["status"].map(labels.SESSION_STATUS), "Ended": waiting["ended_at"].map(labels.when),
     })
+    reads.listed(con, user, "Dosing: waiting for the prescriber's signature", waiting["patient_id"])
     selection.table(TO_SIGN, shown, "session_id", {c: c for c in shown.columns if c != "session_id"},
-                    choose_with=partial(selection.choose, OPEN))
+                    choose_with=open_session)
+
+
+def open_session(session_id: int) -> None:
+    """A row clicked on the board or the to-sign list opens its session, after the session and account checks."""
+    act(session_link.choose, session_id, allow=TEAM)()
 
 
 def unfinished() -> None:
@@ -221,6 +227,7 @@ def new_session() -> None:
         return
     names = {int(r.patient_id): f"{r.patient} · {r.chart_number} · session {r.session_number}"
              for r in ready.itertuples()}
+    reads.listed(con, user, "Dosing: patients ready for a session", names)
     pick = forms.opened(PICK)
     patient_id = st.selectbox("Patient (approved for treatment)", list(names), format_func=names.get, index=None,
                               placeholder="Choose a patient", key=pick.key("patient"))
@@ -345,6 +352,7 @@ def session_view(session_id: int) -> None:
         selection.clear(OPEN)
         st.warning("That session is not available.")
         return
+    reads.opened(con, user, "dosing session", session_id, ds.record_view)
     st.header(plain(record.patient))
     st.markdown(f"Chart number {plain(record.chart_number)}")
     session_record.summary(record)

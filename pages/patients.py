@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import dosing_sessions, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
-from ui import charts, labels, screening_state, screening_view, selection, session_link, session_record
+from ui import charts, labels, reads, screening_state, screening_view, selection, session_link, session_record
 from ui.actions import act
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
@@ -44,6 +44,8 @@ def roster_view() -> None:
     if search.strip() and st.session_state.get(SEARCH_AUDITED) != searched:
         patients.record_search(con, user, search, list(roster.rows["id"]), roster.total)
         st.session_state[SEARCH_AUDITED] = searched
+    elif not search.strip():
+        reads.listed(con, user, f"Patients: {STATUS_CHOICES[status]}, page {roster.page}", roster.rows["id"])
     if roster.total == 0:
         st.info("No patient matches. Check the spelling, or search by chart number or date of birth (YYYY-MM-DD).")
         return
@@ -74,6 +76,7 @@ def chart_view(patient_id: int) -> None:
         selection.clear(CHART)
         st.warning("That patient's chart is not available.")
         return
+    reads.opened(con, user, "chart", patient_id, patients.record_view)
     p = record.patient
     st.header(plain(f"{p['last_name']}, {p['first_name']}"))
     st.markdown(f"Chart number {plain(p['mrn'])} · born {p['date_of_birth']:%d %b %Y} · {labels.SEX[p['sex']]} · "

@@ -1,10 +1,9 @@
-"""Opening a patient's chart from any page: by id, through the guarded action, and audited as a view."""
+"""Opening a patient's chart from any page: by id, through the guarded action; the Patients page audits the view."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core import patients
 from core.access import STAFF
 from ui import selection
 from ui.actions import act
@@ -16,12 +15,11 @@ CAME_FROM = "chart~came_from"
 
 
 def _open(con, user, patient_id: int) -> None:
-    patients.record_view(con, user, patient_id)
     selection.choose(CHART, patient_id)
 
 
 def open_chart(patient_id: int, came_from: tuple[str, str] | None = None) -> None:
-    """Choose the chart after the session and account checks, recording the view in the audit trail."""
+    """Choose the chart after the session and account checks."""
     st.session_state[CAME_FROM] = came_from
     act(_open, patient_id, allow=STAFF)()
 

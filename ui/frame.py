@@ -14,7 +14,7 @@ import streamlit as st
 from core import db, users
 from core.access import EVERYONE, ROLE_LABELS, User
 from core.demo import DEMO_ACCOUNTS
-from ui import actions, session
+from ui import actions, reads, session
 from ui.nav import links_for
 from ui.store import Clinic, clinic
 
@@ -55,6 +55,8 @@ def frame(title: str, allow: frozenset[str] | set[str] = EVERYONE) -> User:
     session.touch()
     st.session_state[ARRIVED_KEY] = st.session_state.get(PAGE_KEY) != title
     st.session_state[PAGE_KEY] = title
+    if just_arrived():
+        reads.new_visit()
     _idle_watch()
     _sidebar(store, user)
     if user.role not in allow:

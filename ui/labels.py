@@ -58,6 +58,8 @@ AUDIT_ACTION = {
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
     "checkin_saved": "Check-in saved", "use_day_corrected": "Use day corrected",
     "integration_note_signed": "Integration note signed", "integration_session_booked": "Integration session booked",
+    "dosing_session_viewed": "Dosing session opened", "screening_viewed": "Screening opened in the approval queue",
+    "patients_listed": "List of patients shown", "patient_looked_up": "Patient looked up for the audit log",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": ""}
@@ -88,7 +90,9 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "patients": "patients", "seed": "seed", "decision": "result", "urgent": "same-day safety assessment",
                 "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form",
                 "by": "searched by", "matches": "matches", "shown": "records shown", "rows": "rows",
-                "automatic": "automatic", "folder": "folder", "files": "files", "minutes": "minutes"}
+                "automatic": "automatic", "folder": "folder", "files": "files", "minutes": "minutes",
+                "opened_on": "opened on", "list": "list", "session_id": "dosing session record",
+                "screening_id": "screening record"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}

@@ -15,7 +15,8 @@ SESSION = "dosing_session"
 """The Dosing page's selection: the session it shows."""
 
 
-def _open(con, user, session_id: int) -> None:
+def choose(con, user, session_id: int) -> None:
+    """The handler that opens a session on the Dosing page (which audits the view): run it through `act`."""
     selection.choose(SESSION, session_id)
 
 
@@ -24,6 +25,6 @@ def session_button(user, session_id: int) -> None:
     if user.role not in DOSING_TEAM:
         return
     if st.button("Open this session on the Dosing page (addendum, booking)", key=f"open_session_{session_id}",
-                 icon=":material/open_in_new:", on_click=act(_open, session_id, allow=DOSING_TEAM)) \
+                 icon=":material/open_in_new:", on_click=act(choose, session_id, allow=DOSING_TEAM)) \
             and selection.chosen(SESSION) == session_id:
         st.switch_page("pages/dosing.py")
