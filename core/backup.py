@@ -150,7 +150,7 @@ def restore(folder: Path, new_path: Path) -> None:
         raise ValueError(f"{new_path}: already exists; restore into a new file and never over a database")
     check(folder)
     new_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(new_path))
+    con = db.connect(new_path)
     try:
         con.execute("IMPORT DATABASE '" + str(folder).replace("'", "''") + "'")
     except duckdb.Error as e:

@@ -21,6 +21,13 @@ from core.audit_chain import chain_hash
 from core.progress import Progress
 
 DEFAULT_PATH = Path("data") / "clinic.duckdb"
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+"""How every connection to the clinic's file is made. After a crash DuckDB replays the write-ahead log, and replaying
+a logged CREATE TABLE needs the functions its CHECKs use (trim, length), which live in the core_functions extension.
+That extension is built into the package, but with autoinstall on DuckDB 2.0 first tries to download it from
+extensions.duckdb.org, so on a clinic machine without internet the file did not open at all (a kill right after a
+migration, then a reopen: 5 of 5 trials failed). With autoinstall off, autoload loads the built-in copy: nothing is
+ever fetched from the network, and no extension the package does not ship can be pulled in."""
 
 
 class StoreError(RuntimeError):
@@ -37,14 +44,17 @@ def demo_wanted() -> bool:
 
 def open_store(path: Path | str, progress: Progress | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if new) and migrate the database, or raise StoreError naming the path and cause. `progress`
-    (core/progress.py) hears how many migrations are applied."""
+    (core/progress.py) hears how many migrations are applied.
+
+    Each migration's commit is durable in the write-ahead log; the checkpoint after them writes the new schema into
+    the file, so later starts do not replay DDL from the log (a crash before it is safe too: see DUCKDB_CONFIG)."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"Cannot open the clinic database at {path}: that path is a folder, not a file.")
     if not path.parent.exists():
         raise StoreError(f"Cannot open the clinic database at {path}: the folder {path.parent} does not exist.")
     try:
-        con = duckdb.connect(str(path))
+        con = connect(path)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise StoreError(
@@ -57,8 +67,14 @@ def open_store(path: Path | str, progress: Progress | None = None) -> duckdb.Duc
     for owned in (path, Path(str(path) + ".wal")):
         if owned.exists():
             os.chmod(owned, 0o600)  # patient data: readable by the app's own account only
-    schema.migrate(con, progress)
+    if schema.migrate(con, progress):
+        con.execute("CHECKPOINT")  # the new schema into the file itself, not only the log (see DUCKDB_CONFIG)
     return con
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the clinic's file with DUCKDB_CONFIG, for `open_store` and the tools that open it directly."""
+    return duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
 
 
 def _first_line(error: Exception) -> str:
