@@ -1,6 +1,6 @@
-"""Real processes killed with SIGKILL at many moments: right after each migration of an upgrade, during ordinary
-writes and during backups. Each time the file opens (with no network: this machine has none, and DuckDB must not
-need it to replay its log) and holds every save the process acknowledged."""
+"""Real processes killed with SIGKILL at many moments: during a first start, right after each migration of an
+upgrade, while seeding, during ordinary writes and during backups. Each time the file opens (with no network: this
+machine has none, and DuckDB must not need it to replay its log) and holds every save the process acknowledged."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ def assert_saves_kept(con, saved: list[str]) -> None:
     assert audit.first_broken(con)[1] is None
 
 
+def only_the_database_in(folder: Path) -> None:
+    """No temporary build file is left beside the database."""
+    assert {p.name for p in folder.iterdir()} <= {"clinic.duckdb", "clinic.duckdb.wal", "backups"}
+
+
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINIC_DEMO", "1")
@@ -92,6 +97,28 @@ def kill_at(step: str, path: Path, moment) -> list[str]:
     migration's commit, that demo account, ...), a line it prints ("ready", "saved 10"), or seconds after it started."""
     pause = moment if isinstance(moment, str) and ":" in moment else None
     return Trial(step, path, pause).kill_when("paused" if pause else moment)
+
+
+FIRST_START_MOMENTS = ["Creating the database:1", f"Creating the database:{LAST}", "Creating the demo accounts:3",
+                       "Adding synthetic patients:20", "ready", 0.3, 1.0]
+
+
+@pytest.mark.parametrize("moment", FIRST_START_MOMENTS)
+def test_a_first_start_killed_at_any_moment_leaves_nothing_or_a_complete_demo(folder, moment):
+    path = folder / "clinic.duckdb"
+    lines = kill_at("first-start", path, moment)
+    if "ready" in lines:
+        assert path.exists()
+    if path.exists():
+        con = db.open_store(path)
+        assert db.is_demo(con) and con.execute("SELECT count(*) FROM users").fetchone() == (5,)
+        assert con.execute("SELECT count(*) FROM patients").fetchone() == (DEMO_PATIENTS,)
+        con.close()
+    con = first_start.open_clinic(path)  # the next start: removes what the killed one left, builds if need be
+    assert db.is_demo(con) and con.execute("SELECT count(*) FROM users").fetchone() == (5,)
+    assert con.execute("SELECT count(*) FROM audit_log WHERE action = 'demo_seeded'").fetchone() == (1,)
+    con.close()
+    only_the_database_in(folder)
 
 
 @pytest.fixture
@@ -134,7 +161,7 @@ def staffed(folder):
     return path
 
 
-@pytest.mark.parametrize("moment", ["saved 1", "saved 10", "saved 40", 0.05, 0.25])
+@pytest.mark.parametrize("moment", ["saved 1", "saved 25", 0.05, 0.25])
 def test_writes_killed_at_any_moment_keep_every_acknowledged_save(staffed, moment):
     lines = kill_at("writes", staffed, moment)
     con = db.open_store(staffed)
@@ -142,7 +169,7 @@ def test_writes_killed_at_any_moment_keep_every_acknowledged_save(staffed, momen
     con.close()
 
 
-@pytest.mark.parametrize("moment", ["backup 20261101-000000", 0.05, 0.2, 0.5])
+@pytest.mark.parametrize("moment", ["backup 20261101-000000", 0.1, 0.4])
 def test_backups_killed_at_any_moment_leave_the_database_whole_and_finished_backups_sound(staffed, moment):
     lines = kill_at("backup", staffed, moment)
     con = db.open_store(staffed)
