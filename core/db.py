@@ -58,16 +58,29 @@ def open_store(path: Path | str, progress: Progress | None = None,
         raise StoreError(f"Cannot open the clinic database at {path}: that path is a folder, not a file.")
     if not path.parent.exists():
         raise StoreError(f"Cannot open the clinic database at {path}: the folder {path.parent} does not exist.")
+    keep_files_private()
     _remove_unfinished_build(path)
     if not path.exists():
         _build(path, progress, fill)
     for owned in (path, Path(str(path) + ".wal")):
         if owned.exists():
-            os.chmod(owned, 0o600)  # patient data: readable by the app's own account only
+            os.chmod(owned, 0o600)  # a file an earlier version made, or one copied in by hand, may be wider
     con = _connect_or_explain(path, path)
     if schema.migrate(con, progress):
         con.execute("CHECKPOINT")  # the new schema into the file itself, not only the log (see DUCKDB_CONFIG)
     return con
+
+
+def keep_files_private() -> None:
+    """Make every file this process creates from now on readable and writable by its owner only (umask 077).
+
+    The database, its write-ahead log, DuckDB's spill files, the temporary build file, backups and restores all hold
+    patients' data. DuckDB creates the log (and spill files) by itself, so a chmod afterwards would miss them and
+    would leave each file open to others between its creation and the chmod (the log was 0644 beside a 0600
+    database); a umask covers every one from the moment it exists. It is process-wide, which suits this app: the
+    process that opens the store (the app, or one of the command-line tools) writes nothing meant for other
+    accounts. `open_store` sets it before it touches a file, and so does `backup.restore`, which makes its own."""
+    os.umask(0o077)
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
