@@ -2,9 +2,9 @@
 
 A new database (no file yet, `CLINIC_DEMO` not 0) is created, migrated and filled with the synthetic demo cohort
 under a temporary name, then renamed into place (db.open_store): a few seconds, most of it the cohort and the five
-demo accounts' password hashes. The app runs this in a thread of
-its own behind a progress bar (ui/store.py); `python -m core.first_start` does the same from a terminal, printing
-each step, for whoever wants the database ready before the server starts.
+demo accounts' password hashes. The app runs this in a thread of its own behind a progress bar (ui/store.py);
+`python -m core.first_start` does the same from a terminal, printing each step, for whoever wants the database ready
+before the server starts.
 """
 
 from __future__ import annotations
