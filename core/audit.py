@@ -14,6 +14,7 @@ import sys
 
 import duckdb
 
+from core import db
 from core.audit_chain import chain_hash
 
 BATCH = 10_000
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--db", required=True, help="the clinic database file (a copy, or with the app stopped)")
     args = parser.parse_args(argv)
     try:
-        con = duckdb.connect(args.db, read_only=True)
+        con = db.connect(args.db, read_only=True)
     except duckdb.Error as e:
         print(f"Cannot open {args.db}: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -43,21 +43,18 @@ def folder_for(db_path: Path) -> Path:
 
 def make(con, folder: Path, user: User | None = None, now: datetime | None = None) -> Path:
     """Write one backup and its checksums, audited; then keep only the newest KEEP. `user` None is the app's own
-    daily backup; a person must be an administrator."""
+    daily backup; a person must be an administrator. Its folders and files are the owner's only from the moment they
+    exist: `con` comes from db.open_store, which set the process's umask (db.keep_files_private)."""
     if user is not None:
         user = require(con, user, {"admin"})
     now = now or datetime.now()
     folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
     target = folder / now.strftime(STAMP)
     partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     with db.read(con) as cur:
         cur.execute("EXPORT DATABASE '" + str(partial).replace("'", "''") + "' (FORMAT parquet)")
     files = sorted(p for p in partial.iterdir() if p.is_file())
     (partial / CHECKSUMS).write_text("".join(f"{_sha256(p)}  {p.name}\n" for p in files))
-    for p in partial.iterdir():
-        os.chmod(p, 0o600)
-    os.chmod(partial, 0o700)
     partial.rename(target)
     with db.transaction(con) as cur:
         db.audit(cur, user.id if user else None, "backup_made", "database", None,
@@ -149,8 +146,9 @@ def restore(folder: Path, new_path: Path) -> None:
     if new_path.exists():
         raise ValueError(f"{new_path}: already exists; restore into a new file and never over a database")
     check(folder)
+    db.keep_files_private()
     new_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(new_path))
+    con = db.connect(new_path)
     try:
         con.execute("IMPORT DATABASE '" + str(folder).replace("'", "''") + "'")
     except duckdb.Error as e:
@@ -159,7 +157,6 @@ def restore(folder: Path, new_path: Path) -> None:
         Path(str(new_path) + ".wal").unlink(missing_ok=True)
         raise ValueError(f"{folder}: the import failed ({str(e).splitlines()[0]}); nothing was written") from None
     con.close()
-    os.chmod(new_path, 0o600)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,13 @@ from core.audit_chain import chain_hash
 from core.progress import Progress
 
 DEFAULT_PATH = Path("data") / "clinic.duckdb"
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+"""How every connection to the clinic's file is made. After a crash DuckDB replays the write-ahead log, and replaying
+a logged CREATE TABLE needs the functions its CHECKs use (trim, length), which live in the core_functions extension.
+That extension is built into the package, but with autoinstall on DuckDB 2.0 first tries to download it from
+extensions.duckdb.org, so on a clinic machine without internet the file did not open at all (a kill right after a
+migration, then a reopen: 5 of 5 trials failed). With autoinstall off, autoload loads the built-in copy: nothing is
+ever fetched from the network, and no extension the package does not ship can be pulled in."""
 
 
 class StoreError(RuntimeError):
@@ -35,30 +43,134 @@ def demo_wanted() -> bool:
     return os.environ.get("CLINIC_DEMO", "1").strip() != "0"
 
 
-def open_store(path: Path | str, progress: Progress | None = None) -> duckdb.DuckDBPyConnection:
+def open_store(path: Path | str, progress: Progress | None = None,
+               fill: Callable[[duckdb.DuckDBPyConnection], object] | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if new) and migrate the database, or raise StoreError naming the path and cause. `progress`
-    (core/progress.py) hears how many migrations are applied."""
+    (core/progress.py) hears how many migrations are applied. `fill` is called on a new database only, after its
+    migrations and before anyone can open it (the first start's demo cohort).
+
+    A new database is built whole under a temporary name and renamed into place (see `_build`), so a start killed
+    part way leaves either no file or a complete one. Each migration's commit is durable in the write-ahead log; the
+    checkpoint after them writes the new schema into the file, so later starts do not replay DDL from the log (a
+    crash before it is safe too: see DUCKDB_CONFIG)."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"Cannot open the clinic database at {path}: that path is a folder, not a file.")
     if not path.parent.exists():
         raise StoreError(f"Cannot open the clinic database at {path}: the folder {path.parent} does not exist.")
+    keep_files_private()
+    _remove_unfinished_build(path)
+    if not path.exists():
+        _build(path, progress, fill)
+    for owned in (path, Path(str(path) + ".wal")):
+        if owned.exists():
+            os.chmod(owned, 0o600)  # a file an earlier version made, or one copied in by hand, may be wider
+    con = _connect_or_explain(path, path)
+    if schema.migrate(con, progress):
+        con.execute("CHECKPOINT")  # the new schema into the file itself, not only the log (see DUCKDB_CONFIG)
+    return con
+
+
+def keep_files_private() -> None:
+    """Make every file this process creates from now on readable and writable by its owner only (umask 077).
+
+    The database, its write-ahead log, DuckDB's spill files, the temporary build file, backups and restores all hold
+    patients' data. DuckDB creates the log (and spill files) by itself, so a chmod afterwards would miss them and
+    would leave each file open to others between its creation and the chmod (the log was 0644 beside a 0600
+    database); a umask covers every one from the moment it exists. It is process-wide, which suits this app: the
+    process that opens the store (the app, or one of the command-line tools) writes nothing meant for other
+    accounts. `open_store` sets it before it touches a file, and so does `backup.restore`, which makes its own."""
+    os.umask(0o077)
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the clinic's file with DUCKDB_CONFIG, for `open_store` and the tools that open it directly."""
+    return duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
+
+
+def building_path(path: Path) -> Path:
+    """Where a new database is built before it is renamed to `path`: beside it, so the rename is atomic."""
+    return path.with_name(path.name + ".building")
+
+
+def _build_files(path: Path) -> list[Path]:
+    """The temporary file, its write-ahead log and DuckDB's spill folder, all named after it."""
+    building = building_path(path)
+    return [building, Path(str(building) + ".wal"), Path(str(building) + ".tmp")]
+
+
+def _build(path: Path, progress: Progress | None, fill) -> None:
+    """Create, migrate and fill a new database under `building_path`, checkpoint it so the whole of it is in the
+    one file, close it, and rename it to `path`; then sync the folder so the new name survives a power cut too.
+    Until the rename nothing exists at `path`: a start killed before it leaves only the temporary file, which the
+    next start removes before it builds again. Any failure removes it at once."""
+    building = building_path(path)
     try:
-        con = duckdb.connect(str(path))
+        con = _connect_or_explain(building, path)
+        try:
+            schema.migrate(con, progress)
+            if fill is not None:
+                fill(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        _fsync(building)
+        os.replace(building, path)
+        _fsync(path.parent)
+    except BaseException:
+        _remove(_build_files(path))
+        raise
+
+
+def _remove_unfinished_build(path: Path) -> None:
+    """Remove what a killed first start left beside `path`, unless a process is building there right now (DuckDB
+    holds a lock on a file it has open): that one is refused in plain words rather than undone."""
+    leftovers = _build_files(path)
+    if not any(p.exists() for p in leftovers):
+        return
+    if leftovers[0].exists():
+        try:
+            connect(leftovers[0], read_only=True).close()
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise StoreError(
+                    f"Cannot open the clinic database at {path}: another process is creating it right now "
+                    "(another copy of the app, or python -m core.first_start). Wait for it to finish and start again."
+                ) from None
+        except duckdb.Error:
+            pass  # killed before DuckDB had written a whole header: nothing in it to open
+    _remove(leftovers)
+
+
+def _remove(paths: list[Path]) -> None:
+    for p in paths:
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _connect_or_explain(path: Path, shown: Path) -> duckdb.DuckDBPyConnection:
+    """`connect`, with DuckDB's errors turned into a StoreError that names `shown`, the path the person chose."""
+    try:
+        return connect(path)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise StoreError(
-                f"Cannot open the clinic database at {path}: it is locked by another process "
+                f"Cannot open the clinic database at {shown}: it is locked by another process "
                 "(another copy of the app, or a tool holding it open). Stop that process and start again."
             ) from None
-        raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
+        raise StoreError(f"Cannot open the clinic database at {shown}: {_first_line(e)}") from None
     except duckdb.Error as e:
-        raise StoreError(f"Cannot open the clinic database at {path}: {_first_line(e)}") from None
-    for owned in (path, Path(str(path) + ".wal")):
-        if owned.exists():
-            os.chmod(owned, 0o600)  # patient data: readable by the app's own account only
-    schema.migrate(con, progress)
-    return con
+        raise StoreError(f"Cannot open the clinic database at {shown}: {_first_line(e)}") from None
 
 
 def _first_line(error: Exception) -> str:

@@ -1,9 +1,10 @@
 """Opening the clinic's database as the app does, telling a progress callback how far it is.
 
-A new database (no file yet, `CLINIC_DEMO` not 0) is created, migrated and filled with the synthetic demo cohort:
-a few seconds, most of it the cohort and the five demo accounts' password hashes. The app runs this in a thread of
-its own behind a progress bar (ui/store.py); `python -m core.first_start` does the same from a terminal, printing
-each step, for whoever wants the database ready before the server starts.
+A new database (no file yet, `CLINIC_DEMO` not 0) is created, migrated and filled with the synthetic demo cohort
+under a temporary name, then renamed into place (db.open_store): a few seconds, most of it the cohort and the five
+demo accounts' password hashes. The app runs this in a thread of its own behind a progress bar (ui/store.py);
+`python -m core.first_start` does the same from a terminal, printing each step, for whoever wants the database ready
+before the server starts.
 """
 
 from __future__ import annotations
@@ -28,16 +29,14 @@ def builds_demo(path: Path | str) -> bool:
 
 def open_clinic(path: Path | str, progress: Progress | None = None):
     """Open (create, migrate) the database at `path` and seed it if `builds_demo` says so; returns the connection.
-    Raises db.StoreError, naming the path and the cause, for a file that cannot be opened."""
-    seed = builds_demo(path)
-    con = db.open_store(path, progress)
-    if seed:
-        try:
-            demo.build(con, DEMO_PATIENTS, DEMO_SEED, progress=progress)
-        except BaseException:
-            con.close()  # nothing of the build was committed (it is one transaction); the file stays unlocked
-            raise
-    return con
+    Raises db.StoreError, naming the path and the cause, for a file that cannot be opened.
+
+    The demo is seeded while the new database is still under its temporary name (db.open_store's `fill`), so a start
+    killed or failing part way never leaves a database without its accounts: there is no file, and the next start
+    builds it again."""
+    if not builds_demo(path):
+        return db.open_store(path, progress)
+    return db.open_store(path, progress, fill=lambda con: demo.build(con, DEMO_PATIENTS, DEMO_SEED, progress=progress))
 
 
 class TerminalProgress:

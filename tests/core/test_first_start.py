@@ -114,3 +114,21 @@ def test_the_command_line_prepares_the_database_before_the_app_starts(tmp_path, 
     con.close()
     assert first_start.main(["--db", str(tmp_path / "nowhere" / "clinic.duckdb")]) == 1
     assert "Cannot open the clinic database" in capsys.readouterr().err
+
+
+def test_a_first_start_that_fails_while_seeding_leaves_no_file_and_the_next_one_seeds(tmp_path, monkeypatch):
+    """The file with no accounts that a failed or killed seeding used to leave was never seeded afterwards."""
+    monkeypatch.setenv("CLINIC_DEMO", "1")
+    monkeypatch.setattr(first_start, "DEMO_PATIENTS", 40)
+    path = tmp_path / "clinic.duckdb"
+
+    def fails(step, done, total):
+        if step == "Adding synthetic patients" and done > 10:
+            raise RuntimeError("the listener failed")
+
+    with pytest.raises(RuntimeError):
+        first_start.open_clinic(path, fails)
+    assert list(tmp_path.iterdir()) == [] and first_start.builds_demo(path)
+    con = first_start.open_clinic(path)
+    assert db.is_demo(con) and one(con, "SELECT count(*) FROM users") == 5
+    con.close()

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -156,3 +157,59 @@ def test_rebuilding_drafts_for_a_new_kind_keeps_the_drafts_already_there(tmp_pat
     assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == 1] == [{"first_name": "Kept"}]
     assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > 1
     assert audit.first_broken(con) == (2, None)   # the old row was sealed into the chain, the new one follows it
+
+
+def test_a_new_database_is_built_aside_and_renamed_into_place(tmp_path, monkeypatch):
+    """Until the rename nothing exists at the database's path, and afterwards nothing is left beside it."""
+    path = tmp_path / "clinic.duckdb"
+    seen = []
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (99, "look around", [
+        lambda cur: seen.append(sorted(p.name for p in tmp_path.iterdir()))])])
+    db.open_store(path).close()
+    assert seen == [["clinic.duckdb.building", "clinic.duckdb.building.wal"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.duckdb"]
+
+
+def test_a_build_that_fails_leaves_no_file_and_the_next_start_builds_again(tmp_path):
+    path = tmp_path / "clinic.duckdb"
+
+    def fails(con):
+        con.execute("INSERT INTO database_info VALUES ('half', 'done')")
+        raise RuntimeError("the demo could not be built")
+
+    with pytest.raises(RuntimeError):
+        db.open_store(path, fill=fails)
+    assert list(tmp_path.iterdir()) == []
+    con = db.open_store(path)
+    assert con.execute("SELECT count(*) FROM database_info").fetchone() == (0,)
+    con.close()
+
+
+def test_what_a_killed_build_left_is_removed_by_the_next_start(tmp_path):
+    path = tmp_path / "clinic.duckdb"
+    building = db.building_path(path)
+    building.write_bytes(b"the first bytes of a header")
+    Path(str(building) + ".wal").write_bytes(b"a log cut short")
+    db.open_store(path).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.duckdb"]
+
+
+def test_a_build_under_way_in_another_process_is_refused_not_undone(tmp_path):
+    path = tmp_path / "clinic.duckdb"
+    building = db.building_path(path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(building)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(db.StoreError, match=f"{path}: another process is creating it"):
+            db.open_store(path)
+        assert building.exists() and not path.exists()
+    finally:
+        holder.communicate("", timeout=10)
