@@ -94,6 +94,7 @@ def test_an_unknown_chart_number_in_the_audit_log_is_said_and_narrows_nothing(pa
     at = page("pages/audit_log.py", "admin")
     at.text_input(key="audit_chart_number").set_value("NOPE-9999")
     at = at.run()
-    assert [e.value for e in at.error] == ["No patient has the chart number NOPE\\-9999\\: the log shows every entry\\."]
+    said = "No patient has the chart number NOPE\\-9999\\: the log shows every entry\\."  # as markdown, escaped
+    assert [e.value for e in at.error] == [said]
     assert len(at.dataframe[0].value) == stored(at, "SELECT count(*) FROM audit_log")[0][0]
     assert views(at, "patient_looked_up") == []
