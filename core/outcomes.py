@@ -11,6 +11,7 @@ a name, chart number, date of birth or exact date to that role.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -21,7 +22,7 @@ import pandas as pd
 
 from core import db
 from core.access import EVERYONE, STAFF, User, require
-from core.rules import validate
+from core.rules import disclosure, validate
 from core.rules.settings import Settings, resolve
 from core.schema import ROUTES, SUBSTANCES
 
@@ -32,6 +33,10 @@ FIGURES = ("patients", "sessions", "completed_course", "left_after_first", "pda"
            "craving_change_per_session", "ae_per_session", "severe_htn_per_session")
 COUNTS = ("patients", "sessions")
 """Figures that always have a value (0 for an empty cohort); every other figure with n = 0 has none."""
+ROUNDED_COUNTS = ("patients", "sessions", "course_n", "completed", "left_first", "pda_n", "hdd_n", "eoc_n",
+                  "eoc_abstinent", "phq9_n", "phq9_responders", "phq9_remitters", "pcl5_n", "pcl5_changed",
+                  "craving_n", "events", "severe_sessions")
+"""Every count behind the viewer's figures, rounded before a share is worked out (core.rules.disclosure)."""
 
 
 @dataclass(frozen=True)
@@ -216,22 +221,55 @@ def _params(cohort: Cohort, as_of: date, s: Settings) -> dict:
 
 
 def _figure_params(cohort: Cohort, as_of: date, s: Settings) -> dict:
-    return {**_params(cohort, as_of, s), "course_min_days": s.course_min_days, "planned": s.planned_course_sessions,
-            "end_days": s.end_of_course_days, "phq9_min": s.phq9_baseline_min, "phq9_drop": s.phq9_response_drop,
-            "phq9_remission": s.phq9_remission_below, "pcl5_drop": s.pcl5_meaningful_drop}
+    return {**_params(cohort, as_of, s), "course_min_days": s.course_min_days,
+            "planned": s.planned_course_sessions, "end_days": s.end_of_course_days, "phq9_min": s.phq9_baseline_min,
+            "phq9_drop": s.phq9_response_drop, "phq9_remission": s.phq9_remission_below,
+            "pcl5_drop": s.pcl5_meaningful_drop}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one caller's figures are computed over: the staff's cohort as chosen, or the viewer's coarsened one."""
+
+    cohort: Cohort
+    as_of: date
+    round_to: int | None
+    """Counts behind shares are rounded to this base for the viewer (core.rules.disclosure); None for staff."""
+
+
+def scope(user: User, cohort: Cohort, as_of: date | None, s: Settings) -> Scope:
+    """The viewer's figures stand on whole quarters and a month-end cut-off, with every count rounded
+    (core.rules.disclosure), whatever the page sends; staff get exactly what they chose."""
+    as_of = as_of or date.today()
+    if user.sees_identified_data:
+        return Scope(cohort, as_of, None)
+    coarse = dataclasses.replace(cohort, start=disclosure.quarter_start(cohort.start),
+                                 end=disclosure.quarter_end(cohort.end))
+    return Scope(coarse, disclosure.cut_off(as_of), s.small_cell_min)
 
 
 def figures(con, user: User, cohort: Cohort, as_of: date | None = None,
             settings: Settings | None = None) -> dict[str, Figure]:
-    """Every figure of section 4 for the cohort, each with its n; suppressed for the viewer where the cells are
-    small."""
+    """Every figure of section 4 for the cohort, each with its n. For the viewer: small cells suppressed, and the
+    counts behind each share rounded, so that no two screens reveal a small group by subtraction."""
     user = require(con, user, EVERYONE)
     s = resolve(settings)
-    as_of = as_of or date.today()
+    at = scope(user, cohort, as_of, s)
     with db.read(con) as cur:
-        row = cur.execute(FIGURES_SQL, _figure_params(cohort, as_of, s)).fetchone()
+        row = cur.execute(FIGURES_SQL, _figure_params(at.cohort, at.as_of, s)).fetchone()
         names = [d[0] for d in cur.description]
     r = dict(zip(names, row, strict=True))
+    exact = _figures_from(r)
+    if at.round_to is None:
+        return exact
+    shown = _figures_from(r | {k: disclosure.rounded(int(r[k]), at.round_to) for k in ROUNDED_COUNTS})
+    small = 0 < r["patients"] < s.small_cell_min
+    return {name: Figure(None, None, True) if small or 0 < exact[name].n < s.small_cell_min else f
+            for name, f in shown.items()}
+
+
+def _figures_from(r: dict) -> dict[str, Figure]:
+    """The figures from the SQL's counts and means (a share is a count over its n)."""
     raw = {
         "patients": (r["patients"], r["patients"]),
         "sessions": (r["sessions"], r["patients"]),
@@ -253,31 +291,28 @@ def figures(con, user: User, cohort: Cohort, as_of: date | None = None,
         if name not in COUNTS and not n:
             value = None
         result[name] = Figure(value, int(n))
-    return _suppressed(result, r["patients"], s) if not user.sees_identified_data else result
+    return result
 
 
 def _share(count, n) -> float | None:
     return count / n if n else None
 
 
-def _suppressed(result: dict[str, Figure], patients: int, s: Settings) -> dict[str, Figure]:
-    """Small cells for the de-identified view: a cohort of 1 to 10 shows nothing; otherwise no cell of 1 to 10."""
-    small = 0 < patients < s.small_cell_min
-    return {name: Figure(None, None, True) if small or 0 < f.n < s.small_cell_min else f
-            for name, f in result.items()}
-
-
 def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
                   settings: Settings | None = None) -> pd.DataFrame:
     """Time to relapse (Kaplan-Meier, dropout counted as relapse): day, at_risk, events, survival, one row per day
-    with a relapse. The viewer sees only the days with at least the small-cell threshold at risk."""
+    with a relapse. The viewer sees only the days with at least the small-cell threshold at risk, the number at risk
+    rounded, no relapse count and the survival in whole percent: a step's size times those at risk would give it."""
     user = require(con, user, EVERYONE)
     s = resolve(settings)
+    at = scope(user, cohort, as_of, s)
     with db.read(con) as cur:
-        curve = cur.execute(CURVE_SQL, _params(cohort, as_of or date.today(), s)).df()
-    if not user.sees_identified_data:
-        curve = curve[curve["at_risk"] >= s.small_cell_min].reset_index(drop=True)
-    return curve
+        curve = cur.execute(CURVE_SQL, _params(at.cohort, at.as_of, s)).df()
+    if at.round_to is None:
+        return curve
+    curve = curve[curve["at_risk"] >= s.small_cell_min].drop(columns="events")
+    return curve.assign(at_risk=[disclosure.rounded(int(n), at.round_to) for n in curve["at_risk"]],
+                        survival=curve["survival"].round(2)).reset_index(drop=True)
 
 
 PER_PATIENT_SQL = f"""
@@ -447,7 +482,8 @@ SERIES_SQL = {
             SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
             WHERE m.day0 <= $as_of - $course_min_days::INTEGER
         )
-        SELECT k AS session_number, avg(CASE WHEN sessions >= k THEN 1.0 ELSE 0.0 END) AS value, count(*) AS n
+        SELECT k AS session_number, avg(CASE WHEN sessions >= k THEN 1.0 ELSE 0.0 END) AS value, count(*) AS n,
+               count(*) FILTER (WHERE sessions >= k) AS counted
         FROM course CROSS JOIN range(1, {MAX_SESSION_NUMBER} + 1) r(k)
         GROUP BY k ORDER BY k""",
     "adverse": f"""
@@ -459,7 +495,7 @@ SERIES_SQL = {
             FROM sessions_of s
         )
         SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n,
-               count(DISTINCT patient_id) AS patients
+               count(DISTINCT patient_id) AS patients, sum(events) AS counted
         FROM per_session GROUP BY month ORDER BY month""",
 }
 """Each chart's rows: aggregated in DuckDB to at most a few hundred rows, whatever the size of the clinic."""
@@ -467,19 +503,27 @@ SERIES_SQL = {
 
 def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None,
            settings: Settings | None = None) -> pd.DataFrame:
-    """One chart's aggregated rows, each with its n; for the viewer, rows with fewer patients than the small-cell
-    threshold behind them are left out (a row's n counts sessions where a patient has many, so `patients` decides)."""
+    """One chart's aggregated rows, each with its n. For the viewer, rows with fewer patients than the small-cell
+    threshold behind them are left out (a row's n counts sessions where a patient has many, so `patients` decides),
+    each n is rounded, and a share is worked out from rounded counts."""
     user = require(con, user, EVERYONE)
     if name not in SERIES_SQL:
         raise ValueError(f"Unknown series {name!r}")
     s = resolve(settings)
-    params = _params(cohort, as_of or date.today(), s)
+    at = scope(user, cohort, as_of, s)
+    params = _params(at.cohort, at.as_of, s)
     if name == "retention":
         params["course_min_days"] = s.course_min_days
     with db.read(con) as cur:
         rows = cur.execute(SERIES_SQL[name], params).df()
     rows = rows[rows["n"] > 0]
-    if not user.sees_identified_data:
-        behind = rows.pop("patients") if "patients" in rows else rows["n"]
+    if at.round_to is not None:
+        behind = rows["patients"] if "patients" in rows else rows["n"]
         rows = rows[behind >= s.small_cell_min]
-    return rows.drop(columns="patients", errors="ignore").reset_index(drop=True)
+        n = [disclosure.rounded(int(v), at.round_to) for v in rows["n"]]
+        if "counted" in rows:
+            rows = rows.assign(value=[disclosure.rounded(int(k), at.round_to) / m if m else None
+                                      for k, m in zip(rows["counted"], n, strict=True)])
+        rows = rows.assign(n=n)
+        rows = rows[rows["n"] > 0]
+    return rows.drop(columns=["patients", "counted"], errors="ignore").reset_index(drop=True)

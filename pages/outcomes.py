@@ -1,12 +1,13 @@
 """Outcomes (staff and the de-identified viewer): what the clinic achieves, beside the published reference points."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import streamlit as st
 
 from core import outcomes
 from core.access import EVERYONE, STAFF
 from core.outcomes import AGE_BANDS, SEXES, Cohort
+from core.rules import disclosure
 from core.rules.references import NOT_A_TRIAL_ARM
 from core.rules.settings import current
 from ui import charts, labels, selection
@@ -45,15 +46,36 @@ GROUPS = (
 )
 
 
-def cohort_from_filters() -> Cohort | None:
+def quarters(today: date) -> dict[date, str]:
+    """The calendar quarters a viewer can choose, newest first: the viewer's dates are whole quarters."""
+    shown, day = {}, disclosure.quarter_start(today)
+    while day >= EARLIEST:
+        shown[day] = f"{day.year} Q{(day.month - 1) // 3 + 1}"
+        day = disclosure.quarter_start(day - timedelta(days=1))
+    return shown
+
+
+def date_filters(start, end, identified: bool) -> tuple[date, date]:
     today = date.today()
+    if not identified:
+        offered = quarters(today)
+        choices = list(offered)
+        first = start.selectbox("First session from (quarter)", choices, index=min(8, len(choices) - 1),
+                                format_func=offered.get, key="outcomes_start_quarter", persist_state="session")
+        last = end.selectbox("First session to (quarter)", choices, index=0, format_func=offered.get,
+                             key="outcomes_end_quarter", persist_state="session")
+        return first, disclosure.quarter_end(last)
+    first = start.date_input("First session from", value=date(today.year - 2, 1, 1), min_value=EARLIEST,
+                             max_value=today, key="outcomes_start", format="DD.MM.YYYY", persist_state="session")
+    last = end.date_input("First session to", value=today, min_value=EARLIEST, max_value=today, key="outcomes_end",
+                          format="DD.MM.YYYY", persist_state="session")
+    return first, last
+
+
+def cohort_from_filters(identified: bool) -> Cohort | None:
     with st.container(key="outcome_filters"):
         start, end, substance, route = st.columns(4)
-        first = start.date_input("First session from", value=date(today.year - 2, 1, 1), min_value=EARLIEST,
-                                 max_value=today,
-                                 key="outcomes_start", format="DD.MM.YYYY", persist_state="session")
-        last = end.date_input("First session to", value=today, min_value=EARLIEST, max_value=today, key="outcomes_end",
-                              format="DD.MM.YYYY", persist_state="session")
+        first, last = date_filters(start, end, identified)
         substances = substance.multiselect("Primary substance", list(labels.SUBSTANCE),
                                            format_func=labels.SUBSTANCE.get, placeholder="All",
                                            key="outcomes_substances", persist_state="session")
@@ -71,12 +93,12 @@ def cohort_from_filters() -> Cohort | None:
         return None
 
 
-def headline(figures: dict) -> None:
+def headline(figures: dict, identified: bool) -> None:
     for title, names in GROUPS:
         st.subheader(title)
         for column, name in zip(st.columns(len(names)), names, strict=True):
             with column:
-                view.metric(name, figures[name])
+                view.metric(name, figures[name], rounded=not identified)
         view.references_for(names)
 
 
@@ -156,21 +178,25 @@ st.html(PAGE_CSS)
 st.caption("A treatment-start cohort: patients whose first dosing session falls in the dates chosen, followed from "
            "that day. Each figure's definition is behind its question mark. Figures are recomputed at most once a "
            "minute.")
-cohort = cohort_from_filters()
+identified = view.checked(user).sees_identified_data
+cohort = cohort_from_filters(identified)
 if cohort is not None:
     as_of = date.today()
-    identified = view.checked(user).sees_identified_data
-    st.markdown(f"**{view.cohort_text(cohort, as_of)}**")
+    shown = outcomes.scope(user, cohort, as_of, current())
+    st.markdown(f"**{view.cohort_text(shown.cohort, shown.as_of)}**")
     with st.spinner("Working out the figures..."):
         figures = view.figures(cohort, as_of, identified, user)
-    if figures["patients"].value == 0:
+    if figures["patients"].value == 0 and not figures["patients"].suppressed:
         st.info("No patients match these filters.", icon=":material/filter_alt_off:")
     else:
         if not identified:
-            st.info(f"De-identified view: groups of fewer than {current().small_cell_min} patients are shown as "
-                    f"\"fewer than {current().small_cell_min}\".", icon=":material/visibility_off:")
+            k = current().small_cell_min
+            st.info(f"De-identified view: whole calendar quarters, figures as of the end of last month, every count "
+                    f"rounded to a multiple of {k}, and groups of fewer than {k} patients shown as \"fewer than "
+                    f"{k}\", so that no two screens can be subtracted to single anyone out ({disclosure.SOURCE}).",
+                    icon=":material/visibility_off:")
         st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
-        headline(figures)
+        headline(figures, identified)
         chart_grid(cohort, as_of, identified)
         if identified:
             staff_tools(cohort, as_of)

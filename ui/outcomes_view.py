@@ -87,10 +87,8 @@ def series(cohort: Cohort, name: str, as_of: date, identified: bool, _user: User
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
 def relapse(cohort: Cohort, as_of: date, identified: bool, _user: User) -> pd.DataFrame:
-    """The viewer's curve keeps its days with 11 or more at risk (section 4) and loses the day's relapse count,
-    which can be 1: the curve itself shows the drop."""
-    curve = outcomes.relapse_curve(clinic().con, _user, cohort, as_of=as_of)
-    return curve if identified else curve.drop(columns="events")
+    """The viewer's curve comes without its relapse counts, its numbers at risk rounded (core.outcomes)."""
+    return outcomes.relapse_curve(clinic().con, _user, cohort, as_of=as_of)
 
 
 def value_text(name: str, f: Figure) -> str:
@@ -109,16 +107,19 @@ def value_text(name: str, f: Figure) -> str:
     return f"{f.value:.2f}"
 
 
-def n_text(name: str, f: Figure) -> str:
+def n_text(name: str, f: Figure, rounded: bool = False) -> str:
+    """'n = 42 patients'; for the viewer, whose counts are rounded to a multiple of 11, 'n about 44 patients'."""
     if f.suppressed or f.n is None:
         return f"n: fewer than {current().small_cell_min}"
     counted = N_WORDS.get(name, "patients")
-    return f"n = {f.n:,} {counted.removesuffix('s') if f.n == 1 else counted}"
+    return f"n {'about' if rounded else '='} {f.n:,} {counted.removesuffix('s') if f.n == 1 else counted}"
 
 
-def metric(name: str, f: Figure) -> None:
-    st.metric(LABELS[name][0], value_text(name, f), help=definition(name), border=True)
-    st.caption(n_text(name, f))
+def metric(name: str, f: Figure, rounded: bool = False) -> None:
+    shown = value_text(name, f)
+    st.metric(LABELS[name][0], f"about {shown}" if rounded and LABELS[name][1] == "count" and f.value else shown,
+              help=definition(name), border=True)
+    st.caption(n_text(name, f, rounded))
 
 
 def references_for(names: tuple[str, ...]) -> None:

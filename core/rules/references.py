@@ -42,6 +42,18 @@ REFERENCE_POINTS = (
     ReferencePoint("left_after_first",
                    "Retention: about 20 % leave after the first infusion",
                    "Osmind ORKA-2 real-world data on ketamine treatment courses."),
+    ReferencePoint("phq9_response",
+                   "Depression, real-world IV ketamine: PHQ-9 response (a drop of half or more) in 53.6 % of 537 "
+                   "patients, 14-31 days after a 4-8 infusion induction (Osmind ORKA-1)",
+                   "McInnes LA, Qian JJ, Gargeya RS, DeBattista C, Heifets BD. A retrospective analysis of ketamine "
+                   "intravenous therapy for depression in real-world care settings. J Affect Disord. 2022. "
+                   "doi:10.1016/j.jad.2021.12.097 (PMID 35027209)"),
+    ReferencePoint("phq9_remission",
+                   "Depression, real-world IV ketamine: PHQ-9 remission (below 5) in 28.9 % of the same 537 patients "
+                   "(Osmind ORKA-1)",
+                   "McInnes LA, Qian JJ, Gargeya RS, DeBattista C, Heifets BD. A retrospective analysis of ketamine "
+                   "intravenous therapy for depression in real-world care settings. J Affect Disord. 2022. "
+                   "doi:10.1016/j.jad.2021.12.097 (PMID 35027209)"),
     ReferencePoint("severe_htn_per_session",
                    "Severe hypertension in 0.98 % of IV sessions",
                    "Yale review of 2,342 ketamine infusions."),
