@@ -177,6 +177,9 @@ def backups_tab() -> None:
         st.warning(f"The daily automatic backup is switched off on this server (it was started with "
                    f"CLINIC_BACKUPS=0). Backups are written to {folder} only when you click below; the newest "
                    f"{backup.KEEP} are kept. Restart the app without that setting to back up every day.")
+    st.caption(f"Each backup is encrypted and sealed with the key in {backup.key_file(folder)} (made by the first "
+               f"backup). Keep a copy of that key apart from the backups: a backup cannot be restored without its "
+               f"key, and anyone with both can read every patient.")
     with st.spinner("Writing the backup..."):
         st.button("Back up now", type="primary", icon=":material/backup:",
                   on_click=act(back_up, allow=ADMINS, slot="backups"))
@@ -186,7 +189,8 @@ def backups_tab() -> None:
         st.caption("No backup yet.")
         return
     st.dataframe(pd.DataFrame([{
-        "Backup": p.name, "Files": sum(1 for f in p.iterdir() if f.is_file()),
+        "Backup": p.name, "Sealed": "yes" if backup.sealed(p) else "no: plain, from before sealing; cannot be restored",
+        "Files": sum(1 for f in p.iterdir() if f.is_file()),
         "Size (MB)": round(sum(f.stat().st_size for f in p.iterdir() if f.is_file()) / 1e6, 1),
     } for p in made]), hide_index=True, width="stretch")
 

@@ -91,7 +91,7 @@ def main(argv: list[str]) -> None:
     if args.step == "writes":
         save_drafts(con)
     elif args.step == "backup":
-        for minute in itertools.count():  # a backup a minute apart each, as their folders are named by the second
+        for minute in itertools.count():  # a backup a minute apart each, named by the time it was made
             save_drafts(con, 2)
             made = backup.make(con, backup.folder_for(args.path), now=datetime(2026, 11, 1) + timedelta(minutes=minute))
             say(f"backup {made.name}")

@@ -169,13 +169,17 @@ def test_writes_killed_at_any_moment_keep_every_acknowledged_save(staffed, momen
     con.close()
 
 
-@pytest.mark.parametrize("moment", ["backup 20261101-000000", 0.1, 0.4])
+@pytest.mark.parametrize("moment", ["backup 20261101-000000-000000", 0.1, 0.4])
 def test_backups_killed_at_any_moment_leave_the_database_whole_and_finished_backups_sound(staffed, moment):
+    """...and the next backup removes what the killed one left, its plain export among it."""
     lines = kill_at("backup", staffed, moment)
     con = db.open_store(staffed)
     assert_saves_kept(con, acknowledged(lines))
-    con.close()
-    finished = backup.backups(backup.folder_for(staffed))
+    folder = backup.folder_for(staffed)
+    finished = backup.backups(folder)
     assert {p.name for p in finished} >= set(acknowledged(lines, "backup"))
     for made in finished:
         backup.check(made)
+    backup.make(con, folder)
+    con.close()
+    assert [p.name for p in folder.rglob("*") if p.suffix in (".parquet", ".sql") or p.name.startswith(".")] == []

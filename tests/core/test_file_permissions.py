@@ -37,6 +37,7 @@ def test_every_file_in_the_database_folder_is_owner_only_after_a_session_of_work
     run("core.audit", "verify", "--db", str(path))
     seen.update(modes(tmp_path))
     assert {"clinic.duckdb.building", "clinic.duckdb.building.wal", "clinic.duckdb", "clinic.duckdb.wal",
-            "restored.duckdb", f"backups/{made.name}/patients.parquet", f"backups/{made.name}/SHA256SUMS"} <= set(seen)
+            "restored.duckdb", "backup.key", f"backups/{made.name}/patients.parquet.sealed",
+            f"backups/{made.name}/MANIFEST.sealed"} <= set(seen)
     wider = {name: oct(mode) for name, mode in seen.items() if mode & 0o077}
     assert wider == {}, f"{len(wider)} of {len(seen)} files or folders are open to others: {wider}"

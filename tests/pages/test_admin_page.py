@@ -70,11 +70,24 @@ def test_a_setting_changes_at_once_with_its_reason_and_a_new_rules_version(page)
     assert "by Demo Administrator: Medical director, memo of 30 Nov" in all_text(at)
 
 
-def test_back_up_now_writes_a_backup_listed_on_the_page(page, demo_db):
+def test_back_up_now_writes_a_sealed_backup_listed_on_the_page_and_says_where_its_key_is(page, demo_db):
     at = click(page(PAGE, "admin"), "Back up now")
-    assert f"Backup written to {demo_db.parent / 'backups'}" in all_text(at)  # where, not only its name
-    assert (demo_db.parent / "backups").exists()
+    text = all_text(at)
+    assert f"Backup written to {demo_db.parent / 'backups'}" in text  # where, not only its name
+    assert f"sealed with the key in {demo_db.parent / 'backup.key'}" in text and "apart from the backups" in text
+    (made,) = backup.backups(demo_db.parent / "backups")
+    assert backup.sealed(made) and at.dataframe[-1].value["Sealed"].tolist() == ["yes"]
     assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'backup_made'") == [(1,)]
+
+
+def test_a_backup_key_others_can_read_is_refused_on_the_page_by_name(page, demo_db):
+    key = demo_db.parent / "backup.key"
+    key.write_bytes(bytes(32))
+    key.chmod(0o644)
+    at = click(page(PAGE, "admin"), "Back up now")
+    assert f"{key}: the backup key is readable by other accounts" in at.error[0].value.replace("\\", "")
+    assert backup.backups(demo_db.parent / "backups") == []
+    assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'backup_made'") == [(0,)]
 
 
 def test_an_account_without_a_role_is_refused_in_words_not_codes(page):
