@@ -39,10 +39,11 @@ def load(con) -> Settings:
     return DEFAULTS.changed(**{name: _decode(name, raw) for name, raw in rows if name in _FIELDS})
 
 
-def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers: str = ""):
+def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers: str = "", text: str = ""):
     """The value an administrator typed, in the setting's own type, or a refusal naming the field in words.
 
-    A form hands over floats and free text; a dose band needs three numbers, a list of doses whole numbers."""
+    A form hands over floats and free text; a dose band needs three numbers, a list of doses whole numbers, a word
+    setting (the clinic pseudonym) a word: empty is refused here, since an empty pseudonym is the unset default."""
     if name not in _FIELDS:
         raise ValueError("Setting: choose one")
     default = getattr(DEFAULTS, name)
@@ -56,6 +57,10 @@ def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers:
         if not parts or not all(part.isdigit() for part in parts):
             raise ValueError("New values: whole numbers separated by commas, for example 28, 56, 84")
         return tuple(int(part) for part in parts)
+    if isinstance(default, str):
+        if not (text or "").strip():
+            raise ValueError(f"New value: {Settings.label(name)} cannot be empty")
+        return text.strip()
     if number is None:
         raise ValueError("New value: enter a number")
     if isinstance(default, int):

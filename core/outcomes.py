@@ -12,9 +12,6 @@ a name, chart number, date of birth or exact date to that role.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -389,51 +386,6 @@ def patients_behind(con, user: User, cohort: Cohort, figure: str, as_of: date | 
             "SELECT id AS patient_id, last_name || ', ' || first_name AS patient, mrn AS chart_number FROM patients "
             "WHERE list_contains(?, id)", [[int(i) for i in rows["patient_id"]]]).df()
     return names.merge(rows, on="patient_id").sort_values(["first_session", "patient"]).reset_index(drop=True)
-
-
-EXPORT_COLUMNS = {
-    "patient_key": "string", "sex": "string", "age_band": "string", "primary_substance": "string",
-    "first_route": "string", "first_session_shifted": "datetime64[us]", "sessions": "Int64",
-    "in_course": "boolean", "days_abstinent_share": "Float64", "heavy_days_share": "Float64",
-    "abstinent_after_course": "boolean", "phq9_baseline": "Int64", "phq9_follow_up": "Int64",
-    "pcl5_baseline": "Int64", "pcl5_follow_up": "Int64", "craving_change": "Float64", "craving_sessions": "Int64",
-    "adverse_events": "Int64", "severe_htn_sessions": "Int64", "relapse_day": "Int64", "relapsed": "boolean",
-}
-"""The export's schema, the same every time (README, "De-identified export"), so clinics can pool files."""
-MAX_SHIFT_DAYS = 30
-
-
-def deidentified(con, user: User, cohort: Cohort, as_of: date | None = None,
-                 settings: Settings | None = None) -> pd.DataFrame:
-    """Staff only: one row per cohort patient with a keyed hash for the id, an age band, and the first-session date
-    shifted by a per-patient offset of up to 30 days either way; audited as an export."""
-    user = require(con, user, STAFF)
-    s = resolve(settings)
-    as_of = as_of or date.today()
-    rows = _per_patient(con, cohort, as_of, s)
-    with db.transaction(con) as cur:
-        key = _export_key(cur)
-        db.audit(cur, user.id, "outcomes_exported", "outcomes", None,
-                 {"rows": len(rows), "start": cohort.start.isoformat(), "end": cohort.end.isoformat(),
-                  "as_of": as_of.isoformat(), "substances": sorted(cohort.substances), "routes": sorted(cohort.routes),
-                  "sexes": sorted(cohort.sexes), "age_bands": sorted(cohort.age_bands)})
-    digests = [hmac.new(key, f"patient:{int(i)}".encode(), hashlib.sha256).hexdigest() for i in rows["patient_id"]]
-    shifts = [int(d[-8:], 16) % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS for d in digests]
-    out = rows.drop(columns=["patient_id", "first_session"]).assign(
-        patient_key=[d[:32] for d in digests],
-        first_session_shifted=pd.to_datetime(rows["first_session"]) + pd.to_timedelta(shifts, unit="D"))
-    return out[list(EXPORT_COLUMNS)].astype(EXPORT_COLUMNS)
-
-
-def _export_key(cur) -> bytes:
-    """The clinic's secret for export keys, made once: the same patient gets the same key in every export from this
-    clinic, and no one without the database can link a key back to a patient."""
-    row = cur.execute("SELECT value FROM database_info WHERE key = 'export_key'").fetchone()
-    if row is None:
-        value = secrets.token_hex(32)
-        cur.execute("INSERT INTO database_info (key, value) VALUES ('export_key', ?)", [value])
-        return bytes.fromhex(value)
-    return bytes.fromhex(row[0])
 
 
 MAX_SESSION_NUMBER = 12

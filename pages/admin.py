@@ -116,7 +116,8 @@ def change_setting(con, user, token: str) -> None:
     form = forms.current(SETTING, token)
     name = form.get("name")
     value = clinic_settings.typed(name, number=form.get("value"), low=form.get("low"), high=form.get("high"),
-                                  maximum=form.get("maximum"), numbers=form.get("values") or "")
+                                  maximum=form.get("maximum"), numbers=form.get("values") or "",
+                                  text=form.get("text") or "")
     before = getattr(clinic_settings.load(con), name)
     updated = clinic_settings.save(con, user, name, value, form.get("reason") or "")
     settings.use(updated)
@@ -149,6 +150,8 @@ def settings_tab() -> None:
             top.number_input("Hard maximum (mg/kg)", value=None, step=0.05, key=form.key("maximum"))
         elif isinstance(default, tuple):
             st.text_input("New values, separated by commas", key=form.key("values"))
+        elif isinstance(default, str):
+            st.text_input("New value", key=form.key("text"))
         else:
             # A float widget even for whole numbers: an int widget rounds 29.5 down unseen; typed() refuses it.
             st.number_input("New value", value=None, step=1.0 if isinstance(default, int) else 0.01,

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
-from core import outcomes
+from core import outcomes, safe_harbor
 from core.access import EVERYONE, STAFF
 from core.outcomes import AGE_BANDS, SEXES, Cohort
 from core.rules import disclosure
@@ -130,10 +130,13 @@ def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
 
 
 def prepare_export(con, user, cohort: Cohort, as_of: date) -> None:
-    rows = outcomes.deidentified(con, user, cohort, as_of=as_of)
-    st.session_state[EXPORT] = {"csv": rows.to_csv(index=False).encode(), "parquet": rows.to_parquet(index=False),
-                                "rows": len(rows), "made": datetime.now()}
-    done(EXPORT, f"De-identified export ready: {len(rows)} patient(s). The export is recorded in the audit log.")
+    made = safe_harbor.export(con, user, cohort, as_of=as_of)
+    st.session_state[EXPORT] = {"csv": made.csv(), "parquet": made.parquet(), "rows": len(made.rows),
+                                "made": datetime.now(), "clinic": made.metadata["clinic_pseudonym"]}
+    withheld = (f" {made.withheld} patient(s) withheld: too few patients share their sex, age, substance, route and "
+                "year, even with these generalised." if made.withheld else "")
+    done(EXPORT, f"De-identified export ready (Safe Harbor): {len(made.rows)} patient(s).{withheld} "
+                 "The export is recorded in the audit log.")
 
 
 def open_from_outcomes(patient_id: int) -> None:
@@ -159,16 +162,18 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
                 if st.session_state.pop(OPENING, None) is not None and selection.chosen(CHART) is not None:
                     st.switch_page("pages/patients.py")
         st.subheader("De-identified export")
-        st.caption("One row per patient in these filters, for pooling with other clinics: a keyed code instead of "
-                   "name and chart number, age in bands, dates shifted by up to 30 days per patient. The columns are "
-                   "described in the README.")
+        st.caption("One row per patient in these filters, for pooling with other clinics (HIPAA Safe Harbor): no "
+                   "name, chart number or code, no date finer than the year, age in bands, and every combination of "
+                   f"sex, age, substance, route and year shared by at least {current().small_cell_min} patients "
+                   "(generalised, or the rows withheld and counted). The Parquet file names the clinic by its "
+                   "pseudonym and carries its schema version; the columns are described in the README.")
         st.button("Prepare the export", icon=":material/download:",
                   on_click=act(prepare_export, cohort, as_of, allow=STAFF, slot=EXPORT))
         show(EXPORT)
         ready = st.session_state.get(EXPORT)
         if ready:
             left, right = st.columns(2)
-            stamp = f"{ready['made']:%Y%m%d-%H%M}"
+            stamp = f"{ready['clinic']}-{ready['made']:%Y%m%d-%H%M}"
             left.download_button("Download Parquet", ready["parquet"], f"outcomes-{stamp}.parquet",
                                  mime="application/octet-stream")
             right.download_button("Download CSV", ready["csv"], f"outcomes-{stamp}.csv", mime="text/csv")

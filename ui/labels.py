@@ -99,7 +99,9 @@ AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "accoun
 
 
 def setting_value(value) -> str:
-    """A threshold as an administrator reads it: a dose band in words, a list of doses, a number."""
+    """A threshold as an administrator reads it: a dose band in words, a list of doses, a number, a word."""
+    if isinstance(value, str):
+        return value or "(not set)"
     if isinstance(value, DoseBand):
         value = dataclasses.asdict(value)
     if isinstance(value, dict):

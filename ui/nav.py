@@ -24,6 +24,7 @@ PAGES = (
              frozenset({"therapist", "nurse", "prescriber"})),
     PageLink("pages/patients.py", "Patients", ":material/groups:", STAFF),
     PageLink("pages/outcomes.py", "Outcomes", ":material/insights:", EVERYONE),
+    PageLink("pages/network.py", "Network", ":material/hub:", STAFF),
     PageLink("pages/admin.py", "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
     PageLink("pages/audit_log.py", "Audit log", ":material/history:", frozenset({"admin"})),
 )

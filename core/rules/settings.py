@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 RULES_LOGIC = "2026.11"
@@ -39,6 +40,11 @@ def _rule(default, source: str, label: str):
     """A threshold with its citation and the words a clinician reads it by (the field name is for code only)."""
     return field(default=default, metadata={"source": source, "label": label})
 
+
+PSEUDONYM_MAX = 40
+PSEUDONYM = re.compile(rf"[A-Za-z0-9][A-Za-z0-9-]{{0,{PSEUDONYM_MAX - 1}}}")
+"""A clinic pseudonym: a code word safe in a file name, a Parquet key and a sentence, and easy to read out."""
+NOT_RULES = frozenset({"clinic_pseudonym"})
 
 SMALL_CELL_FLOOR = 11
 """clinical-rules.md section 4: groups of fewer than 11 are suppressed for the viewer; a clinic may raise it."""
@@ -145,6 +151,12 @@ class Settings:
     phq9_remission_below: int = _rule(5, "common MBC definitions", "PHQ-9 total counted as remission (below)")
     pcl5_meaningful_drop: int = _rule(10, "VA NCPTSD", "PCL-5 drop counted as a meaningful change (points)")
 
+    # Pooling with other clinics (not a rule: it changes no decision, so it is left out of the rules version)
+    clinic_pseudonym: str = _rule("", "network agreement: each clinic picks a code word that is not its name, so a "
+                                      "pooled file does not say where a patient was treated",
+                                  "Clinic pseudonym in the de-identified export (letters, digits and dashes; "
+                                  "not the clinic's name)")
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
@@ -160,6 +172,9 @@ class Settings:
             raise ValueError(f"{self.label('intranasal_first_session_mg')}: must be one of the intranasal doses "
                              f"allowed ({', '.join(map(str, self.intranasal_doses_mg))} mg)")
         self._check_safeguards()
+        if self.clinic_pseudonym and not PSEUDONYM.fullmatch(self.clinic_pseudonym):
+            raise ValueError(f"{self.label('clinic_pseudonym')}: use 1 to {PSEUDONYM_MAX} letters, digits and dashes, "
+                             f"starting with a letter or digit; got {self.clinic_pseudonym!r}")
 
     def _check_safeguards(self) -> None:
         """Values that are positive yet would switch a safeguard off: a hold that can never be reached, a share
@@ -193,7 +208,9 @@ class Settings:
         return f"{RULES_LOGIC}-{self.digest()}"
 
     def digest(self) -> str:
-        payload = json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+        """Of the thresholds only: the clinic pseudonym names the clinic in exports and decides nothing."""
+        payload = json.dumps({name: value for name, value in dataclasses.asdict(self).items() if name not in NOT_RULES},
+                             sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:10]
 
     def changed(self, **overrides) -> Settings:

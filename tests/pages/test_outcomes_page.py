@@ -106,12 +106,16 @@ def test_staff_drill_to_the_patients_behind_a_figure_and_export_de_identified(pa
     behind = at.dataframe[0].value
     assert {"patient", "chart_number"} <= set(behind.columns) and len(behind) > 0
     at = click(at, "Prepare the export")
+    assert "Clinic pseudonym" in at.error[0].value and "not set yet" in at.error[0].value
+    stored(at, "INSERT INTO clinic_settings VALUES ('clinic_pseudonym', '\"north-1\"', 1, now())")
+    at = click(at, "Prepare the export")
     assert "De-identified export ready" in all_text(at)
     assert [b.label for b in at.get("download_button")] == ["Download Parquet", "Download CSV"]
     assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'outcomes_exported'") == [(1,)]
     csv = at.session_state["outcomes_export"]["csv"].decode()
     assert [v for v in identities(at) if v in csv] == []
-    assert csv.splitlines()[0].startswith("patient_key,sex,age_band,primary_substance")
+    assert csv.splitlines()[0].startswith("clinic,sex,age_band,primary_substance,first_route,first_year")
+    assert all(line.startswith("north-1,") for line in csv.splitlines()[1:])
 
 
 def test_today_is_the_last_day_a_filter_can_choose(page):
