@@ -51,12 +51,13 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
            now: datetime | None = None) -> str:
     """Sign the decision; returns the patient's name as stored ("Last, First") for the confirmation."""
     user = require(con, user, PRESCRIBERS)
-    if decision not in DECISIONS:
+    screening_id = validate.record_id(screening_id, "That screening was not found")
+    if not isinstance(decision, str) or decision not in DECISIONS:
         raise ValueError("Decision: choose Approve or Decline")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say why, in a sentence")
     validate.text(note, "Note", MAX_NOTE)
-    if not users.verify_password(con, user, password or ""):
+    if not users.verify_password(con, user, password):
         raise ValueError("Password is not right; the decision was not signed.")
     now = now or datetime.now()
     with db.transaction(con) as cur:
