@@ -4,8 +4,10 @@ Sign-in answers the same way for an unknown user, a wrong password, a deactivate
 locked account, and spends the same hashing work on each, so neither the message nor the
 time tells an attacker which usernames exist. Five failures lock an account for fifteen
 minutes (counted from the audit trail, so a restart does not unlock it). Each check costs
-an Argon2 hash of 64 MiB, so only a few run at once and a flood of failures from all
-accounts is turned away before hashing: it cannot exhaust the server's memory.
+an Argon2 hash of 64 MiB, so only a few run at once, and an address with many failures in
+the last minute is turned away before hashing. The throttle is per address, not for the
+whole clinic: strangers trying invented usernames once kept every nurse out for a minute;
+now an attack slows the attacker.
 """
 
 from __future__ import annotations
@@ -35,18 +37,21 @@ LOCK_FOR = timedelta(minutes=15)
 HASHING_AT_ONCE = 2
 """Argon2 verifications running together (64 MiB each)."""
 HASH_WAIT_SECONDS = 5.0
-FAILURES_PER_MINUTE = 60
-"""Failed sign-ins across all accounts in the last minute above which new attempts are turned away unhashed."""
+SOURCE_FAILURES_PER_MINUTE = 10
+"""Failed sign-ins from one address in the last minute from which its next attempts are turned away unhashed: more
+than a person mistyping makes, few enough that guessing from one address gets nowhere."""
 SIGN_IN_FAILED = ("Sign-in failed: the username or password is not right, the account is not active, or it is "
                   "locked for 15 minutes after 5 failed sign-ins.")
 BUSY = "Too many sign-in attempts right now. Wait a minute and try again."
+SOURCE_BUSY = "Too many failed sign-ins from this computer. Wait a minute and try again."
 _hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 NOT_FOUND = "That account was not found"
 ROLE_CHOICE = "Role: choose one of " + ", ".join(ROLE_LABELS[role] for role in ROLES)
 
 
-class SignInBusy(Exception):
-    """Sign-in is throttled: too many failures from all accounts, or too many checks running at once."""
+class SignInBusy(ValueError):
+    """Sign-in is throttled: too many failures from this address, or too many checks running at once. A refusal
+    like any other (ValueError), with its own type so the sign-in form can say so apart from a wrong password."""
 
 
 def hash_password(password: str) -> str:
@@ -135,22 +140,29 @@ def any_accounts(con) -> bool:
         return cur.execute("SELECT count(*) FROM users").fetchone()[0] > 0
 
 
-def authenticate(con, username: str, password: str) -> User | None:
+def authenticate(con, username: str, password: str, *, source: str | None = None) -> User | None:
     """The user on a right password for an active, unlocked account, else None; every outcome is audited.
 
-    Raises SignInBusy, before any hashing, while failures from all accounts run above the limit or the hashing
+    `source` is the address the attempt came from (the browser's, None on the server itself); a failure records it.
+    Raises SignInBusy, before any hashing, while failures from that address run above the limit or the hashing
     slots stay full."""
     username, password = _typed(username, "Username"), _typed(password, "Password")
+    if source is not None:
+        source = validate.text(source, "Address", 100)
     with db.read(con) as cur:
-        (recent,) = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' "
-                                "AND occurred_at > current_localtimestamp() - INTERVAL 1 MINUTE").fetchone()
+        (recent,) = cur.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' "
+            "AND occurred_at > current_localtimestamp() - INTERVAL 1 MINUTE "
+            "AND json_extract_string(detail, '$.source') IS NOT DISTINCT FROM ?", [source]).fetchone()
         row = cur.execute(
             "SELECT id, username, display_name, role, password_hash, active FROM users "
             "WHERE lower(username) = lower(?)",
             [username.strip()],
         ).fetchone()
         failures = _failures_since_unlock(cur, row[0]) if row else 0
-    if recent >= FAILURES_PER_MINUTE or not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
+    if recent >= SOURCE_FAILURES_PER_MINUTE:
+        raise SignInBusy(SOURCE_BUSY)
+    if not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
         raise SignInBusy(BUSY)
     try:
         locked = failures >= LOCK_AFTER_FAILURES
@@ -163,7 +175,8 @@ def authenticate(con, username: str, password: str) -> User | None:
             db.audit(cur, user.id, "sign_in", "user", user.id)
             return user
         reason = "locked" if locked else "inactive" if row and verified else "credentials"
-        db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None, {"reason": reason})
+        db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None,
+                 {"reason": reason, **({"source": source} if source is not None else {})})
         if row and not locked and failures + 1 == LOCK_AFTER_FAILURES:
             db.audit(cur, None, "account_locked", "user", row[0], {"minutes": int(LOCK_FOR.total_seconds() // 60)})
     return None
@@ -173,7 +186,8 @@ def _failures_since_unlock(cur, user_id: int) -> int:
     """Failed sign-ins of the account within the lock period and after its last successful sign-in."""
     (count,) = cur.execute(
         """SELECT count(*) FROM audit_log
-           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ? AND detail <> '{"reason": "locked"}'
+           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ?
+             AND json_extract_string(detail, '$.reason') <> 'locked'
              AND occurred_at > current_localtimestamp() - to_minutes(?)
              AND occurred_at > coalesce((SELECT max(occurred_at) FROM audit_log
                                          WHERE action = 'sign_in' AND entity = 'user' AND entity_id = ?),
