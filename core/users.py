@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core import db
 from core.access import ROLE_LABELS, AccessDenied, User, require
-from core.rules import validate
+from core.rules import names, validate
 from core.schema import ROLES
 
 _hasher = PasswordHasher()
@@ -113,6 +113,16 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _not_alike(cur, display_name: str) -> None:
+    """Refuse a name that would look like another account's on screen and on every record it signs (inactive
+    accounts too: their signatures stay on the records)."""
+    mine = names.skeleton(display_name)
+    for other, other_username in cur.execute("SELECT display_name, username FROM users ORDER BY id").fetchall():
+        if names.skeleton(other) == mine:
+            raise ValueError(f"Name shown on screen: {display_name} would look like {other} ({other_username}) on "
+                             "screen and on signed records; add a middle initial or another part of the name")
+
+
 def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,
                  check_password: bool) -> User:
     username, display_name = _checked_username(username), _checked_name(display_name)
@@ -126,6 +136,7 @@ def _insert_user(con, actor_id: int | None, username: str, display_name: str, ro
             raise ValueError("This database already has accounts: an administrator must add new ones")
         if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
             raise ValueError(f"Username {username} is already taken")
+        _not_alike(cur, display_name)
         (user_id,) = cur.execute(
             "INSERT INTO users (username, display_name, role, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
