@@ -47,14 +47,17 @@ def for_decision(con, user: User, screening_id: int) -> ScreeningRecord:
     return screening_record.load(con, user, screening_id)
 
 
+NOT_AVAILABLE = "That screening is not available"
+
+
 def record_view(con, user: User, screening_id: int) -> None:
     """A screening opened in the approval queue is a read of that patient's record: audited once per opening."""
     user = require(con, user, PRESCRIBERS)
-    screening_id = validate.whole_number(screening_id, "Screening")
+    screening_id = validate.record_id(screening_id, NOT_AVAILABLE)
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id FROM screenings WHERE id = ?", [screening_id]).fetchone()
         if row is None:
-            raise ValueError("That screening is not available")
+            raise ValueError(NOT_AVAILABLE)
         db.audit(cur, user.id, "screening_viewed", "patient", row[0], {"screening_id": screening_id})
 
 
@@ -62,12 +65,13 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
            now: datetime | None = None) -> str:
     """Sign the decision; returns the patient's name as stored ("Last, First") for the confirmation."""
     user = require(con, user, PRESCRIBERS)
-    if decision not in DECISIONS:
+    screening_id = validate.record_id(screening_id, "That screening was not found")
+    if not isinstance(decision, str) or decision not in DECISIONS:
         raise ValueError("Decision: choose Approve or Decline")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say why, in a sentence")
     validate.text(note, "Note", MAX_NOTE)
-    if not users.verify_password(con, user, password or ""):
+    if not users.verify_password(con, user, password):
         raise ValueError("Password is not right; the decision was not signed.")
     now = now or datetime.now()
     with db.transaction(con) as cur:

@@ -38,7 +38,12 @@ def page(con, user: User, before_id: int | None = None, action: str | None = Non
          limit: int = PAGE_SIZE) -> AuditPage:
     """The newest entries with an id below `before_id` (all when None), optionally of one action, about one patient."""
     user = require(con, user, {"admin"})
-    limit = max(1, min(int(limit), MAX_PAGE))
+    limit = validate.whole_number(limit, "Entries per page", 1, MAX_PAGE)
+    patient_id = validate.optional_record_id(patient_id, "That patient is not in the audit log")
+    if before_id is not None:
+        before_id = validate.whole_number(before_id, "Older than entry", 1, 2**63 - 1)
+    if action is not None:
+        action = validate.text(action, "Action", 100)
     with db.read(con) as cur:
         rows = cur.execute(
             """WITH newest AS (

@@ -28,6 +28,7 @@ LOG_WINDOW_DAYS = 28
 """The use log offered at a visit starts the day after the last recorded day, but never more than four weeks back:
 recall further back is not reliable enough to type in at a visit."""
 MAX_NOTE = 2000
+NO_PATIENT = "That patient was not found"
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,13 @@ def context(con, user: User, patient_id: int, today: date | None = None,
 
 
 def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Context:
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
     row = cur.execute(
         """SELECT p.last_name || ', ' || p.first_name, p.sex, p.primary_substance,
                   (SELECT min(s.screened_at) FROM screenings s WHERE s.patient_id = p.id)
            FROM patients p WHERE p.id = ?""", [patient_id]).fetchone()
     if row is None:
-        raise ValueError("That patient was not found")
+        raise ValueError(NO_PATIENT)
     name, sex, substance, first_screened = row
     if first_screened is None:
         raise ValueError(f"{name} has not been screened; a check-in follows screening")
@@ -106,6 +108,7 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     now = now or datetime.now()
     note = validate.text(note, "Note", MAX_NOTE)
     correction_reason = validate.text(correction_reason, "Reason for the correction", 500)
+    draft_id = validate.optional_record_id(draft_id, drafts.GONE)
     with db.read(con) as cur:
         ctx = _context(cur, patient_id, now.date(), settings)
     visit_at = _visit_time(visit_at, ctx, now)
@@ -172,9 +175,11 @@ def _visit_time(visit_at, ctx: Context, now: datetime) -> datetime:
 
 def _scores(answers: dict, ctx: Context, settings: Settings | None) -> dict:
     """Every scale scored, or the first half-answered one refused by name; blank optional scales are left out."""
+    if not isinstance(answers, dict):
+        raise ValueError("Scales: the answers did not arrive as a form; fill the scales in again")
     unknown = set(answers) - set(EVERY_VISIT) - set(OPTIONAL)
     if unknown:
-        raise ValueError(f"Not a check-in scale: {', '.join(sorted(unknown))}")
+        raise ValueError(f"Not a check-in scale: {', '.join(sorted(map(str, unknown)))}")
     scores = {}
     for instrument_id in EVERY_VISIT + OPTIONAL:
         given = answers.get(instrument_id)
@@ -197,6 +202,8 @@ def instrument_name(instrument_id: str) -> str:
 
 
 def _days(use_days: list[dict], ctx: Context, today: date, settings: Settings | None) -> list[followup.UseDay]:
+    if not isinstance(use_days, (list, tuple)) or not all(isinstance(entry, dict) for entry in use_days):
+        raise ValueError("Use log: the days did not arrive as a list of days; fill the log in again")
     checked, seen = [], set()
     for entry in use_days:
         day = followup.use_day(entry.get("day"), entry.get("used"), entry.get("drinks"), entry.get("other_used"),
@@ -256,6 +263,8 @@ def _by_whom(cur, patient_id: int, day: date, before: dict) -> str:
 def use_log(con, user: User, patient_id: int, start: date, end: date) -> pd.DataFrame:
     """The recorded days from `start` to `end`: day, used, drinks, other_used."""
     require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
+    start, end = validate.calendar_date(start, "From"), validate.calendar_date(end, "To")
     with db.read(con) as cur:
         return cur.execute(
             """SELECT day, used, drinks, other_used FROM substance_use_days

@@ -1,30 +1,39 @@
 """The clinic's overrides of the default thresholds, stored per setting and audited.
 
 Loaded once at start-up into `core.rules.settings.use(...)`; a change made by an administrator
-takes effect at once and changes the rules version that later decisions record.
+takes effect at once and changes the rules version that later decisions record. A stored value
+that cannot be read (damaged, or from a version that stored None or NaN) must not stop the app:
+that setting falls back to its default and `unreadable` tells the administrator which.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import datetime
 
 from core import db
 from core.access import User, require
+from core.rules import validate
 from core.rules.settings import DEFAULTS, DoseBand, Settings
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def _decode(name: str, raw: str):
-    value = json.loads(raw)
-    default = getattr(DEFAULTS, name)
-    if isinstance(default, DoseBand):
-        return DoseBand(**value)
-    if isinstance(default, tuple):
-        return tuple(value)
-    return value
+    """The stored text back in the setting's own kind, or ValueError when it is not one (checked again, with the
+    others, when the settings are built)."""
+    try:
+        value = json.loads(raw)
+        default = getattr(DEFAULTS, name)
+        if isinstance(default, DoseBand):
+            return DoseBand(**value)
+        if isinstance(default, tuple):
+            return tuple(value)
+        return value
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError(f"{Settings.label(name)}: the stored value cannot be read") from None
 
 
 def _encode(value) -> str:
@@ -34,9 +43,44 @@ def _encode(value) -> str:
 
 
 def load(con) -> Settings:
+    """The settings in force: the stored overrides that can be read, the defaults for the rest."""
+    return _read(con)[0]
+
+
+def unreadable(con) -> dict[str, str]:
+    """Stored overrides that could not be put in force, name -> the stored text: their defaults apply instead, and
+    the administrator is shown which, to set them again."""
+    return _read(con)[1]
+
+
+def _read(con) -> tuple[Settings, dict[str, str]]:
+    """Every readable override in force together; one that cannot be read, or that no longer fits with the others
+    (each is checked against the rest when saved), is left out rather than stopping the app."""
     with db.read(con) as cur:
-        rows = cur.execute("SELECT name, value FROM clinic_settings").fetchall()
-    return DEFAULTS.changed(**{name: _decode(name, raw) for name, raw in rows if name in _FIELDS})
+        rows = cur.execute("SELECT name, value FROM clinic_settings ORDER BY name").fetchall()
+    stored = {name: raw for name, raw in rows if name in _FIELDS}
+    decoded, failed = {}, {}
+    for name, raw in stored.items():
+        try:
+            decoded[name] = _decode(name, raw)
+        except ValueError:
+            failed[name] = raw
+    try:
+        return DEFAULTS.changed(**decoded), failed
+    except ValueError:
+        pass
+    settings, pending = DEFAULTS, dict(decoded)
+    while True:  # apply what fits until nothing more does: an override may need another one in force first
+        fitted = False
+        for name, value in list(pending.items()):
+            try:
+                settings = settings.changed(**{name: value})
+            except ValueError:
+                continue
+            del pending[name]
+            fitted = True
+        if not fitted:
+            return settings, {**failed, **{name: stored[name] for name in pending}}
 
 
 def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers: str = "", text: str = ""):
@@ -44,18 +88,21 @@ def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers:
 
     A form hands over floats and free text; a dose band needs three numbers, a list of doses whole numbers, a word
     setting (the clinic pseudonym) a word: empty is refused here, since an empty pseudonym is the unset default."""
-    if name not in _FIELDS:
+    if not isinstance(name, str) or name not in _FIELDS:
         raise ValueError("Setting: choose one")
     default = getattr(DEFAULTS, name)
     if isinstance(default, DoseBand):
         for field, given in (("Usual band from", low), ("Usual band to", high), ("Hard maximum", maximum)):
             if given is None:
                 raise ValueError(f"{field}: enter a number in mg/kg")
+            validate.number(given, field)
         return DoseBand(float(low), float(high), float(maximum))
     if isinstance(default, tuple):
+        if numbers is not None and not isinstance(numbers, str):
+            raise ValueError(WHOLE_NUMBERS)
         parts = [part.strip() for part in (numbers or "").split(",") if part.strip()]
-        if not parts or not all(part.isdigit() for part in parts):
-            raise ValueError("New values: whole numbers separated by commas, for example 28, 56, 84")
+        if not parts or not all(WHOLE.fullmatch(part) for part in parts):
+            raise ValueError(WHOLE_NUMBERS)
         return tuple(int(part) for part in parts)
     if isinstance(default, str):
         if not (text or "").strip():
@@ -63,13 +110,17 @@ def typed(name: str, *, number=None, low=None, high=None, maximum=None, numbers:
         return text.strip()
     if number is None:
         raise ValueError("New value: enter a number")
+    number = validate.number(number, "New value")
     if isinstance(default, int):
         if number != int(number):
             raise ValueError(f"New value: {Settings.label(name)} is a whole number")
         return int(number)
-    return float(number)
+    return number
 
 
+WHOLE = re.compile(r"[0-9]{1,6}")
+"""Digits as typed on a keyboard ('²' counts as a digit to Python and is no dose), short enough to be a dose."""
+WHOLE_NUMBERS = "New values: whole numbers separated by commas, for example 28, 56, 84"
 MIN_REASON = 10
 
 
@@ -77,9 +128,9 @@ def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
     """Store one override (validated by building the whole Settings first) with who, when and why; return the new
     settings, which the caller puts in force at once."""
     actor = require(con, actor, {"admin"})
-    if name not in _FIELDS:
+    if not isinstance(name, str) or name not in _FIELDS:
         raise ValueError(f"Unknown setting {name!r}")
-    reason = (reason or "").strip()
+    reason = validate.text(reason, "Reason for the change", 1000).strip()
     if len(reason) < MIN_REASON:
         raise ValueError(f"Reason for the change: say why, in at least {MIN_REASON} characters")
     before = load(con)

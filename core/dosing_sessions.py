@@ -30,6 +30,9 @@ MAX_TEXT = 2000
 BOOKING_HORIZON = timedelta(days=60)
 MIN_OVERRIDE_REASON = 10
 """An override is the prescriber's written reason to go ahead despite a rule; 'x' is not one."""
+NO_PATIENT = "That patient was not found"
+NO_SESSION = "That session was not found"
+NOT_THIS_GATE = "The pre-dose check on screen is not this patient's; check again before dosing"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def dosable(con, user: User, patient_id: int, now: datetime | None = None) -> Do
 
 
 def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
     row = cur.execute(
         """SELECT p.last_name || ', ' || p.first_name, p.status,
                   (SELECT count(*) FROM dosing_sessions d WHERE d.patient_id = p.id),
@@ -99,7 +103,7 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
                    WHERE s.patient_id = p.id ORDER BY s.id DESC LIMIT 1)
            FROM patients p WHERE p.id = ?""", [patient_id]).fetchone()
     if row is None:
-        raise ValueError("That patient was not found")
+        raise ValueError(NO_PATIENT)
     name, status, sessions, last_end, last_weight, escort = row
     if status != "approved":
         raise ValueError(f"{name} is not approved for treatment, so cannot be dosed")
@@ -151,12 +155,16 @@ def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight
     intention = validate.text(intention, "Intention set with the patient", MAX_TEXT, required=True)
     chair = validate.text(chair or "", "Chair or room", 60)
     craving = validate.whole_number(craving_before, "Craving before dosing (0-100)", 0, 100)
+    gate_check_id = validate.record_id(gate_check_id, NOT_THIS_GATE)
+    draft_id = validate.optional_record_id(draft_id, drafts.GONE)
+    if override is not None and not isinstance(override, Override):
+        raise ValueError("Override: the prescriber's override did not arrive as one; give it again")
     with db.transaction(con) as cur:
         patient = _dosable(cur, patient_id, now)
         gate = cur.execute("SELECT patient_id, checked_at, status, inputs FROM gate_checks WHERE id = ?",
                            [gate_check_id]).fetchone()
         if gate is None or gate[0] != patient_id:
-            raise ValueError("The pre-dose check on screen is not this patient's; check again before dosing")
+            raise ValueError(NOT_THIS_GATE)
         if now - gate[1] > GATE_VALID_FOR:
             raise ValueError("The pre-dose check is more than an hour old; check again before dosing")
         if cur.execute("SELECT 1 FROM session_details WHERE gate_check_id = ?", [gate_check_id]).fetchall():
@@ -198,9 +206,8 @@ def _overrider(con, user: User, override: Override | None, needs: list[str]) -> 
     if not needs:
         return None
     what = " and ".join(needs)
-    if override is None or not (override.reason or "").strip():
+    if override is None or not validate.text(override.reason, "Override reason", MAX_TEXT).strip():
         raise ValueError(f"A prescriber's override with a written reason is needed for {what}")
-    validate.text(override.reason, "Override reason", MAX_TEXT, required=True)
     if len(override.reason.strip()) < MIN_OVERRIDE_REASON:
         raise ValueError(f"Override reason: say why in a sentence (at least {MIN_OVERRIDE_REASON} characters)")
     if override.username or override.password:
@@ -363,6 +370,7 @@ def book_integration(con, user: User, session_id: int, scheduled_for, now: datet
     psychotherapy); one booking per session, offered at discharge."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
+    session_id = validate.record_id(session_id, NO_SESSION)
     if not isinstance(scheduled_for, datetime):
         raise ValueError("Integration session: choose the day and the time")
     if scheduled_for <= now:
@@ -372,7 +380,7 @@ def book_integration(con, user: User, session_id: int, scheduled_for, now: datet
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id, status FROM dosing_sessions WHERE id = ?", [session_id]).fetchone()
         if row is None:
-            raise ValueError("That session was not found")
+            raise ValueError(NO_SESSION)
         if row[1] == "in_progress":
             raise ValueError("Book the integration session at discharge; this session is still in progress")
         booked = cur.execute(
@@ -391,13 +399,14 @@ def sign(con, user: User, session_id: int, password: str, now: datetime | None =
     """The prescriber's signature, with the password re-entered; a signed session is read-only."""
     user = require(con, user, PRESCRIBERS)
     now = now or datetime.now()
-    if not users.verify_password(con, user, password or ""):
+    session_id = validate.record_id(session_id, NO_SESSION)
+    if not users.verify_password(con, user, password):
         raise ValueError("Password is not right; the session was not signed.")
     with db.transaction(con) as cur:
         row = cur.execute("SELECT d.status, d.patient_id, s.signed_at FROM dosing_sessions d "
                           "LEFT JOIN session_details s ON s.session_id = d.id WHERE d.id = ?", [session_id]).fetchone()
         if row is None:
-            raise ValueError("That session was not found")
+            raise ValueError(NO_SESSION)
         if row[0] == "in_progress":
             raise ValueError("A session is signed after discharge or stop; it is still in progress")
         if row[2] is not None:
@@ -414,6 +423,7 @@ def add_addendum(con, user: User, session_id: int, reason, text, now: datetime |
     now = now or datetime.now()
     reason = validate.text(reason, "Reason for the addendum", 500, required=True)
     text = validate.text(text, "Addendum", MAX_TEXT, required=True)
+    session_id = validate.record_id(session_id, NO_SESSION)
     with db.transaction(con) as cur:
         row = cur.execute("SELECT d.patient_id, s.signed_at FROM dosing_sessions d "
                           "LEFT JOIN session_details s ON s.session_id = d.id WHERE d.id = ?", [session_id]).fetchone()
@@ -482,6 +492,7 @@ def record(con, user: User, session_id: int) -> SessionRecord:
     """One session as the nurse and the prescriber read it (and the rest of the team on the chart), readings and
     events included."""
     require(con, user, STAFF)
+    session_id = validate.record_id(session_id, NO_SESSION)
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT d.id, d.patient_id, p.last_name || ', ' || p.first_name, p.mrn, d.session_number, d.route,
@@ -495,7 +506,7 @@ def record(con, user: User, session_id: int) -> SessionRecord:
                LEFT JOIN therapy_bookings b ON b.session_id = d.id
                WHERE d.id = ?""", [session_id]).fetchone()
         if row is None:
-            raise ValueError("That session was not found")
+            raise ValueError(NO_SESSION)
         readings = cur.execute(
             """SELECT phase, minutes_after_dose, taken_at, systolic_bp, diastolic_bp, heart_rate, spo2,
                       respiratory_rate, moaa_s, dissociation
@@ -514,7 +525,7 @@ def record_view(con, user: User, session_id: int) -> None:
     """A dosing session opened (from the board, the list to sign or a chart) is a read of that patient's record:
     audited once per opening."""
     user = require(con, user, DOSING_TEAM)
-    session_id = validate.whole_number(session_id, "Dosing session")
+    session_id = validate.record_id(session_id, "That dosing session is not available")
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id FROM dosing_sessions WHERE id = ?", [session_id]).fetchone()
         if row is None:
@@ -536,10 +547,11 @@ def awaiting_signature(con, user: User) -> pd.DataFrame:
 
 
 def _open_session(cur, session_id: int) -> dict:
+    session_id = validate.record_id(session_id, NO_SESSION)
     row = cur.execute("SELECT id, patient_id, status, started_at, route FROM dosing_sessions WHERE id = ?",
                       [session_id]).fetchone()
     if row is None:
-        raise ValueError("That session was not found")
+        raise ValueError(NO_SESSION)
     session = dict(zip(("id", "patient_id", "status", "started_at", "route"), row, strict=True))
     if session["status"] != "in_progress":
         raise ValueError("This session has ended; nothing more can be added except an addendum after signing")

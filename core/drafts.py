@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 
 from core import db
 from core.access import User, require
+from core.rules import validate
 from core.schema import DRAFT_KINDS
 
 WRITERS = {"screening": frozenset({"nurse", "prescriber"}), "dosing": frozenset({"nurse", "prescriber"}),
@@ -41,6 +42,10 @@ def save(con, user: User, kind: str, content: dict, draft_id: int | None = None,
          now: datetime | None = None) -> int:
     """Create the user's draft, or replace the content of one they own; returns its id."""
     user = _writer(con, user, kind)
+    draft_id = validate.optional_record_id(draft_id, GONE)
+    patient_id = validate.optional_record_id(patient_id, "That patient was not found")
+    if not isinstance(content, dict):
+        raise ValueError("A draft holds a form's fields; nothing else can be kept")
     encoded = encode(content)
     if len(encoded) > MAX_CONTENT_CHARS:
         raise ValueError("The form is too large to keep as a draft")
@@ -106,6 +111,7 @@ def remove(cur, user: User, draft_id: int, action: str) -> None:
 
 
 def _owned(cur, user: User, draft_id: int) -> None:
+    draft_id = validate.record_id(draft_id, GONE)
     row = cur.execute("SELECT user_id FROM drafts WHERE id = ?", [draft_id]).fetchone()
     if row is None or row[0] != user.id:
         raise ValueError(GONE)
@@ -114,7 +120,7 @@ def _owned(cur, user: User, draft_id: int) -> None:
 def _writer(con, user: User, kind: str) -> User:
     """The account, if it may keep drafts at all and this kind in particular."""
     user = require(con, user, ANY_WRITER)
-    if kind not in DRAFT_KINDS:
+    if not isinstance(kind, str) or kind not in DRAFT_KINDS:
         raise ValueError(f"Unknown kind of draft: {kind!r}")
     return require(con, user, WRITERS[kind])
 
@@ -135,7 +141,10 @@ def encode(content: dict) -> str:
             return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         raise ValueError(f"A draft cannot hold a value of type {type(value).__name__}")
 
-    return json.dumps(content, default=tagged, sort_keys=True, ensure_ascii=False)
+    try:
+        return json.dumps(content, default=tagged, sort_keys=True, ensure_ascii=False)
+    except (TypeError, RecursionError):  # keys of mixed kinds cannot be sorted; a form nested in itself has no end
+        raise ValueError("A draft cannot hold this form's fields as they are") from None
 
 
 def decode(text: str) -> dict:

@@ -20,6 +20,7 @@ from core.rules import validate
 WRITERS = frozenset({"therapist"})
 MAX_TEXT = 4000
 COUNTED = ("in_progress", "discharged", "stopped")
+CHOOSE_SESSION = "Dosing session: choose the session this integration session follows"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Note:
 def sessions(con, user: User, patient_id: int) -> pd.DataFrame:
     """The patient's dosing sessions, newest first, each with its intention, booking and note (if written)."""
     require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, "That patient was not found")
     with db.read(con) as cur:
         return cur.execute(
             """SELECT d.id AS session_id, d.session_number, d.started_at, d.route, d.status, s.intention,
@@ -50,6 +52,7 @@ def sessions(con, user: User, patient_id: int) -> pd.DataFrame:
 
 def note_for(con, user: User, session_id: int) -> Note | None:
     require(con, user, STAFF)
+    session_id = validate.record_id(session_id, "That session was not found")
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT n.id, n.session_id, n.met_at, n.themes, n.reflections, n.plan, u.display_name, n.signed_at
@@ -64,8 +67,8 @@ def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, t
     names the first."""
     user = require(con, user, WRITERS)
     now = now or datetime.now()
-    if session_id is None:
-        raise ValueError("Dosing session: choose the session this integration session follows")
+    session_id = validate.record_id(session_id, CHOOSE_SESSION)
+    draft_id = validate.optional_record_id(draft_id, drafts.GONE)
     themes = _required(themes, "Themes")
     reflections = _required(reflections, "The patient's reflections")
     plan = _required(plan, "Plan until the next session")
@@ -73,13 +76,13 @@ def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, t
         raise ValueError("Date and time of the integration session: enter when you met the patient")
     if met_at > now + timedelta(minutes=1):
         raise ValueError("Date and time of the integration session is in the future")
-    if not users.verify_password(con, user, password or ""):
+    if not users.verify_password(con, user, password):
         raise ValueError("Password is not right; the note was not signed or saved.")
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id, started_at, status FROM dosing_sessions WHERE id = ?",
                           [session_id]).fetchone()
         if row is None or row[0] != patient_id or row[2] not in COUNTED:
-            raise ValueError("Dosing session: choose the session this integration session follows")
+            raise ValueError(CHOOSE_SESSION)
         if met_at < row[1]:
             raise ValueError(f"The integration session follows the dosing session of {row[1]:%d %b %Y %H:%M}; "
                              "enter a later time")

@@ -53,9 +53,13 @@ class Cohort:
         if end < start:
             raise ValueError(f"The date range ends ({end:%d %b %Y}) before it starts ({start:%d %b %Y}); "
                              "choose an end on or after the start")
+        object.__setattr__(self, "start", start)  # a typed date or a datetime, held as the day it names
+        object.__setattr__(self, "end", end)
         for values, allowed, name in ((self.substances, SUBSTANCES, "Primary substance"),
                                       (self.routes, ROUTES, "Route"), (self.sexes, SEXES, "Sex"),
                                       (self.age_bands, AGE_BANDS, "Age band")):
+            if not isinstance(values, (set, frozenset, list, tuple)) or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"{name}: choose from the list")
             unknown = set(values) - set(allowed)
             if unknown:
                 raise ValueError(f"{name}: not a choice: {', '.join(sorted(map(str, unknown)))}")
@@ -209,12 +213,24 @@ FROM curve ORDER BY day
 
 
 def _params(cohort: Cohort, as_of: date, s: Settings) -> dict:
+    cohort = _cohort(cohort)
     return {
         "start": cohort.start, "end": cohort.end, "as_of": as_of,
         "substances": sorted(cohort.substances), "routes": sorted(cohort.routes), "sexes": sorted(cohort.sexes),
         "age_bands": sorted(cohort.age_bands), "window": s.follow_up_days, "hdd_female": s.hdd_drinks_female,
         "hdd_male": s.hdd_drinks_male, "stopped_after": s.log_stopped_days,
     }
+
+
+def _as_of(as_of) -> date:
+    """The cut-off day chosen on screen, today when none was."""
+    return date.today() if as_of is None else validate.calendar_date(as_of, "Figures as of")
+
+
+def _cohort(cohort) -> Cohort:
+    if not isinstance(cohort, Cohort):
+        raise ValueError("Cohort: choose the dates and groups again")
+    return cohort
 
 
 def _figure_params(cohort: Cohort, as_of: date, s: Settings) -> dict:
@@ -237,7 +253,7 @@ class Scope:
 def scope(user: User, cohort: Cohort, as_of: date | None, s: Settings) -> Scope:
     """The viewer's figures stand on whole quarters and a month-end cut-off, with every count rounded
     (core.rules.disclosure), whatever the page sends; staff get exactly what they chose."""
-    as_of = as_of or date.today()
+    cohort, as_of = _cohort(cohort), _as_of(as_of)
     if user.sees_identified_data:
         return Scope(cohort, as_of, None)
     coarse = dataclasses.replace(cohort, start=disclosure.quarter_start(cohort.start),
@@ -377,10 +393,10 @@ def patients_behind(con, user: User, cohort: Cohort, figure: str, as_of: date | 
                     settings: Settings | None = None) -> pd.DataFrame:
     """Staff only: the patients a figure counts, with names and chart numbers, to open their charts by id."""
     require(con, user, STAFF)
-    if figure not in FIGURES:
+    if not isinstance(figure, str) or figure not in FIGURES:
         raise ValueError(f"Unknown figure {figure!r}")
     s = resolve(settings)
-    rows = _behind(_per_patient(con, cohort, as_of or date.today(), s), figure, s)
+    rows = _behind(_per_patient(con, cohort, _as_of(as_of), s), figure, s)
     with db.read(con) as cur:
         names = cur.execute(
             "SELECT id AS patient_id, last_name || ', ' || first_name AS patient, mrn AS chart_number FROM patients "
@@ -459,7 +475,7 @@ def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None
     threshold behind them are left out (a row's n counts sessions where a patient has many, so `patients` decides),
     each n is rounded, and a share is worked out from rounded counts."""
     user = require(con, user, EVERYONE)
-    if name not in SERIES_SQL:
+    if not isinstance(name, str) or name not in SERIES_SQL:
         raise ValueError(f"Unknown series {name!r}")
     s = resolve(settings)
     at = scope(user, cohort, as_of, s)

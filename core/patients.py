@@ -22,6 +22,17 @@ from core.screening_form import Identity, ScreeningInput
 from core.screenings import answers_json, reasons_json
 
 SCREENERS = frozenset({"nurse", "prescriber"})
+NO_CHART = "That patient's chart is not available"
+NO_RESCREEN = "The patient to re-screen was not found"
+PAGE_SIZE_MAX = 10_000
+"""More rows than any clinic's roster shows on one page; past it a number is a slip, not a page."""
+
+
+def _screening(screening) -> ScreeningInput:
+    """The checked form (core.screening_form.validate_screening makes one); anything else was never checked."""
+    if not isinstance(screening, ScreeningInput):
+        raise ValueError("The screening form was not checked; check it and save again")
+    return screening
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ DUPLICATES_SQL = """
 def probable_duplicates(con, user: User, screening: ScreeningInput) -> pd.DataFrame:
     """Patients with the same name and date of birth, or the same chart number."""
     user = require(con, user, SCREENERS)
+    screening = _screening(screening)
     with db.read(con) as cur:
         found = cur.execute(DUPLICATES_SQL, _duplicate_params(screening.identity, None)).df()
     return _with_same_person(found, screening.identity)
@@ -97,7 +109,11 @@ def confirm_same_person(con, user: User, patient_id: int, typed: identity.Person
     the chart may have been corrected since the form was drawn. The chart read for the check
     is returned, so the form that moves to it shows exactly what was checked.
     """
-    record = chart(con, require(con, user, SCREENERS), patient_id)
+    user = require(con, user, SCREENERS)
+    patient_id = validate.record_id(patient_id, NO_CHART)
+    if not isinstance(typed, identity.Person):
+        raise ValueError("The name and date of birth typed did not arrive; type them again")
+    record = chart(con, user, patient_id)
     stored = identity.Person(*(record.patient[k] for k in ("first_name", "last_name", "date_of_birth")))
     different = identity.differences(typed, stored)
     if different:
@@ -145,6 +161,14 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
     """
     user = require(con, user, SCREENERS)
     now = now or datetime.now()
+    screening = _screening(screening)
+    patient_id = validate.optional_record_id(patient_id, NO_RESCREEN)
+    draft_id = validate.optional_record_id(draft_id, drafts.GONE)
+    update_identity = validate.yes_no(update_identity, "Correct identity details")
+    acknowledged_duplicates = validate.record_ids(acknowledged_duplicates, "A patient ruled out as a duplicate "
+                                                                           "was not found; check the list again")
+    if opened_as is not None and not isinstance(opened_as, dict):
+        raise ValueError("The chart as it was opened is not known; open the re-screen again")
     decision = eligibility.evaluate(screening.intake)
     status = "ineligible" if decision.status == "ineligible" else "screened"
     who = screening.identity
@@ -211,7 +235,7 @@ def _check_chart(cur, user: User, patient_id: int, who: Identity, update_identit
     row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
                       [patient_id]).fetchone()  # column names from the fixed tuple above
     if row is None:
-        raise ValueError("The patient to re-screen was not found")
+        raise ValueError(NO_RESCREEN)
     stored = dict(zip(IDENTITY_FIELDS, row, strict=True))
     changed_meanwhile = changed_since(opened_as, stored)
     if changed_meanwhile:
@@ -286,12 +310,14 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
     now = now or datetime.now()
     planned_sessions = resolve(settings).planned_course_sessions
     term = search.strip() if isinstance(search, str) else ""
-    status = status if status in PATIENT_STATUSES else None
+    status = status if isinstance(status, str) and status in PATIENT_STATUSES else None
+    page = validate.whole_number(page, "Page")
+    page_size = validate.whole_number(page_size, "Patients per page", 1, PAGE_SIZE_MAX)
     filters = [term, term, term, term, term, validate.as_date(term), status, status]
     with db.read(con) as cur:
         (total,) = cur.execute(ROSTER_COUNT_SQL, filters).fetchone()
         pages = max(1, -(-total // page_size))
-        page = min(max(1, int(page)), pages)
+        page = min(max(1, page), pages)
         recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
         rows = cur.execute(ROSTER_SQL, [*filters, page_size, (page - 1) * page_size, planned_sessions,
                                         recent]).df()
@@ -302,20 +328,23 @@ def record_search(con, user: User, search: str, shown: list[int], total: int) ->
     """A search of identified records is audited once per search: the records it showed by id (never the words
     typed, which may be a name) and how many matched."""
     user = require(con, user, STAFF)
+    shown = validate.record_ids(shown, "The patients shown are not known; search again")
+    total = validate.whole_number(total, "Patients found", 0)
     kind = "date of birth" if validate.as_date(search) else "name or chart number"
     with db.transaction(con) as cur:
         db.audit(cur, user.id, "patients_searched", "patient", None,
-                 {"by": kind, "matches": total, "shown": [int(i) for i in shown]})
+                 {"by": kind, "matches": total, "shown": list(shown)})
 
 
 def record_view(con, user: User, patient_id: int, opened_on: str = "Patients") -> None:
     """Opening a chart, or a patient's page on `opened_on`, is a read of identified data: audited once per
     opening, not per redraw."""
     user = require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_CHART)
     where = validate.text(opened_on, "Opened on", 80, required=True)
     with db.transaction(con) as cur:
         if not cur.execute("SELECT 1 FROM patients WHERE id = ?", [patient_id]).fetchall():
-            raise ValueError("That patient's chart is not available")
+            raise ValueError(NO_CHART)
         db.audit(cur, user.id, "chart_viewed", "patient", patient_id, {"opened_on": where})
 
 
@@ -323,7 +352,7 @@ def record_list(con, user: User, listed: str, shown: list[int]) -> None:
     """A page listing patients by name is a read of each one shown: audited once per visit of the page, naming
     the list and the records it showed by id (their number is the list's size)."""
     user = require(con, user, STAFF)
-    ids = [validate.whole_number(i, "Patient record") for i in shown]
+    ids = list(validate.record_ids(shown, "A patient record shown is not a record number"))
     where = validate.text(listed, "List", 80, required=True)
     with db.transaction(con) as cur:
         db.audit(cur, user.id, "patients_listed", "patient", None, {"list": where, "shown": ids})
@@ -342,6 +371,7 @@ class Chart:
 
 def chart(con, user: User, patient_id: int) -> Chart:
     user = require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, "No such patient")
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT id, first_name, last_name, date_of_birth, sex, mrn, phone, emergency_contact,

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from core import clinic_settings, db
 from core.access import STAFF, User, require
-from core.outcomes import Cohort, _per_patient
+from core.outcomes import Cohort, _per_patient, scope
 from core.rules import safe_harbor
 from core.rules.settings import Settings
 
@@ -92,7 +92,8 @@ def export(con, user: User, cohort: Cohort, as_of: date | None = None, settings:
     user = require(con, user, STAFF)
     s = settings or clinic_settings.load(con)
     clinic = pseudonym(s)
-    as_of = as_of or date.today()
+    chosen = scope(user, cohort, as_of, s)  # staff: the cohort and date as chosen, each checked
+    cohort, as_of = chosen.cohort, chosen.as_of
     patients = _per_patient(con, cohort, as_of, s)
     first = pd.to_datetime(patients["first_session"])
     rows = pd.DataFrame({

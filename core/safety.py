@@ -26,6 +26,7 @@ OUTCOME_LABELS = {
     "left_before_assessment": "Patient left before the assessment; escalated per clinic protocol",
 }
 MAX_NOTE = 5000
+NO_FOLLOWUP = "That safety follow-up was not found"
 
 OPEN_SQL = """
     SELECT f.id AS followup_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
@@ -81,6 +82,7 @@ class FollowUp:
 def for_patient(con, user: User, patient_id: int) -> list[FollowUp]:
     """A patient's follow-ups, newest first, each with its assessment once recorded, for the chart."""
     user = require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, "That patient was not found")
     with db.read(con) as cur:
         rows = cur.execute(
             """SELECT f.id, f.screening_id, f.checkin_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name
@@ -97,7 +99,8 @@ def record_assessment(con, user: User, followup_id: int, outcome: str | None, no
                       now: datetime | None = None) -> None:
     """Record the assessment once; a second attempt names who recorded it first."""
     user = require(con, user, CLINICIANS)
-    if outcome not in SAFETY_OUTCOMES:
+    followup_id = validate.record_id(followup_id, NO_FOLLOWUP)
+    if not isinstance(outcome, str) or outcome not in SAFETY_OUTCOMES:
         raise ValueError("Outcome: choose what happened")
     if not isinstance(note, str) or not note.strip():
         raise ValueError("Note is required: say what was assessed and decided")
@@ -106,7 +109,7 @@ def record_assessment(con, user: User, followup_id: int, outcome: str | None, no
     with db.transaction(con) as cur:
         row = cur.execute("SELECT patient_id FROM safety_followups WHERE id = ?", [followup_id]).fetchone()
         if row is None:
-            raise ValueError("That safety follow-up was not found")
+            raise ValueError(NO_FOLLOWUP)
         done = cur.execute(
             """SELECT u.display_name, a.assessed_at FROM safety_assessments a JOIN users u ON u.id = a.assessed_by
                WHERE a.followup_id = ?""", [followup_id]).fetchone()

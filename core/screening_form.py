@@ -85,6 +85,8 @@ class ScreeningInput:
 
 
 def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput:
+    if not isinstance(raw, dict):
+        raise FormErrors({"form": "The form's fields did not arrive; fill the screening in again"})
     now = now or datetime.now()
     errors: dict[str, str] = {}
     values: dict = {}

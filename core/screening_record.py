@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from core import db, safety
 from core.access import STAFF, User, require
+from core.rules import validate
 from core.rules.reasons import Reason
 from core.safety import FollowUp
 from core.screenings import intake_from_answers, reasons_from_json
@@ -49,6 +50,7 @@ class ScreeningRecord:
 
 def load(con, user: User, screening_id: int) -> ScreeningRecord:
     user = require(con, user, STAFF)
+    screening_id = validate.record_id(screening_id, "That screening was not found")
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT s.id, p.id, p.last_name || ', ' || p.first_name, p.mrn, p.date_of_birth, p.sex, s.screened_at,

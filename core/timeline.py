@@ -13,9 +13,11 @@ import pandas as pd
 
 from core import db
 from core.access import STAFF, User, require
+from core.rules import validate
 from core.rules.followup import heavy_day
 from core.rules.settings import Settings
 
+NO_PATIENT = "That patient was not found"
 EVENTS_SQL = """
     SELECT screened_at AS occurred_at, 'screening' AS kind, id AS ref_id, decision AS detail FROM screenings
     WHERE patient_id = $p
@@ -46,6 +48,7 @@ def events(con, user: User, patient_id: int) -> pd.DataFrame:
 
     Records of one moment follow the course of care (screened, approved, dosed, booked, integrated)."""
     require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
     with db.read(con) as cur:
         return cur.execute(EVENTS_SQL, {"p": patient_id}).df()
 
@@ -53,6 +56,7 @@ def events(con, user: User, patient_id: int) -> pd.DataFrame:
 def checkin_scores(con, user: User, checkin_id: int) -> pd.DataFrame:
     """The scales of one check-in: instrument, total, band, flags."""
     require(con, user, STAFF)
+    checkin_id = validate.record_id(checkin_id, "That check-in was not found")
     with db.read(con) as cur:
         return cur.execute(
             """SELECT a.instrument, a.total, a.band, a.flags, c.note, u.display_name AS recorded_by
@@ -64,6 +68,7 @@ def checkin_scores(con, user: User, checkin_id: int) -> pd.DataFrame:
 def craving(con, user: User, patient_id: int) -> pd.DataFrame:
     """Craving (0-100) over time: before and after each dosing session, and at each check-in."""
     require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
     with db.read(con) as cur:
         return cur.execute(
             """SELECT started_at AS occurred_at, 'Before the dose' AS moment, craving_before AS craving
@@ -82,9 +87,13 @@ def use_days(con, user: User, patient_id: int, since: date | None = None,
     """The use log: day, used, drinks, other_used and heavy (a heavy drinking day, for alcohol), one row per
     recorded day, so that abstinent runs show as unbroken stretches on the chart."""
     require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
+    since = validate.optional_date(since, "Since")
     with db.read(con) as cur:
-        sex, substance = cur.execute("SELECT sex, primary_substance FROM patients WHERE id = ?",
-                                     [patient_id]).fetchone()
+        found = cur.execute("SELECT sex, primary_substance FROM patients WHERE id = ?", [patient_id]).fetchone()
+        if found is None:
+            raise ValueError(NO_PATIENT)
+        sex, substance = found
         days = cur.execute(
             """SELECT day, used, drinks, other_used FROM substance_use_days
                WHERE patient_id = ? AND day >= coalesce(?, DATE '1900-01-01') ORDER BY day""",

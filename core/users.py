@@ -4,8 +4,10 @@ Sign-in answers the same way for an unknown user, a wrong password, a deactivate
 locked account, and spends the same hashing work on each, so neither the message nor the
 time tells an attacker which usernames exist. Five failures lock an account for fifteen
 minutes (counted from the audit trail, so a restart does not unlock it). Each check costs
-an Argon2 hash of 64 MiB, so only a few run at once and a flood of failures from all
-accounts is turned away before hashing: it cannot exhaust the server's memory.
+an Argon2 hash of 64 MiB, so only a few run at once, and an address with many failures in
+the last minute is turned away before hashing. The throttle is per address, not for the
+whole clinic: strangers trying invented usernames once kept every nurse out for a minute;
+now an attack slows the attacker.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core import db
 from core.access import ROLE_LABELS, AccessDenied, User, require
+from core.rules import names, validate
 from core.schema import ROLES
 
 _hasher = PasswordHasher()
@@ -34,17 +37,21 @@ LOCK_FOR = timedelta(minutes=15)
 HASHING_AT_ONCE = 2
 """Argon2 verifications running together (64 MiB each)."""
 HASH_WAIT_SECONDS = 5.0
-FAILURES_PER_MINUTE = 60
-"""Failed sign-ins across all accounts in the last minute above which new attempts are turned away unhashed."""
+SOURCE_FAILURES_PER_MINUTE = 10
+"""Failed sign-ins from one address in the last minute from which its next attempts are turned away unhashed: more
+than a person mistyping makes, few enough that guessing from one address gets nowhere."""
 SIGN_IN_FAILED = ("Sign-in failed: the username or password is not right, the account is not active, or it is "
                   "locked for 15 minutes after 5 failed sign-ins.")
 BUSY = "Too many sign-in attempts right now. Wait a minute and try again."
+SOURCE_BUSY = "Too many failed sign-ins from this computer. Wait a minute and try again."
 _hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+NOT_FOUND = "That account was not found"
 ROLE_CHOICE = "Role: choose one of " + ", ".join(ROLE_LABELS[role] for role in ROLES)
 
 
-class SignInBusy(Exception):
-    """Sign-in is throttled: too many failures from all accounts, or too many checks running at once."""
+class SignInBusy(ValueError):
+    """Sign-in is throttled: too many failures from this address, or too many checks running at once. A refusal
+    like any other (ValueError), with its own type so the sign-in form can say so apart from a wrong password."""
 
 
 def hash_password(password: str) -> str:
@@ -52,6 +59,7 @@ def hash_password(password: str) -> str:
 
 
 def check_new_password(password: str) -> str:
+    password = _typed(password, "Password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters")
     return password
@@ -74,9 +82,18 @@ NAME_MARKS = frozenset(" .,'’-()")
 NAME_MAX = 80
 
 
+def _typed(value, field: str) -> str:
+    """What was typed in a text box ("" for nothing); anything else is refused in words, not by a TypeError."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: type it as text")
+    return value
+
+
 def _checked_username(username: str) -> str:
     """One plain token: 'sam smith' and 'sam' look alike on a signature line, and a hidden mark would too."""
-    username = (username or "").strip()
+    username = _typed(username, "Username").strip()
     if len(username) > 32:
         raise ValueError("Username: at most 32 characters")
     if not USERNAME.fullmatch(username):
@@ -86,7 +103,7 @@ def _checked_username(username: str) -> str:
 
 def _checked_name(name: str) -> str:
     """The name every record this person signs will carry, so it must be a person's name in plain characters."""
-    name = (name or "").strip()
+    name = _typed(name, "Name shown on screen").strip()
     if not name:
         raise ValueError("Name shown on screen: enter the person's name")
     if len(name) > NAME_MAX:
@@ -96,10 +113,20 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _not_alike(cur, display_name: str) -> None:
+    """Refuse a name that would look like another account's on screen and on every record it signs (inactive
+    accounts too: their signatures stay on the records)."""
+    mine = names.skeleton(display_name)
+    for other, other_username in cur.execute("SELECT display_name, username FROM users ORDER BY id").fetchall():
+        if names.skeleton(other) == mine:
+            raise ValueError(f"Name shown on screen: {display_name} would look like {other} ({other_username}) on "
+                             "screen and on signed records; add a middle initial or another part of the name")
+
+
 def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,
                  check_password: bool) -> User:
     username, display_name = _checked_username(username), _checked_name(display_name)
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise ValueError(ROLE_CHOICE)
     if check_password:
         check_new_password(password)
@@ -109,6 +136,7 @@ def _insert_user(con, actor_id: int | None, username: str, display_name: str, ro
             raise ValueError("This database already has accounts: an administrator must add new ones")
         if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]).fetchall():
             raise ValueError(f"Username {username} is already taken")
+        _not_alike(cur, display_name)
         (user_id,) = cur.execute(
             "INSERT INTO users (username, display_name, role, password_hash, created_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -123,21 +151,29 @@ def any_accounts(con) -> bool:
         return cur.execute("SELECT count(*) FROM users").fetchone()[0] > 0
 
 
-def authenticate(con, username: str, password: str) -> User | None:
+def authenticate(con, username: str, password: str, *, source: str | None = None) -> User | None:
     """The user on a right password for an active, unlocked account, else None; every outcome is audited.
 
-    Raises SignInBusy, before any hashing, while failures from all accounts run above the limit or the hashing
+    `source` is the address the attempt came from (the browser's, None on the server itself); a failure records it.
+    Raises SignInBusy, before any hashing, while failures from that address run above the limit or the hashing
     slots stay full."""
+    username, password = _typed(username, "Username"), _typed(password, "Password")
+    if source is not None:
+        source = validate.text(source, "Address", 100)
     with db.read(con) as cur:
-        (recent,) = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' "
-                                "AND occurred_at > current_localtimestamp() - INTERVAL 1 MINUTE").fetchone()
+        (recent,) = cur.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' "
+            "AND occurred_at > current_localtimestamp() - INTERVAL 1 MINUTE "
+            "AND json_extract_string(detail, '$.source') IS NOT DISTINCT FROM ?", [source]).fetchone()
         row = cur.execute(
             "SELECT id, username, display_name, role, password_hash, active FROM users "
             "WHERE lower(username) = lower(?)",
             [username.strip()],
         ).fetchone()
         failures = _failures_since_unlock(cur, row[0]) if row else 0
-    if recent >= FAILURES_PER_MINUTE or not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
+    if recent >= SOURCE_FAILURES_PER_MINUTE:
+        raise SignInBusy(SOURCE_BUSY)
+    if not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
         raise SignInBusy(BUSY)
     try:
         locked = failures >= LOCK_AFTER_FAILURES
@@ -150,7 +186,8 @@ def authenticate(con, username: str, password: str) -> User | None:
             db.audit(cur, user.id, "sign_in", "user", user.id)
             return user
         reason = "locked" if locked else "inactive" if row and verified else "credentials"
-        db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None, {"reason": reason})
+        db.audit(cur, row[0] if row else None, "sign_in_failed", "user", row[0] if row else None,
+                 {"reason": reason, **({"source": source} if source is not None else {})})
         if row and not locked and failures + 1 == LOCK_AFTER_FAILURES:
             db.audit(cur, None, "account_locked", "user", row[0], {"minutes": int(LOCK_FOR.total_seconds() // 60)})
     return None
@@ -160,7 +197,8 @@ def _failures_since_unlock(cur, user_id: int) -> int:
     """Failed sign-ins of the account within the lock period and after its last successful sign-in."""
     (count,) = cur.execute(
         """SELECT count(*) FROM audit_log
-           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ? AND detail <> '{"reason": "locked"}'
+           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ?
+             AND json_extract_string(detail, '$.reason') <> 'locked'
              AND occurred_at > current_localtimestamp() - to_minutes(?)
              AND occurred_at > coalesce((SELECT max(occurred_at) FROM audit_log
                                          WHERE action = 'sign_in' AND entity = 'user' AND entity_id = ?),
@@ -171,6 +209,7 @@ def _failures_since_unlock(cur, user_id: int) -> int:
 
 def verify_password(con, user: User, password: str) -> bool:
     """Re-check a signed-in user's password, as an electronic signature; a failure is audited."""
+    password = _typed(password, "Password")
     with db.read(con) as cur:
         row = cur.execute("SELECT password_hash FROM users WHERE id = ? AND active", [user.id]).fetchone()
     verified = _matches(row[0] if row else _DUMMY_HASH, password) and row is not None
@@ -183,13 +222,14 @@ def verify_password(con, user: User, password: str) -> bool:
 def countersigner(con, username: str, password: str) -> User | None:
     """A second person's signature on this screen (a prescriber co-signing a nurse's record): the active user
     with that username and password, else None. Not a sign-in: nothing in this browser session changes."""
+    username, password = _typed(username, "Prescriber's username"), _typed(password, "Prescriber's password")
     with db.read(con) as cur:
         row = cur.execute(
             "SELECT id, username, display_name, role, password_hash, active FROM users "
             "WHERE lower(username) = lower(?)",
-            [(username or "").strip()],
+            [username.strip()],
         ).fetchone()
-    verified = _matches(row[4] if row else _DUMMY_HASH, password or "") and row is not None and row[5]
+    verified = _matches(row[4] if row else _DUMMY_HASH, password) and row is not None and row[5]
     if not verified:
         with db.transaction(con) as cur:
             db.audit(cur, row[0] if row else None, "signature_failed", "user", row[0] if row else None,
@@ -224,10 +264,11 @@ def accounts(con, actor: User) -> pd.DataFrame:
 def reset_password(con, actor: User, user_id: int, password: str) -> None:
     """A new password set by the administrator (to pass on in person). A sign-in lock still runs its 15 minutes."""
     actor = require(con, actor, ADMINS)
-    password_hash = hash_password(check_new_password(password or ""))
+    user_id = validate.record_id(user_id, NOT_FOUND)
+    password_hash = hash_password(check_new_password(password))
     with db.transaction(con) as cur:
         if not cur.execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchall():
-            raise ValueError("That account was not found")
+            raise ValueError(NOT_FOUND)
         cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
         db.audit(cur, actor.id, "password_reset", "user", user_id)
 
@@ -240,9 +281,11 @@ def _not_yourself(actor: User, user_id: int, what: str) -> None:
 def _unchanged_since_seen(cur, user_id: int, seen: tuple[str, bool] | None) -> str:
     """The account's role now, refusing when it no longer is what the administrator saw when they chose the
     change: two administrators on one account must not silently undo each other."""
+    if seen is not None and not (isinstance(seen, tuple) and len(seen) == 2):
+        raise ValueError("The account as shown is not known any more; open it again")
     row = cur.execute("SELECT role, active FROM users WHERE id = ?", [user_id]).fetchone()
     if row is None:
-        raise ValueError("That account was not found")
+        raise ValueError(NOT_FOUND)
     if seen is not None and tuple(row) != tuple(seen):
         role, active = row
         raise ValueError(f"This account was changed by someone else since you opened it: it is now "
@@ -254,6 +297,8 @@ def _unchanged_since_seen(cur, user_id: int, seen: tuple[str, bool] | None) -> s
 def set_active(con, actor: User, user_id: int, active: bool, *, seen: tuple[str, bool] | None = None) -> None:
     """`seen` is the (role, active) the administrator was shown; None only where nobody was shown anything."""
     actor = require(con, actor, ADMINS)
+    user_id = validate.record_id(user_id, NOT_FOUND)
+    active = validate.yes_no(active, "Active")
     if not active:
         _not_yourself(actor, user_id, "deactivate")
     with db.transaction(con) as cur:
@@ -265,7 +310,8 @@ def set_active(con, actor: User, user_id: int, active: bool, *, seen: tuple[str,
 def set_role(con, actor: User, user_id: int, role: str, *, seen: tuple[str, bool] | None = None) -> None:
     """A new role takes effect on the account's next click: every core call reads the role afresh."""
     actor = require(con, actor, ADMINS)
-    if role not in ROLES:
+    user_id = validate.record_id(user_id, NOT_FOUND)
+    if not isinstance(role, str) or role not in ROLES:
         raise ValueError(ROLE_CHOICE)
     if role != "admin":
         _not_yourself(actor, user_id, "change the role of")

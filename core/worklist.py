@@ -9,6 +9,7 @@ import pandas as pd
 from core import db
 from core.access import EVERYONE, STAFF, User, require
 from core.approvals import QUEUE_SQL as PENDING_APPROVALS_SQL
+from core.rules import validate
 
 SESSIONS_IN_PROGRESS_SQL = """
     SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
@@ -38,6 +39,7 @@ HOME_ROWS = 10
 
 def attention(con, user: User, rows: int = HOME_ROWS) -> Attention:
     user = require(con, user, STAFF)
+    rows = validate.whole_number(rows, "Rows", 1, 1000)
     with db.read(con) as cur:
         pending = cur.execute(PENDING_APPROVALS_SQL + " LIMIT ?", [rows]).df()
         in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL + " LIMIT ?", [rows]).df()

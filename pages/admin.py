@@ -129,6 +129,12 @@ def change_setting(con, user, token: str) -> None:
 def settings_tab() -> None:
     current = settings.current()
     changed = clinic_settings.overrides(con)
+    unreadable = clinic_settings.unreadable(con)
+    if unreadable:
+        st.warning("Some stored settings could not be read, so their defaults are in force instead: "
+                   + "; ".join(f"{DEFAULTS.label(name)} (stored as {plain(raw)[:40]!r}, default "
+                               f"{shown(getattr(DEFAULTS, name))})" for name, raw in unreadable.items())
+                   + ". Set each of them again below, with the reason.", icon=":material/warning:")
     st.caption(f"Rules version in force: {current.rules_version}. Every decision stores the version it was made under.")
     st.dataframe(pd.DataFrame([{
         "Setting": DEFAULTS.label(name), "In force": shown(getattr(current, name)),

@@ -98,7 +98,7 @@ def _sign_in_form(store: Clinic) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = users.authenticate(store.con, username, password)
+            user = users.authenticate(store.con, username, password, source=_address())
         except users.SignInBusy as busy:
             st.error(str(busy))
             return
@@ -114,6 +114,14 @@ def _sign_in_form(store: Clinic) -> None:
         st.caption("Demo accounts (this database holds synthetic data only):")
         st.table({"Username": [a[0] for a in DEMO_ACCOUNTS], "Role": [ROLE_LABELS[a[2]] for a in DEMO_ACCOUNTS],
                   "Password": [a[3] for a in DEMO_ACCOUNTS]})
+
+
+def _address() -> str | None:
+    """The browser's address, so failed sign-ins slow the address they come from, not the whole clinic. Behind the
+    README's reverse proxy it is still the browser's (uvicorn reads the proxy's X-Forwarded-For from 127.0.0.1). None
+    on the server itself, and where there is no browser connection (page tests)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
 
 
 def _sidebar(store: Clinic, user: User) -> None:

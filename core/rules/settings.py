@@ -21,6 +21,16 @@ RULES_LOGIC = "2026.11"
 
 CLINIC_DEFAULT = "clinic default, not from a cited guideline"
 
+SETTING_MAX = 100_000
+"""No threshold here comes near it (the largest default is 180); a larger number is a slip, and one past the
+database's integers would make every query that reads it fail."""
+
+
+def plain_number(value) -> bool:
+    """A real, finite number of sensible size: not NaN, not infinite, not None, not a yes/no, not text. A setting
+    holding anything else would switch its rule off (NaN compares false with everything) or break every start."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= SETTING_MAX
+
 
 @dataclass(frozen=True)
 class DoseBand:
@@ -31,6 +41,8 @@ class DoseBand:
     maximum: float
 
     def __post_init__(self) -> None:
+        if not all(plain_number(v) for v in (self.low, self.high, self.maximum)):
+            raise ValueError("Dose band: the usual band and the hard maximum must each be a number in mg/kg")
         if not 0 < self.low <= self.high <= self.maximum:
             raise ValueError(f"Dose band: the usual band must start above 0, end at or above its start, and end at "
                              f"or below the hard maximum; got {self.low:g} to {self.high:g}, at most {self.maximum:g}")
@@ -159,6 +171,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
+            _check_kind(f.name, getattr(self, f.name), f.default)
+        for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
                 raise ValueError(f"{self.label(f.name)}: must be above 0; got {value:g}")
@@ -216,6 +230,21 @@ class Settings:
     def changed(self, **overrides) -> Settings:
         """A copy with some thresholds changed (validated like the defaults)."""
         return dataclasses.replace(self, **overrides)
+
+
+def _check_kind(name: str, value, default) -> None:
+    """Each threshold of its default's kind: a whole number, a number, a dose band or a list of whole doses."""
+    label = Settings.label(name)
+    if isinstance(default, DoseBand):
+        if not isinstance(value, DoseBand):
+            raise ValueError(f"{label}: give the usual band and the hard maximum in mg/kg")
+    elif isinstance(default, tuple):
+        if not (isinstance(value, tuple) and value and all(isinstance(v, int) and plain_number(v) for v in value)):
+            raise ValueError(f"{label}: one or more whole numbers")
+    elif not plain_number(value):
+        raise ValueError(f"{label}: enter a number (at most {SETTING_MAX:,})")
+    elif isinstance(default, int) and not isinstance(value, int):
+        raise ValueError(f"{label}: a whole number")
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

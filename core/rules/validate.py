@@ -7,6 +7,7 @@ the field named, so a typo never turns silently into a different clinical number
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -72,6 +73,34 @@ def _among(value, allowed) -> bool:
         return value in allowed
     except TypeError:
         return False
+
+
+RECORD_ID_MAX = 2**31 - 1
+"""Records are numbered by the database's INTEGER ids; a larger number names no record and cannot be looked up."""
+
+
+def record_id(value, not_found: str) -> int:
+    """A record chosen on screen, held as its id: anything that cannot be such an id is a record that is not there,
+    said in the caller's words ("That patient was not found"), rather than a database error about types. An id read
+    from a table on screen may be one of numpy's integers; it is the same number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= RECORD_ID_MAX:
+        raise ValueError(not_found)
+    return int(value)
+
+
+def optional_record_id(value, not_found: str) -> int | None:
+    return None if value is None else record_id(value, not_found)
+
+
+def record_ids(values, not_found: str) -> tuple[int, ...]:
+    """Several chosen records (a set, list or tuple of ids) in their order, each checked as `record_id` checks one."""
+    if not isinstance(values, (set, frozenset, list, tuple)):
+        raise ValueError(not_found)
+    return tuple(record_id(v, not_found) for v in values)
+
+
+def optional_date(value, field: str) -> date | None:
+    return None if value is None else calendar_date(value, field)
 
 
 def _given(value, field: str) -> None:

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import threading
 
@@ -182,14 +183,40 @@ def test_the_message_is_the_same_for_a_locked_an_unknown_and_a_wrong_sign_in(emp
     assert "account_locked" not in audit_actions(empty_store)   # nothing to lock, and nothing revealed
 
 
-def test_a_flood_of_failures_is_turned_away_before_hashing(empty_store, nurse, monkeypatch):
-    monkeypatch.setattr(users, "FAILURES_PER_MINUTE", 6)
-    fail(empty_store, "nobody", times=6)
+def test_six_strangers_trying_invented_usernames_do_not_keep_a_nurse_out(empty_store, nurse):
+    """Seen in use: six people trying invented usernames tripped the clinic-wide throttle, and every nurse was turned
+    away for a minute. Each stranger is slowed at their own address; the nurse at hers signs in."""
+    for stranger in range(6):
+        for attempt in range(10):
+            with contextlib.suppress(users.SignInBusy):
+                assert users.authenticate(empty_store, f"guess{attempt}", "a guess",
+                                          source=f"10.0.0.{100 + stranger}") is None
+    assert users.authenticate(empty_store, "jo", RIGHT, source="10.0.0.7") == nurse
+
+
+def test_a_stranger_is_turned_away_at_their_own_address_before_hashing(empty_store, nurse, monkeypatch):
+    fail_from = "10.0.0.66"
+    for attempt in range(users.SOURCE_FAILURES_PER_MINUTE):
+        assert users.authenticate(empty_store, f"guess{attempt}", "a guess", source=fail_from) is None
     hashed = []
     monkeypatch.setattr(users, "_matches", lambda *a: hashed.append(1) or False)
-    with pytest.raises(users.SignInBusy, match="Too many sign-in attempts"):
-        users.authenticate(empty_store, "jo", RIGHT)
+    with pytest.raises(users.SignInBusy, match="Too many failed sign-ins from this computer"):
+        users.authenticate(empty_store, "jo", RIGHT, source=fail_from)
     assert hashed == []
+    assert users.authenticate(empty_store, "jo", "a wrong password", source="10.0.0.7") is None
+    assert hashed == [1]  # another address is checked as usual
+    (detail,) = empty_store.execute("SELECT detail FROM audit_log WHERE action = 'sign_in_failed' "
+                                    "ORDER BY id LIMIT 1").fetchone()
+    assert json.loads(detail) == {"reason": "credentials", "source": fail_from}
+
+
+def test_guesses_at_one_account_from_many_addresses_lock_that_account_only(empty_store, admin, nurse):
+    """The per-account lock still holds whoever tries: the attacker gains nothing by changing address, and the
+    message stays the one an unknown user gets."""
+    for attempt in range(users.LOCK_AFTER_FAILURES):
+        assert users.authenticate(empty_store, "jo", "a wrong password", source=f"10.0.1.{attempt}") is None
+    assert users.authenticate(empty_store, "jo", RIGHT, source="10.0.0.7") is None
+    assert users.authenticate(empty_store, "ad", "admin password 1", source="10.0.0.7") == admin
 
 
 def test_only_a_few_hashes_run_at_once(empty_store, nurse, monkeypatch):

@@ -184,3 +184,18 @@ def test_a_whole_number_setting_keeps_a_fraction_typed_so_it_can_be_refused(page
     at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
     at = click(at.run(), "Save the setting")
     assert "is a whole number" in at.error[0].value
+
+
+def test_a_stored_setting_that_cannot_be_read_is_named_to_the_administrator_and_the_app_starts(page, demo_db):
+    """The app starts on its defaults for that setting, and the administrator reads which one, to set it again."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_db))
+    con.execute("INSERT INTO clinic_settings VALUES ('small_cell_min', 'NaN', 1, current_localtimestamp())")
+    con.close()
+    at = page(PAGE, "admin")
+    assert not at.exception
+    assert settings.current().small_cell_min == settings.DEFAULTS.small_cell_min
+    warning = " ".join(w.value for w in at.warning)
+    assert "could not be read, so their defaults are in force" in warning
+    assert "Smallest group shown to stakeholders (patients) (stored as 'NaN', default 11)" in warning
