@@ -233,9 +233,13 @@ class Settings:
 
 
 def _check_kind(name: str, value, default) -> None:
-    """Each threshold of its default's kind: a whole number, a number, a dose band or a list of whole doses."""
+    """Each setting of its default's kind: a whole number, a number, a dose band, a list of whole doses or, for the
+    clinic pseudonym, text."""
     label = Settings.label(name)
-    if isinstance(default, DoseBand):
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{label}: enter it as text")
+    elif isinstance(default, DoseBand):
         if not isinstance(value, DoseBand):
             raise ValueError(f"{label}: give the usual band and the hard maximum in mg/kg")
     elif isinstance(default, tuple):

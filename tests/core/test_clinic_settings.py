@@ -94,7 +94,8 @@ def test_what_an_administrator_types_becomes_the_setting_s_own_type():
 @pytest.mark.parametrize(("name", "value"), [
     ("dose_iv", None), ("small_cell_min", float("nan")), ("older_adult_age", float("inf")),
     ("intranasal_doses_mg", ()), ("older_adult_age", "70"), ("older_adult_age", True), ("dose_iv", {"low": 0.1}),
-    ("older_adult_age", 10**30),
+    ("older_adult_age", 10**30), ("small_cell_min", float("inf")), ("small_cell_min", None), ("small_cell_min", ""),
+    ("small_cell_min", 10.5),
 ])
 def test_a_setting_is_never_stored_empty_nan_infinite_or_of_another_kind(empty_store, admin, name, value):
     """Seen in fuzzing: None stored for a dose band (after which every start failed) and NaN for the small-cell
