@@ -345,8 +345,9 @@ def test_the_daily_backup_logs_a_refused_key_and_keeps_looking(demo_store, folde
         time.sleep(0.05)
     assert "Daily backup failed" in caplog.text and backup.backups(folder) == []
     key.chmod(0o600)
-    for _ in range(200):
-        if backup.backups(folder):
+    audited = "SELECT count(*) FROM audit_log WHERE action = 'backup_made'"
+    for _ in range(200):  # the folder appears before its audit row: wait for both, or closing the store races it
+        if backup.backups(folder) and demo_store.cursor().execute(audited).fetchone()[0]:
             break
         time.sleep(0.05)
     assert len(backup.backups(folder)) == 1
