@@ -51,6 +51,7 @@ def watch(page: Page) -> None:
 
 
 def forget(page: Page) -> None:
+    """Drop a closed tab's connection, so that a later test's act() cannot listen on a dead socket."""
     _sockets.pop(page, None)
 
 
