@@ -41,7 +41,13 @@ def session_limit_seconds() -> float:
 
 
 def watch_interval_seconds() -> float:
-    """How often the browser-side timer looks: often enough that an idle screen blanks within a minute."""
+    """How often the browser-side timer looks: often enough that an idle screen blanks within a minute.
+
+    `CLINIC_IDLE_WATCH_SECONDS` sets it outright. The browser tests lengthen it, so that a timer run of their own
+    never lands in the middle of a test's click; their idle tests keep the default, since the timer is what they test.
+    """
+    if "CLINIC_IDLE_WATCH_SECONDS" in os.environ:
+        return float(os.environ["CLINIC_IDLE_WATCH_SECONDS"])
     return max(1.0, min(30.0, idle_limit_seconds() / 4))
 
 

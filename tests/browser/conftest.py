@@ -1,4 +1,13 @@
-"""A real `streamlit run app.py` on 127.0.0.1 with a temporary demo database, driven by Debian's Chromium."""
+"""A real `streamlit run app.py` on 127.0.0.1, one per test module with its own copy of a demo database, driven by
+Debian's Chromium.
+
+Every step that makes the app run goes through `act()` (tests/browser/runs.py), which waits for the end of the run
+that step caused, read from the app's websocket; nothing here waits a fixed time. Each module gets its own server and
+database, so no module's patients, drafts or sign-in lockouts reach another's, and the test servers look for idle
+sessions only once an hour (`CLINIC_IDLE_WATCH_SECONDS`) so that a timer run never lands in the middle of a test's
+click; the idle tests start a server of their own with a short limit and the timer at its usual pace. Screenshots
+(`snap()`, and every open tab of a failing test) go to the test's own `tmp_path`.
+"""
 
 import contextlib
 import os
@@ -6,16 +15,20 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from core import db, demo, first_start
+from tests.browser import runs
+
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium")
 INSTALL_HINT = "Debian's chromium is not installed: run 'apt-get install -y chromium' to run the browser tests"
+QUIET_IDLE_WATCH = {"CLINIC_IDLE_WATCH_SECONDS": "3600"}
+"""The idle watch's timer, once an hour: its runs would otherwise come every 30 s whatever a test is doing."""
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,6 +47,8 @@ def free_port() -> int:
 
 
 def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Poll the server's health endpoint until it answers: the one wait on a clock here, for a process that has no
+    other way to say it is ready (0.3 s between asks)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -48,14 +63,18 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
 
 
 SERVER_LOGS: list[Path] = []
-"""The app servers' output, attached to the report of a failing browser test (a traceback there explains it)."""
+"""The running app servers' output, attached to the report of a failing browser test (a traceback there explains it)."""
 
 
-def serve(tmp_path_factory, **extra_env):
-    """Run `streamlit run app.py` on a free port with a fresh demo database; yields its URL, stops it after."""
+def serve(tmp_path_factory, template: Path | None = None, **extra_env):
+    """Run `streamlit run app.py` on a free port with a copy of `template` as its database (none: the app makes its
+    own, or uses CLINIC_DB from `extra_env`); yields its URL, stops it after."""
     port = free_port()
     folder = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "CLINIC_DB": str(folder / "clinic.duckdb"), "CLINIC_DEMO": "1", **extra_env}
+    database = folder / "clinic.duckdb"
+    if template is not None:
+        shutil.copy(template, database)
+    env = {**os.environ, "CLINIC_DB": str(database), "CLINIC_DEMO": "1", **QUIET_IDLE_WATCH, **extra_env}
     log = folder / "streamlit.log"
     SERVER_LOGS.append(log)
     with log.open("w") as output:
@@ -71,6 +90,16 @@ def serve(tmp_path_factory, **extra_env):
     finally:
         process.terminate()
         process.wait(timeout=20)
+        SERVER_LOGS.remove(log)
+
+
+ARTEFACTS: dict = {}
+"""Each open tab's folder for screenshots: the tmp_path of the test that opened it."""
+
+
+def snap(tab, name: str) -> None:
+    """A full-page screenshot into the test's own folder, to see a failure as the clinician would."""
+    tab.screenshot(path=str(ARTEFACTS[tab] / f"{name}.png"), full_page=True)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -79,7 +108,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when == "call" and report.failed and "tests/browser" in str(item.fspath):
         for number, page in enumerate(OPEN_PAGES):
-            shot = Path(tempfile.gettempdir()) / f"failed-{item.name}-{number}.png"
+            shot = ARTEFACTS[page] / f"failed-tab-{number}.png"
             with contextlib.suppress(Exception):  # a closed or crashed tab must not hide the test's own failure
                 page.screenshot(path=str(shot), full_page=True)
                 report.sections.append((f"screenshot of tab {number}", str(shot)))
@@ -90,20 +119,35 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    yield from serve(tmp_path_factory)
+def demo_database(tmp_path_factory):
+    """The demo clinic a new app builds on its first start, built once per test process and copied for each module's
+    server (test_first_start.py watches the app build its own). Built here, its demo accounts carry the tests' cheap
+    password hashes (tests/conftest.py), so signing in does not cost each test 64 MiB of Argon2."""
+    path = tmp_path_factory.mktemp("demo") / "clinic.duckdb"
+    con = db.open_store(path)
+    demo.build(con, first_start.DEMO_PATIENTS, first_start.DEMO_SEED)
+    con.close()
+    return path
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Factory for a further app with other environment variables (a short idle limit, say): one server per
-    distinct set, started on first use and stopped at the end of the session."""
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, demo_database):
+    """This module's own app and database."""
+    yield from serve(tmp_path_factory, demo_database)
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, demo_database):
+    """Factory for a further app of this module with other environment variables (a short idle limit, a database of
+    its own): one server per distinct set, started on first use and stopped after the module."""
     started = {}
     with contextlib.ExitStack() as stack:
         def start(**extra_env: str) -> str:
             key = tuple(sorted(extra_env.items()))
             if key not in started:
-                started[key] = stack.enter_context(contextlib.contextmanager(serve)(tmp_path_factory, **extra_env))
+                template = None if "CLINIC_DB" in extra_env else demo_database
+                started[key] = stack.enter_context(
+                    contextlib.contextmanager(serve)(tmp_path_factory, template, **extra_env))
             return started[key]
 
         yield start
@@ -140,7 +184,7 @@ OPEN_PAGES: list = []
 
 
 @pytest.fixture
-def new_tab(browser):
+def new_tab(browser, tmp_path):
     """Open tabs in independent browser contexts: each is a different person with their own Streamlit session."""
     contexts = []
 
@@ -150,10 +194,15 @@ def new_tab(browser):
         context.add_init_script(STILL)
         contexts.append(context)
         page = context.new_page()
+        runs.watch(page)
         OPEN_PAGES.append(page)
+        ARTEFACTS[page] = tmp_path
         return page
 
     yield open_tab
+    for page in OPEN_PAGES:
+        runs.forget(page)
+        ARTEFACTS.pop(page)
     OPEN_PAGES.clear()
     for context in contexts:
         context.close()

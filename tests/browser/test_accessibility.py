@@ -4,7 +4,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.test_screening_journey import go, open_list, pick, settle
+from tests.browser.runs import act
+from tests.browser.test_patient_safety import click_grid_row
+from tests.browser.test_screening_journey import go, open_list, pick
 from tests.browser.test_sign_in_journey import sign_in
 
 ROLES = {
@@ -21,7 +23,7 @@ SERIOUS = {"serious", "critical"}
 
 
 def serious_violations(tab) -> list[str]:
-    settle(tab)
+    """axe-core's serious and critical findings on the page as it is: call it once the last step's run has ended."""
     results = Axe().run(tab)
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in results.response["violations"] if v["impact"] in SERIOUS]
@@ -50,14 +52,14 @@ def test_the_pages_in_use(tab, app_url):
     """The states a clinician spends time in: a screening refused with errors, a prescriber's view, a chart."""
     sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
     go(tab, "Screening")
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text("Nothing was saved. Please correct:").first).to_be_visible()
     found = {"screening with errors": serious_violations(tab)}
     go(tab, "Approval queue")
     pick(tab, "Screening to decide", next_option(tab))
     expect(tab.get_by_role("button", name="Sign decision")).to_be_visible()
     found["prescriber's view"] = serious_violations(tab)
-    tab.get_by_role("button", name="Open the patient's chart").click()
+    act(tab, tab.get_by_role("button", name="Open the patient's chart").click)
     expect(tab.get_by_role("button", name="Back to the patient list")).to_be_visible()
     found["chart"] = serious_violations(tab)
     assert found == {name: [] for name in found}
@@ -67,16 +69,13 @@ def test_a_check_in_form_and_its_notes(tab, app_url):
     sign_in(tab, app_url, "therapist", "demo-therapist-2026")
     go(tab, "Check-ins")
     grid = tab.get_by_test_id("stDataFrame").first
-    # The heading comes before the list: click a row only once the grid holds rows and the page's run is over.
     expect(grid.locator("tbody [role=gridcell]").first).to_be_attached()
-    settle(tab)
-    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
-    tab.mouse.click(box["x"] + 60, box["y"] + 35 * 1.5)
-    expect(tab.get_by_role("button", name="Save the check-in")).to_be_visible()
-    tab.get_by_role("button", name="Save the check-in").click()
-    expect(tab.get_by_text("not answered; it is taken at every check-in")).to_be_visible()
+    click_grid_row(tab, grid, 0, 60)
+    act(tab, tab.get_by_role("button", name="Save the check-in").click)
+    expect(tab.get_by_text("not answered; it is taken at every check-in").first).to_be_visible()
     found = {"check-in refused": serious_violations(tab)}
-    tab.get_by_role("tab", name="Integration notes").click()
+    tab.get_by_role("tab", name="Integration notes").click()  # tabs switch in the browser: no run
+    expect(tab.get_by_label("The dosing session it follows", exact=True)).to_be_visible()
     found["integration notes"] = serious_violations(tab)
     assert found == {name: [] for name in found}
 

@@ -12,8 +12,10 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from tests.browser.test_patient_safety import NURSE, SAVED, fill_screening, open_chart, snap, unique
-from tests.browser.test_screening_journey import go, settle, type_into
+from tests.browser.conftest import snap
+from tests.browser.runs import act
+from tests.browser.test_patient_safety import NURSE, SAVED, fill_screening, open_chart, unique
+from tests.browser.test_screening_journey import go, type_into, write_into
 from tests.browser.test_sign_in_journey import sign_in
 
 TAKEN = "DEMO-000142"
@@ -25,7 +27,7 @@ def goal_in_chart(tab, mrn: str, marker: str):
     """The chart's full screenings hold the patient's goal (drawn, in closed expanders): the typed person's marker
     there means their answers are in that chart."""
     open_chart(tab, mrn)
-    settle(tab)
+    expect(tab.get_by_role("heading", name="Timeline")).to_be_visible()
     return tab.get_by_text(marker)
 
 
@@ -37,47 +39,39 @@ def test_nothing_typed_for_a_new_person_reaches_the_chart_whose_number_was_typed
 
     go(tab, "Screening")
     fill_screening(tab, first, last, TAKEN, BORN)
-    goal = tab.get_by_label(GOAL, exact=True)
-    goal.fill(marker)
-    goal.press("Tab")  # a text area keeps Enter as a new line; leaving it sends the value
-    tab.get_by_role("button", name="Save screening").click()
+    write_into(tab, tab.get_by_label(GOAL, exact=True), marker)
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(f"Chart number {TAKEN} belongs to someone else")).to_be_visible()
-    settle(tab)
     snap(tab, "mixup-1-warning")
     expect(tab.get_by_role("button", name=re.compile("^(Same person|Re-screen|Different person)"))).to_have_count(0)
     expect(tab.get_by_role("button", name="Save screening")).to_have_count(0)
 
     # The empty re-screen of the chart's owner: his identity, none of the answers typed for the new person.
-    tab.get_by_role("button", name=re.compile(f"^Start an empty re-screen of {re.escape(owner)}")).click()
+    act(tab, tab.get_by_role("button", name=re.compile(f"^Start an empty re-screen of {re.escape(owner)}")).click)
     expect(tab.get_by_text("was not copied", exact=False).first).to_be_visible()
-    settle(tab)
     snap(tab, "mixup-2-empty-rescreen")
     expect(tab.get_by_text("was not copied", exact=False), "said at the top and beside Save").to_have_count(2)
     expect(tab.get_by_text(f"Re-screening an existing patient: {owner}", exact=False)).to_be_visible()
     expect(tab.get_by_label(GOAL, exact=True)).to_have_value("")
     answers = tab.locator('[data-testid="stRadio"]').filter(has_not_text="Sex at birth")  # sex is the chart's
     expect(answers.locator("input:checked")).to_have_count(0)
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text("Nothing was saved. Please correct:", exact=False).first).to_be_visible()
-    tab.get_by_role("button", name="Cancel the re-screen").click()
+    act(tab, tab.get_by_role("button", name="Cancel the re-screen").click)
     expect(tab.get_by_text("cancelled; nothing was saved", exact=False)).to_be_visible()
 
     # The new person's answers were kept as the nurse's draft: resume, Save again, then correct the number.
     resume = tab.get_by_role("button", name=re.compile(rf"^Resume the screening of {re.escape(f'{last}, {first}')}"))
-    resume.click()
-    settle(tab)  # the resumed form is a new instance: its widgets replace the empty re-screen's
+    act(tab, resume.click)  # the resumed form is a new instance: its widgets replace the empty re-screen's
     expect(tab.get_by_label(GOAL, exact=True)).to_have_value(marker)
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(f"Chart number {TAKEN} belongs to someone else")).to_be_visible()
-    tab.get_by_role("button", name="Correct the chart number").click()
+    act(tab, tab.get_by_role("button", name="Correct the chart number").click)
     expect(tab.get_by_text("belongs to another patient: type this person's own chart number")).to_be_visible()
-    settle(tab)
     expect(tab.get_by_label("Chart number", exact=True)).to_have_value("")
     own_number = unique("SAFE-2401-")
     type_into(tab, "Chart number", own_number)
-    expect(tab.get_by_role("button", name="Save screening")).to_be_visible()
-    settle(tab)
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(SAVED)).to_contain_text(f"{last}, {first}")
     snap(tab, "mixup-3-saved-on-own-record")
 

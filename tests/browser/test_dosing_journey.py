@@ -12,13 +12,16 @@ import pytest
 from playwright.sync_api import expect
 
 from core import approvals, db, demo, dosing_sessions
-from tests.browser.test_patient_safety import wait_for_roster
-from tests.browser.test_screening_journey import go, open_expander, pick, settle, type_into
+from tests.browser.runs import act
+from tests.browser.test_patient_safety import click_grid_row, tick, wait_for_roster
+from tests.browser.test_screening_journey import go, open_expander, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
 from tests.core.test_dosing_sessions import GO
 from tests.core.test_screening_and_approval import NURSE, PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
 
 PATIENT = "Dosetest, Robin"
+NAME_CELL_X = 90
+"""A click this far into a row lands on the patient's name, as a nurse clicks it."""
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +61,7 @@ def open_from_board(tab, patient: str = PATIENT) -> None:
     expect(grid.get_by_text(patient)).to_be_attached()
     rows = grid_rows(grid)
     index = next(i for i, row in enumerate(rows) if row.startswith(patient))
-    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
-    tab.mouse.click(box["x"] + 90, box["y"] + 35 * (index + 1.5))
+    click_grid_row(tab, grid, index, NAME_CELL_X)  # the board's own run, then the session page's
     expect(tab.get_by_role("heading", name=patient, level=2)).to_be_visible()
 
 
@@ -72,21 +74,21 @@ def type_reading(tab, minute: int, systolic: int, diastolic: int) -> None:
 
 def add_reading(tab, minute: int, systolic: int, diastolic: int, calm: bool = False) -> None:
     type_reading(tab, minute, systolic, diastolic)
-    if calm:
-        pick(tab, "Sedation (MOAA/S)", "5: responds readily to name spoken in a normal tone")
-        pick(tab, "Dissociation", "None")
-    tab.get_by_role("button", name="Save the reading").click()
+    if calm:  # in the reading's form, like the numbers: nothing is sent before Save
+        pick(tab, "Sedation (MOAA/S)", "5: responds readily to name spoken in a normal tone", reruns=False)
+        pick(tab, "Dissociation", "None", reruns=False)
+    act(tab, tab.get_by_role("button", name="Save the reading").click)
     # "Reading saved." may still be the last reading's message (it lasts until a run ends); this reading's own row
     # is the proof that it was saved, before a reload can end the session.
     expect(tab.get_by_role("cell", name=f"{systolic}/{diastolic}", exact=True)).to_be_visible()
     expect(tab.get_by_text(re.compile(r"^Reading saved\."))).to_be_visible()
-    settle(tab)
 
 
 def choose(tab, question: str, option: str) -> None:
     group = tab.get_by_role("radiogroup", name=question)
-    group.locator("label").filter(has_text=re.compile(rf"^{option}$")).click()
-    settle(tab)
+    label = group.locator("label").filter(has_text=re.compile(rf"^{option}$"))
+    act(tab, label.click)
+    expect(label.locator("input")).to_be_checked()
 
 
 def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_tab, dosing_url):
@@ -111,12 +113,11 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     expect(nurse.get_by_text("Ready for discharge.")).to_be_visible()
     type_into(nurse, "Craving now (0 = none, 100 = the strongest ever)", "20")
     type_into(nurse, "Left with (the person taking the patient home)", "Partner")
-    nurse.get_by_text("Told the patient: no driving until the next day, after sleep").click()
-    nurse.get_by_role("button", name="Discharge the patient").click()
+    tick(nurse, "Told the patient: no driving until the next day, after sleep")
+    act(nurse, nurse.get_by_role("button", name="Discharge the patient").click)
     expect(nurse.get_by_text(re.compile(r"^Discharged\."))).to_be_visible()
-    nurse.get_by_role("button", name="Back to today's board").click()
+    act(nurse, nurse.get_by_role("button", name="Back to today's board").click)
     expect(nurse.get_by_role("heading", name="Today's board")).to_be_visible()
-    settle(nurse)
     board = nurse.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose")
     expect(board.get_by_text("Twoscreens, Robin")).to_be_attached()  # the board is drawn, so an absence is real
     expect(board.get_by_text(PATIENT), "the board still shows the discharged session").to_have_count(0)
@@ -126,20 +127,17 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     go(prescriber, "Dosing session")
     to_sign = prescriber.get_by_test_id("stDataFrame").filter(has_text="Ended").first
     expect(to_sign.get_by_text(PATIENT)).to_be_attached()
-    box = to_sign.get_by_test_id("data-grid-canvas").bounding_box()
-    prescriber.mouse.click(box["x"] + 90, box["y"] + 35 * 1.5)
+    click_grid_row(prescriber, to_sign, 0, NAME_CELL_X)
     expect(prescriber.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
     password = prescriber.get_by_role("textbox", name="Your password (electronic signature)")
     password.press_sequentially("demo-prescriber-2026")
-    password.press("Enter")
+    act(prescriber, lambda: password.press("Enter"))
     expect(prescriber.get_by_text(re.compile(r"^Session signed\."))).to_be_visible()
 
     go(prescriber, "Patients")
     type_into(prescriber, "Search by name, chart number or date of birth", "DOSE-0001")
     wait_for_roster(prescriber, 1, "DOSE-0001")  # click only once the grid holds the search's one row
-    grid = prescriber.get_by_test_id("stDataFrame").first
-    box = grid.get_by_test_id("data-grid-canvas").bounding_box()
-    prescriber.mouse.click(box["x"] + 90, box["y"] + 35 * 1.5)
+    click_grid_row(prescriber, prescriber.get_by_test_id("stDataFrame").first, 0, NAME_CELL_X)
     expect(prescriber.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
     session = prescriber.get_by_test_id("stExpander").filter(has_text="· Dosing session · Discharged")
     open_expander(prescriber, session)
@@ -158,9 +156,9 @@ def test_two_people_recording_the_same_minute_keep_one_reading_on_the_right_pati
         open_from_board(tab, "Twoscreens, Robin")
     type_reading(nurse, 45, 131, 81)
     type_reading(prescriber, 45, 150, 95)
-    nurse.get_by_role("button", name="Save the reading").click()
+    act(nurse, nurse.get_by_role("button", name="Save the reading").click)
     expect(nurse.get_by_text(re.compile(r"^Reading saved\."))).to_be_visible()
-    prescriber.get_by_role("button", name="Save the reading").click()
+    act(prescriber, prescriber.get_by_role("button", name="Save the reading").click)
     expect(prescriber.get_by_text("a reading at minute 45 is already recorded")).to_be_visible()
     expect(prescriber.get_by_label("Systolic blood pressure (mmHg)", exact=True)).to_have_value("150")
     expect(prescriber.get_by_role("cell", name="131/81")).to_be_visible()

@@ -3,7 +3,7 @@ reading order."""
 
 from playwright.sync_api import expect
 
-from tests.browser.test_screening_journey import go, open_expander, pick, settle
+from tests.browser.test_screening_journey import go, open_expander, pick
 from tests.browser.test_sign_in_journey import sign_in
 
 WRAPPED_ANSWER_ROWS = """() => [...document.querySelectorAll('[role=radiogroup]')]
@@ -27,11 +27,8 @@ def open_full_form(tab, app_url, width: int, height: int) -> None:
     go(tab, "Screening")
     pick(tab, "Primary substance", "Alcohol")
     expect(tab.get_by_text("AUDIT-C").first).to_be_visible()
-    # AUDIT-C shows the substance's run has begun, not that it has ended: a click on the expander while that run
-    # still draws the form is undone by it, so open it once the run is over.
     open_expander(tab, tab.get_by_test_id("stExpander").filter(has_text="PCL-5 (trauma)"))
     expect(tab.get_by_text("Repeated, disturbing dreams")).to_be_visible()
-    settle(tab)
 
 
 def test_every_answer_row_fits_on_one_line_at_1440(tab, app_url):
@@ -49,8 +46,7 @@ def test_the_form_is_usable_at_1024(tab, app_url):
 def test_tab_moves_through_the_identity_fields_as_they_read(tab, app_url):
     sign_in(tab, app_url, "nurse", "demo-nurse-2026")
     go(tab, "Screening")
-    settle(tab)
-    expect(tab.get_by_role("radiogroup", name="Sex at birth")).to_be_visible()  # a loaded machine draws it late
+    expect(tab.get_by_role("radiogroup", name="Sex at birth")).to_be_visible()
     tab.get_by_label("First name", exact=True).focus()
     visited = []
     for _ in range(6):

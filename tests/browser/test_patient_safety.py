@@ -9,36 +9,53 @@ import secrets
 import string
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
-from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, settle, type_into
+from tests.browser.conftest import snap
+from tests.browser.runs import act
+from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
-SHOTS = Path("/tmp/wt-safety-shots")
 NURSE = ("nurse", "demo-nurse-2026")
 PRESCRIBER = ("prescriber", "demo-prescriber-2026")
 IDLE_MINUTES = 0.25
 IDLE_SECONDS = IDLE_MINUTES * 60
 SETTLED_MS = 5_000
-"""Patience for an absence once the app has settled: the page no longer changes, so waiting longer proves nothing."""
+"""Patience for an absence once the action's run has ended and drawn its answer: the page no longer changes, so
+waiting longer proves nothing."""
 ROW_HEIGHT = 35
 """st.dataframe draws its header and every row 35 px high (Streamlit's default row height)."""
 ROW_MARKER_X = 15
 """The row-selection checkbox column is the leftmost ~30 px of the grid canvas."""
 SAVED = re.compile("Screening saved")
+SEARCH = "Search by name, chart number or date of birth"
 SYSTOLIC = "Systolic blood pressure (mmHg, measured now)"
 DIASTOLIC = "Diastolic blood pressure (mmHg, measured now)"
 ELIGIBLE_PHQ9 = (1, 1, 1, 1, 1, 1, 1, 1, 0)
+STILL_NEEDED = "The decision appears when the form is complete."
+"""The decision panel of a form still being filled in (it goes on to list what is still needed)."""
 
 
 @pytest.fixture(scope="module")
 def idle_app_url(app_server):
-    """A second app whose idle limit is 15 s, so the idle journeys take seconds rather than 15 minutes."""
+    """A second app whose idle limit is 15 s, so the idle journeys take seconds rather than 15 minutes. Its idle watch
+    stays quiet (the test servers' default), so nothing but the user's own click meets the limit."""
     return app_server(CLINIC_IDLE_MINUTES=str(IDLE_MINUTES))
+
+
+@pytest.fixture(scope="module")
+def idle_watch_app_url(app_server):
+    """The same limit with the idle watch at its usual pace (a quarter of the limit): the timer is what is tested."""
+    return app_server(CLINIC_IDLE_MINUTES=str(IDLE_MINUTES), CLINIC_IDLE_WATCH_SECONDS=str(IDLE_SECONDS / 4))
+
+
+def stay_idle(tab, seconds: float) -> None:
+    """Leave the tab alone for `seconds`. The one wait on the clock in these tests: the idle time is what the test is
+    about, and with the idle watch quiet nothing on the page changes to say it has passed."""
+    tab.wait_for_timeout(seconds * 1_000)
 
 
 def unique(prefix: str) -> str:
@@ -46,22 +63,15 @@ def unique(prefix: str) -> str:
     return prefix + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6))
 
 
-def snap(tab, name: str) -> None:
-    """A full-page screenshot just before the main assertion, to see the failure as the clinician would."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def sign_in_here(tab, username: str, password: str) -> None:
     """Sign in on the form already on screen: the same browser session, as when the next person takes the
     keyboard (sign_in() loads the URL afresh, which is a new session)."""
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
-    settle(tab)  # the sign-out's run still shows the last user's sidebar, Sign out included, until it ends
     tab.get_by_label("Username").fill(username)
     tab.get_by_role("textbox", name="Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
-    expect(tab.get_by_role("heading", name="Sign in")).to_have_count(0)
+    act(tab, tab.get_by_role("button", name="Sign in").click)
     expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Sign in")).to_have_count(0)
 
 
 def years_ago(years: int, extra_days: int = 0) -> date:
@@ -94,11 +104,23 @@ def fill_clinical(tab, phq9=ELIGIBLE_PHQ9) -> None:
     choose(tab, instruments.CSSRS.items[5].text, "No")
     type_into(tab, SYSTOLIC, "126")
     type_into(tab, DIASTOLIC, "80")
-    pregnancy = tab.get_by_role("radiogroup", name="Pregnancy")
-    if pregnancy.count():
+    if sex_at_birth(tab) == "Female":  # the form asks a woman about pregnancy
         choose(tab, "Pregnancy", "Not pregnant")
     choose(tab, "Willing to take part in integration therapy", "Yes")
     choose(tab, "Someone can drive the patient home", "Yes")
+
+
+def sex_at_birth(tab) -> str:
+    """The sex the form holds (typed, or the chart's in a re-screen), read from its one checked answer."""
+    group = tab.get_by_role("radiogroup", name="Sex at birth")
+    expect(group.locator("input:checked")).to_have_count(1)
+    return group.locator("label").filter(has=tab.locator("input:checked")).inner_text()
+
+
+def screen_another(tab) -> None:
+    """The save's confirmation replaces the form until the nurse starts the next patient: start it."""
+    act(tab, tab.get_by_role("button", name="Screen another patient").click)
+    expect(tab.get_by_label("First name", exact=True)).to_have_value("")
 
 
 def fill_screening(tab, first: str, last: str, mrn: str, born: date = date(1985, 4, 12), phq9=ELIGIBLE_PHQ9) -> None:
@@ -150,89 +172,99 @@ def roster_rows(tab) -> list[str]:
             for row in roster(tab).locator("tbody tr[role=row]").all()]
 
 
-def click_roster_row(tab, index: int) -> None:
-    """Select the roster row drawn at position `index` (0 = top), the way a nurse does: one click on its
-    selection cell.
+def click_grid_row(tab, grid, index: int, x: float = ROW_MARKER_X) -> None:
+    """Click the row drawn at position `index` (0 = top) of a table, `x` px from its left edge (the default is the
+    row-selection cell), and wait for the run the click starts.
 
-    The glide grid paints on a canvas, so the accessible table has no boxes to click. The click goes to the
-    row-marker column (the canvas's leftmost ~30 px) at the row's height: the header and each row are
-    ROW_HEIGHT px. Only rows drawn without scrolling can be clicked; narrow the roster with a search first.
+    The glide grid paints on a canvas, so the accessible table has no boxes to click: the click goes to the row's
+    height (the header and each row are ROW_HEIGHT px). The grid's box is read just before the click, after the run
+    that drew it, so a table that moved since is not missed. Only rows drawn without scrolling can be clicked.
     """
-    canvas = roster(tab).get_by_test_id("data-grid-canvas")
+    canvas = grid.get_by_test_id("data-grid-canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     y = ROW_HEIGHT + index * ROW_HEIGHT + ROW_HEIGHT / 2
     assert y < box["height"] - ROW_HEIGHT / 2, f"row {index} is not drawn without scrolling: search first"
     # The grid's overlay layers take the pointer events, so Playwright's click on the canvas element would wait
     # forever for it to be "receiving events"; a mouse click at the coordinates is what a person does.
-    tab.mouse.click(box["x"] + ROW_MARKER_X, box["y"] + y)
+    act(tab, lambda: tab.mouse.click(box["x"] + x, box["y"] + y))
+
+
+def click_roster_row(tab, index: int) -> None:
+    """Select the roster row drawn at position `index` (0 = top), the way a nurse does: one click on its
+    selection cell. Narrow the roster with a search first if the row is further down."""
+    click_grid_row(tab, roster(tab), index)
 
 
 def back_to_the_roster(tab) -> None:
-    """The chart opens in place of the roster; the way back, where there is one."""
+    """The chart opens in place of the roster and stays open across visits to the page; close it if the page, its
+    run over (go() or the last act()), shows one. That is what the page drew, not a moment of a redraw."""
     back = tab.get_by_role("button", name="Back to the patient list")
-    if back.count():
-        back.click()
-    expect(tab.get_by_label("Search by name, chart number or date of birth", exact=True)).to_be_visible()
+    search = tab.get_by_label(SEARCH, exact=True)
+    expect(back.or_(search)).to_be_visible()
+    if back.is_visible():
+        act(tab, back.click)
+    expect(search).to_be_visible()
 
 
 def open_chart(tab, mrn: str) -> str:
     """Search the roster for one chart number, select its row and return the chart's heading ("Last, First")."""
     go(tab, "Patients")
-    settle(tab)
     back_to_the_roster(tab)
-    type_into(tab, "Search by name, chart number or date of birth", mrn)
+    type_into(tab, SEARCH, mrn)
     wait_for_roster(tab, 1, mrn)
     name = roster(tab).locator("[role=gridcell]").first.inner_text()
-    heading = tab.get_by_role("heading", name=name, exact=True)
-    settle(tab)
-    if not heading.count():  # a second click on a selected row would deselect it
-        click_roster_row(tab, 0)
-    expect(heading).to_be_visible()
+    click_roster_row(tab, 0)
+    expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
     return name
 
 
 def tick(tab, label: str) -> None:
     """Tick a checkbox (or toggle): its input is covered by the drawn box, so click the label as a person does."""
-    tab.locator('[data-testid="stCheckbox"]').filter(has_text=label).locator("label").first.click()
+    act(tab, tab.locator('[data-testid="stCheckbox"]').filter(has_text=label).locator("label").first.click)
     expect(tab.get_by_label(label, exact=True)).to_be_checked()
 
 
 def count_in_roster(tab, mrn: str) -> int:
     """How many patients hold this exact chart number, read from the roster after a search."""
     go(tab, "Patients")
-    settle(tab)
     back_to_the_roster(tab)
-    type_into(tab, "Search by name, chart number or date of birth", mrn)
-    settle(tab)
+    type_into(tab, SEARCH, mrn)
     return searched_count(tab, mrn)
+
+
+SEARCH_ANSWER = """mrn => {
+    if (document.body.innerText.includes('No patient matches')) return {count: 0};
+    const table = document.querySelectorAll('[data-testid=stDataFrame]')[0]?.querySelector('table[role=grid]');
+    if (!table) return false;
+    const numbers = [...table.querySelectorAll('[role=gridcell][aria-colindex="2"]')].map(c => c.innerText.trim());
+    const drawn = numbers.length > 0 && numbers.length === Number(table.getAttribute('aria-rowcount')) - 1;
+    return drawn && numbers.every(n => n === mrn) ? {count: numbers.length} : false;
+}"""
+"""The search's own answer, or false while the roster still shows something else (the unsearched rows, or an empty
+grid halfway through its redraw)."""
 
 
 def searched_count(tab, mrn: str) -> int:
     """Wait for the search's own answer, "no patient matches" or a grid of this number only, and count it.
 
-    Neither an empty grid nor the unsearched roster is an answer: the grid is briefly empty while it
-    redraws, so reading it then counted 0 for a patient who was there."""
-    chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
-    no_match = tab.get_by_text("No patient matches")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if no_match.is_visible():
-            return 0
-        shown = chart_numbers.all_inner_texts()
-        if shown and all(number.strip() == mrn for number in shown):
-            return len(shown)
-        tab.wait_for_timeout(200)
-    raise AssertionError(f"the roster was not narrowed to the search; it shows {chart_numbers.all_inner_texts()}")
+    The grid redraws a moment after the search's run has ended and is briefly empty meanwhile, so neither an empty
+    grid nor the unsearched roster is an answer; the page is asked until it shows one (Playwright polls it)."""
+    return tab.wait_for_function(SEARCH_ANSWER, arg=mrn).json_value()["count"]
 
 
 def sign_decision(tab, option_text: str, note: str) -> None:
     """A prescriber's complete signature: screening, Approve, note and password, then Sign decision."""
     pick(tab, "Screening to decide", option_text)
-    choose(tab, "Your decision", "Approve")
+    choose(tab, "Your decision", "Approve", reruns=False)  # the decision, note and password are one form
     tab.get_by_label("Note (required)").fill(note)
     tab.get_by_role("textbox", name="Your password (electronic signature)").fill(PRESCRIBER[1])
-    tab.get_by_role("button", name="Sign decision").click()
+    act(tab, tab.get_by_role("button", name="Sign decision").click)
+
+
+ANSWER_TO_A_SIGNATURE = re.compile(
+    r"^Signed: |Decision: choose Approve or Decline|Note is required|Password is not right")
+"""What Sign decision says, signed or refused: the click's own answer, looked for before any absence."""
 
 
 def patient_of(option_text: str) -> str:
@@ -254,14 +286,12 @@ def test_second_decision_is_not_signed_with_the_previous_note_and_password(tab, 
 
     sign_decision(tab, first, "Suitable; start the IV course")
     expect(tab.get_by_text(re.compile(rf"Signed: .* for {re.escape(patient_of(first))}\."))).to_be_visible()
-    settle(tab)
 
     pick(tab, "Screening to decide", second)
-    settle(tab)
     note_after = tab.get_by_label("Note (required)").input_value()
     password_after = tab.get_by_role("textbox", name="Your password (electronic signature)").input_value()
-    tab.get_by_role("button", name="Sign decision").click()
-    settle(tab)
+    act(tab, tab.get_by_role("button", name="Sign decision").click)
+    expect(tab.get_by_text(ANSWER_TO_A_SIGNATURE).first, "the click on Sign decision got no answer").to_be_visible()
     snap(tab, "1-second-decision")
     expect(tab.get_by_text(re.compile(rf"Signed: .* for {re.escape(patient_of(second))}\.")),
            "the second screening was signed without a note or a password").to_have_count(0, timeout=SETTLED_MS)
@@ -277,16 +307,12 @@ def test_next_screening_starts_empty_after_a_save(tab, app_url):
     sign_in(tab, app_url, *NURSE)
     go(tab, "Screening")
     fill_screening(tab, unique("Carry"), unique("Over"), unique("SAFE-0201-"))
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(SAVED)).to_be_visible()
-    next_patient = tab.get_by_role("button", name="Screen another patient")
-    expect(next_patient.or_(tab.get_by_label("First name", exact=True))).to_be_visible()
-    settle(tab)  # until the confirmation's run ends, the saved form's fields are still on screen below it
-    if next_patient.count():  # the confirmation replaces the form until the nurse starts the next patient
-        next_patient.click()
+    screen_another(tab)
 
     type_into(tab, "First name", unique("Next"))
-    settle(tab)
+    expect(tab.get_by_text(STILL_NEEDED, exact=False)).to_be_visible()
     snap(tab, "2-next-screening")
     expect(tab.locator('[data-testid="stRadio"] input:checked'),
            "answers of the saved screening came back").to_have_count(0, timeout=SETTLED_MS)
@@ -298,13 +324,11 @@ def test_cancelled_rescreen_leaves_an_empty_form(tab, app_url):
     """Cancelling a re-screen must not leave that patient's name in the form for whoever is screened next."""
     sign_in(tab, app_url, *NURSE)
     open_chart(tab, "DEMO-000003")
-    tab.get_by_role("button", name="Re-screen this patient").click()
+    act(tab, tab.get_by_role("button", name="Re-screen this patient").click)
     first_name = tab.get_by_label("First name", exact=True)
     expect(first_name).not_to_have_value("")
-    tab.get_by_role("button", name="Cancel the re-screen").click()
-    # The cancel's own answer; before it the pre-filled form is still the one on screen.
+    act(tab, tab.get_by_role("button", name="Cancel the re-screen").click)
     expect(tab.get_by_text(re.compile("cancelled; nothing was saved"))).to_be_visible()
-    settle(tab)
     snap(tab, "2-cancelled-rescreen")
     expect(first_name).to_have_value("", timeout=SETTLED_MS)
 
@@ -328,7 +352,7 @@ def test_roster_click_opens_the_patient_shown_after_another_user_reorders_it(new
     sign_in(creator, app_url, *NURSE)
     go(creator, "Screening")
     fill_screening(creator, first, last, f"{other_mrn}-{unique('SAFE')}")
-    creator.get_by_role("button", name="Save screening").click()
+    act(creator, creator.get_by_role("button", name="Save screening").click)
     expect(creator.get_by_text(SAVED)).to_be_visible()
 
     # Another nurse, with no chart open yet, looks at the roster.
@@ -342,7 +366,6 @@ def test_roster_click_opens_the_patient_shown_after_another_user_reorders_it(new
     expect(prescriber.get_by_text(re.compile(rf"Signed: .* for {re.escape(patient_of(waiting))}\."))).to_be_visible()
 
     click_roster_row(nurse, 0)
-    settle(nurse)
     snap(nurse, "3-roster-click")
     expect(nurse.get_by_role("heading", level=2)).to_have_text(f"{last}, {first}")
 
@@ -364,7 +387,6 @@ def test_typing_a_search_does_not_switch_the_open_chart(tab, app_url):
     chart_numbers = roster(tab).locator('[role=gridcell][aria-colindex="2"]')
     expect(chart_numbers.filter(has_text=search).first).to_be_attached()
     expect(chart_numbers.filter(has_not_text=search)).to_have_count(0)
-    settle(tab)
     snap(tab, "3-search-with-chart-open")
     expect(chart.filter(has_not_text=opened), "the open chart switched to another patient without a click"
            ).to_have_count(0, timeout=SETTLED_MS)
@@ -382,11 +404,11 @@ def test_searching_one_chart_number_after_selecting_a_row_shows_it(tab, app_url)
     back_to_the_roster(tab)
     target = "DEMO-000005" if "DEMO-000004" in top_rows else "DEMO-000004"
     type_into(tab, "Search by name, chart number or date of birth", target)
-    settle(tab)
     snap(tab, "3-search-after-selection")
+    expect(roster(tab).locator("[role=gridcell]").filter(has_text=re.compile(rf"^{target}$")),
+           "the page did not show the roster narrowed to the search").to_have_count(1)
     expect(tab.get_by_test_id("stException"), "the page failed instead of showing the roster"
            ).to_have_count(0, timeout=SETTLED_MS)
-    expect(roster(tab).locator("[role=gridcell]").filter(has_text=re.compile(rf"^{target}$"))).to_have_count(1)
 
 
 # 4. Idle sign-out.
@@ -399,11 +421,9 @@ def test_save_clicked_after_the_idle_limit_saves_nothing(new_tab, idle_app_url):
     go(tab, "Screening")
     fill_screening(tab, unique("Idle"), unique("Save"), mrn)
     expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
-    tab.wait_for_timeout((IDLE_SECONDS + 5) * 1_000)  # the idle time itself, not a wait for the page
-    # Click Save if it is still on screen. The app's own idle check can replace the form at any moment, so the look
-    # and the click happen in one step in the page: a Playwright click after is_visible() waited 30 s for a button
-    # that had just gone.
-    tab.get_by_role("button", name="Save screening").evaluate_all("buttons => buttons.forEach(b => b.click())")
+    stay_idle(tab, IDLE_SECONDS + 2)
+    # The idle watch is quiet on this server, so Save is still on screen: the click reaches the save's own guard.
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
     snap(tab, "4-save-after-idle")
 
@@ -411,12 +431,17 @@ def test_save_clicked_after_the_idle_limit_saves_nothing(new_tab, idle_app_url):
     assert count_in_roster(tab, mrn) == 0, "the screening was saved after the idle limit"
 
 
-def test_idle_chart_is_hidden_without_any_click(new_tab, idle_app_url):
+def test_idle_chart_is_hidden_without_any_click(new_tab, idle_watch_app_url):
     """An unattended chart must leave the screen when the idle limit passes, not at the next passer-by's click."""
     tab = new_tab()
-    sign_in(tab, idle_app_url, *NURSE)
-    name = open_chart(tab, "DEMO-000006")
-    left_at = time.monotonic()
+    sign_in(tab, idle_watch_app_url, *NURSE)
+    go(tab, "Patients")
+    type_into(tab, SEARCH, "DEMO-000006")
+    wait_for_roster(tab, 1, "DEMO-000006")
+    name = roster(tab).locator("[role=gridcell]").first.inner_text()
+    left_at = time.monotonic()  # the click's run, the last activity, starts after this
+    click_roster_row(tab, 0)
+    expect(tab.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(tab.get_by_role("heading", name="Sign in"), "the chart stayed on screen after the idle limit"
            ).to_be_visible(timeout=(IDLE_SECONDS + 25) * 1_000)
     snap(tab, "4-idle-chart")
@@ -433,13 +458,12 @@ def test_sign_out_clears_an_unsaved_screening(tab, app_url):
     first = unique("Left")
     fill_screening(tab, first, unique("Behind"), unique("SAFE-0501-"))
     expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
-    tab.get_by_role("button", name="Sign out").click()
+    act(tab, tab.get_by_role("button", name="Sign out").click)
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
 
     sign_in_here(tab, *PRESCRIBER)
     go(tab, "Screening")
     expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
-    settle(tab)
     snap(tab, "5-after-sign-out")
     expect(tab.get_by_label("First name", exact=True), "the nurse's unsaved screening is still in the form"
            ).to_have_value("", timeout=SETTLED_MS)
@@ -458,14 +482,13 @@ def test_urgent_minor_stays_on_the_same_day_worklist_after_saving(new_tab, app_u
     go(nurse, "Screening")
     fill_screening(nurse, first, last, unique("SAFE-0601-"), born=years_ago(16, 30), phq9=(1, 1, 1, 1, 1, 1, 1, 1, 3))
     expect(nurse.get_by_text("Same-day safety assessment needed").first).to_be_visible()
-    nurse.get_by_role("button", name="Save screening").click()
+    act(nurse, nurse.get_by_role("button", name="Save screening").click)
     confirmation = nurse.locator('[data-testid="stAlert"], [data-testid="stToast"]').filter(has_text=SAVED).first
     expect(confirmation).to_be_visible()
     saved_message = confirmation.inner_text()
 
     go(nurse, "Home")
     expect(nurse.get_by_role("heading", name="Home")).to_be_visible()
-    settle(nurse)
     snap(nurse, "6-nurse-home")
     expect(nurse.get_by_text(patient).first, "the urgent patient is on no worklist on the nurse's Home"
            ).to_be_attached(timeout=SETTLED_MS)
@@ -487,10 +510,8 @@ def test_item_9_alone_raises_the_urgent_banner_at_once(tab, app_url):
     expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
     item9 = instruments.PHQ9.items[8]
     choose(tab, item9.text, answer(item9, 1))
-    settle(tab)
     snap(tab, "6-item-9-alone")
-    # "At once" means in the answer's own run, not within a number of seconds: settle() cannot tell whether that
-    # run has begun, so the banner gets the full patience (SETTLED_MS is for absences).
+    # "At once" means in the answer's own run, which choose() waited for: the banner is there when it has ended.
     expect(tab.get_by_text("Same-day safety assessment needed").first).to_be_visible()
 
 
@@ -500,10 +521,9 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
     """A re-screen decided on a corrected date of birth must store that date of birth on the chart."""
     sign_in(tab, app_url, *NURSE)
     name = open_chart(tab, "DEMO-000007")
-    tab.get_by_role("button", name="Re-screen this patient").click()
+    act(tab, tab.get_by_role("button", name="Re-screen this patient").click)
     expect(tab.get_by_label("First name", exact=True)).not_to_have_value("")
-    settle(tab)
-    # A re-screen always locks the identity behind this box; reading its count raced the run that draws it.
+    # A re-screen always locks the identity behind this box.
     expect(tab.get_by_label("Correct identity details", exact=True)).to_be_attached()
     tick(tab, "Correct identity details")
     expect(tab.get_by_label("Date of birth", exact=True)).to_be_enabled()
@@ -511,7 +531,7 @@ def test_rescreen_keeps_the_date_of_birth_the_decision_was_made_on(tab, app_url)
     type_into(tab, "Date of birth", born.isoformat())
     fill_clinical(tab)
     expect(tab.get_by_text("Age 16 is under 18")).to_be_visible()
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(SAVED)).to_be_visible()
 
     assert open_chart(tab, "DEMO-000007") == name
@@ -527,31 +547,22 @@ def test_duplicate_acknowledgement_does_not_outlive_a_chart_number_change(tab, a
     go(tab, "Screening")
     first, last = unique("Dup"), unique("Check")
     fill_screening(tab, first, last, unique("SAFE-0701-"))
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text(SAVED)).to_be_visible()
-    another = tab.get_by_role("button", name="Screen another patient")
-    expect(another.or_(tab.get_by_label("First name", exact=True))).to_be_visible()
-    settle(tab)  # until the confirmation's run ends, the saved form's fields are still on screen below it
-    if another.count():
-        another.click()
+    screen_another(tab)
 
     fill_screening(tab, first, last, unique("SAFE-0702-"))  # the same name and date of birth
-    tab.get_by_role("button", name="Save screening").click()
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_role("button", name="Different person: create a new record")).to_be_visible()
 
     type_into(tab, "Chart number", "DEMO-000002")
     warned_about_second = tab.get_by_text(re.compile("DEMO-000002"))
     save = tab.get_by_role("button", name="Save screening")
-    # Wait for the chart number's run: it withdraws the acknowledgement about the first patient (Save is back) or
-    # warns about DEMO-000002. Branching before it clicked the old "Different person", which that run replaces.
-    expect(save.or_(warned_about_second).first,
-           "the acknowledgement about the first patient outlived the chart number change").to_be_visible()
-    settle(tab)
-    if not warned_about_second.count():
-        save.click()
+    # The chart number's run withdraws the acknowledgement about the first patient: Save is back.
+    expect(save, "the acknowledgement about the first patient outlived the chart number change").to_be_visible()
+    act(tab, save.click)
     snap(tab, "7-duplicate-second-number")
     expect(warned_about_second.first, "saved or refused without a warning about DEMO-000002").to_be_visible()
-    settle(tab)
     expect(tab.get_by_text(SAVED), "saved without a warning about DEMO-000002").to_have_count(0, timeout=SETTLED_MS)
     assert count_in_roster(tab, "DEMO-000002") == 1
 
@@ -572,21 +583,17 @@ def test_reload_offers_to_resume_the_half_filled_screening(new_tab, app_url):
     type_into(nurse, "Last name", last)
     # Every run keeps the draft before drawing the panel, and an answer changes nothing on screen: the last name
     # leaving "Still needed" is the run that kept name and answers. A reload before it lost the draft's last answers.
-    expect(nurse.get_by_text("The decision appears when the form is complete.", exact=False)
-           ).not_to_contain_text("Last name")
-    settle(nurse)
+    expect(nurse.get_by_text(STILL_NEEDED, exact=False)).not_to_contain_text("Last name")
 
     nurse.reload()
     sign_in_here(nurse, *NURSE)
     go(nurse, "Screening")
     expect(nurse.get_by_role("heading", name="Identity")).to_be_visible()
-    settle(nurse)
     snap(nurse, "9-after-reload")
     resume = nurse.get_by_role("button", name=re.compile(rf"^Resume the screening of.*{re.escape(f'{last}, {first}')}"))
     expect(resume, "the half-filled screening was lost on reload").to_be_visible()
     expect(nurse.get_by_role("button", name=re.compile("^Discard")).first).to_be_visible()
-    resume.click()
-    settle(nurse)  # the resumed form is a new instance: its widgets replace the empty ones
+    act(nurse, resume.click)  # the resumed form is a new instance: its widgets replace the empty ones
     expect(nurse.get_by_label("First name", exact=True)).to_have_value(first)
     for item, value in answers:
         expect(option(nurse, item.text, answer(item, value))).to_be_checked()
@@ -595,7 +602,6 @@ def test_reload_offers_to_resume_the_half_filled_screening(new_tab, app_url):
     sign_in(prescriber, app_url, *PRESCRIBER)
     go(prescriber, "Screening")
     expect(prescriber.get_by_role("heading", name="Identity")).to_be_visible()
-    settle(prescriber)
     expect(prescriber.get_by_role("button", name=re.compile(re.escape(f"{last}, {first}")))).to_have_count(0)
 
 
@@ -607,7 +613,6 @@ def test_a_paste_over_the_limit_is_kept_and_named(tab, app_url):
     goal = tab.get_by_label("Patient's goal (in their words)", exact=True)
     pasted = "🙂" * 10 + "x" * 5990
     goal.fill(pasted)
-    goal.press("Tab")
-    settle(tab)
+    act(tab, lambda: goal.press("Tab"))
     expect(tab.get_by_text("Patient's goal is too long: 6,000 characters, at most 5,000").first).to_be_visible()
     assert goal.input_value() == pasted, "the paste was cut or emptied"

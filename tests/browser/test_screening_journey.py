@@ -1,69 +1,81 @@
 import re
-import tempfile
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from core.rules import instruments
+from tests.browser.conftest import snap
+from tests.browser.runs import act
 from tests.browser.test_sign_in_journey import sign_in
 
 MRN = "BROWSER-0001"
-SCREENSHOTS = Path(tempfile.gettempdir())
 
 
 def go(tab, page: str) -> None:
-    """Open a page from the sidebar and wait until it has begun to draw (its title is the link's name): on a loaded
-    machine the run can start more than a second after the click, and a settle() before then proves nothing."""
-    tab.get_by_test_id("stSidebarUserContent").get_by_role("link", name=page).click()
+    """Open a page from the sidebar; returns once its run has ended and drawn its title."""
+    act(tab, tab.get_by_test_id("stSidebarUserContent").get_by_role("link", name=page).click)
     expect(tab.get_by_role("heading", name=page, level=1)).to_be_visible()
 
 
 def open_expander(tab, expander) -> None:
-    """Open a collapsed expander once the page has finished drawing: a click during the run was undone by it."""
-    settle(tab)
+    """Open a collapsed expander: the browser alone opens it (no run), so check that it did."""
     expander.locator("summary").click()
     expect(expander.locator("details")).to_have_attribute("open", "")
 
 
-def choose(tab, question: str, option: str) -> None:
+def choose(tab, question: str, option: str, reruns: bool = True) -> None:
+    """Pick a radio answer. An answer inside a form (`reruns=False`) sends nothing until the form is submitted, so
+    there is no run to wait for; elsewhere each answer reruns the page."""
     group = tab.locator('[data-testid="stRadio"]').filter(has_text=question)
-    group.locator("label").filter(has_text=re.compile(rf"^{re.escape(option)}$")).first.click()
+    label = group.locator("label").filter(has_text=re.compile(rf"^{re.escape(option)}$")).first
+    if reruns:
+        act(tab, label.click)
+    else:
+        label.click()
+    expect(label.locator("input")).to_be_checked()
 
 
 def type_into(tab, label: str, text: str) -> None:
+    """Type into a field and press Enter, which sends it and reruns the page. A field that already holds the text
+    (a search kept from the last visit) sends nothing on Enter, so there is no run to wait for."""
     field = tab.get_by_label(label, exact=True)
+    expect(field).to_be_editable()
+    if field.input_value() == text:
+        return
     field.fill(text)
-    field.press("Enter")
+    act(tab, lambda: field.press("Enter"))
 
 
-def settle(tab) -> None:
-    """Wait for the rerun a click or an Enter started to finish, so an absence checked next is real.
-
-    Streamlit marks the app root with data-test-script-state; give the rerun a moment to start first.
-    """
-    tab.wait_for_timeout(1_000)
-    expect(tab.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+def write_into(tab, field, text: str) -> None:
+    """Fill a field and leave it with Tab, which sends it and reruns the page (a text area keeps Enter as a new
+    line). Left to the next click instead, its run would race that click's."""
+    field.fill(text)
+    act(tab, lambda: field.press("Tab"))
+    expect(field).to_have_value(text)
 
 
 def open_list(tab, label: str, shows) -> None:
-    """Open a selectbox until `shows` is visible. A click while a rerun redraws the box (just after a page switch,
-    a re-screen's pre-filled page, a signature) leaves the list closed, so settle and try again."""
-    for _ in range(3):
-        settle(tab)
-        tab.get_by_label(label, exact=True).click()
-        try:
-            expect(shows).to_be_visible(timeout=3_000)
-            return
-        except AssertionError:
-            tab.keyboard.press("Escape")
+    """Open a selectbox's list (the browser alone, no run) and wait until `shows` is in it. The keyboard opens it:
+    a mouse click on a box scrolled into view on a loaded machine was seen to open and close it at once."""
+    box = tab.get_by_label(label, exact=True)
+    box.focus()
+    box.press("ArrowDown")
     expect(shows).to_be_visible()
 
 
-def pick(tab, label: str, choice: str) -> None:
-    """Choose a selectbox option, robust to a selectbox redrawn by a rerun still under way."""
+def pick(tab, label: str, choice: str, reruns: bool = True) -> None:
+    """Choose a selectbox option; returns once the choice's run has ended (none inside a form: `reruns=False`). A box
+    already showing the choice (as the last step's run left it) sends nothing when it is chosen again: nothing to do."""
+    box = tab.get_by_role("combobox", name=label, exact=True)
+    expect(box).to_be_visible()
+    if box.input_value() == choice:
+        return
     wanted = tab.get_by_role("option", name=choice, exact=True)
     open_list(tab, label, wanted)
-    wanted.click()
+    if reruns:
+        act(tab, wanted.click)
+    else:
+        wanted.click()
+    expect(box).to_have_value(choice)
 
 
 def answer_scale(tab, instrument, values) -> None:
@@ -98,18 +110,18 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     choose(tab, "Someone can drive the patient home", "Yes")
 
     expect(tab.get_by_text("Screening result: Eligible")).to_be_visible()
-    tab.screenshot(path=str(SCREENSHOTS / "screening.png"), full_page=True)
-    tab.get_by_role("button", name="Save screening").click()
+    snap(tab, "screening")
+    act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_text("Screening saved for Journeytest, Browser: Eligible.")).to_be_visible()
 
-    tab.get_by_role("button", name="Sign out").click()
+    act(tab, tab.get_by_role("button", name="Sign out").click)
     sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
     go(tab, "Approval queue")
     pick(tab, "Screening to decide", next_option_containing(tab, "Screening to decide", "Journeytest"))
-    choose(tab, "Your decision", "Approve")
+    choose(tab, "Your decision", "Approve", reruns=False)
     tab.get_by_label("Note (required)").fill("Suitable; start IV course")
     tab.get_by_role("textbox", name="Your password (electronic signature)").fill("demo-prescriber-2026")
-    tab.get_by_role("button", name="Sign decision").click()
+    act(tab, tab.get_by_role("button", name="Sign decision").click)
     expect(tab.get_by_text("Signed: approved for Journeytest, Browser.")).to_be_visible()
 
     go(tab, "Patients")
@@ -120,12 +132,11 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     expect(grid.get_by_text(MRN, exact=True)).to_be_attached()
     # The caption can update before the grid redraws: wait until only the matching row is left.
     expect(grid.locator("[role=gridcell]").filter(has_text=re.compile(r"^Approved$"))).to_have_count(1)
-    tab.screenshot(path=str(SCREENSHOTS / "roster.png"))
+    snap(tab, "roster")
 
 
 def next_option_containing(tab, label: str, text: str) -> str:
-    """The first option holding `text`. The list is opened with open_list(): a click during the page's first run
-    leaves it closed."""
+    """The first option holding `text`, read from the select box's open list (closed again after)."""
     option = tab.get_by_role("option").filter(has_text=text).first
     open_list(tab, label, option)
     name = option.inner_text()

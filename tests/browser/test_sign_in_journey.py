@@ -1,11 +1,14 @@
 from playwright.sync_api import expect
 
+from tests.browser.runs import act
+
 
 def sign_in(tab, url, username, password):
+    """Open the app afresh (a new session) and sign in; returns once the sign-in's run has ended."""
     tab.goto(url)
     tab.get_by_label("Username").fill(username)
     tab.get_by_role("textbox", name="Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
+    act(tab, tab.get_by_role("button", name="Sign in").click)
 
 
 def test_nurse_signs_in_sees_home_and_signs_out(tab, app_url):
@@ -15,7 +18,7 @@ def test_nurse_signs_in_sees_home_and_signs_out(tab, app_url):
     expect(tab.get_by_text("Synthetic demo data.")).to_be_visible()
     expect(tab.get_by_text("Screenings waiting for approval")).to_be_visible()
 
-    tab.get_by_role("button", name="Sign out").click()
+    act(tab, tab.get_by_role("button", name="Sign out").click)
     expect(tab.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(tab.get_by_text("You are signed out.")).to_be_visible()
     expect(tab.get_by_text("Signed in as Demo Nurse.")).to_have_count(0)

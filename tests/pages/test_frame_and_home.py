@@ -216,3 +216,17 @@ def test_demo_accounts_are_never_shown_with_clinic_demo_off(page, monkeypatch):
     monkeypatch.setenv("CLINIC_DEMO", "0")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert "demo-nurse-2026" not in all_text(at) and "Demo accounts" not in all_text(at)
+
+
+def test_the_idle_watch_looks_every_quarter_of_the_idle_limit_unless_told(monkeypatch):
+    """The browser tests lengthen the idle watch (CLINIC_IDLE_WATCH_SECONDS) so that its timer runs never interleave
+    with their clicks; without the setting it looks four times per idle limit, 1 to 30 s apart."""
+    from ui import session
+
+    monkeypatch.delenv("CLINIC_IDLE_WATCH_SECONDS", raising=False)
+    monkeypatch.setenv("CLINIC_IDLE_MINUTES", "30")
+    assert session.watch_interval_seconds() == 30
+    monkeypatch.setenv("CLINIC_IDLE_MINUTES", "0.25")
+    assert session.watch_interval_seconds() == 3.75
+    monkeypatch.setenv("CLINIC_IDLE_WATCH_SECONDS", "3600")
+    assert session.watch_interval_seconds() == 3600
