@@ -6,9 +6,10 @@ import re
 from playwright.sync_api import expect
 
 from core.rules import instruments
+from tests.browser.runs import act
 from tests.browser.test_checkin_journey import checkin_url, open_patient  # noqa: F401 - the fixture is used here
 from tests.browser.test_patient_safety import answer, option, sign_in_here
-from tests.browser.test_screening_journey import answer_scale, choose, open_expander, settle, type_into
+from tests.browser.test_screening_journey import answer_scale, choose, open_expander, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
 THERAPIST = ("therapist", "demo-therapist-2026")
@@ -24,7 +25,6 @@ def test_a_check_in_answer_is_kept_as_a_draft_through_a_reload_and_can_be_discar
         choose(tab, item.text, answer(item, value))
     # The first answer kept makes a draft, and its Discard button is drawn outside the questionnaire.
     expect(tab.get_by_role("button", name="Discard this check-in")).to_be_visible()
-    settle(tab)
 
     tab.reload()
     sign_in_here(tab, *THERAPIST)
@@ -32,7 +32,7 @@ def test_a_check_in_answer_is_kept_as_a_draft_through_a_reload_and_can_be_discar
     expect(tab.get_by_text("Your unfinished check-in from", exact=False)).to_be_visible()
     for item, value in answers:
         expect(option(tab, item.text, answer(item, value)), f"{item.text}: the draft lost the answer").to_be_checked()
-    tab.get_by_role("button", name="Discard this check-in").click()
+    act(tab, tab.get_by_role("button", name="Discard this check-in").click)
     expect(tab.get_by_text("The unfinished check-in was discarded.")).to_be_visible()
 
 
@@ -41,21 +41,20 @@ def test_cssrs_answers_follow_the_skip_logic_at_once_and_reach_the_saved_check_i
     open_patient(tab)
     expander = tab.get_by_test_id("stExpander").filter(has_text="C-SSRS screener repeat")
     open_expander(tab, expander)
-    choose(expander, CSSRS["q1"], "Yes")
-    choose(expander, CSSRS["q2"], "Yes")
+    choose(tab, CSSRS["q1"], "Yes")
+    choose(tab, CSSRS["q2"], "Yes")
     expect(expander.get_by_text(CSSRS["q4"]), "question 4 did not follow a yes to question 2").to_be_visible()
     for key, said in (("q3", "No"), ("q4", "Yes"), ("q5", "No"), ("behavior_lifetime", "No")):
-        choose(expander, CSSRS[key], said)
+        choose(tab, CSSRS[key], said)
     expect(option(expander, CSSRS["q4"], "Yes")).to_be_checked()
     for instrument_id in ("phq9", "gad7", "pacs"):
         instrument = instruments.get(instrument_id)
         answer_scale(tab, instrument, [0] * len(instrument.items))
     type_into(tab, "How strong is your craving right now? (0 = Not at all, 100 = Extremely)", "10")
-    tab.get_by_role("button", name="No use on every day not yet answered").click()
+    act(tab, tab.get_by_role("button", name="No use on every day not yet answered").click)
     grid = tab.get_by_test_id("stDataFrame").filter(has_text="Standard drinks").first
     expect(grid.locator("[role=gridcell]").filter(has_text=re.compile("^No use$"))).to_have_count(7)
-    settle(tab)
-    tab.get_by_role("button", name="Save the check-in").click()
+    act(tab, tab.get_by_role("button", name="Save the check-in").click)
     # A yes to question 4 is C-SSRS high risk: only the saved answers raise the same-day follow-up.
     expect(tab.get_by_text("A same-day safety assessment is needed", exact=False)).to_be_visible()
     expect(tab.get_by_text("Check-in saved: 7 new use day(s)", exact=False)).to_be_visible()

@@ -184,7 +184,7 @@ def click_grid_row(tab, grid, index: int, x: float = ROW_MARKER_X) -> None:
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     y = ROW_HEIGHT + index * ROW_HEIGHT + ROW_HEIGHT / 2
-    assert y < box["height"] - ROW_HEIGHT / 2, f"row {index} is not drawn without scrolling: search first"
+    assert y <= box["height"] - ROW_HEIGHT / 2, f"row {index} is not drawn without scrolling: search first"
     # The grid's overlay layers take the pointer events, so Playwright's click on the canvas element would wait
     # forever for it to be "receiving events"; a mouse click at the coordinates is what a person does.
     act(tab, lambda: tab.mouse.click(box["x"] + x, box["y"] + y))
