@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from core import db
+from core import audit, db
 from core.access import User, require
 
 CHECKSUMS = "SHA256SUMS"
@@ -141,7 +141,8 @@ def check(folder: Path) -> None:
 
 
 def restore(folder: Path, new_path: Path) -> None:
-    """Check every checksum, then import into `new_path`, which must not exist yet (nothing is ever overwritten)."""
+    """Check every checksum, then import into `new_path`, which must not exist yet (nothing is ever overwritten), and
+    anchor its audit trail: it must verify under the audit key of `new_path`'s folder."""
     folder, new_path = Path(folder), Path(new_path)
     if new_path.exists():
         raise ValueError(f"{new_path}: already exists; restore into a new file and never over a database")
@@ -156,6 +157,13 @@ def restore(folder: Path, new_path: Path) -> None:
         new_path.unlink(missing_ok=True)
         Path(str(new_path) + ".wal").unlink(missing_ok=True)
         raise ValueError(f"{folder}: the import failed ({str(e).splitlines()[0]}); nothing was written") from None
+    try:
+        audit.adopt(con, new_path)  # the trail checked under the audit key, and its head written (core/audit.py)
+    except ValueError:
+        con.close()
+        new_path.unlink(missing_ok=True)
+        Path(str(new_path) + ".wal").unlink(missing_ok=True)
+        raise
     con.close()
 
 
