@@ -60,25 +60,46 @@ def check(cur, anchor: Anchor, head: Head | None, head_problem: str | None) -> R
     return report
 
 
-def _check_chain(cur, anchor: Anchor, report: Report) -> int | None:
-    """Each row must follow the one before and carry its keyed hash; returns the newest row's id."""
+def _walk(cur, anchor: Anchor):
+    """Each audit row in id order, whether it breaks the chain (it must follow the row before and carry its keyed
+    hash), and the id of the row before it."""
     cur.execute("SELECT id, occurred_at, actor_id, action, entity, entity_id, detail, prev_hash, row_hash "
                 "FROM audit_log ORDER BY id")
-    previous, previous_id, breaks = "", None, 0
+    previous, previous_id = "", None
     while batch := cur.fetchmany(BATCH):
         for row in batch:
-            report.rows += 1
-            if row[7] != previous or row[8] != anchor.chain_hash(row[7], *row[:7]):
-                breaks += 1
-                if breaks <= SHOWN_BREAKS:
-                    report.problems.append(_break(row, previous, previous_id, anchor))
+            yield row, row[7] != previous or row[8] != anchor.chain_hash(row[7], *row[:7]), previous_id
             previous, previous_id = row[8], row[0]
+
+
+def first_broken(con) -> tuple[int, int | None]:
+    """(rows checked, id of the first row that breaks the keyed chain or None): the chain alone, for a caller that
+    holds the connection (the crash tests, after a kill)."""
+    checked = 0
+    with db.read(con) as cur:
+        for row, broken, _ in _walk(cur, anchor_of(con)):
+            checked += 1
+            if broken:
+                return checked, row[0]
+    return checked, None
+
+
+def _check_chain(cur, anchor: Anchor, report: Report) -> int | None:
+    """Every row that breaks the chain, in words (the first SHOWN_BREAKS); returns the newest row's id."""
+    breaks, last = 0, None
+    for row, broken, previous_id in _walk(cur, anchor):
+        report.rows += 1
+        last = row[0]
+        if broken:
+            breaks += 1
+            if breaks <= SHOWN_BREAKS:
+                report.problems.append(_break(row, previous_id, anchor))
     if breaks > SHOWN_BREAKS:
         report.problems.append(f"... and {breaks - SHOWN_BREAKS} more audit rows after those do not verify.")
-    return previous_id
+    return last
 
 
-def _break(row, previous: str, previous_id: int | None, anchor: Anchor) -> str:
+def _break(row, previous_id: int | None, anchor: Anchor) -> str:
     row_id = row[0]
     if row[8] == plain_hash(row[7], *row[:7]):
         return (f"Audit row {row_id}: its hash was made with the public recipe, not the audit key: the row was "

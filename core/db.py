@@ -127,7 +127,7 @@ def _take_head(con, anchor: Anchor) -> None:
     if head is None:
         anchor.head = found
         incident = (HEAD_MISSING, {"rows_found": found.rows, "problem": problem})
-    elif head.last_id is None and found.rows == after or at_head == (head.last_hash, head.rows):
+    elif head.last_id is None or at_head == (head.last_hash, head.rows):
         anchor.head = Head(head.rows + after, found.last_id, found.last_hash)
         return
     else:

@@ -32,7 +32,7 @@ STOP_REASONS = ("dose_interrupted", "patient_request", "adverse_event")
 SEVERITIES = ("mild", "moderate", "severe")
 CORRECTABLE_USE_FIELDS = ("used", "drinks", "other_used")
 KEYED = 8
-"""The migration that keys the audit chain: after it, the head file is written from the database as it stands."""
+"""The migration that keys the audit chain (and writes the first head): a database past it must have its key."""
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -405,7 +405,10 @@ class ChainBroken(RuntimeError):
 def key_the_chain(cur, anchor: audit_chain.Anchor) -> None:
     """Check the old SHA-256 chain whole, then rewrite every row's hashes under the key (the one time audit rows are
     updated after migration 6, inside this migration's transaction), and seal the signed records already there with
-    one `records_sealed` row per table. Refused, in words, when the old chain is already broken."""
+    one `records_sealed` row per table. Refused, in words, when the old chain is already broken.
+
+    The head is written before this migration's COMMIT, not after: a stop between the two then leaves either the
+    keyed trail with its head, or the unkeyed one, which the next start keys again, rewriting the head."""
     rows = cur.execute("SELECT id, occurred_at, actor_id, action, entity, entity_id, detail, prev_hash, row_hash "
                        "FROM audit_log ORDER BY id").fetchall()
     previous, keyed, keyed_previous = "", [], ""
@@ -427,6 +430,7 @@ def key_the_chain(cur, anchor: audit_chain.Anchor) -> None:
         cur.execute("DROP TABLE keyed")
     for sealed in seals.SEALED:
         seals.seal_range(cur, anchor, sealed.table, 0)
+    anchor.write_head(audit_chain.head_in(cur))
 
 
 def migrate(con, progress: Progress | None = None) -> list[int]:
@@ -460,8 +464,6 @@ def migrate(con, progress: Progress | None = None) -> list[int]:
             cur.execute("COMMIT")
             applied.append(version)
             step.advance()
-        if KEYED in applied:
-            audit_chain.anchor_of(con).write_head(audit_chain.head_in(cur))
         return applied
     finally:
         cur.close()

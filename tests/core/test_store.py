@@ -167,7 +167,7 @@ def test_a_new_database_is_built_aside_and_renamed_into_place(tmp_path, monkeypa
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (99, "look around", [
         lambda cur: seen.append(sorted(p.name for p in tmp_path.iterdir()))])])
     db.open_store(path).close()
-    assert seen == [["audit.key", "clinic.duckdb.building", "clinic.duckdb.building.wal"]]
+    assert seen == [["audit.key", "clinic.duckdb.audit-head", "clinic.duckdb.building", "clinic.duckdb.building.wal"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.key", "clinic.duckdb", "clinic.duckdb.audit-head"]
 
 
