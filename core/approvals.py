@@ -99,11 +99,12 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
         if decision == "approved" and safety.open_for(cur, screening_id):
             raise ValueError("The same-day safety assessment is not recorded yet: record it on Home before "
                              "approving. Nothing was signed.")
-        cur.execute(
+        (approval_id,) = cur.execute(
             "INSERT INTO approvals (screening_id, patient_id, prescriber_id, decision, note, signed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [screening_id, patient_id, user.id, decision, note, now],
-        )
+        ).fetchone()
         cur.execute("UPDATE patients SET status = ? WHERE id = ?", [decision, patient_id])
-        db.audit(cur, user.id, f"screening_{decision}", "screening", screening_id, {"patient_id": patient_id})
+        db.audit(cur, user.id, f"screening_{decision}", "screening", screening_id,
+                 {"patient_id": patient_id, "approval_id": approval_id, "seal": db.seal(cur, "approvals", approval_id)})
     return patient

@@ -45,7 +45,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core import db
+from core import audit, db
 from core.access import User, require
 
 MANIFEST = "MANIFEST.sealed"
@@ -368,8 +368,9 @@ def _manifest(folder: Path, secret: bytes, key_path: Path) -> dict:
 
 
 def restore(folder: Path, new_path: Path, key: Path | None = None) -> None:
-    """Authenticate every file, then import into `new_path`, which must not exist yet (nothing is ever overwritten).
-    The decrypted export lives in a private folder beside `new_path` only while it is imported."""
+    """Authenticate every file, then import into `new_path`, which must not exist yet (nothing is ever overwritten),
+    and anchor its audit trail: it must verify under the audit key of `new_path`'s folder. The decrypted export lives
+    in a private folder beside `new_path` only while it is imported."""
     folder, new_path = Path(folder), Path(new_path)
     if new_path.exists():
         raise ValueError(f"{new_path}: already exists; restore into a new file and never over a database.")
@@ -386,6 +387,13 @@ def restore(folder: Path, new_path: Path, key: Path | None = None) -> None:
             new_path.unlink(missing_ok=True)
             Path(str(new_path) + ".wal").unlink(missing_ok=True)
             raise ValueError(f"{folder}: the import failed ({str(e).splitlines()[0]}); nothing was written.") from None
+        try:
+            audit.adopt(con, new_path)  # the trail checked under the audit key, and its head written (core/audit.py)
+        except ValueError:
+            con.close()
+            new_path.unlink(missing_ok=True)
+            Path(str(new_path) + ".wal").unlink(missing_ok=True)
+            raise
         con.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

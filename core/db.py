@@ -6,22 +6,27 @@ connection and take a fresh cursor per unit of work (`transaction` and `read` do
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from core import schema
-from core.audit_chain import chain_hash
+from core import audit_chain, schema, seals
+from core.audit_chain import Anchor, AnchorError, Head
 from core.progress import Progress
 
 DEFAULT_PATH = Path("data") / "clinic.duckdb"
+HEAD_MISSING = "audit_head_missing"
+ROWS_MISSING = "audit_rows_missing"
+INCIDENTS = (HEAD_MISSING, ROWS_MISSING)
+"""Audit rows the app writes at start when the head outside the file disagrees with the trail inside it: the finding
+is kept in the keyed chain itself, so the next commit's head cannot make it disappear (core.audit reports them)."""
+log = logging.getLogger(__name__)
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
 """How every connection to the clinic's file is made. After a crash DuckDB replays the write-ahead log, and replaying
 a logged CREATE TABLE needs the functions its CHECKs use (trim, length), which live in the core_functions extension.
@@ -49,6 +54,10 @@ def open_store(path: Path | str, progress: Progress | None = None,
     (core/progress.py) hears how many migrations are applied. `fill` is called on a new database only, after its
     migrations and before anyone can open it (the first start's demo cohort).
 
+    The audit trail's anchor (core/audit_chain.py) is made with a new database, checked against the trail at every
+    start (`_take_head`), and registered for the connection so each write finds its key and head without a query. A
+    database whose trail is keyed but whose key is missing is refused, naming where the key must be.
+
     A new database is built whole under a temporary name and renamed into place (see `_build`), so a start killed
     part way leaves either no file or a complete one. Each migration's commit is durable in the write-ahead log; the
     checkpoint after them writes the new schema into the file, so later starts do not replay DDL from the log (a
@@ -61,14 +70,71 @@ def open_store(path: Path | str, progress: Progress | None = None,
     keep_files_private()
     _remove_unfinished_build(path)
     if not path.exists():
-        _build(path, progress, fill)
+        _build(path, _anchor(path, create=True), progress, fill)
     for owned in (path, Path(str(path) + ".wal")):
         if owned.exists():
             os.chmod(owned, 0o600)  # a file an earlier version made, or one copied in by hand, may be wider
     con = _connect_or_explain(path, path)
-    if schema.migrate(con, progress):
-        con.execute("CHECKPOINT")  # the new schema into the file itself, not only the log (see DUCKDB_CONFIG)
+    try:
+        anchor = _anchor(path, create=not _keyed(con))
+        audit_chain.register(con, anchor)
+        applied = schema.migrate(con, progress)
+        if applied:
+            con.execute("CHECKPOINT")  # the new schema into the file itself, not only the log (see DUCKDB_CONFIG)
+        if schema.KEYED not in applied and _keyed(con):
+            _take_head(con, anchor)
+    except StoreError:
+        con.close()
+        raise
+    except schema.ChainBroken as e:
+        con.close()
+        raise StoreError(f"Cannot open the clinic database at {path}: {e}") from None
     return con
+
+
+def _anchor(path: Path, create: bool) -> Anchor:
+    try:
+        return Anchor.load(path, create=create)
+    except AnchorError as e:
+        raise StoreError(f"Cannot open the clinic database at {path}: {e}") from None
+
+
+def _keyed(con) -> bool:
+    """Whether the trail is already keyed: then a missing key is lost, not yet to be made."""
+    try:
+        return bool(con.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [schema.KEYED]).fetchall())
+    except duckdb.CatalogException:
+        return False
+
+
+def _take_head(con, anchor: Anchor) -> None:
+    """Check the head file against the trail and carry on from it. Rows after the head (a stop between a commit and
+    its head) are taken on; verify checks that they chain under the key. A head that is missing or not the key's, or
+    whose newest row is gone, is written into the trail as an audit row before anything else, so no later head can
+    hide it; the count kept goes on from the head's, so rows removed stay missing in every later check."""
+    with read(con) as cur:
+        found = audit_chain.head_in(cur)
+        try:
+            head = anchor.read_head()
+        except AnchorError as e:
+            head, problem = None, str(e)
+        else:
+            problem = f"The audit head {anchor.head_path} was missing."
+        if head is not None:
+            at_head = cur.execute("SELECT row_hash, (SELECT count(*) FROM audit_log WHERE id <= ?) FROM audit_log "
+                                  "WHERE id = ?", [head.last_id, head.last_id]).fetchone()
+            after = cur.execute("SELECT count(*) FROM audit_log WHERE id > ?", [head.last_id or 0]).fetchone()[0]
+    if head is None:
+        anchor.head = found
+        incident = (HEAD_MISSING, {"rows_found": found.rows, "problem": problem})
+    elif head.last_id is None or at_head == (head.last_hash, head.rows):
+        anchor.head = Head(head.rows + after, found.last_id, found.last_hash)
+        return
+    else:
+        anchor.head = Head(head.rows + after, found.last_id, found.last_hash)
+        incident = (ROWS_MISSING, {"head_rows": head.rows, "head_last_id": head.last_id, "rows_found": found.rows})
+    with transaction(con) as cur:
+        audit(cur, None, incident[0], "database", None, incident[1])
 
 
 def keep_files_private() -> None:
@@ -99,14 +165,16 @@ def _build_files(path: Path) -> list[Path]:
     return [building, Path(str(building) + ".wal"), Path(str(building) + ".tmp")]
 
 
-def _build(path: Path, progress: Progress | None, fill) -> None:
+def _build(path: Path, anchor: Anchor, progress: Progress | None, fill) -> None:
     """Create, migrate and fill a new database under `building_path`, checkpoint it so the whole of it is in the
     one file, close it, and rename it to `path`; then sync the folder so the new name survives a power cut too.
     Until the rename nothing exists at `path`: a start killed before it leaves only the temporary file, which the
-    next start removes before it builds again. Any failure removes it at once."""
+    next start removes before it builds again. Any failure removes it at once. The audit head is `path`'s from the
+    start (written by the keying migration, then by each commit of `fill`)."""
     building = building_path(path)
     try:
         con = _connect_or_explain(building, path)
+        audit_chain.register(con, anchor)
         try:
             schema.migrate(con, progress)
             if fill is not None:
@@ -118,7 +186,7 @@ def _build(path: Path, progress: Progress | None, fill) -> None:
         os.replace(building, path)
         _fsync(path.parent)
     except BaseException:
-        _remove(_build_files(path))
+        _remove([*_build_files(path), anchor.head_path])
         raise
 
 
@@ -201,8 +269,36 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         yield from _transaction(con)
 
 
+class _Appended:
+    """The audit rows a transaction has appended so far, for the head written after its COMMIT."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.anchor: Anchor | None = None
+        self.rows = 0
+        self.last: tuple[int, str] | None = None
+
+    def resolve(self) -> Anchor:
+        if self.anchor is None:
+            self.anchor = audit_chain.anchor_of(self.con)
+        return self.anchor
+
+
+_APPENDING: dict[int, _Appended] = {}
+"""Per open transaction's cursor (by id, while the cursor lives): what it appended. Guarded by _WRITES."""
+
+
+@contextmanager
+def writes_paused() -> Iterator[None]:
+    """No write transaction of this process starts or commits meanwhile: for reading the audit head and beginning a
+    snapshot of the trail at one moment."""
+    with _WRITES:
+        yield
+
+
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     cur = con.cursor()
+    appended = _APPENDING[id(cur)] = _Appended(con)
     cur.execute("BEGIN TRANSACTION")
     try:
         yield cur
@@ -218,8 +314,24 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         except duckdb.TransactionException:
             _rollback(cur)
             raise Conflict() from None
+        if appended.rows:
+            _advance_head(appended)
     finally:
+        del _APPENDING[id(cur)]
         cur.close()
+
+
+def _advance_head(appended: _Appended) -> None:
+    """After the COMMIT, still inside _WRITES so heads are written in commit order. The commit stands if the head
+    cannot be written (a full disk): the next commit's head catches up, and verify accepts the rows in between
+    when they chain under the key."""
+    anchor = appended.anchor
+    base = anchor.head or Head(0, None, "")
+    try:
+        anchor.write_head(base.after(appended.rows, *appended.last))
+    except OSError as e:
+        anchor.head = base.after(appended.rows, *appended.last)
+        log.error("The audit head %s could not be written: %s", anchor.head_path, e)
 
 
 def _rollback(cur) -> None:
@@ -241,17 +353,36 @@ def read(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def audit(cur, actor_id: int | None, action: str, entity: str = "", entity_id: int | None = None,
           detail: dict | None = None) -> None:
-    """Append one audit row inside the caller's transaction. `detail` holds ids and codes, never patient data.
+    """Append one audit row inside the caller's transaction (a cursor from `transaction`). `detail` holds ids and
+    codes, never patient data.
 
-    The row carries the hash of the row before it and a hash over that and its own content, so a changed, removed
-    or inserted row breaks the chain (`python -m core.audit verify`)."""
-    (previous,) = cur.execute(
-        "SELECT coalesce((SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1), '')").fetchone()
-    (row_id,) = cur.execute("SELECT nextval('audit_id_seq')").fetchone()
-    row = (row_id, datetime.now(), actor_id, action, entity, entity_id, json.dumps(detail or {}, sort_keys=True))
-    cur.execute(
-        "INSERT INTO audit_log (id, occurred_at, actor_id, action, entity, entity_id, detail, prev_hash, row_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, previous, chain_hash(previous, *row)])
+    The row carries the hash of the row before it and an HMAC under the audit key over that and its own content, so
+    a changed, removed or inserted row breaks the chain, and the head written after the COMMIT shows rows removed
+    from the end (`python -m core.audit verify`)."""
+    appended = _appending(cur)
+    appended.last = audit_chain.append(cur, appended.resolve(), actor_id, action, entity, entity_id, detail)
+    appended.rows += 1
+
+
+def seal(cur, table: str, record_id: int) -> str:
+    """The seal of a signed record just written in this transaction, for the `seal` field of its audit row."""
+    return seals.seal(cur, _appending(cur).resolve(), table, record_id)
+
+
+def seal_range(cur, table: str, from_id: int) -> None:
+    """Seal the records of `table` written in bulk in this transaction, from `from_id` on, with one audit row."""
+    appended = _appending(cur)
+    written = seals.seal_range(cur, appended.resolve(), table, from_id)
+    if written:
+        appended.last = written
+        appended.rows += 1
+
+
+def _appending(cur) -> _Appended:
+    appended = _APPENDING.get(id(cur))
+    if appended is None:
+        raise RuntimeError("Audit rows are written inside db.transaction, so the head is kept after its COMMIT.")
+    return appended
 
 
 

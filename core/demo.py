@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
 
-from core import checkins, db, users
+from core import checkins, db, seals, users
 from core.progress import Progress, Step
 from core.rules import dosing, eligibility, instruments
 from core.rules.settings import DEFAULTS
@@ -194,6 +194,9 @@ def build(con, patients: int, seed: int, today: date | None = None, chunk: int =
                     _nothing_after(cur, ids, held, _now(), rng)
                 for table in HELD_BACK:
                     counts[table] += _insert(cur, table, held.tables.pop(table, None))
+                for sealed in seals.SEALED:  # signed records the cohort holds, sealed a table at a time
+                    if OWN_KEYS[sealed.table][1] in ids.first:
+                        db.seal_range(cur, sealed.table, ids.first[OWN_KEYS[sealed.table][1]])
                 cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
                 db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
         saved.advance(max(size, 0))

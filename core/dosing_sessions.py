@@ -197,7 +197,8 @@ def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight
         if draft_id is not None:
             drafts.remove(cur, user, draft_id, "draft_used")
         db.audit(cur, user.id, "session_started", "dosing_session", session_id,
-                 {"patient_id": patient_id, "override_by": overrider.id if overrider else None})
+                 {"patient_id": patient_id, "override_by": overrider.id if overrider else None,
+                  "seal": db.seal(cur, "dosing_sessions", session_id)})
     return session_id
 
 

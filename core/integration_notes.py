@@ -99,7 +99,7 @@ def write(con, user: User, patient_id: int, session_id: int | None, *, met_at, t
         if draft_id is not None:
             drafts.remove(cur, user, draft_id, "draft_used")
         db.audit(cur, user.id, "integration_note_signed", "integration_note", note_id,
-                 {"patient_id": row[0], "session_id": session_id})
+                 {"patient_id": row[0], "session_id": session_id, "seal": db.seal(cur, "integration_notes", note_id)})
     return note_id
 
 

@@ -224,7 +224,7 @@ def save_screening(con, user: User, screening: ScreeningInput, patient_id: int |
             safety.raise_followup(cur, patient_id, now, screening_id=screening_id)
         db.audit(cur, user.id, "screening_saved", "screening", screening_id,
                  {"patient_id": patient_id, "decision": decision.status, "urgent": decision.urgent,
-                  "rules_version": decision.rules_version})
+                  "rules_version": decision.rules_version, "seal": db.seal(cur, "screenings", screening_id)})
     return SavedScreening(patient_id, screening_id, decision, f"{who.last_name}, {who.first_name}")
 
 

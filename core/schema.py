@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.audit_chain import chain_hash
+from core import audit_chain, seals
+from core.audit_chain import plain_hash
 from core.progress import Progress, Step
 
 ROLES = ("admin", "prescriber", "nurse", "therapist", "viewer")
@@ -30,6 +31,8 @@ GATE_STATUSES = ("go", "hold", "refused")
 STOP_REASONS = ("dose_interrupted", "patient_request", "adverse_event")
 SEVERITIES = ("mild", "moderate", "severe")
 CORRECTABLE_USE_FIELDS = ("used", "drinks", "other_used")
+KEYED = 8
+"""The migration that keys the audit chain (and writes the first head): a database past it must have its key."""
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -371,6 +374,9 @@ MIGRATIONS: list[tuple[int, str, list]] = [
         "DROP TABLE drafts",
         "ALTER TABLE drafts_v7 RENAME TO drafts",
     ]),
+    (KEYED, "an audit chain keyed outside the database, and seals over signed records", [
+        lambda cur: key_the_chain(cur, audit_chain.anchor_of(cur)),
+    ]),
 ]
 
 
@@ -381,7 +387,7 @@ def seal_existing_audit_rows(cur) -> None:
                        "ORDER BY id").fetchall()
     previous, sealed = "", []
     for row in rows:
-        digest = chain_hash(previous, *row)
+        digest = plain_hash(previous, *row)
         sealed.append((row[0], previous, digest))
         previous = digest
     if sealed:
@@ -390,6 +396,41 @@ def seal_existing_audit_rows(cur) -> None:
         cur.execute("UPDATE audit_log SET prev_hash = s.prev_hash, row_hash = s.row_hash FROM sealed s "
                     "WHERE audit_log.id = s.id")
         cur.execute("DROP TABLE sealed")
+
+
+class ChainBroken(RuntimeError):
+    """The unkeyed chain does not verify, so it cannot be keyed: keying it would bless whatever changed it."""
+
+
+def key_the_chain(cur, anchor: audit_chain.Anchor) -> None:
+    """Check the old SHA-256 chain whole, then rewrite every row's hashes under the key (the one time audit rows are
+    updated after migration 6, inside this migration's transaction), and seal the signed records already there with
+    one `records_sealed` row per table. Refused, in words, when the old chain is already broken.
+
+    The head is written before this migration's COMMIT, not after: a stop between the two then leaves either the
+    keyed trail with its head, or the unkeyed one, which the next start keys again, rewriting the head."""
+    rows = cur.execute("SELECT id, occurred_at, actor_id, action, entity, entity_id, detail, prev_hash, row_hash "
+                       "FROM audit_log ORDER BY id").fetchall()
+    previous, keyed, keyed_previous = "", [], ""
+    for row in rows:
+        if row[7] != previous or row[8] != plain_hash(previous, *row[:7]):
+            raise ChainBroken(
+                f"The audit trail is broken at row {row[0]} (it was changed, or a row before it was removed or "
+                "inserted), so it cannot be moved to the keyed chain. Keep this file as evidence, and restore the "
+                "newest backup whose trail verifies (python -m core.audit verify).")
+        previous = row[8]
+        digest = anchor.chain_hash(keyed_previous, *row[:7])
+        keyed.append((row[0], keyed_previous, digest))
+        keyed_previous = digest
+    if keyed:
+        cur.execute("CREATE TEMP TABLE keyed (id BIGINT, prev_hash VARCHAR, row_hash VARCHAR)")
+        cur.executemany("INSERT INTO keyed VALUES (?, ?, ?)", keyed)
+        cur.execute("UPDATE audit_log SET prev_hash = k.prev_hash, row_hash = k.row_hash FROM keyed k "
+                    "WHERE audit_log.id = k.id")
+        cur.execute("DROP TABLE keyed")
+    for sealed in seals.SEALED:
+        seals.seal_range(cur, anchor, sealed.table, 0)
+    anchor.write_head(audit_chain.head_in(cur))
 
 
 def migrate(con, progress: Progress | None = None) -> list[int]:
@@ -406,6 +447,8 @@ def migrate(con, progress: Progress | None = None) -> list[int]:
         step = Step(progress, "Updating the database" if done else "Creating the database", len(pending)) \
             if pending else None
         applied = []
+        if any(m[0] == KEYED for m in pending):
+            audit_chain.register(cur, audit_chain.anchor_of(con))  # the migration's cursor writes to con's file
         for version, name, statements in pending:
             cur.execute("BEGIN TRANSACTION")
             try:

@@ -1,11 +1,12 @@
-"""Administration (administrators): accounts, clinic settings with their sources, and backups."""
+"""Administration (administrators): accounts, clinic settings with their sources, backups, and verifying the audit
+trail."""
 
 import dataclasses
 
 import pandas as pd
 import streamlit as st
 
-from core import backup, clinic_settings, db, users
+from core import audit, backup, clinic_settings, db, users
 from core.access import ROLE_LABELS
 from core.rules import settings
 from core.rules.settings import DEFAULTS, DoseBand
@@ -204,10 +205,36 @@ def backups_tab() -> None:
     } for p in made]), hide_index=True, width="stretch")
 
 
-accounts, clinic_rules, copies = st.tabs(["Accounts", "Clinic settings", "Backups"])
+# Audit trail
+
+VERIFIED = "admin_audit_report"
+
+
+def verify_trail(con, user) -> None:
+    st.session_state[VERIFIED] = audit.verify(con, user).lines()
+
+
+def audit_tab() -> None:
+    st.caption("Checks the live audit trail against its key and head kept outside the database, and every signed "
+               "screening, decision, dose and integration note against the seal recorded when it was signed "
+               "(README: 'Backups, restore and the audit trail').")
+    with st.spinner("Verifying the audit trail..."):
+        st.button("Verify the audit trail", icon=":material/verified:",
+                  on_click=act(verify_trail, allow=ADMINS, slot="audit"))
+    show("audit")
+    lines = st.session_state.pop(VERIFIED, None)
+    if lines:
+        (st.error if lines[0].startswith("Audit trail NOT") else st.success)(lines[0])
+        for line in lines[1:]:
+            st.text(line)
+
+
+accounts, clinic_rules, copies, trail = st.tabs(["Accounts", "Clinic settings", "Backups", "Audit trail"])
 with accounts:
     accounts_tab()
 with clinic_rules:
     settings_tab()
 with copies:
     backups_tab()
+with trail:
+    audit_tab()

@@ -6,6 +6,7 @@ import streamlit as st
 from argon2 import PasswordHasher
 
 from core import db, demo, users
+from core.audit_chain import HEAD_SUFFIX, KEY_FILE
 from core.rules import settings as settings_module
 
 DEMO_TODAY = date(2026, 11, 21)
@@ -24,6 +25,18 @@ def fast_password_hashing():
     users._hasher = real
 
 
+def copy_store(source, target):
+    """Copy a closed database with what it needs beside it: its write-ahead log if any, the audit key and its head
+    (renamed after the copy's file, as the app names it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    if (source.parent / (source.name + ".wal")).exists():
+        shutil.copy(source.parent / (source.name + ".wal"), target.parent / (target.name + ".wal"))
+    shutil.copy(source.parent / KEY_FILE, target.parent / KEY_FILE)
+    shutil.copy(source.parent / (source.name + HEAD_SUFFIX), target.parent / (target.name + HEAD_SUFFIX))
+    return target
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     """A 300-patient demo database built once; tests copy it rather than rebuild it."""
@@ -36,9 +49,7 @@ def demo_template(tmp_path_factory):
 
 @pytest.fixture
 def demo_db(demo_template, tmp_path):
-    path = tmp_path / "clinic.duckdb"
-    shutil.copy(demo_template, path)
-    return path
+    return copy_store(demo_template, tmp_path / "clinic.duckdb")
 
 
 @pytest.fixture

@@ -60,6 +60,8 @@ AUDIT_ACTION = {
     "integration_note_signed": "Integration note signed", "integration_session_booked": "Integration session booked",
     "dosing_session_viewed": "Dosing session opened", "screening_viewed": "Screening opened in the approval queue",
     "patients_listed": "List of patients shown", "patient_looked_up": "Patient looked up for the audit log",
+    "records_sealed": "Records written in bulk sealed", "audit_verified": "Audit trail verified",
+    "audit_head_missing": "Audit head missing at start", "audit_rows_missing": "Audit rows missing at start",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": ""}
@@ -92,7 +94,11 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "by": "searched by", "matches": "matches", "shown": "records shown", "rows": "rows",
                 "automatic": "automatic", "folder": "folder", "files": "files", "minutes": "minutes",
                 "opened_on": "opened on", "list": "list", "session_id": "dosing session record",
-                "screening_id": "screening record"}
+                "screening_id": "screening record", "seal": "seal", "approval_id": "decision record",
+                "table": "table", "from_id": "from record", "to_id": "to record", "records": "records",
+                "digest": "seal", "problems": "problems found", "rows_found": "audit rows found",
+                "head_rows": "audit rows the head recorded", "head_last_id": "newest audit row the head recorded",
+                "problem": "problem"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}

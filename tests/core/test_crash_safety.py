@@ -81,8 +81,9 @@ def assert_saves_kept(con, saved: list[str]) -> None:
 
 
 def only_the_database_in(folder: Path) -> None:
-    """No temporary build file is left beside the database."""
-    assert {p.name for p in folder.iterdir()} <= {"clinic.duckdb", "clinic.duckdb.wal", "backups"}
+    """No temporary build file is left beside the database (its audit key and head belong there)."""
+    assert {p.name for p in folder.iterdir()} <= {"clinic.duckdb", "clinic.duckdb.wal", "backups", "audit.key",
+                                                  "clinic.duckdb.audit-head"}
 
 
 @pytest.fixture

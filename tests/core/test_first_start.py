@@ -128,7 +128,7 @@ def test_a_first_start_that_fails_while_seeding_leaves_no_file_and_the_next_one_
 
     with pytest.raises(RuntimeError):
         first_start.open_clinic(path, fails)
-    assert list(tmp_path.iterdir()) == [] and first_start.builds_demo(path)
+    assert list(tmp_path.iterdir()) == [tmp_path / "audit.key"] and first_start.builds_demo(path)
     con = first_start.open_clinic(path)
     assert db.is_demo(con) and one(con, "SELECT count(*) FROM users") == 5
     con.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import audit, db, drafts, schema, users
+from core import audit, audit_chain, db, drafts, schema, users
 from core.access import User
 from core.rules import vitals
 
@@ -153,10 +153,11 @@ def test_rebuilding_drafts_for_a_new_kind_keeps_the_drafts_already_there(tmp_pat
                    VALUES (1, 'screening', '{"first_name": "Kept"}', now(), now())""")
     con.execute("INSERT INTO audit_log (actor_id, action, entity, entity_id) VALUES (1, 'draft_created', 'draft', 1)")
     sam = User(1, "sam", "Sam Nurse", "nurse")
-    assert schema.migrate(con) == [4, 5, 6, 7]
+    assert schema.migrate(con) == [4, 5, 6, 7, 8]
     assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == 1] == [{"first_name": "Kept"}]
     assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > 1
-    assert audit.first_broken(con) == (2, None)   # the old row was sealed into the chain, the new one follows it
+    report = audit.check(con.cursor(), audit_chain.anchor_of(con), audit_chain.anchor_of(con).read_head(), None)
+    assert (report.rows, report.problems) == (2, [])   # the old row keyed into the chain, the new one follows it
 
 
 def test_a_new_database_is_built_aside_and_renamed_into_place(tmp_path, monkeypatch):
@@ -166,8 +167,8 @@ def test_a_new_database_is_built_aside_and_renamed_into_place(tmp_path, monkeypa
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (99, "look around", [
         lambda cur: seen.append(sorted(p.name for p in tmp_path.iterdir()))])])
     db.open_store(path).close()
-    assert seen == [["clinic.duckdb.building", "clinic.duckdb.building.wal"]]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.duckdb"]
+    assert seen == [["audit.key", "clinic.duckdb.audit-head", "clinic.duckdb.building", "clinic.duckdb.building.wal"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.key", "clinic.duckdb", "clinic.duckdb.audit-head"]
 
 
 def test_a_build_that_fails_leaves_no_file_and_the_next_start_builds_again(tmp_path):
@@ -179,7 +180,7 @@ def test_a_build_that_fails_leaves_no_file_and_the_next_start_builds_again(tmp_p
 
     with pytest.raises(RuntimeError):
         db.open_store(path, fill=fails)
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / "audit.key"]   # the folder's audit key stays, for the next build
     con = db.open_store(path)
     assert con.execute("SELECT count(*) FROM database_info").fetchone() == (0,)
     con.close()
@@ -191,7 +192,7 @@ def test_what_a_killed_build_left_is_removed_by_the_next_start(tmp_path):
     building.write_bytes(b"the first bytes of a header")
     Path(str(building) + ".wal").write_bytes(b"a log cut short")
     db.open_store(path).close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.key", "clinic.duckdb", "clinic.duckdb.audit-head"]
 
 
 def test_a_build_under_way_in_another_process_is_refused_not_undone(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import backup
+from core import backup, db
 from core.rules import settings
 from tests.pages.conftest import all_text, form_key
 from tests.pages.test_screening_pages import click, stored
@@ -199,3 +199,15 @@ def test_a_stored_setting_that_cannot_be_read_is_named_to_the_administrator_and_
     warning = " ".join(w.value for w in at.warning)
     assert "could not be read, so their defaults are in force" in warning
     assert "Smallest group shown to stakeholders (patients) (stored as 'NaN', default 11)" in warning
+
+
+def test_verify_the_audit_trail_reports_in_words_and_names_a_changed_record(page, demo_db):
+    at = click(page(PAGE, "admin"), "Verify the audit trail")
+    assert at.success[0].value.startswith("Audit trail verified:")
+    assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'audit_verified'") == [(1,)]
+    con = db.connect(demo_db)   # the same file in this process: plain SQL, outside every core function
+    con.execute("UPDATE dosing_sessions SET dose_mg = dose_mg + 1 WHERE id = 1")
+    con.close()
+    at = click(page(PAGE, "admin"), "Verify the audit trail")
+    assert at.error[0].value.startswith("Audit trail NOT verified: 1 problem(s)")
+    assert "Dosing sessions 1 to" in " ".join(t.value for t in at.get("text"))
