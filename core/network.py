@@ -118,8 +118,8 @@ def _check_one(con, path: Path, name: str) -> ClinicFile:
             "SELECT key, value FROM parquet_kv_metadata(?)", [str(path)]).fetchall()}
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         con.execute("SELECT * FROM read_parquet(?)", [str(path)]).fetchall()  # every page read: damage shows now
-    except (duckdb.Error, UnicodeDecodeError) as damaged:
-        raise ValueError(f"File {name}: damaged or not a Parquet file ({str(damaged).splitlines()[0]}).") from None
+    except (duckdb.Error, UnicodeDecodeError):
+        raise ValueError(f"File {name}: damaged or not a Parquet file; it cannot be read.") from None
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ValueError(f"File {name}: schema version {version or 'missing'}, but the network reads "

@@ -76,8 +76,9 @@ patient_col.text_input("Only entries about the patient with chart number", key="
 show("audit_patient")
 patient_id = st.session_state.get(PATIENT)
 if patient_id is not None:
-    st.caption(f"Entries about patient record {patient_id}: their record opened, changed or shown in a list, and who "
-               "did it (the Who column).")
+    typed = (st.session_state.get("audit_chart_number") or "").strip()
+    st.caption(f"Entries about the patient with chart number {typed} (patient record {patient_id}): their record "
+               "opened, changed or shown in a list, and who did it (the Who column).")
 st.session_state.setdefault(CURSORS, [None])
 page = audit_log.page(con, user, st.session_state[CURSORS][-1], choice or None, patient_id)
 rows = page.rows.assign(

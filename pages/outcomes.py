@@ -196,10 +196,11 @@ if cohort is not None:
     else:
         if not identified:
             k = current().small_cell_min
-            st.info(f"De-identified view: whole calendar quarters, figures as of the end of last month, every count "
-                    f"rounded to a multiple of {k}, and groups of fewer than {k} patients shown as \"fewer than "
-                    f"{k}\", so that no two screens can be subtracted to single anyone out ({disclosure.SOURCE}).",
+            st.info(f"De-identified view: so that no one can be picked out by comparing two screens, dates are whole "
+                    f"calendar quarters, figures are as of the end of last month, every count is rounded to a "
+                    f"multiple of {k}, and groups of fewer than {k} patients show \"fewer than {k}\".",
                     icon=":material/visibility_off:")
+            st.caption(f"The method follows: {disclosure.SOURCE}.")
         st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
         headline(figures, identified)
         chart_grid(cohort, as_of, identified)

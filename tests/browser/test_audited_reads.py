@@ -38,7 +38,7 @@ def entries_about(tab, chart_number: str, action: str) -> list[list[str]]:
     few enough that the grid draws them all."""
     pick(tab, "Action", action)
     type_into(tab, "Only entries about the patient with chart number", chart_number)
-    expect(tab.get_by_text("Entries about patient record", exact=False)).to_be_visible()
+    expect(tab.get_by_text(f"Entries about the patient with chart number {chart_number}", exact=False)).to_be_visible()
     grid = tab.get_by_test_id("stDataFrame").first
     expect(grid.locator("[role=gridcell]").filter(has_text=action).first).to_be_attached()  # this lookup's table
     return [row.split(" | ") for row in grid_rows(grid)]

@@ -22,8 +22,8 @@ from tests.core.test_dosing_sessions import NOW, NURSE, approved_patient, discha
 
 @pytest.fixture(scope="module")
 def worked(demo_template, tmp_path_factory):
-    """The demo store after a screening, its approval, a dose and a signed note, and 60 failed sign-ins (the most a
-    minute allows: later tests write drafts instead); closed."""
+    """The demo store after a screening, its approval, a dose and a signed note, and 60 failed sign-ins from six
+    addresses (each within the ten a minute one address is allowed); closed."""
     from core import db
 
     path = copy_store(demo_template, tmp_path_factory.mktemp("worked") / "clinic.duckdb")
@@ -34,8 +34,8 @@ def worked(demo_template, tmp_path_factory):
     note = integration_notes.write(con, THERAPIST, patient, session, met_at=NOW + timedelta(days=1),
                                    themes="Shame; family", reflections="Felt calmer", plan="Walk daily",
                                    password=THERAPIST_PASSWORD, now=NOW + timedelta(days=1))
-    for _ in range(60):
-        users.authenticate(con, "nobody", "wrong password")
+    for attempt in range(60):
+        users.authenticate(con, "nobody", "wrong password", source=f"10.0.0.{attempt // 10}")
     ids = {"session": session, "note": note,
            "approval": con.execute("SELECT max(id) FROM approvals").fetchone()[0],
            "rows": con.execute("SELECT count(*) FROM audit_log").fetchone()[0]}
