@@ -23,6 +23,7 @@ import pytest
 
 from core import db, demo, first_start
 from tests.browser import runs
+from tests.conftest import copy_store
 
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium")
@@ -73,7 +74,7 @@ def serve(tmp_path_factory, template: Path | None = None, **extra_env):
     folder = tmp_path_factory.mktemp("browser")
     database = folder / "clinic.duckdb"
     if template is not None:
-        shutil.copy(template, database)
+        copy_store(template, database)  # with its audit key and head, without which it does not open
     env = {**os.environ, "CLINIC_DB": str(database), "CLINIC_DEMO": "1", **QUIET_IDLE_WATCH, **extra_env}
     log = folder / "streamlit.log"
     SERVER_LOGS.append(log)
