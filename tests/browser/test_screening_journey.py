@@ -1,5 +1,6 @@
 import re
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from core.rules import instruments
@@ -8,6 +9,9 @@ from tests.browser.runs import act
 from tests.browser.test_sign_in_journey import sign_in
 
 MRN = "BROWSER-0001"
+PICK_TRIES = 3
+OPTION_CLICK_MS = 5_000
+"""How long a click waits for an option of a list already open: it is drawn, so only a list closed under it waits."""
 
 
 def go(tab, page: str) -> None:
@@ -64,17 +68,28 @@ def open_list(tab, label: str, shows) -> None:
 
 def pick(tab, label: str, choice: str, reruns: bool = True) -> None:
     """Choose a selectbox option; returns once the choice's run has ended (none inside a form: `reruns=False`). A box
-    already showing the choice (as the last step's run left it) sends nothing when it is chosen again: nothing to do."""
+    already showing the choice (as the last step's run left it) sends nothing when it is chosen again: nothing to do.
+
+    On a loaded machine the open list was seen to close before the click reached its option (the click then waits
+    for an option that is gone, and nothing is chosen): such a click is given up after a few seconds and the list
+    opened again. The box's value, checked at the end, is what says the choice was made."""
     box = tab.get_by_role("combobox", name=label, exact=True)
     expect(box).to_be_visible()
     if box.input_value() == choice:
         return
     wanted = tab.get_by_role("option", name=choice, exact=True)
-    open_list(tab, label, wanted)
-    if reruns:
-        act(tab, wanted.click)
-    else:
-        wanted.click()
+    for _ in range(PICK_TRIES):
+        open_list(tab, label, wanted)
+        try:
+            if reruns:
+                act(tab, lambda: wanted.click(timeout=OPTION_CLICK_MS))
+            else:
+                wanted.click(timeout=OPTION_CLICK_MS)
+        except PlaywrightTimeoutError:
+            if box.input_value() == choice:
+                break
+            continue
+        break
     expect(box).to_have_value(choice)
 
 
