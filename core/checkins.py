@@ -22,7 +22,10 @@ from core.rules.settings import Settings
 
 RECORDERS = frozenset({"therapist", "nurse", "prescriber"})
 EVERY_VISIT = ("phq9", "gad7", "craving_vas", "pacs")
-"""Taken at every check-in; the PCL-5 (when due) and the C-SSRS repeat are taken when the clinician gives them."""
+"""Taken at every check-in (the PACS only when alcohol is the primary substance: `every_visit`); the PCL-5 (when due)
+and the C-SSRS repeat are taken when the clinician gives them."""
+DRINKING_ONLY = ("pacs",)
+"""The Penn Alcohol Craving Scale asks about drinking: for anyone else its answers would be read as their craving."""
 OPTIONAL = ("pcl5", "cssrs")
 LOG_WINDOW_DAYS = 28
 """The use log offered at a visit starts the day after the last recorded day, but never more than four weeks back:
@@ -47,6 +50,11 @@ class Context:
     log_from: date
     recorded: dict[date, dict]
     """Use days already recorded from `log_from` to today: day -> {used, drinks, other_used}."""
+
+
+class SameDayCheckin(ValueError):
+    """Another check-in of this patient is already saved for the visit's day: two people (or two tabs) recording one
+    visit would leave two sets of scores, so the second waits for a clinician to say it is a second visit."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,13 @@ def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Co
 
 
 def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_days: list[dict],
-           correction_reason: str = "", note: str = "", draft_id: int | None = None, now: datetime | None = None,
-           settings: Settings | None = None) -> Saved:
+           correction_reason: str = "", note: str = "", draft_id: int | None = None, second_same_day: bool = False,
+           now: datetime | None = None, settings: Settings | None = None) -> Saved:
     """Save a check-in: its scales, its use days and any safety follow-up, whole or not at all.
 
     `answers` maps an instrument id to its answers (a list in item order; the C-SSRS dict); an optional scale left
-    entirely blank is not taken. `use_days` holds dicts with day, used, drinks and other_used.
+    entirely blank is not taken. `use_days` holds dicts with day, used, drinks and other_used. `second_same_day`
+    confirms a second check-in on a day that already has one (SameDayCheckin otherwise).
     """
     user = require(con, user, RECORDERS)
     now = now or datetime.now()
@@ -114,7 +123,11 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     visit_at = _visit_time(visit_at, ctx, now)
     scores = _scores(answers, ctx, settings)
     days = _days(use_days, ctx, now.date(), settings)
+    if not isinstance(second_same_day, bool):
+        raise ValueError("Second check-in the same day: tick the box or leave it empty")
     with db.transaction(con) as cur:
+        if not second_same_day:
+            _refuse_same_day(cur, patient_id, ctx.patient, visit_at)
         (checkin_id,) = cur.execute(
             "INSERT INTO checkins (patient_id, visit_at, recorded_by, recorded_at, note) VALUES (?, ?, ?, ?, ?) "
             "RETURNING id", [patient_id, visit_at, user.id, now, note or None]).fetchone()
@@ -136,6 +149,20 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
                  {"patient_id": patient_id, "instruments": sorted(scores), "days_added": added,
                   "days_corrected": corrected, "safety_followup": bool(reasons)})
     return Saved(checkin_id, bool(reasons), added, corrected)
+
+
+def _refuse_same_day(cur, patient_id: int, patient: str, visit_at: datetime) -> None:
+    """Checked inside the saving transaction, so two saves of one visit at the same moment cannot both pass it."""
+    earlier = cur.execute(
+        """SELECT u.display_name, c.visit_at FROM checkins c LEFT JOIN users u ON u.id = c.recorded_by
+           WHERE c.patient_id = ? AND CAST(c.visit_at AS DATE) = ? ORDER BY c.recorded_at DESC LIMIT 1""",
+        [patient_id, visit_at.date()]).fetchone()
+    if earlier is not None:
+        who, at = earlier
+        raise SameDayCheckin(
+            f"A check-in of this patient for {visit_at:%d %b %Y} was already saved by {who or 'another user'} at "
+            f"{at:%H:%M}. Nothing was saved. If this is the same visit, open the chart to see it; if the patient was "
+            "seen a second time today, tick \"A second check-in the same day\" and save again.")
 
 
 def correct_day(con, user: User, patient_id: int, *, day, used, drinks, other_used, reason: str,
@@ -181,12 +208,17 @@ def _scores(answers: dict, ctx: Context, settings: Settings | None) -> dict:
     if unknown:
         raise ValueError(f"Not a check-in scale: {', '.join(sorted(map(str, unknown)))}")
     scores = {}
+    asked = every_visit(ctx.primary_substance)
     for instrument_id in EVERY_VISIT + OPTIONAL:
         given = answers.get(instrument_id)
         blank = given is None or (isinstance(given, dict) and not given) or (
             isinstance(given, list) and all(a is None for a in given))
+        if instrument_id in DRINKING_ONLY and instrument_id not in asked:
+            if not blank:
+                raise ValueError(f"{instrument_name(instrument_id)}: asked only when alcohol is the primary substance")
+            continue
         if blank:
-            if instrument_id in EVERY_VISIT:
+            if instrument_id in asked:
                 raise ValueError(f"{instrument_name(instrument_id)}: not answered; it is taken at every check-in")
             continue
         if instrument_id == "pcl5" and not ctx.pcl5_due:
@@ -195,6 +227,13 @@ def _scores(answers: dict, ctx: Context, settings: Settings | None) -> dict:
             given = instruments.cssrs_answers(given)
         scores[instrument_id] = (instruments.score(instrument_id, given, sex=ctx.sex, settings=settings), given)
     return scores
+
+
+def every_visit(primary_substance: str) -> tuple[str, ...]:
+    """The scales taken at every check-in of a patient with this primary substance, in the order they are asked."""
+    if primary_substance == "alcohol":
+        return EVERY_VISIT
+    return tuple(i for i in EVERY_VISIT if i not in DRINKING_ONLY)
 
 
 def instrument_name(instrument_id: str) -> str:

@@ -499,7 +499,8 @@ def _course(rng, rows: Rows, ids: Ids, staff, patient_id, intake, substance, scr
         if not in_progress:
             if number % 2 == 0:
                 totals = _visit_totals(rng, intake, substance, 1 + (mood_left - 1) * number / 6, before, after)
-                _checkin(rng, rows, ids, staff, patient_id, _at(day, rng, 15, 17), totals, pcl5=number % 4 == 0)
+                _checkin(rng, rows, ids, staff, patient_id, _at(day, rng, 15, 17), totals,
+                         checkins.every_visit(substance), pcl5=number % 4 == 0)
             if intake["integration_therapy_willing"]:
                 _integration(rng, rows, ids, staff, session, min(3, gap - 1) if number < planned else 3, today)
         day += timedelta(days=gap)
@@ -508,11 +509,13 @@ def _course(rng, rows: Rows, ids: Ids, staff, patient_id, intake, substance, scr
 
 def _visit_totals(rng: random.Random, intake, substance, mood: float, before: int, after: int) -> dict[str, int]:
     """Scale totals at a check-in after a dose: PHQ-9 and GAD-7 at `mood` times their intake sums, craving right now
-    near the discharge rating, and the PACS, which asks about drinking, following the pre-dose craving only for
-    patients whose primary substance is alcohol."""
-    pacs = round(before * 0.3 + rng.gauss(0, 2)) if substance == "alcohol" else rng.randint(0, 6)
-    return {"phq9": round(sum(intake["phq9"]) * mood), "gad7": round(sum(intake["gad7"]) * mood),
-            "craving_vas": after + rng.randint(-5, 5), "pacs": pacs, "pcl5": round(sum(intake["pcl5"]) * mood)}
+    near the discharge rating, and the PACS, which asks about drinking (so only when alcohol is the primary
+    substance), following the pre-dose craving."""
+    totals = {"phq9": round(sum(intake["phq9"]) * mood), "gad7": round(sum(intake["gad7"]) * mood),
+              "craving_vas": after + rng.randint(-5, 5), "pcl5": round(sum(intake["pcl5"]) * mood)}
+    if substance == "alcohol":
+        totals["pacs"] = round(before * 0.3 + rng.gauss(0, 2))
+    return totals
 
 
 def _dose(rng: random.Random, route: str, weight: float, number: int) -> float:
@@ -617,7 +620,7 @@ def _assessment(rows: Rows, ids: Ids, recorded_by: int, patient_id, instrument_i
 
 
 def _checkin(rng, rows: Rows, ids: Ids, staff, patient_id, visit_at: datetime, totals: dict[str, int],
-             pcl5: bool) -> None:
+             scales: tuple[str, ...], pcl5: bool) -> None:
     """A follow-up visit as the app records one: the scales taken at every check-in, each an assessment at the
     visit time linked to it, so outcomes and the chart read the demo like real visits. With `pcl5`, the PCL-5 too
     (every fourth session), so "PCL-5 clearly lower" has patients behind it; its answers come from a generator of
@@ -625,7 +628,7 @@ def _checkin(rng, rows: Rows, ids: Ids, staff, patient_id, visit_at: datetime, t
     checkin_id = ids.take("checkins_id_seq")
     rows.add("checkins", id=checkin_id, patient_id=patient_id, visit_at=visit_at, recorded_by=staff["therapist"],
              recorded_at=visit_at + timedelta(minutes=rng.choice((5, 10, 15))), note=None)
-    for instrument_id in (*checkins.EVERY_VISIT, *(("pcl5",) if pcl5 else ())):
+    for instrument_id in (*scales, *(("pcl5",) if pcl5 else ())):
         answers = _answers(random.Random(checkin_id) if instrument_id == "pcl5" else rng, instrument_id,
                            totals[instrument_id])
         assessment_id = _assessment(rows, ids, staff["therapist"], patient_id, instrument_id, visit_at,

@@ -28,8 +28,10 @@ UNANSWERED = "Not answered"
 """Shown in a day's cell until it is answered: an empty cell reads 'None', which could be taken for 'no use'."""
 USE = {UNANSWERED: None, "No use": False, "Used": True}
 OTHER = {UNANSWERED: None, "No": False, "Yes": True}
-NOT_FIELDS = ("days_",)
-"""Form keys that are not typed values (the use grid's own widget state)."""
+SECOND_VISIT = "second_same_day"
+NOT_FIELDS = ("days_", SECOND_VISIT)
+"""Form keys not kept in a draft: the use grid's own widget state, and the confirmation of a second check-in the same
+day (it answers one refusal; a draft resumed later is asked again)."""
 
 
 def open_patient(con, user, patient_id: int) -> None:
@@ -166,7 +168,12 @@ def save_checkin(con, user, token: str, patient_id: int) -> None:
     try:
         saved = checkins.record(con, user, patient_id, visit_at=visit, answers=answers(form, ctx),
                                 use_days=use_days(current_days(form)), correction_reason=form.get("correction") or "",
-                                note=form.get("note") or "", draft_id=form.meta.get("draft_id"))
+                                note=form.get("note") or "", draft_id=form.meta.get("draft_id"),
+                                second_same_day=bool(form.get(SECOND_VISIT)))
+    except checkins.SameDayCheckin:
+        form.meta["same_day_asked"] = True
+        show_recorded(form, patient_id)
+        raise
     except ValueError:
         show_recorded(form, patient_id)
         raise
@@ -248,7 +255,7 @@ def checkin_form(ctx: checkins.Context) -> None:
     day.date_input("Visit date", min_value=ctx.screened_on, max_value=datetime.now().date(),
                    key=form.key("visit_day"), format="DD.MM.YYYY")
     hour.time_input("Visit time", step=300, key=form.key("visit_time"))
-    for instrument_id in ("phq9", "gad7", "craving_vas", "pacs"):
+    for instrument_id in checkins.every_visit(ctx.primary_substance):
         instrument(instrument_id, form, patient_id)
     if ctx.pcl5_due:
         why = ("provisional PTSD at screening" if ctx.provisional_ptsd else
@@ -264,6 +271,8 @@ def checkin_form(ctx: checkins.Context) -> None:
     st.text_area("Note (optional)", key=form.key("note"), height=80)
     keep_draft(form, patient_id)
     show(CHECKIN)
+    if form.meta.get("same_day_asked"):
+        st.checkbox("A second check-in the same day: the patient was seen again today", key=form.key(SECOND_VISIT))
     save, discard = st.columns([3, 1])
     save.button("Save the check-in", type="primary",
                 on_click=act(save_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN, about=ctx.patient))

@@ -13,8 +13,9 @@ from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER
 THERAPIST_PASSWORD = "demo-therapist-2026"
 VIEWER = User(5, "viewer", "Demo Viewer", "viewer")
 VISIT = NOW + timedelta(days=8)
-CALM_SCALES = {"phq9": [1, 1, 0, 1, 0, 1, 0, 0, 0], "gad7": [1, 0, 1, 0, 0, 1, 0], "craving_vas": [35],
-               "pacs": [2, 1, 2, 1, 2]}
+CALM_SCALES = {"phq9": [1, 1, 0, 1, 0, 1, 0, 0, 0], "gad7": [1, 0, 1, 0, 0, 1, 0], "craving_vas": [35]}
+CALM_PACS = [2, 1, 2, 1, 2]
+"""The PACS asks about drinking: it is taken only when alcohol is the primary substance."""
 PTSD_PCL5 = [3] * 20
 ALCOHOL = {"primary_substance": "alcohol", "other_substances": [], "auditc": [2, 2, 1]}
 
@@ -27,8 +28,16 @@ def week(start: date, **overrides) -> list[dict]:
 
 
 def save(con, patient, user=THERAPIST, answers=None, days=(), at=VISIT, **kwargs):
-    return checkins.record(con, user, patient, visit_at=at, answers=answers or CALM_SCALES, use_days=list(days),
+    """A check-in at `at`; calm scales unless `answers`, with the PACS for a patient whose primary substance is
+    alcohol."""
+    if answers is None:
+        answers = CALM_SCALES | ({"pacs": CALM_PACS} if drinks(con, patient) else {})
+    return checkins.record(con, user, patient, visit_at=at, answers=answers, use_days=list(days),
                            now=at + timedelta(minutes=5), **kwargs)
+
+
+def drinks(con, patient) -> bool:
+    return count(con, "SELECT primary_substance = 'alcohol' FROM patients WHERE id = ?", [patient])
 
 
 def count(con, sql, params=()):
@@ -160,7 +169,7 @@ def test_drinks_are_counted_only_for_alcohol(demo_store):
     ("pacs", [2, 1, 2, 1], "PACS"),
 ])
 def test_a_half_answered_scale_is_refused_by_name_and_nothing_stored(demo_store, instrument, answers, words):
-    patient = approved_patient(demo_store)
+    patient = approved_patient(demo_store, **ALCOHOL)
     with pytest.raises(ValueError, match=words):
         save(demo_store, patient, answers={**CALM_SCALES, instrument: answers}, days=week(NOW.date()))
     assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == 0
@@ -207,7 +216,7 @@ def test_item_9_or_a_cssrs_at_moderate_or_high_raises_a_safety_follow_up(demo_st
 def test_who_may_record_and_read(demo_store):
     patient = approved_patient(demo_store)
     for user in (NURSE, PRESCRIBER):
-        save(demo_store, patient, user=user, at=VISIT - timedelta(hours=1 + user.id))
+        save(demo_store, patient, user=user, at=VISIT - timedelta(days=user.id))
     with pytest.raises(AccessDenied):
         save(demo_store, patient, user=VIEWER)
     with pytest.raises(AccessDenied):
@@ -350,3 +359,34 @@ def test_a_no_use_day_stored_with_a_zero_count_is_the_same_day_saved_again_witho
         checkins.correct_day(demo_store, THERAPIST, patient, day=day, used=False, drinks=None, other_used=False,
                              reason="Patient phoned", now=VISIT)
     assert count(demo_store, "SELECT count(*) FROM use_day_corrections") == 0
+
+
+def test_a_second_check_in_the_same_day_is_refused_until_confirmed(demo_store):
+    """A nurse and a therapist (or two tabs) each recording the visit must not leave two contradictory check-ins
+    without a word: the second is refused naming the first, and stored only when confirmed as a second visit."""
+    patient = approved_patient(demo_store)
+    first = save(demo_store, patient, user=THERAPIST)
+    before = count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient])
+    with pytest.raises(checkins.SameDayCheckin, match=r"already saved by Demo Therapist at \d\d:\d\d"):
+        save(demo_store, patient, user=NURSE, at=VISIT + timedelta(hours=2))
+    assert count(demo_store, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == before
+    second = save(demo_store, patient, user=NURSE, at=VISIT + timedelta(hours=2), second_same_day=True)
+    assert second.checkin_id != first.checkin_id
+    assert save(demo_store, patient, user=NURSE, at=VISIT + timedelta(days=1)).checkin_id  # the next day: no question
+
+
+def test_the_pacs_is_taken_only_when_alcohol_is_the_primary_substance(demo_store):
+    """The PACS asks about drinking: required for a patient whose primary substance is alcohol, refused by name for
+    anyone else (a cocaine patient's 'craving for alcohol' would read as their craving)."""
+    drinker = approved_patient(demo_store, **ALCOHOL)
+    other = approved_patient(demo_store, mrn="PACS-0002", last_name="Nodrink")
+    with pytest.raises(ValueError, match="PACS.*not answered"):
+        save(demo_store, drinker, answers=CALM_SCALES)
+    assert save(demo_store, drinker).checkin_id
+    with pytest.raises(ValueError, match="PACS.*only .*alcohol"):
+        save(demo_store, other, answers=CALM_SCALES | {"pacs": CALM_PACS})
+    saved = save(demo_store, other)
+    assert rows(demo_store, """SELECT a.instrument FROM checkin_assessments l JOIN assessments a
+                               ON a.id = l.assessment_id WHERE l.checkin_id = ? ORDER BY 1""",
+                [saved.checkin_id]) == [("craving_vas",), ("gad7",), ("phq9",)]
+    assert checkins.every_visit("alcohol")[-1] == "pacs" and "pacs" not in checkins.every_visit("cocaine")

@@ -150,10 +150,13 @@ def test_use_logs_show_both_abstinence_and_relapse(cohort):
                           WHERE p.primary_substance = 'alcohol' AND u.used AND u.drinks > 4""") > 0
 
 
-def test_every_check_in_has_its_four_scales_scored_at_the_visit_and_some_a_pcl5(cohort):
+def test_every_check_in_has_its_scales_scored_at_the_visit_and_some_a_pcl5(cohort):
+    """Four scales at a drinker's visit, three at anyone else's (the PACS asks about drinking), and at some a PCL-5."""
     visits = q(cohort, """SELECT c.id, c.patient_id, c.visit_at, c.recorded_at, c.note, u.role,
-                                 (SELECT min(d.started_at) FROM dosing_sessions d WHERE d.patient_id = c.patient_id)
-                          FROM checkins c JOIN users u ON u.id = c.recorded_by""")
+                                 (SELECT min(d.started_at) FROM dosing_sessions d WHERE d.patient_id = c.patient_id),
+                                 p.primary_substance
+                          FROM checkins c JOIN users u ON u.id = c.recorded_by
+                          JOIN patients p ON p.id = c.patient_id""")
     assert len(visits) > 1000
     scales = {}
     for checkin_id, patient, instrument, taken_at, total, band, flags, answers in q(
@@ -163,15 +166,18 @@ def test_every_check_in_has_its_four_scales_scored_at_the_visit_and_some_a_pcl5(
         assert (total, band, json.loads(flags)) == (result.total, result.band, sorted(result.flags))
         scales.setdefault(checkin_id, []).append((instrument, patient, taken_at))
     with_pcl5 = 0
-    for checkin_id, patient, visit_at, recorded_at, note, role, first_dose in visits:
+    drinkers = 0
+    for checkin_id, patient, visit_at, recorded_at, note, role, first_dose, substance in visits:
         every_visit = [s for s in scales[checkin_id] if s[0] != "pcl5"]
-        assert sorted(every_visit) == sorted((i, patient, visit_at) for i in checkins.EVERY_VISIT)
+        assert sorted(every_visit) == sorted((i, patient, visit_at) for i in checkins.every_visit(substance))
+        drinkers += substance == "alcohol"
         with_pcl5 += len(scales[checkin_id]) - len(every_visit)
         assert first_dose < visit_at <= recorded_at and recorded_at.date() <= TODAY
         assert (note, role) == (None, "therapist")
     # Issue 19: the check-in after every fourth session also takes the PCL-5, so the demo can show its change.
     assert 0 < with_pcl5 < len(visits) / 2
-    assert one(cohort, "SELECT count(*) FROM checkin_assessments") == 4 * len(visits) + with_pcl5
+    assert 0 < drinkers < len(visits)
+    assert one(cohort, "SELECT count(*) FROM checkin_assessments") == 3 * len(visits) + drinkers + with_pcl5
 
 
 def test_integration_notes_follow_their_session_before_the_next_dose(cohort):

@@ -78,7 +78,8 @@ con = db.open_store(sys.argv[1])
 therapist = User(4, "therapist", "Demo Therapist", "therapist")
 scales = {"phq9": [1] * 9, "gad7": [1] * 7, "craving_vas": [30], "pacs": [1] * 5}
 while True:
-    saved = checkins.record(con, therapist, int(sys.argv[2]), visit_at=datetime.now(), answers=scales, use_days=[])
+    saved = checkins.record(con, therapist, int(sys.argv[2]), visit_at=datetime.now(), answers=scales, use_days=[],
+                            second_same_day=True)
     print(saved.checkin_id, flush=True)
 """
 
@@ -188,9 +189,10 @@ def test_the_screening_form_refuses_with_value_errors_only(raw):
                                   "\u200f\u0645\u0631\u062d\u0628\u0627 RTL", "x" * 1999])
 def test_hostile_text_is_stored_literally(demo_store, text):
     from core import checkins
-    from tests.core.test_checkins import CALM_SCALES, THERAPIST
+    from tests.core.test_checkins import CALM_PACS, CALM_SCALES, THERAPIST
 
     (patient,) = approved_patients(demo_store, 1)
-    saved = checkins.record(demo_store, THERAPIST, patient, visit_at=NOW + timedelta(days=20), answers=CALM_SCALES,
-                            use_days=[], note=text, now=NOW + timedelta(days=20))
+    saved = checkins.record(demo_store, THERAPIST, patient, visit_at=NOW + timedelta(days=20),
+                            answers=CALM_SCALES | {"pacs": CALM_PACS}, use_days=[], note=text,
+                            now=NOW + timedelta(days=20))
     assert demo_store.execute("SELECT note FROM checkins WHERE id = ?", [saved.checkin_id]).fetchone() == (text,)

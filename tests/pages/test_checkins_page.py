@@ -128,7 +128,8 @@ def test_a_recorded_day_is_corrected_only_with_a_reason(page, patient):
     first = days(at)[0]
     assert first["recorded"].startswith("No use")
     first.update(use="Used", drinks="2")
-    at = click(at.run(), "Save the check-in")
+    at = confirmed_second_visit(click(at.run(), "Save the check-in"))
+    at = click(at, "Save the check-in")
     assert "give a reason for the correction" in at.error[0].value
     at.session_state[form_key(at, "checkin", "correction")] = "Patient remembered a drink"
     at = click(at.run(), "Save the check-in")
@@ -137,6 +138,27 @@ def test_a_recorded_day_is_corrected_only_with_a_reason(page, patient):
                   [patient])[0][1] == 1
     assert stored(at, "SELECT reason FROM use_day_corrections WHERE patient_id = ?", [patient]) == [
         ("Patient remembered a drink",)]
+
+
+def confirmed_second_visit(at):
+    """A save refused because the day already has a check-in: the form stays, the box to confirm a second visit is
+    drawn, and ticking it is what lets the next save through."""
+    assert "was already saved by" in at.error[0].value
+    at.checkbox(key=form_key(at, "checkin", "second_same_day")).check()
+    return at.run()
+
+
+def test_a_second_check_in_the_same_day_waits_for_the_clinician_to_confirm_it(page, patient):
+    at = answer(opened(page, "therapist", patient), CALM)
+    at = click(click(at, "No use on every day not yet answered"), "Save the check-in")
+    nurse = answer(opened(page, "nurse", patient), {**CALM, "craving_vas": [80]})
+    nurse = click(nurse, "Save the check-in")
+    assert "already saved by Demo Therapist" in nurse.error[0].value
+    assert nurse.session_state[form_key(nurse, "checkin", "craving_vas_craving")] == 80  # what she typed stays
+    assert stored(nurse, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(1,)]
+    nurse = click(confirmed_second_visit(nurse), "Save the check-in")
+    assert "Check-in saved" in all_text(nurse)
+    assert stored(nurse, "SELECT count(*) FROM checkins WHERE patient_id = ?", [patient]) == [(2,)]
 
 
 def test_a_check_in_survives_a_reload_as_the_users_draft_only(page, patient):
@@ -203,7 +225,8 @@ def test_a_day_saved_meanwhile_by_someone_else_is_shown_with_who_and_what(page, 
     days(therapist)[-1].update(use="Used", drinks="3")
     click(therapist.run(), "Save the check-in")
     days(nurse)[-1].update(use="No use")
-    nurse = click(nurse.run(), "Save the check-in")
+    nurse = confirmed_second_visit(click(nurse.run(), "Save the check-in"))
+    nurse = click(nurse, "Save the check-in")
     assert "was already recorded as used \\(3 drinks\\) by Demo Therapist" in nurse.error[0].value
     assert days(nurse)[-1]["recorded"].startswith("Used, 3 drinks") and days(nurse)[-1]["use"] == "No use"
     assert stored(nurse, "SELECT used FROM substance_use_days WHERE patient_id = ?", [patient]) == [(True,)]
