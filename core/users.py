@@ -115,12 +115,15 @@ def _checked_name(name: str) -> str:
 
 def _not_alike(cur, display_name: str) -> None:
     """Refuse a name that would look like another account's on screen and on every record it signs (inactive
-    accounts too: their signatures stay on the records)."""
+    accounts too: their signatures stay on the records), or, mixing alphabets in a word, like one made later."""
     mine = names.skeleton(display_name)
     for other, other_username in cur.execute("SELECT display_name, username FROM users ORDER BY id").fetchall():
         if names.skeleton(other) == mine:
             raise ValueError(f"Name shown on screen: {display_name} would look like {other} ({other_username}) on "
                              "screen and on signed records; add a middle initial or another part of the name")
+    if names.mixed_script(display_name):
+        raise ValueError("Name shown on screen: write each word in one alphabet (a word here mixes Latin letters with "
+                         "Cyrillic or Greek ones that look the same, so it could pass for someone else's name)")
 
 
 def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,

@@ -13,10 +13,15 @@ then i, l and 1 as one letter and 0 as o, "rn" as m and "vv" as w, and only lett
 digits kept. It is deliberately eager: "Ali Khan" and "All Khan" count as alike, and an
 administrator tells such names apart with a middle initial, which costs less than one
 signature read as someone else's.
+
+`mixed_script` catches the imitation of a name not yet taken: a word mixing Latin, Cyrillic
+and Greek letters (UTS #39's mixed-script check, on the three scripts whose letters look
+alike). A name may use any script, and different words may use different ones.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 LOOKALIKES = str.maketrans({
@@ -43,3 +48,16 @@ def skeleton(name: str) -> str:
     text = text.translate(LOOKALIKES).casefold().translate(ONE_STROKE)
     text = text.replace("rn", "m").replace("vv", "w")
     return "".join(c for c in text if c.isalnum())
+
+
+LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+WORD_BREAKS = re.compile(r"[\s\-'.’]+")
+
+
+def mixed_script(name: str) -> bool:
+    """True when one word holds letters of two of the scripts whose letters look alike."""
+    for word in WORD_BREAKS.split(unicodedata.normalize("NFKC", name)):
+        scripts = {unicodedata.name(c, "").split(" ")[0] for c in word if c.isalpha()}
+        if len(scripts.intersection(LOOKALIKE_SCRIPTS)) > 1:
+            return True
+    return False

@@ -3,7 +3,7 @@
 import pytest
 
 from core import users
-from core.rules.names import skeleton
+from core.rules.names import mixed_script, skeleton
 from tests.core.test_users import ADMIN
 
 PRESCRIBER = "Dr Demo Prescriber"
@@ -37,3 +37,21 @@ def test_a_nurse_cannot_be_shown_as_the_prescriber(demo_store):
     assert demo_store.execute("SELECT count(*) FROM users WHERE username = 'n2'").fetchone() == (0,)
     made = users.create_user(demo_store, ADMIN, "n2", "Dr Demo Prescriber Two", "prescriber", "a long enough password")
     assert made.display_name == "Dr Demo Prescriber Two"
+
+
+@pytest.mark.parametrize(("name", "mixed"), [
+    ("Dr Dеmo Nurse Smith", True),  # Cyrillic е in a Latin word, like no account yet
+    ("Αnna Lee", True),  # Greek capital alpha
+    ("Anna Lee", False), ("Zoë O'Neil-Brown", False), ("Νίκος Παπαδόπουλος", False), ("Иван Петров", False),
+    ("Anna Петрова", False),  # each word in one script
+    ("Ａｎｎａ Lee", False),  # full-width Latin is Latin
+])
+def test_a_word_mixing_scripts_is_found(name, mixed):
+    assert mixed_script(name) is mixed
+
+
+def test_a_name_mixing_scripts_in_one_word_is_refused_even_when_it_imitates_nobody(demo_store):
+    """A Cyrillic letter in a Latin word has no reason but to deceive: it could imitate an account made later."""
+    with pytest.raises(ValueError, match="Name shown on screen: .*one alphabet"):
+        users.create_user(demo_store, ADMIN, "n3", "Dana Smіth", "nurse", "a long enough password")
+    assert demo_store.execute("SELECT count(*) FROM users WHERE username = 'n3'").fetchone() == (0,)
