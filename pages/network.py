@@ -50,18 +50,20 @@ if uploaded:
     except ValueError as refused:
         st.error(str(refused), icon=":material/block:")
     else:
-        st.subheader("Clinics")
-        st.dataframe(pd.DataFrame([{
+        st.header("Clinics")
+        # Static tables: a few rows each, read rather than sorted, and two interactive grids on one page repeat
+        # their cells' ids (axe-core: duplicate-id-active).
+        st.table(pd.DataFrame([{
             "Clinic": f.clinic, "File": f.name, "Patients in the file": f.rows,
             "Withheld for small groups": f.withheld, "As of": f.as_of_year, "Rules version": f.rules_version,
-        } for f in result.clinics]), hide_index=True, width="stretch")
+        } for f in result.clinics]), hide_index=True)
         shown = result.shown(current())
         columns = [*sorted(c for c in shown if c != network.POOLED), network.POOLED]
-        st.subheader("Figures")
+        st.header("Figures")
         st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
-        st.dataframe(pd.DataFrame([{"Figure": view.LABELS[name][0], **{c: cell(name, shown[c][name])
-                                                                       for c in columns}} for name in FIGURES]),
-                     hide_index=True, width="stretch")
+        st.table(pd.DataFrame([{"Figure": view.LABELS[name][0], **{c: cell(name, shown[c][name])
+                                                                  for c in columns}} for name in FIGURES]),
+                 hide_index=True)
         st.caption("Relapse is counted by whole week here: the files give no date finer than the year.")
-        st.subheader("Published reference points")
+        st.header("Published reference points")
         view.references_for(FIGURES)

@@ -22,9 +22,11 @@ PAGE_CSS = """<style>
 div[data-testid="stCaptionContainer"] { opacity: 1 !important; }
 div[data-testid="stCaptionContainer"], div[data-testid="stCaptionContainer"] p { color: #595c66 !important; }
 div[role="radiogroup"] { column-gap: 0.75rem !important; }
+section[data-testid="stFileUploaderDropzone"] [data-testid="stIconMaterial"] { color: #595c66 !important; }
 </style>"""
-"""Captions: Streamlit draws them in a grey at 60 % opacity (about 3:1 on white, under WCAG AA's 4.5:1); this is
-6.6:1. Answer choices: a little closer together, so a questionnaire item's answers fit on one line at 1440 px."""
+"""Captions, and the file uploader's "add another file" icon: Streamlit draws them in a faded grey (about 3:1 and
+3.8:1 on their backgrounds, under WCAG AA's 4.5:1); this is 6.6:1. Answer choices: a little closer together, so a
+questionnaire item's answers fit on one line at 1440 px."""
 PASSWORD_TOGGLE_OUT_OF_TAB_ORDER = """<script>
 if (!window.passwordToggleOutOfTabOrder) {
   window.passwordToggleOutOfTabOrder = true;

@@ -8,11 +8,12 @@ from tests.browser.runs import act
 from tests.browser.test_patient_safety import click_grid_row
 from tests.browser.test_screening_journey import go, open_list, pick
 from tests.browser.test_sign_in_journey import sign_in
+from tests.pages.test_network_page import export_file
 
 ROLES = {
     "admin": ("demo-admin-2026", ["Home", "Outcomes", "Administration", "Audit log"]),
     "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Check-ins",
-                                            "Patients", "Outcomes"]),
+                                            "Patients", "Outcomes", "Network"]),
     "nurse": ("demo-nurse-2026", ["Home"]),
     "therapist": ("demo-therapist-2026", ["Home"]),
     "viewer": ("demo-viewer-2026", ["Home", "Outcomes"]),
@@ -78,6 +79,19 @@ def test_a_check_in_form_and_its_notes(tab, app_url):
     expect(tab.get_by_label("The dosing session it follows", exact=True)).to_be_visible()
     found["integration notes"] = serious_violations(tab)
     assert found == {name: [] for name in found}
+
+
+def test_the_network_page_with_two_clinics_pooled(tab, app_url, tmp_path):
+    """The Network page's tables, references and captions are drawn only once files are pooled."""
+    files = []
+    for name, clinic, patients in (("north.parquet", "north-1", 12), ("south.parquet", "south-2", 5)):
+        files.append(tmp_path / name)
+        files[-1].write_bytes(export_file(clinic, patients))
+    sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
+    go(tab, "Network")
+    act(tab, lambda: tab.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files))
+    expect(tab.get_by_role("cell", name="north-1").first).to_be_visible()
+    assert serious_violations(tab) == []
 
 
 def next_option(tab) -> str:

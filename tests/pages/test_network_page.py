@@ -34,7 +34,7 @@ def test_staff_pool_two_clinics_and_see_small_cells_as_fewer_than_11(page):
                                           ("south.parquet", export_file("south-2", 5), "application/octet-stream")])
     at = at.run()
     assert not at.exception and not at.error
-    clinics, figures = at.dataframe[0].value, at.dataframe[1].value
+    clinics, figures = at.table[0].value, at.table[1].value
     assert clinics["Clinic"].tolist() == ["north-1", "south-2"] and clinics["Withheld for small groups"].sum() == 6
     patients = figures.set_index("Figure").loc["Patients"]
     assert (patients["north-1"], patients["south-2"], patients["Pooled"]) == ("12", "fewer than 11", "17")
@@ -48,7 +48,7 @@ def test_a_file_of_another_version_refuses_them_all_by_name(page):
                                           ("old.parquet", export_file("west-4", 12, "1"), "application/octet-stream")])
     at = at.run()
     assert "Nothing was pooled" in at.error[0].value and "old.parquet: schema version 1" in at.error[0].value
-    assert len(at.dataframe) == 0
+    assert len(at.table) == 0
 
 
 def test_the_viewer_and_the_signed_out_cannot_open_the_network(page):
