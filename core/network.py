@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.outcomes import COUNTS, FIGURES, Figure
+from core.outcomes import COUNTS, FIGURES, Figure, figures_from
 from core.rules.references import NOT_A_TRIAL_ARM, REFERENCE_POINTS
 from core.rules.settings import DEFAULTS, PSEUDONYM, Settings
 from core.safe_harbor import COLUMNS, SCHEMA_VERSION
@@ -164,7 +164,8 @@ SELECT clinic, grouping(clinic) = 1 AS pooled,
     count(*) FILTER (WHERE pcl5_baseline IS NOT NULL AND pcl5_follow_up IS NOT NULL) AS pcl5_n,
     count(*) FILTER (WHERE pcl5_baseline IS NOT NULL AND pcl5_follow_up IS NOT NULL
                      AND pcl5_follow_up <= pcl5_baseline - $pcl5_drop) AS pcl5_changed,
-    sum(craving_change * craving_sessions) FILTER (WHERE craving_sessions > 0) AS craving_total,
+    sum(craving_change * craving_sessions) FILTER (WHERE craving_sessions > 0)
+        / nullif(sum(craving_sessions), 0) AS craving,
     coalesce(sum(craving_sessions), 0) AS craving_n,
     coalesce(sum(adverse_events), 0) AS events,
     coalesce(sum(severe_htn_sessions), 0) AS severe_sessions
@@ -197,32 +198,8 @@ def pool(files: list[ClinicFile], settings: Settings = DEFAULTS) -> Network:
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         curve = con.execute(CURVE_SQL, {"files": params["files"]}).df()
-    figures = {POOLED if r["pooled"] else r["clinic"]: _figures(r) for r in rows}
+    figures = {POOLED if r["pooled"] else r["clinic"]: figures_from(r) for r in rows}
     return Network(files, figures, curve)
-
-
-def _figures(r: dict) -> dict[str, Figure]:
-    raw = {
-        "patients": (r["patients"], r["patients"]),
-        "sessions": (r["sessions"], r["patients"]),
-        "completed_course": (_share(r["completed"], r["course_n"]), r["course_n"]),
-        "left_after_first": (_share(r["left_first"], r["course_n"]), r["course_n"]),
-        "pda": (r["pda"], r["pda_n"]),
-        "heavy_drinking_days": (r["hdd"], r["hdd_n"]),
-        "end_of_course_abstinence": (_share(r["eoc_abstinent"], r["eoc_n"]), r["eoc_n"]),
-        "phq9_response": (_share(r["phq9_responders"], r["phq9_n"]), r["phq9_n"]),
-        "phq9_remission": (_share(r["phq9_remitters"], r["phq9_n"]), r["phq9_n"]),
-        "pcl5_meaningful_change": (_share(r["pcl5_changed"], r["pcl5_n"]), r["pcl5_n"]),
-        "craving_change_per_session": (_share(r["craving_total"], r["craving_n"]), r["craving_n"]),
-        "ae_per_session": (_share(r["events"], r["sessions"]), r["sessions"]),
-        "severe_htn_per_session": (_share(r["severe_sessions"], r["sessions"]), r["sessions"]),
-    }
-    return {name: Figure(None if value is None or (name not in COUNTS and not n) else float(value), int(n))
-            for name, (value, n) in raw.items()}
-
-
-def _share(count, n) -> float | None:
-    return None if count is None or not n else count / n
 
 
 def read(folder: str | Path) -> Network:

@@ -272,17 +272,18 @@ def figures(con, user: User, cohort: Cohort, as_of: date | None = None,
         row = cur.execute(FIGURES_SQL, _figure_params(at.cohort, at.as_of, s)).fetchone()
         names = [d[0] for d in cur.description]
     r = dict(zip(names, row, strict=True))
-    exact = _figures_from(r)
+    exact = figures_from(r)
     if at.round_to is None:
         return exact
-    shown = _figures_from(r | {k: disclosure.rounded(int(r[k]), at.round_to) for k in ROUNDED_COUNTS})
+    shown = figures_from(r | {k: disclosure.rounded(int(r[k]), at.round_to) for k in ROUNDED_COUNTS})
     small = 0 < r["patients"] < s.small_cell_min
     return {name: Figure(None, None, True) if small or 0 < exact[name].n < s.small_cell_min else f
             for name, f in shown.items()}
 
 
-def _figures_from(r: dict) -> dict[str, Figure]:
-    """The figures from the SQL's counts and means (a share is a count over its n)."""
+def figures_from(r: dict) -> dict[str, Figure]:
+    """The figures from the SQL's counts and means (a share is a count over its n): the clinic's, and the network's
+    from pooled export files (core/network.py), so both read one definition."""
     raw = {
         "patients": (r["patients"], r["patients"]),
         "sessions": (r["sessions"], r["patients"]),
@@ -308,7 +309,7 @@ def _figures_from(r: dict) -> dict[str, Figure]:
 
 
 def _share(count, n) -> float | None:
-    return count / n if n else None
+    return None if count is None or not n else count / n
 
 
 def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
