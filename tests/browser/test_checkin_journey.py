@@ -56,6 +56,17 @@ def open_patient(tab) -> None:
     expect(tab.get_by_role("heading", name=PATIENT, level=2)).to_be_visible()
 
 
+def type_date(tab, label: str, day) -> None:
+    """Type a date into a date field and leave it, which sends it and reruns the page."""
+    date_field = tab.get_by_label(label, exact=True)
+    date_field.locator("[role=spinbutton]").first.click()
+    tab.keyboard.type(f"{day:%d%m%Y}")  # react-aria date segments: day, month, year, each moves on by itself
+    # The field sends its date when the focus leaves it: Tab goes to its own calendar button first, then out.
+    tab.keyboard.press("Tab")
+    expect(tab.locator("[data-testid=stDateInput]").filter(has=date_field).get_by_role("button")).to_be_focused()
+    act(tab, lambda: tab.keyboard.press("Tab"))
+
+
 def select_cell(tab, grid, row: int, x: float, column: int) -> None:
     """Select one cell of the use grid with a click, and check that the grid selected that row and column (its
     accessible table marks the selected cell). The grid's box is read just before the click, after the last run,
@@ -106,14 +117,7 @@ def test_a_therapist_records_a_check_in_and_an_integration_note_and_the_chart_sh
     open_list(tab, "The dosing session it follows", session_1)
     act(tab, session_1.click)
     expect(tab.get_by_text(f"Intention set before the dose: {INTENTION}")).to_be_visible()
-    met = datetime.now() - timedelta(days=3)
-    date_field = tab.get_by_label("Date of the integration session", exact=True)
-    date_field.locator("[role=spinbutton]").first.click()
-    tab.keyboard.type(f"{met:%d%m%Y}")  # react-aria date segments: day, month, year, each moves on by itself
-    # The field sends its date when the focus leaves it: Tab goes to its own calendar button first, then out.
-    tab.keyboard.press("Tab")
-    expect(tab.locator("[data-testid=stDateInput]").filter(has=date_field).get_by_role("button")).to_be_focused()
-    act(tab, lambda: tab.keyboard.press("Tab"))
+    type_date(tab, "Date of the integration session", datetime.now() - timedelta(days=3))
     tab.get_by_label("Time", exact=True).click()
     tab.keyboard.type("10:00")  # the list of quarter hours is long: typing narrows it to the one
     act(tab, tab.get_by_role("option", name="10:00", exact=True).click)
