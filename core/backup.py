@@ -136,7 +136,7 @@ def _export_sealed(con, work: Path, secret: bytes, now: datetime) -> int:
     manifest = json.dumps({"format": FORMAT, "id": backup_id, "made": now.isoformat(), "files": sizes}).encode()
     nonce = os.urandom(NONCE_BYTES)
     _write_synced(out / MANIFEST, nonce + AESGCM(secret).encrypt(nonce, manifest, _MANIFEST_DATA))
-    _fsync(out)
+    db.fsync(out)
     return len(sizes)
 
 
@@ -191,7 +191,7 @@ def _place(finished: Path, folder: Path, now: datetime) -> Path:
             if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
                 continue
             raise
-        _fsync(folder)
+        db.fsync(folder)
         return target
 
 
@@ -236,7 +236,7 @@ def _make_key(path: Path) -> None:
             os.link(temporary, path)
         except FileExistsError:
             return
-        _fsync(path.parent)
+        db.fsync(path.parent)
         log.warning("A new backup key was made at %s. Keep a copy of it apart from the backups: without it no backup "
                     "can be restored, and with it anyone holding the backups can read them.", path)
     finally:
@@ -248,14 +248,6 @@ def _write_synced(path: Path, data: bytes) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sealed(backup: Path) -> bool:

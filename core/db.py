@@ -182,9 +182,9 @@ def _build(path: Path, anchor: Anchor, progress: Progress | None, fill) -> None:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        _fsync(building)
+        fsync(building)
         os.replace(building, path)
-        _fsync(path.parent)
+        fsync(path.parent)
     except BaseException:
         _remove([*_build_files(path), anchor.head_path])
         raise
@@ -218,7 +218,8 @@ def _remove(paths: list[Path]) -> None:
             p.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file, or a folder's list of names (after a rename), to the disk: what a crash must not undo."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
