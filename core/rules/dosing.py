@@ -112,11 +112,13 @@ def pre_dose_gate(
     fasting_confirmed,
     escort_confirmed,
     hours_since_last_session=None,
+    bp_remeasured: bool = False,
     settings: Settings | None = None,
 ) -> GateResult:
-    """hours_since_last_session is None for a patient's first session."""
+    """hours_since_last_session is None for a patient's first session; bp_remeasured confirms a blood pressure whose
+    pulse pressure asked for a second measurement."""
     s = resolve(settings)
-    sbp, dbp = vitals.blood_pressure(systolic_bp, diastolic_bp)
+    sbp, dbp = vitals.remeasured_pressure(systolic_bp, diastolic_bp, bp_remeasured, s)
     hr = vitals.plausible("heart_rate", heart_rate)
     sat = vitals.plausible("spo2", spo2)
     since_use = validate.number(hours_since_last_use, "Hours since last use", low=0)

@@ -171,6 +171,18 @@ class Settings:
                                            "Diastolic pressure that allows discharge (mmHg, below)",
                                            within=(80, 120))
 
+    # Plausibility of a blood pressure as typed (a reading outside is re-measured and confirmed, never refused for good)
+    pulse_pressure_min: int = _rule(10, "clinic default for plausibility, not from a cited guideline: a pulse pressure "
+                                        "(systolic minus diastolic) under 10 mmHg is more often a misread or mistyped "
+                                        "reading than a real one",
+                                    "Pulse pressure under which a reading is re-measured (mmHg)",
+                                    within=(5, 30))
+    pulse_pressure_max: int = _rule(150, "clinic default for plausibility, not from a cited guideline: a pulse "
+                                         "pressure (systolic minus diastolic) over 150 mmHg is more often a misread or "
+                                         "mistyped reading than a real one",
+                                    "Pulse pressure over which a reading is re-measured (mmHg)",
+                                    within=(80, 200))
+
     # Follow-up
     pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)",
                                  "Days between two PCL-5 questionnaires",
@@ -255,6 +267,9 @@ class Settings:
         if self.hold_systolic_above >= self.refuse_systolic_at:
             raise ValueError(f"{self.label('hold_systolic_above')}: must be below the systolic pressure that refuses "
                              f"the dose ({self.refuse_systolic_at})")
+        if self.pulse_pressure_min >= self.pulse_pressure_max:
+            raise ValueError(f"{self.label('pulse_pressure_min')}: must be below the pulse pressure over which a "
+                             f"reading is re-measured ({self.pulse_pressure_max})")
         if self.hold_diastolic_above >= self.refuse_diastolic_at:
             raise ValueError(f"{self.label('hold_diastolic_above')}: must be below the diastolic pressure that "
                              f"refuses the dose ({self.refuse_diastolic_at})")

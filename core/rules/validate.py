@@ -183,8 +183,46 @@ def as_date(value) -> date | None:
     return None
 
 
+SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def ambiguity(value) -> str | None:
+    """Why a date typed with slashes cannot be read without guessing (day and month both 12 or less, and different:
+    03/04/1990 is 3 April here and 4 March in the United States), or None."""
+    match = SLASHED.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    first, second, year = (int(part) for part in match.groups())
+    if first == second or first > 12 or second > 12:
+        return None
+    try:
+        day_first, month_first = date(year, second, first), date(year, first, second)
+    except ValueError:
+        return None
+    return (f"{value.strip()} could be {_words(day_first)} or {_words(month_first)}: type it as year-month-day "
+            f"({day_first:%Y-%m-%d}) or with the month in words ({day_first.day} {day_first:%b %Y})")
+
+
+def _words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_in_words(value) -> str | None:
+    """What a typed date is read as, in words, to show beside the field as it is typed (None while it is empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return f"Read as {_words(calendar_date(value, 'Date'))}"
+    except ValueError as e:
+        return str(e).removeprefix("Date: ")
+
+
 def calendar_date(value, field: str) -> date:
+    """A date as entered (never a search): a slash date that could be read two ways is refused, not guessed."""
     _given(value, field)
+    unclear = ambiguity(value)
+    if unclear:
+        raise ValueError(f"{field}: {unclear}")
     parsed = as_date(value)
     if parsed is None and isinstance(value, str) and DATE_SHAPE.fullmatch(value.strip()):
         raise ValueError(f"{field}: {value.strip()} is not a date in the calendar; check the day and the month")

@@ -15,11 +15,11 @@ from core.rules.vitals import check_vitals, weight_change_warning
      ("respiratory_rate", 4, 60)],
 )
 def test_plausibility_limits_accept_edges_and_refuse_beyond(field, low, high):
-    def reading(value):
+    def reading(value):  # confirmed after re-measuring: 300/30 is within the hard limits, its pulse pressure is not
         if field == "systolic_bp":
-            return {"systolic_bp": value, "diastolic_bp": 30}
+            return {"systolic_bp": value, "diastolic_bp": 30, "bp_remeasured": True}
         if field == "diastolic_bp":
-            return {"systolic_bp": 300, "diastolic_bp": value}
+            return {"systolic_bp": 300, "diastolic_bp": value, "bp_remeasured": True}
         return {field: value}
 
     check_vitals(**reading(low))
