@@ -29,10 +29,8 @@ FIELDS = {f.name: f for f in dataclasses.fields(DEFAULTS)}
 
 def add_account(con, user, token: str) -> None:
     form = forms.current(NEW, token)
-    if form.get("password") != form.get("again"):
-        raise ValueError("Password: the two entries are not the same")
     made = users.create_user(con, user, form.get("username") or "", form.get("name") or "", form.get("role") or "",
-                             form.get("password") or "")
+                             form.get("password") or "", again=form.get("again") or "")
     forms.close(NEW)
     done(NEW, f"Account {made.username} made ({ROLE_LABELS[made.role]}). Give the password in person.")
 

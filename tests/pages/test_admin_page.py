@@ -251,3 +251,13 @@ def test_a_setting_that_decides_nothing_clinical_asks_for_no_co_signature(page):
     at.session_state[form_key(at, "admin_setting", "name")] = "small_cell_min"
     at = at.run()
     assert "Prescriber's username" not in [t.label for t in at.text_input]
+
+
+def test_a_new_account_with_several_problems_names_them_all_in_one_refusal(page):
+    """Issue 25.11: five problems took five clicks, one message each."""
+    at = add_account(page(PAGE, "admin"), username="sam smith", password="short", again="other")
+    message = at.error[0].value.replace("\\", "")
+    for words in ("Username:", "Name shown on screen:", "Role: choose one", "Password must be at least",
+                  "Password again: the two entries are not the same"):
+        assert words in message, words
+    assert len(at.error) == 1
