@@ -9,6 +9,7 @@ again is a correction, which needs a reason and keeps what it replaced.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -115,16 +116,20 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     """
     user = require(con, user, RECORDERS)
     now = now or datetime.now()
-    note = validate.text(note, "Note", MAX_NOTE)
-    correction_reason = validate.text(correction_reason, "Reason for the correction", 500)
     draft_id = validate.optional_record_id(draft_id, drafts.GONE)
     with db.read(con) as cur:
         ctx = _context(cur, patient_id, now.date(), settings)
-    visit_at = _visit_time(visit_at, ctx, now)
-    scores = _scores(answers, ctx, settings)
-    days = _days(use_days, ctx, now.date(), settings)
     if not isinstance(second_same_day, bool):
         raise ValueError("Second check-in the same day: tick the box or leave it empty")
+    checked = validate.every({  # every problem named in one refusal (issue 25.11)
+        "visit_at": lambda: _visit_time(visit_at, ctx, now),
+        "scales": lambda: _scores(answers, ctx, settings),
+        "use_days": lambda: _days(use_days, ctx, now.date(), settings),
+        "note": lambda: validate.text(note, "Note", MAX_NOTE),
+        "correction_reason": lambda: validate.text(correction_reason, "Reason for the correction", 500),
+    })
+    visit_at, scores, days = checked["visit_at"], checked["scales"], checked["use_days"]
+    note, correction_reason = checked["note"], checked["correction_reason"]
     with db.transaction(con) as cur:
         if not second_same_day:
             _refuse_same_day(cur, patient_id, ctx.patient, visit_at)
@@ -201,32 +206,43 @@ def _visit_time(visit_at, ctx: Context, now: datetime) -> datetime:
 
 
 def _scores(answers: dict, ctx: Context, settings: Settings | None) -> dict:
-    """Every scale scored, or the first half-answered one refused by name; blank optional scales are left out."""
+    """Every scale scored, or every half-answered or missing one refused by name; blank optional scales are left
+    out."""
     if not isinstance(answers, dict):
         raise ValueError("Scales: the answers did not arrive as a form; fill the scales in again")
     unknown = set(answers) - set(EVERY_VISIT) - set(OPTIONAL)
     if unknown:
         raise ValueError(f"Not a check-in scale: {', '.join(sorted(map(str, unknown)))}")
-    scores = {}
+    checks = {}
     asked = every_visit(ctx.primary_substance)
     for instrument_id in EVERY_VISIT + OPTIONAL:
         given = answers.get(instrument_id)
         blank = given is None or (isinstance(given, dict) and not given) or (
             isinstance(given, list) and all(a is None for a in given))
-        if instrument_id in DRINKING_ONLY and instrument_id not in asked:
-            if not blank:
-                raise ValueError(f"{instrument_name(instrument_id)}: asked only when alcohol is the primary substance")
+        if instrument_id in DRINKING_ONLY and instrument_id not in asked and not blank:
+            checks[instrument_id] = functools.partial(_not_asked, instrument_id)
             continue
-        if blank:
-            if instrument_id in asked:
-                raise ValueError(f"{instrument_name(instrument_id)}: not answered; it is taken at every check-in")
+        if blank and instrument_id not in asked:
             continue
-        if instrument_id == "pcl5" and not ctx.pcl5_due:
-            raise ValueError("PCL-5: not due at this visit")
-        if instrument_id == "cssrs":
-            given = instruments.cssrs_answers(given)
-        scores[instrument_id] = (instruments.score(instrument_id, given, sex=ctx.sex, settings=settings), given)
-    return scores
+        checks[instrument_id] = functools.partial(_score, instrument_id, given, blank, ctx, settings)
+    try:
+        return validate.every(checks)
+    except validate.FieldErrors as e:
+        raise ValueError(str(e)) from None
+
+
+def _not_asked(instrument_id: str) -> None:
+    raise ValueError(f"{instrument_name(instrument_id)}: asked only when alcohol is the primary substance")
+
+
+def _score(instrument_id: str, given, blank: bool, ctx: Context, settings: Settings | None) -> tuple:
+    if blank:
+        raise ValueError(f"{instrument_name(instrument_id)}: not answered; it is taken at every check-in")
+    if instrument_id == "pcl5" and not ctx.pcl5_due:
+        raise ValueError("PCL-5: not due at this visit")
+    if instrument_id == "cssrs":
+        given = instruments.cssrs_answers(given)
+    return instruments.score(instrument_id, given, sex=ctx.sex, settings=settings), given
 
 
 def every_visit(primary_substance: str) -> tuple[str, ...]:
@@ -243,15 +259,21 @@ def instrument_name(instrument_id: str) -> str:
 def _days(use_days: list[dict], ctx: Context, today: date, settings: Settings | None) -> list[followup.UseDay]:
     if not isinstance(use_days, (list, tuple)) or not all(isinstance(entry, dict) for entry in use_days):
         raise ValueError("Use log: the days did not arrive as a list of days; fill the log in again")
-    checked, seen = [], set()
+    checked, seen, problems = [], set(), []
     for entry in use_days:
-        day = followup.use_day(entry.get("day"), entry.get("used"), entry.get("drinks"), entry.get("other_used"),
-                               today=today, earliest=ctx.screened_on, counts_drinks=ctx.primary_substance == "alcohol",
-                               settings=settings)
+        try:
+            day = followup.use_day(entry.get("day"), entry.get("used"), entry.get("drinks"), entry.get("other_used"),
+                                   today=today, earliest=ctx.screened_on,
+                                   counts_drinks=ctx.primary_substance == "alcohol", settings=settings)
+        except ValueError as e:
+            problems.append(str(e))  # every bad day named, not only the first
+            continue
         if day.day in seen:
-            raise ValueError(f"Day {day.day:%d %b %Y} is listed twice")
+            problems.append(f"Day {day.day:%d %b %Y} is listed twice")
         seen.add(day.day)
         checked.append(day)
+    if problems:
+        raise ValueError("; ".join(problems))
     return checked
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
-from core import db
+from core import db, users
 from core.access import User, require
 from core.rules import validate
 from core.rules.settings import DEFAULTS, DoseBand, Settings
@@ -124,9 +125,19 @@ WHOLE_NUMBERS = "New values: whole numbers separated by commas, for example 28, 
 MIN_REASON = 10
 
 
-def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
-    """Store one override (validated by building the whole Settings first) with who, when and why; return the new
-    settings, which the caller puts in force at once."""
+@dataclass(frozen=True)
+class Cosignature:
+    """A prescriber's username and password typed on the administrator's screen: a clinical threshold is a clinical
+    decision, so the administrator who types it is not the only one answerable for it."""
+
+    username: str
+    password: str
+
+
+def save(con, actor: User, name: str, value, reason: str = "", cosignature: Cosignature | None = None) -> Settings:
+    """Store one override (validated by building the whole Settings first) with who, when and why, and for a
+    clinical threshold the prescriber who co-signed it; return the new settings, which the caller puts in force at
+    once. The co-signature is checked last, so a value refused anyway costs no failed signature."""
     actor = require(con, actor, {"admin"})
     if not isinstance(name, str) or name not in _FIELDS:
         raise ValueError(f"Unknown setting {name!r}")
@@ -135,6 +146,9 @@ def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
         raise ValueError(f"Reason for the change: say why, in at least {MIN_REASON} characters")
     before = load(con)
     updated = before.changed(**{name: value})
+    signer = _cosigner(con, name, cosignature)
+    signed = {} if signer is None else {"cosigned_by": f"{signer.display_name} ({signer.username})",
+                                        "cosigner_id": signer.id}
     with db.transaction(con) as cur:
         cur.execute(
             "INSERT OR REPLACE INTO clinic_settings (name, value, changed_by, changed_at) VALUES (?, ?, ?, ?)",
@@ -142,17 +156,38 @@ def save(con, actor: User, name: str, value, reason: str = "") -> Settings:
         )
         db.audit(cur, actor.id, "setting_changed", "setting", None,
                  {"name": name, "value": _encode(value), "was": _encode(getattr(before, name)), "reason": reason,
-                  "rules_version": updated.rules_version})
+                  **signed, "rules_version": updated.rules_version})
     return updated
 
 
+def _cosigner(con, name: str, cosignature: Cosignature | None) -> User | None:
+    """The prescriber who co-signs a clinical threshold (None for a setting that decides nothing clinical)."""
+    if cosignature is not None and not isinstance(cosignature, Cosignature):
+        raise ValueError("Prescriber's co-signature: give the prescriber's username and password")
+    if not Settings.clinical(name):
+        return None
+    if cosignature is None or not (cosignature.username or cosignature.password):
+        raise ValueError("Prescriber's co-signature: a clinical threshold needs a prescriber's username and password "
+                         "as well as yours")
+    signer = users.countersigner(con, cosignature.username, cosignature.password)
+    if signer is None or signer.role != "prescriber":  # the same words: the box is no check of who is a prescriber
+        raise ValueError("Prescriber's co-signature: the username or password is not right")
+    return signer
+
+
 def overrides(con) -> dict[str, tuple[str, str, object]]:
-    """Each changed setting: name -> (changed by, reason, changed at), the reason read from the audit trail."""
+    """Each changed setting: name -> (changed by and any co-signer, reason, changed at), the reason and the
+    co-signer read from the audit trail."""
     with db.read(con) as cur:
         rows = cur.execute(
-            """SELECT s.name, u.display_name, s.changed_at,
-                      (SELECT json_extract_string(a.detail, '$.reason') FROM audit_log a
-                       WHERE a.action = 'setting_changed' AND json_extract_string(a.detail, '$.name') = s.name
-                       ORDER BY a.id DESC LIMIT 1)
-               FROM clinic_settings s LEFT JOIN users u ON u.id = s.changed_by""").fetchall()
-    return {name: (who or "-", why or "-", at) for name, who, at, why in rows}
+            """SELECT s.name, u.display_name, s.changed_at, a.reason, c.display_name
+               FROM clinic_settings s LEFT JOIN users u ON u.id = s.changed_by
+               LEFT JOIN (SELECT json_extract_string(detail, '$.name') AS name,
+                                 json_extract_string(detail, '$.reason') AS reason,
+                                 TRY_CAST(json_extract_string(detail, '$.cosigner_id') AS INTEGER) AS cosigner
+                          FROM audit_log WHERE action = 'setting_changed'
+                          QUALIFY row_number() OVER (PARTITION BY json_extract_string(detail, '$.name')
+                                                     ORDER BY id DESC) = 1) a ON a.name = s.name
+               LEFT JOIN users c ON c.id = a.cosigner""").fetchall()
+    return {name: ((who or "-") + (f", co-signed by {cosigner}" if cosigner else ""), why or "-", at)
+            for name, who, at, why, cosigner in rows}

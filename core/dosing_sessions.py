@@ -117,15 +117,15 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
 
 
 def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, heart_rate, spo2,
-               hours_since_last_use, fasting_confirmed, escort_confirmed, now: datetime | None = None,
-               settings: Settings | None = None) -> GateCheck:
+               hours_since_last_use, fasting_confirmed, escort_confirmed, bp_remeasured=False,
+               now: datetime | None = None, settings: Settings | None = None) -> GateCheck:
     """Apply the pre-dose gate and store the check whatever it says (a refusal is part of the record)."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     s = resolve(settings)
     inputs = {"systolic_bp": systolic_bp, "diastolic_bp": diastolic_bp, "heart_rate": heart_rate, "spo2": spo2,
               "hours_since_last_use": hours_since_last_use, "fasting_confirmed": fasting_confirmed,
-              "escort_confirmed": escort_confirmed}
+              "escort_confirmed": escort_confirmed, "bp_remeasured": bp_remeasured}
     with db.transaction(con) as cur:
         patient = _dosable(cur, patient_id, now)
         result = dosing.pre_dose_gate(**inputs, hours_since_last_session=patient.hours_since_last_session,
@@ -233,8 +233,8 @@ class Reading:
 
 
 def add_vitals(con, user: User, session_id: int, *, minutes_after_dose, systolic_bp, diastolic_bp, heart_rate,
-               spo2, respiratory_rate=None, moaa_s=None, dissociation=None, now: datetime | None = None,
-               settings: Settings | None = None) -> Reading:
+               spo2, respiratory_rate=None, moaa_s=None, dissociation=None, bp_remeasured=False,
+               now: datetime | None = None, settings: Settings | None = None) -> Reading:
     """One reading at its minute mark after the dose; a severe blood pressure records its own adverse event."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
@@ -251,7 +251,8 @@ def add_vitals(con, user: User, session_id: int, *, minutes_after_dose, systolic
             raise ValueError(f"Minutes after the dose: minute {minute} has not come yet (the dose was "
                              f"{int((now - session['started_at']).total_seconds() // 60)} minutes ago)")
         check = vitals.check_vitals(systolic_bp=systolic_bp, diastolic_bp=diastolic_bp, heart_rate=heart_rate,
-                                    spo2=spo2, respiratory_rate=respiratory_rate, settings=s)
+                                    spo2=spo2, respiratory_rate=respiratory_rate, bp_remeasured=bp_remeasured,
+                                    settings=s)
         if cur.execute("SELECT 1 FROM session_vitals WHERE session_id = ? AND minutes_after_dose = ?",
                        [session_id, minute]).fetchall():
             raise ValueError(f"Minutes after the dose: a reading at minute {minute} is already recorded")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from core.rules import eligibility, instruments, validate, vitals
+from core.rules import eligibility, history, instruments, validate, vitals
 from core.schema import SUBSTANCES
 
 MAX_TEXT = 5000
@@ -54,6 +54,7 @@ LABELS = {
     "medications": "Current medications", "goal": "Patient's goal",
     "integration_therapy_willing": "Willing to take part in integration therapy",
     "escort_available": "Someone can drive the patient home",
+    "bp_remeasured": "Blood pressure re-measured",
 }
 
 
@@ -131,7 +132,8 @@ def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput
     check("years_of_use", lambda: validate.whole_number(raw.get("years_of_use"), LABELS["years_of_use"], 0, age))
     for instrument_id in (*REQUIRED_INSTRUMENTS, "pcl5", "auditc"):
         check(instrument_id, lambda i=instrument_id: _instrument(raw, i, values))
-    _check_blood_pressure(values, errors)
+    _check_blood_pressure(values, errors, raw.get("bp_remeasured"))
+    _check_last_use(values, errors, now)
     if errors:
         raise FormErrors(errors)
     return _assemble(values, now)
@@ -213,10 +215,24 @@ def _instrument(raw: dict, instrument_id: str, values: dict):
     return list(instruments.check_answers(instrument_id, [] if blank else answers))
 
 
-def _check_blood_pressure(values: dict, errors: dict) -> None:
+def _check_blood_pressure(values: dict, errors: dict, remeasured) -> None:
     if "systolic_bp" in values and "diastolic_bp" in values:
         try:
             vitals.blood_pressure(values["systolic_bp"], values["diastolic_bp"])
         except ValueError as e:
             key = "systolic_bp" if str(e).startswith(vitals.LABELS["systolic_bp"]) else "diastolic_bp"
             errors[key] = str(e)
+            return
+        try:
+            vitals.remeasured_pressure(values["systolic_bp"], values["diastolic_bp"], remeasured)
+        except ValueError as e:
+            errors["bp_remeasured"] = str(e)
+
+
+def _check_last_use(values: dict, errors: dict, now: datetime) -> None:
+    """Against the date of birth and the days used, when those were read (each is named on its own otherwise)."""
+    if "last_use_date" in values:
+        problem = history.last_use_problem(values["last_use_date"].date(), values.get("days_used_30"),
+                                           values.get("date_of_birth"), now.date())
+        if problem:
+            errors["last_use_date"] = problem

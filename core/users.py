@@ -66,10 +66,11 @@ def check_new_password(password: str) -> str:
 
 
 def create_user(con, actor: User, username: str, display_name: str, role: str, password: str,
-                *, check_password: bool = True) -> User:
-    """Create an account on an administrator's behalf."""
+                *, check_password: bool = True, again: str | None = None) -> User:
+    """Create an account on an administrator's behalf; `again` is the password typed a second time, when the form
+    asks for it (checked with the other fields, so one refusal names every problem)."""
     actor = require(con, actor, {"admin"})
-    return _insert_user(con, actor.id, username, display_name, role, password, check_password)
+    return _insert_user(con, actor.id, username, display_name, role, password, check_password, again)
 
 
 def create_first_admin(con, username: str, display_name: str, password: str) -> User:
@@ -127,12 +128,15 @@ def _not_alike(cur, display_name: str) -> None:
 
 
 def _insert_user(con, actor_id: int | None, username: str, display_name: str, role: str, password: str,
-                 check_password: bool) -> User:
-    username, display_name = _checked_username(username), _checked_name(display_name)
-    if not isinstance(role, str) or role not in ROLES:
-        raise ValueError(ROLE_CHOICE)
-    if check_password:
-        check_new_password(password)
+                 check_password: bool, again: str | None = None) -> User:
+    checked = validate.every({
+        "username": lambda: _checked_username(username),
+        "display_name": lambda: _checked_name(display_name),
+        "role": lambda: _checked_role(role),
+        "password": lambda: check_new_password(password) if check_password else None,
+        "again": lambda: _same_password(password, again),
+    })
+    username, display_name = checked["username"], checked["display_name"]
     password_hash = hash_password(password)
     with db.transaction(con) as cur:
         if actor_id is None and cur.execute("SELECT count(*) FROM users").fetchone()[0]:
@@ -147,6 +151,17 @@ def _insert_user(con, actor_id: int | None, username: str, display_name: str, ro
         ).fetchone()
         db.audit(cur, actor_id, "user_created", "user", user_id, {"role": role, "first_admin": actor_id is None})
     return User(user_id, username, display_name, role)
+
+
+def _checked_role(role) -> str:
+    if not isinstance(role, str) or role not in ROLES:
+        raise ValueError(ROLE_CHOICE)
+    return role
+
+
+def _same_password(password, again) -> None:
+    if again is not None and again != password:
+        raise ValueError("Password again: the two entries are not the same")
 
 
 def any_accounts(con) -> bool:

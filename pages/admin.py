@@ -29,10 +29,8 @@ FIELDS = {f.name: f for f in dataclasses.fields(DEFAULTS)}
 
 def add_account(con, user, token: str) -> None:
     form = forms.current(NEW, token)
-    if form.get("password") != form.get("again"):
-        raise ValueError("Password: the two entries are not the same")
     made = users.create_user(con, user, form.get("username") or "", form.get("name") or "", form.get("role") or "",
-                             form.get("password") or "")
+                             form.get("password") or "", again=form.get("again") or "")
     forms.close(NEW)
     done(NEW, f"Account {made.username} made ({ROLE_LABELS[made.role]}). Give the password in person.")
 
@@ -116,11 +114,13 @@ def accounts_tab() -> None:
 def change_setting(con, user, token: str) -> None:
     form = forms.current(SETTING, token)
     name = form.get("name")
+    signature = clinic_settings.Cosignature(form.get("cosigner") or "", form.get("cosigner_password") or "")
+    form.set("cosigner_password", "")  # a signature never outlives the attempt it was typed for, refused or not
     value = clinic_settings.typed(name, number=form.get("value"), low=form.get("low"), high=form.get("high"),
                                   maximum=form.get("maximum"), numbers=form.get("values") or "",
                                   text=form.get("text") or "")
     before = getattr(clinic_settings.load(con), name)
-    updated = clinic_settings.save(con, user, name, value, form.get("reason") or "")
+    updated = clinic_settings.save(con, user, name, value, form.get("reason") or "", signature)
     settings.use(updated)
     forms.close(SETTING)
     done(SETTING, f"{DEFAULTS.label(name)}: {shown(before)} → {shown(value)}. Saved and in force now. "
@@ -149,7 +149,8 @@ def settings_tab() -> None:
                         placeholder="Choose a setting", key=form.key("name"))
     if name is not None:
         default = getattr(DEFAULTS, name)
-        st.caption(f"Source: {plain(DEFAULTS.source(name))}. In force: {shown(getattr(current, name))}.")
+        st.caption(f"Source: {plain(DEFAULTS.source(name))}. In force: {shown(getattr(current, name))}."
+                   + (f" Plausible range: between {DEFAULTS.range_words(name)}." if DEFAULTS.within(name) else ""))
         if isinstance(default, DoseBand):
             low, high, top = st.columns(3)
             low.number_input("Usual band from (mg/kg)", value=None, step=0.05, key=form.key("low"))
@@ -164,6 +165,12 @@ def settings_tab() -> None:
             st.number_input("New value", value=None, step=1.0 if isinstance(default, int) else 0.01,
                             format="%g", key=form.key("value"))
     st.text_input("Reason for the change (who decided, and why)", key=form.key("reason"))
+    if name is not None and DEFAULTS.clinical(name):
+        st.caption("A clinical threshold: a prescriber co-signs the change here with their own username and password.")
+        left, right = st.columns(2)
+        left.text_input("Prescriber's username", key=form.key("cosigner"))
+        right.text_input("Prescriber's password", type="password", key=form.key("cosigner_password"),
+                         autocomplete="off")
     show(SETTING)
     st.button("Save the setting", type="primary", on_click=act(change_setting, form.token, allow=ADMINS,
                                                                  slot=SETTING))

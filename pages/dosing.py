@@ -8,7 +8,7 @@ import streamlit as st
 from core import dosing_sessions as ds
 from core import drafts
 from core.rules import dosing, vitals
-from ui import autosave, forms, labels, reads, selection, session_link, session_record
+from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
 from ui.store import clinic
@@ -27,7 +27,7 @@ PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK = (
     "dosing_sign", "dosing_addendum", "dosing_book")
 YES_NO = {True: "Yes", False: "No"}
 GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
-               "escort_confirmed")
+               "escort_confirmed", "bp_remeasured")
 DRAFT_FIELDS = (*GATE_FIELDS, "route", "weight_kg", "dose_mg", "craving_before", "intention", "chair",
                 "override_reason")
 """What the pre-dose form keeps as a draft while it is typed: never a co-signer's name or password."""
@@ -87,7 +87,7 @@ def add_reading(con, user, token: str, session_id: int) -> None:
     form = forms.current(READING, token, session_id)
     reading = ds.add_vitals(con, user, session_id, **{f: form.get(f) for f in (
         "minutes_after_dose", "systolic_bp", "diastolic_bp", "heart_rate", "spo2", "respiratory_rate", "moaa_s",
-        "dissociation")})
+        "dissociation", "bp_remeasured")})
     forms.close(READING)
     notes = " ".join(w.message + "." for w in reading.warnings)
     if reading.adverse_events:
@@ -263,6 +263,7 @@ def pre_dose(patient_id: int) -> None:
     with right:
         number(form, "diastolic_bp", vitals.LABELS["diastolic_bp"], step=1)
         number(form, "spo2", vitals.LABELS["spo2"], step=1)
+    remeasure.ask(form, form.get("systolic_bp"), form.get("diastolic_bp"))
     yes_no(form, "fasting_confirmed", "Fasting confirmed (no food 2 h, no liquids 30 min)")
     yes_no(form, "escort_confirmed", "Escort or driver confirmed to take the patient home")
     show(GATE)
@@ -397,6 +398,7 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         with d:
             st.selectbox("Dissociation", list(labels.DISSOCIATION), format_func=labels.DISSOCIATION.get, index=None,
                          key=form.key("dissociation"))
+        remeasure.ask(form, form.get("systolic_bp"), form.get("diastolic_bp"))
         show(READING)
         st.form_submit_button("Save the reading", type="primary",
                               on_click=act(add_reading, form.token, sid, allow=TEAM, slot=READING))

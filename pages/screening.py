@@ -6,11 +6,11 @@ import streamlit as st
 
 from core import drafts
 from core import screening_form as sf
-from core.rules import instruments
+from core.rules import instruments, validate
 from core.rules.eligibility import CONDITIONS, MEDICATIONS, evaluate
 from core.rules.instruments import ScoreResult
 from core.schema import SUBSTANCES
-from ui import labels, questionnaire, screening_view, widgets
+from ui import labels, questionnaire, remeasure, screening_view, widgets
 from ui import screening_state as state
 from ui.actions import act, show
 from ui.chart_link import chart_button
@@ -170,6 +170,20 @@ def text(key: str, placeholder: str | None = None, disabled: bool = False) -> No
     field_error(key)
 
 
+def typed_date(key: str, disabled: bool = False) -> None:
+    """A date field with the date read said in words under it, so a slip of day and month shows before Save."""
+    text(key, placeholder=DATE_HINT, disabled=disabled)
+    read = validate.date_in_words(raw.get(key))
+    if read and read.startswith("Read as") and key not in errors:
+        st.caption(read)
+
+
+def blood_pressure_confirmation() -> None:
+    """Asked only when the pulse pressure typed is implausible: re-measure, then confirm."""
+    if remeasure.ask(form, raw.get("systolic_bp"), raw.get("diastolic_bp"), persist_state="session"):
+        field_error("bp_remeasured")
+
+
 def sex(locked: bool) -> None:
     st.radio(sf.LABELS["sex"], ["female", "male"], index=None, horizontal=True, key=form.key("sex"),
              format_func=str.capitalize, disabled=locked, persist_state="session")
@@ -195,7 +209,7 @@ with form_column:
                     help="The decision uses the identity stored in the chart. Tick to change it on purpose; the "
                          "change is saved with the re-screen and recorded in the audit log.")
     side_by_side(partial(text, "first_name", disabled=locked), partial(text, "last_name", disabled=locked))
-    side_by_side(partial(text, "date_of_birth", placeholder=DATE_HINT, disabled=locked), partial(sex, locked))
+    side_by_side(partial(typed_date, "date_of_birth", disabled=locked), partial(sex, locked))
     side_by_side(partial(text, "mrn", disabled=locked), partial(text, "phone"))
     st.text_input(sf.LABELS["emergency_contact"], key=form.key("emergency_contact"), persist_state="session")
     field_error("emergency_contact")
@@ -208,7 +222,7 @@ with form_column:
                    format_func=str.capitalize, persist_state="session", select_all=False)
     side_by_side(partial(number, "days_used_30", sf.LABELS["days_used_30"]),
                  partial(number, "years_of_use", sf.LABELS["years_of_use"]))
-    side_by_side(partial(text, "last_use_date", placeholder=DATE_HINT),
+    side_by_side(partial(typed_date, "last_use_date"),
                  partial(text, "last_use_time", placeholder=TIME_HINT))
     st.multiselect(sf.LABELS["prior_treatments"], sf.PRIOR_TREATMENT_OPTIONS, key=form.key("prior_treatments"),
                    persist_state="session", select_all=False)
@@ -233,6 +247,7 @@ with form_column:
     st.header("Medical")
     side_by_side(partial(number, "systolic_bp", sf.LABELS["systolic_bp"] + " (mmHg, measured now)"),
                  partial(number, "diastolic_bp", sf.LABELS["diastolic_bp"] + " (mmHg, measured now)"))
+    blood_pressure_confirmation()
     if raw["sex"] != "male":
         st.radio(sf.LABELS["pregnant"], ["no", "yes", "possible"], index=None, horizontal=True,
                  key=form.key("pregnant"),

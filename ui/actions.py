@@ -43,7 +43,9 @@ def act(handler: Callable[..., None], *args, allow: frozenset[str] | set[str], s
 
 def _guarded(handler, allow: frozenset[str], slot: str, about: str | None, args: tuple) -> None:
     con = clinic().con
-    st.session_state.pop(_REFUSAL + slot, None)
+    # A message answers one attempt: a new attempt clears what the last one said in this slot, shown or not.
+    earlier = {kind: st.session_state.pop(kind + slot) for kind in (_REFUSAL, _DONE, _ALERT)
+               if kind + slot in st.session_state}
     user = session.verified(con)
     if user is None:
         return  # the session has ended; the frame shows the sign-in form and says why
@@ -52,6 +54,11 @@ def _guarded(handler, allow: frozenset[str], slot: str, about: str | None, args:
         return
     try:
         handler(con, user, *args)
+    except Stale as e:
+        if _DONE in earlier:  # a second click on a form the first click saved (a double click): that save answers it
+            st.session_state.update({kind + slot: message for kind, message in earlier.items() if kind != _REFUSAL})
+        else:
+            refuse(slot, f"{about}: {e}" if about else str(e))
     except (ValueError, AccessDenied, Conflict) as e:
         refuse(slot, f"{about}: {e}" if about else str(e))
     except duckdb.ConstraintException:

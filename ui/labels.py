@@ -88,6 +88,7 @@ def listed(codes, words: dict) -> str:
 
 
 AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first administrator", "reason": "reason",
+                "cosigned_by": "co-signed by", "cosigner_id": "co-signer's account",
                 "fields": "fields changed",
                 "patients": "patients", "seed": "seed", "decision": "result", "urgent": "same-day safety assessment",
                 "rules_version": "rules version", "outcome": "outcome", "name": "setting", "kind": "form",

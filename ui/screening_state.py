@@ -31,7 +31,7 @@ DISCARDING = "screening~discarding"
 FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact",
           "primary_substance", "other_substances", "days_used_30", "last_use_date", "last_use_time", "years_of_use",
           "prior_treatments", "prior_treatment_other", "systolic_bp", "diastolic_bp", "pregnant", "conditions",
-          "medications", "goal", "integration_therapy_willing", "escort_available")
+          "medications", "goal", "integration_therapy_willing", "escort_available", "bp_remeasured")
 IDENTITY = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
 CONTACT = ("phone", "emergency_contact")
 UNLOCK = "identity_unlocked"

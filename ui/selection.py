@@ -32,7 +32,7 @@ def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
           choose_with: Callable[[int], None] | None = None, style: Callable | None = None,
           **dataframe_kwargs) -> None:
     """Draw `rows` with only the `columns` named (label or column config per column); a click on a row's tick
-    box or on any of its cells chooses its id.
+    box or on any of its cells chooses its id, a click on a column header chooses nothing.
 
     Only the named columns are sent to the browser (a hidden column is still sent), and
     the id column stays on the server. `choose_with` replaces the plain choice, e.g. to
@@ -42,8 +42,11 @@ def table(name: str, rows: pd.DataFrame, id_column: str, columns: dict,
     ids = [int(i) for i in rows[id_column]]
     on_pick = choose_with or functools.partial(choose, name)
     shown = rows[list(columns)]
+    # Column selection is on so that a click on a header selects its column, which chooses nothing: with cells
+    # selectable and columns not, a header click sorted the grid and sent the top row's cell as a selection, which
+    # opened a chart nobody chose (issue 25.10). A person sorts from the column's menu, which sends nothing.
     st.dataframe(style(shown) if style else shown, key=grid, hide_index=True, column_config=columns,
-                 selection_mode=("single-row", "single-cell"),
+                 selection_mode=("single-row", "single-cell", "single-column"),
                  on_select=functools.partial(_resolve, name, grid, tuple(ids), on_pick), **dataframe_kwargs)
 
 

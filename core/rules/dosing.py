@@ -112,20 +112,27 @@ def pre_dose_gate(
     fasting_confirmed,
     escort_confirmed,
     hours_since_last_session=None,
+    bp_remeasured: bool = False,
     settings: Settings | None = None,
 ) -> GateResult:
-    """hours_since_last_session is None for a patient's first session."""
+    """hours_since_last_session is None for a patient's first session; bp_remeasured confirms a blood pressure whose
+    pulse pressure asked for a second measurement."""
     s = resolve(settings)
-    sbp, dbp = vitals.blood_pressure(systolic_bp, diastolic_bp)
-    hr = vitals.plausible("heart_rate", heart_rate)
-    sat = vitals.plausible("spo2", spo2)
-    since_use = validate.number(hours_since_last_use, "Hours since last use", low=0)
-    fasting = validate.yes_no(fasting_confirmed, "Fasting confirmed")
-    escort = validate.yes_no(escort_confirmed, "Escort or driver confirmed")
-    since_session = (
-        None if hours_since_last_session is None
-        else validate.number(hours_since_last_session, "Hours since last session", low=0)
-    )
+    checked = validate.every({
+        "blood_pressure": lambda: vitals.remeasured_pressure(systolic_bp, diastolic_bp, bp_remeasured, s),
+        "heart_rate": lambda: vitals.plausible("heart_rate", heart_rate),
+        "spo2": lambda: vitals.plausible("spo2", spo2),
+        "hours_since_last_use": lambda: validate.number(hours_since_last_use, "Hours since last use", low=0),
+        "fasting_confirmed": lambda: validate.yes_no(fasting_confirmed, "Fasting confirmed"),
+        "escort_confirmed": lambda: validate.yes_no(escort_confirmed, "Escort or driver confirmed"),
+        "hours_since_last_session": lambda: (
+            None if hours_since_last_session is None
+            else validate.number(hours_since_last_session, "Hours since last session", low=0)),
+    })
+    (sbp, dbp), hr, sat = checked["blood_pressure"], checked["heart_rate"], checked["spo2"]
+    since_use, fasting, escort = (checked[k] for k in ("hours_since_last_use", "fasting_confirmed",
+                                                       "escort_confirmed"))
+    since_session = checked["hours_since_last_session"]
 
     reasons = []
     if sbp >= s.refuse_systolic_at or dbp >= s.refuse_diastolic_at:

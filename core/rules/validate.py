@@ -13,6 +13,29 @@ import unicodedata
 from datetime import date, datetime, time
 
 
+class FieldErrors(ValueError):
+    """Every bad field of one form, each message naming its field, so one refusal says all (issue 25.11): a nurse
+    with five slips should not need five clicks to find them."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(self.errors.values()))
+
+
+def every(checks: dict) -> dict:
+    """Run each named check (a function of no arguments) and return their values, or raise FieldErrors naming every
+    one that refused."""
+    values, errors = {}, {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValueError as e:
+            errors[name] = str(e)
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
 def whole_number(value, field: str, low: int | None = None, high: int | None = None) -> int:
     _given(value, field)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -183,8 +206,46 @@ def as_date(value) -> date | None:
     return None
 
 
+SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def ambiguity(value) -> str | None:
+    """Why a date typed with slashes cannot be read without guessing (day and month both 12 or less, and different:
+    03/04/1990 is 3 April here and 4 March in the United States), or None."""
+    match = SLASHED.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    first, second, year = (int(part) for part in match.groups())
+    if first == second or first > 12 or second > 12:
+        return None
+    try:
+        day_first, month_first = date(year, second, first), date(year, first, second)
+    except ValueError:
+        return None
+    return (f"{value.strip()} could be {_words(day_first)} or {_words(month_first)}: type it as year-month-day "
+            f"({day_first:%Y-%m-%d}) or with the month in words ({day_first.day} {day_first:%b %Y})")
+
+
+def _words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_in_words(value) -> str | None:
+    """What a typed date is read as, in words, to show beside the field as it is typed (None while it is empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return f"Read as {_words(calendar_date(value, 'Date'))}"
+    except ValueError as e:
+        return str(e).removeprefix("Date: ")
+
+
 def calendar_date(value, field: str) -> date:
+    """A date as entered (never a search): a slash date that could be read two ways is refused, not guessed."""
     _given(value, field)
+    unclear = ambiguity(value)
+    if unclear:
+        raise ValueError(f"{field}: {unclear}")
     parsed = as_date(value)
     if parsed is None and isinstance(value, str) and DATE_SHAPE.fullmatch(value.strip()):
         raise ValueError(f"{field}: {value.strip()} is not a date in the calendar; check the day and the month")

@@ -54,6 +54,31 @@ def blood_pressure(systolic_bp, diastolic_bp) -> tuple[int, int]:
     return systolic, diastolic
 
 
+def pulse_pressure_problem(systolic_bp: int, diastolic_bp: int, settings: Settings | None = None) -> str | None:
+    """Why a plausible-looking reading should be measured again (the pulse pressure is outside the clinic's
+    plausibility settings), or None. Asked, not refused: a real reading confirmed after re-measuring is recorded,
+    so a true severe reading is never lost to this check."""
+    s = resolve(settings)
+    gap = systolic_bp - diastolic_bp
+    if s.pulse_pressure_min <= gap <= s.pulse_pressure_max:
+        return None
+    side = f"under {s.pulse_pressure_min}" if gap < s.pulse_pressure_min else f"over {s.pulse_pressure_max}"
+    return (f"Blood pressure {systolic_bp}/{diastolic_bp}: the pulse pressure (systolic minus diastolic) is {gap} "
+            f"mmHg, {side} mmHg, which is more often a misreading than a real one. Please re-measure; if the new "
+            "reading is the same, tick \"Re-measured: this blood pressure is right\"")
+
+
+def remeasured_pressure(systolic_bp, diastolic_bp, remeasured=False, settings: Settings | None = None) -> tuple[int,
+                                                                                                                int]:
+    """A plausible blood pressure whose pulse pressure is plausible too, or confirmed after re-measuring."""
+    systolic, diastolic = blood_pressure(systolic_bp, diastolic_bp)
+    confirmed = False if remeasured is None else validate.yes_no(remeasured, "Blood pressure re-measured")
+    problem = pulse_pressure_problem(systolic, diastolic, settings)
+    if problem and not confirmed:
+        raise ValueError(problem)
+    return systolic, diastolic
+
+
 def plausible(name: str, value) -> int | float:
     low, high = PLAUSIBLE[name]
     if name == "weight_kg":
@@ -70,6 +95,7 @@ def check_vitals(
     respiratory_rate=None,
     taken_at: datetime | None = None,
     now: datetime | None = None,
+    bp_remeasured: bool = False,
     settings: Settings | None = None,
 ) -> VitalsCheck:
     """Refuse an implausible reading; otherwise list its warnings and any adverse event it implies."""
@@ -81,7 +107,7 @@ def check_vitals(
     warnings: list[Reason] = []
     events: list[str] = []
     if systolic_bp is not None:
-        sbp, dbp = blood_pressure(systolic_bp, diastolic_bp)
+        sbp, dbp = remeasured_pressure(systolic_bp, diastolic_bp, bp_remeasured, s)
         if sbp >= s.severe_systolic_at or dbp >= s.severe_diastolic_at:
             events.append("severe_hypertension")
             warnings.append(Reason(

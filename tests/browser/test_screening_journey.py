@@ -1,4 +1,5 @@
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
@@ -112,7 +113,7 @@ def test_nurse_screens_prescriber_approves_roster_shows_approved(tab, app_url):
     pick(tab, "Primary substance", "Cocaine")
     type_into(tab, "Days used in the last 30", "10")
     type_into(tab, "Years of use", "5")
-    type_into(tab, "Date of last use", "2026-01-02")
+    type_into(tab, "Date of last use", (date.today() - timedelta(days=3)).isoformat())  # fits 10 of the last 30
     type_into(tab, "Time of last use", "08:00")
     answer_scale(tab, instruments.PHQ9, [1, 1, 1, 1, 1, 1, 1, 1, 0])
     answer_scale(tab, instruments.GAD7, [1, 1, 1, 1, 1, 0, 0])

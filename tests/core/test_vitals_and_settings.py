@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,11 +15,11 @@ from core.rules.vitals import check_vitals, weight_change_warning
      ("respiratory_rate", 4, 60)],
 )
 def test_plausibility_limits_accept_edges_and_refuse_beyond(field, low, high):
-    def reading(value):
+    def reading(value):  # confirmed after re-measuring: 300/30 is within the hard limits, its pulse pressure is not
         if field == "systolic_bp":
-            return {"systolic_bp": value, "diastolic_bp": 30}
+            return {"systolic_bp": value, "diastolic_bp": 30, "bp_remeasured": True}
         if field == "diastolic_bp":
-            return {"systolic_bp": 300, "diastolic_bp": value}
+            return {"systolic_bp": 300, "diastolic_bp": value, "bp_remeasured": True}
         return {field: value}
 
     check_vitals(**reading(low))
@@ -88,7 +89,7 @@ def test_rules_version_changes_with_any_threshold_and_only_then():
         if isinstance(value, DoseBand):
             changed = DoseBand(value.low, value.high, value.maximum + 1)
         elif isinstance(value, tuple):
-            changed = (*value, value[-1] + 28)
+            changed = value[:-1]  # the doses allowed are bounded (28-84 mg): one fewer
         elif f.name == "intranasal_first_session_mg":
             changed = 28
         elif f.name in ("elevated_systolic", "elevated_diastolic", "hold_systolic_above", "hold_diastolic_above"):
@@ -96,7 +97,7 @@ def test_rules_version_changes_with_any_threshold_and_only_then():
         elif f.name == "phq9_response_drop":
             changed = value / 2  # a share stays below 1
         else:
-            changed = value * 2
+            changed = DEFAULTS.within(f.name)[1]  # the top of its plausible range (twice the default can be past it)
         seen.add(DEFAULTS.changed(**{f.name: changed}).rules_version)
     assert len(seen) == len(thresholds) + 1
     assert DEFAULTS.changed(clinic_pseudonym="north-1").rules_version in seen  # a name, not a rule
@@ -130,3 +131,37 @@ def test_rules_use_current_settings(monkeypatch):
                   "conditions": set(), "medications": set(), "prior_treatments": [],
                   "integration_therapy_willing": False})
     assert d.status == "ineligible" and d.rules_version != DEFAULTS.rules_version
+
+
+def test_every_number_setting_has_a_plausible_range_around_its_default():
+    """Issue 25.1: every clinical setting has a range; a value outside it is refused naming the setting."""
+    for f in dataclasses.fields(Settings):
+        if f.name in NOT_RULES:
+            continue
+        low, high = DEFAULTS.within(f.name)
+        value = getattr(DEFAULTS, f.name)
+        numbers = ([value.low, value.high, value.maximum] if isinstance(value, DoseBand)
+                   else list(value) if isinstance(value, tuple) else [value])
+        assert all(low <= v <= high for v in numbers), f.name
+
+
+@pytest.mark.parametrize(("name", "low", "high"), [
+    ("uncontrolled_systolic", 140, 200), ("refuse_diastolic_at", 90, 130), ("hold_spo2_below", 85, 98),
+    ("reading_every_minutes", 5, 30), ("older_adult_age", 50, 90), ("phq9_response_drop", 0.2, 0.9),
+])
+def test_a_setting_is_accepted_at_the_edges_of_its_range_and_refused_beyond(name, low, high):
+    step = 0.01 if isinstance(low, float) else 1
+    partner = {"uncontrolled_systolic": {"elevated_systolic": 120}, "refuse_diastolic_at": {"hold_diastolic_above": 70}}
+    for edge in (low, high):
+        assert getattr(DEFAULTS.changed(**{name: edge, **partner.get(name, {})}), name) == edge
+    for beyond in (low - step, high + step):
+        with pytest.raises(ValueError, match=re.escape(f"{DEFAULTS.label(name)}: must be between")):
+            DEFAULTS.changed(**{name: beyond, **partner.get(name, {})})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("dose_iv", DoseBand(0.1, 0.8, 5.0)), ("intranasal_doses_mg", (28, 56, 840)),
+])
+def test_a_dose_band_or_a_list_of_doses_outside_its_range_is_refused(name, value):
+    with pytest.raises(ValueError, match=re.escape(f"{DEFAULTS.label(name)}: must be between")):
+        DEFAULTS.changed(**{name: value})

@@ -17,11 +17,15 @@ def add_account(at, **fields):
     return click(at.run(), "Add the account")
 
 
+CO_SIGNED = {"cosigner": "prescriber", "cosigner_password": "demo-prescriber-2026"}
+"""The demo prescriber's co-signature, which every clinical threshold needs (issue 25.1)."""
+
+
 def save_setting(at, name: str, **fields):
-    """Choose setting `name`, type `fields` and a reason, and press Save."""
+    """Choose setting `name`, type `fields`, a reason and the prescriber's co-signature, and press Save."""
     at.session_state[form_key(at, "admin_setting", "name")] = name
     at = at.run()
-    for field, value in {"reason": "Medical director, memo of 30 Nov", **fields}.items():
+    for field, value in {"reason": "Medical director, memo of 30 Nov", **CO_SIGNED, **fields}.items():
         at.session_state[form_key(at, "admin_setting", field)] = value
     return click(at.run(), "Save the setting")
 
@@ -64,10 +68,12 @@ def test_a_setting_changes_at_once_with_its_reason_and_a_new_rules_version(page)
     at = click(at.run(), "Save the setting")
     assert "Reason for the change\\: say why" in at.error[0].value
     at.session_state[form_key(at, "admin_setting", "reason")] = "Medical director, memo of 30 Nov"
+    for field, value in CO_SIGNED.items():
+        at.session_state[form_key(at, "admin_setting", field)] = value
     at = click(at.run(), "Save the setting")
     assert "Saved and in force now." in all_text(at)
     assert settings.current().older_adult_age == 70 and settings.current().rules_version != before
-    assert "by Demo Administrator: Medical director, memo of 30 Nov" in all_text(at)
+    assert "by Demo Administrator, co-signed by Dr Demo Prescriber: Medical director, memo of 30 Nov" in all_text(at)
 
 
 def test_back_up_now_writes_a_sealed_backup_listed_on_the_page_and_says_where_its_key_is(page, demo_db):
@@ -211,3 +217,47 @@ def test_verify_the_audit_trail_reports_in_words_and_names_a_changed_record(page
     at = click(page(PAGE, "admin"), "Verify the audit trail")
     assert at.error[0].value.startswith("Audit trail NOT verified: 1 problem(s)")
     assert "Dosing sessions 1 to" in " ".join(t.value for t in at.get("text"))
+
+
+def test_a_clinical_threshold_asks_for_the_prescriber_and_is_refused_without_them(page):
+    """Issue 25.1: an administrator alone set the screening limit to 400 mmHg and it went into force."""
+    at = save_setting(page(PAGE, "admin"), "uncontrolled_systolic", value=170, cosigner="", cosigner_password="")
+    assert "Prescriber's username" in [t.label for t in at.text_input]
+    assert "a clinical threshold needs a prescriber's username and password" in at.error[0].value
+    assert settings.current().uncontrolled_systolic == 160
+    assert form_key(at, "admin_setting", "value") in at.session_state  # what was typed is kept
+
+
+def test_400_mmhg_is_refused_naming_the_setting_and_its_range(page):
+    at = save_setting(page(PAGE, "admin"), "uncontrolled_systolic", value=400)
+    assert ("Screening systolic pressure that rules treatment out (mmHg, at or above): must be between 140 and 200 "
+            "mmHg; got 400") in at.error[0].value.replace("\\", "")
+    assert "Plausible range: between 140 and 200 mmHg." in all_text(at)
+    assert settings.current().uncontrolled_systolic == 160
+    assert at.session_state[form_key(at, "admin_setting", "cosigner_password")] == ""  # never outlives the attempt
+    assert at.session_state[form_key(at, "admin_setting", "cosigner")] == "prescriber"
+
+
+def test_a_co_signed_change_shows_both_names_and_the_audit_keeps_both(page):
+    at = save_setting(page(PAGE, "admin"), "uncontrolled_systolic", value=170)
+    assert [e.value for e in at.error] == []
+    assert "Saved and in force now." in all_text(at)
+    ((detail,),) = stored(at, "SELECT detail FROM audit_log WHERE action = 'setting_changed'")
+    assert '"cosigned_by": "Dr Demo Prescriber (prescriber)"' in detail
+
+
+def test_a_setting_that_decides_nothing_clinical_asks_for_no_co_signature(page):
+    at = page(PAGE, "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "small_cell_min"
+    at = at.run()
+    assert "Prescriber's username" not in [t.label for t in at.text_input]
+
+
+def test_a_new_account_with_several_problems_names_them_all_in_one_refusal(page):
+    """Issue 25.11: five problems took five clicks, one message each."""
+    at = add_account(page(PAGE, "admin"), username="sam smith", password="short", again="other")
+    message = at.error[0].value.replace("\\", "")
+    for words in ("Username:", "Name shown on screen:", "Role: choose one", "Password must be at least",
+                  "Password again: the two entries are not the same"):
+        assert words in message, words
+    assert len(at.error) == 1

@@ -287,3 +287,14 @@ def test_a_booking_s_confirmation_never_shows_on_the_next_session(page):
     at = open_session(at, second)
     assert "Book the integration-therapy session" in [s.value for s in at.subheader]
     assert "booked for" not in all_text(at)
+
+
+def test_a_pre_dose_check_with_several_problems_names_them_all_in_one_refusal(page, approved, demo_store):
+    """Issue 25.11: the pre-dose form reported one problem per click."""
+    demo_store.close()
+    at = choose_patient(page(PAGE, "nurse"), approved)
+    at = check(at, heart_rate=400, spo2=20, fasting_confirmed=None, escort_confirmed=None)
+    message = next(e.value for e in at.error if "Heart rate" in e.value).replace("\\", "")
+    for words in ("Heart rate", "SpO2", "Fasting confirmed: answer yes or no", "Escort or driver confirmed"):
+        assert words in message, words
+    assert stored(at, "SELECT count(*) FROM gate_checks WHERE patient_id = ?", [approved]) == [(0,)]

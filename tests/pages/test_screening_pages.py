@@ -1,4 +1,5 @@
 import json
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -11,7 +12,8 @@ from tests.pages.conftest import all_text, form_key
 BASE = {
     "first_name": "Robin", "last_name": "Pagetest", "date_of_birth": "1988-03-14", "sex": "female",
     "mrn": "PAGE-0001", "phone": "555-0199", "emergency_contact": "Synthetic contact",
-    "primary_substance": "cocaine", "days_used_30": 12, "last_use_date": "2026-01-18",
+    "primary_substance": "cocaine", "days_used_30": 12,
+    "last_use_date": (date.today() - timedelta(days=2)).isoformat(),  # fits 12 days used (issue 25.5)
     "last_use_time": "21:30", "years_of_use": 6, "prior_treatments": ["outpatient therapy"],
     "systolic_bp": 128, "diastolic_bp": 82, "pregnant": "no", "goal": "Stay off cocaine",
     "integration_therapy_willing": True, "escort_available": True,

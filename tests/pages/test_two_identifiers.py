@@ -9,7 +9,7 @@ import pytest
 
 from core import patients
 from core.screening_form import validate_screening
-from tests.core.test_screening_and_approval import valid_raw
+from tests.core.test_screening_and_approval import NOW, valid_raw
 from tests.pages.conftest import DEMO_USERS, all_text
 from tests.pages.test_screening_pages import click, fill, scr, stored
 
@@ -178,7 +178,7 @@ def test_a_draft_resumed_after_someone_else_changed_the_charts_identity_is_not_p
     record = patients.chart(con, prescriber, patient_id).patient
     corrected = valid_raw(first_name=record["first_name"], last_name=record["last_name"], sex=record["sex"],
                           mrn=record["mrn"], date_of_birth=record["date_of_birth"].replace(year=1990))
-    patients.save_screening(con, prescriber, validate_screening(corrected), patient_id, update_identity=True)
+    patients.save_screening(con, prescriber, validate_screening(corrected, now=NOW), patient_id, update_identity=True)
     before = filed_for(page("pages/screening.py", "nurse"), patient_id)
     at = resume_after_reload(page)
     assert at.session_state["form~screening"]["subject"] is None
@@ -200,7 +200,7 @@ def test_a_draft_resumed_after_someone_else_rescreened_the_patient_says_so(page)
     record = patients.chart(con, DEMO_USERS["prescriber"], patient_id).patient
     same = valid_raw(first_name=record["first_name"], last_name=record["last_name"], sex=record["sex"],
                      mrn=record["mrn"], date_of_birth=record["date_of_birth"])
-    patients.save_screening(con, DEMO_USERS["prescriber"], validate_screening(same), patient_id)
+    patients.save_screening(con, DEMO_USERS["prescriber"], validate_screening(same, now=NOW), patient_id)
     at = resume_after_reload(page)
     assert at.session_state["form~screening"]["subject"] == patient_id
     assert "Another screening of this patient was saved" in all_text(at)
