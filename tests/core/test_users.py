@@ -3,6 +3,7 @@ import json
 import threading
 
 import pytest
+from argon2 import PasswordHasher
 
 from core import audit_log, users, worklist
 from core.access import AccessDenied, User
@@ -282,3 +283,19 @@ def test_a_role_change_is_audited_with_the_role_it_replaced(empty_store, admin, 
     users.set_role(empty_store, admin, nurse.id, "therapist", seen=("nurse", True))
     (detail,) = empty_store.execute("SELECT detail FROM audit_log WHERE action = 'user_role_changed'").fetchone()
     assert json.loads(detail) == {"role": "therapist", "was": "nurse"}
+
+
+def test_no_password_is_hashed_when_the_module_is_imported():
+    """A fresh process's first page paid for an Argon2 hash (0.3-0.5 s of CPU) just by importing core.users."""
+    import subprocess
+    import sys
+    probe = ("import argon2\n"
+             "def refuse(*args, **kwargs): raise SystemExit('hashed at import')\n"
+             "argon2.PasswordHasher.hash = refuse\n"
+             "import core.users\n")
+    assert subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True).returncode == 0
+
+
+def test_the_unknown_account_hash_costs_what_a_real_one_does():
+    """An unknown username is verified against a fixed hash: it must carry the hasher's own parameters."""
+    assert not PasswordHasher().check_needs_rehash(users._DUMMY_HASH)  # tests swap users._hasher for a fast one
