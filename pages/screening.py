@@ -174,7 +174,7 @@ def typed_date(key: str, disabled: bool = False) -> None:
     """A date field with the date read said in words under it, so a slip of day and month shows before Save."""
     text(key, placeholder=DATE_HINT, disabled=disabled)
     read = validate.date_in_words(raw.get(key))
-    if read and read.startswith("Read as") and key not in errors:
+    if read and read.startswith("Read as"):
         st.caption(read)
 
 

@@ -24,10 +24,12 @@ def scale(instrument: Instrument, prefix: str) -> list[int | None]:
     for number, item in enumerate(instrument.items, 1):
         key = item_key(prefix, instrument, item.key)
         if item.anchors:
-            # A number box, not a slider: a slider always holds a value, so an untouched one would record a 0.
+            # A number box, not a slider: a slider always holds a value, so an untouched one would record a 0. No
+            # limits in the box: the browser kept a number past them on screen, red, and sent nothing, so the save
+            # said "not answered"; the number reaches core, which names the range.
             answers.append(st.number_input(f"{item.text} ({item.low} = {item.anchors[0]}, {item.high} = "
-                                           f"{item.anchors[1]})", min_value=item.low, max_value=item.high, step=1,
-                                           value=None, placeholder="Not answered", key=key, persist_state="session"))
+                                           f"{item.anchors[1]})", step=1, value=None, placeholder="Not answered",
+                                           key=key, persist_state="session"))
             continue
         if instrument.id in AS_DROPDOWNS:
             labels = {o.value: f"{o.label} ({o.value} {'point' if o.value == 1 else 'points'})"

@@ -313,3 +313,14 @@ def test_an_unfinished_note_is_announced_above_the_tabs(page, patient, demo_db):
     at.run()
     again = opened(page, "therapist", patient)
     assert any("unfinished integration note is waiting in the Integration notes tab" in i.value for i in again.info)
+
+
+def test_a_craving_above_100_is_refused_as_out_of_range_not_as_unanswered(page, patient):
+    """The box once held the browser's own limits: 150 stayed on screen, red, and never reached the server, and the
+    save said the craving was not answered. The number typed reaches core, which names the range."""
+    at = answer(opened(page, "therapist", patient), {**CALM, "craving_vas": [150]})
+    at = click(at, "Save the check-in")
+    said = at.error[0].value.replace("\\", "")  # the message is escaped for Markdown
+    assert "Craving (visual analogue scale) item 1: 150 is out of range (0-100)" in said
+    assert "not answered" not in said
+    assert at.session_state[form_key(at, "checkin", "craving_vas_craving")] == 150
