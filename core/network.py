@@ -102,11 +102,14 @@ def check(paths: list[Path], names: list[str] | None = None) -> list[ClinicFile]
     owners: dict[str, list[str]] = {}
     for f in checked:
         owners.setdefault(f.clinic, []).append(f.name)
-    problems += [f"Clinic pseudonym {clinic!r} is used by more than one file ({', '.join(files)}): each clinic "
-                 "sends one file; remove the older one or ask which clinic it is" for clinic, files in owners.items()
-                 if len(files) > 1]
+    for clinic, files in owners.items():
+        if len(files) > 1 and len(set(files)) == 1:
+            problems.append(f"{files[0]} was added twice: remove one of them")
+        elif len(files) > 1:
+            problems.append(f"Clinic pseudonym {clinic!r} is used by more than one file ({', '.join(files)}): each "
+                            "clinic sends one file; remove the older one or ask which clinic it is")
     if problems:
-        raise ValueError("Nothing was pooled. " + " ".join(problems))
+        raise ValueError("Nothing was pooled.\n" + "\n".join(f"- {problem}" for problem in problems))
     if not checked:
         raise ValueError("Nothing was pooled: no export file was given")
     return checked

@@ -171,3 +171,17 @@ def test_every_problem_is_named_at_once_and_an_empty_or_missing_folder_is_refuse
         network.read(tmp_path / "empty")
     with pytest.raises(ValueError, match="not found"):
         network.read(tmp_path / "nowhere")
+
+
+def test_one_file_added_twice_is_named_as_such_and_each_problem_is_on_a_line_of_its_own(three_clinics, tmp_path):
+    """The uploader adds to the files already there, so one export can come twice: 'remove the older one' means
+    nothing when both entries read the same."""
+    folder = copy_of(three_clinics[0], tmp_path)
+    (folder / "notes.parquet").write_bytes(b"not parquet at all")
+    paths = [folder / "east-3.parquet", folder / "east-3.parquet", folder / "notes.parquet"]
+    with pytest.raises(ValueError) as problem:
+        network.check(paths)
+    said = str(problem.value)
+    assert "east-3.parquet was added twice: remove one of them" in said and "used by more than one file" not in said
+    lines = said.splitlines()
+    assert lines[0] == "Nothing was pooled." and len(lines) == 3 and all(line.startswith("- ") for line in lines[1:])
