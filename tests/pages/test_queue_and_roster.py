@@ -1,5 +1,7 @@
 """What the prescriber and the nurse see: the queue's order, the full decision view, a roster of any size."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from core import db, demo
@@ -51,7 +53,7 @@ def test_the_prescriber_view_shows_each_field(page):
     for shown in (
         "Pagetest, Robin", "Chart number PAGE\\-0001", "(born 14 Mar 1988)", "Female",       # identity and age
         "**Primary substance:** Alcohol", "**Also uses:** Cocaine",                           # substance and co-use
-        "**Days used in the last 30:** 12", "**Last use:** 18 Jan 2026, 21:30",
+        "**Days used in the last 30:** 12", f"**Last use:** {date.today() - timedelta(days=2):%d %b %Y}, 21:30",
         "**Blood pressure at screening:** 128/82 mmHg",
         "**PHQ-9:** 7 (mild)", "**GAD-7:** 4 (minimal)", "**C-SSRS screener:** no risk identified",  # bands
         "**AUDIT-C:** 6 (positive screen)", "AUDIT-C is positive",                           # and flags
