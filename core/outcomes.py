@@ -51,8 +51,8 @@ class Cohort:
         start = validate.calendar_date(self.start, "From (first session)")
         end = validate.calendar_date(self.end, "To (first session)")
         if end < start:
-            raise ValueError(f"The date range ends ({end:%d %b %Y}) before it starts ({start:%d %b %Y}); "
-                             "choose an end on or after the start")
+            raise ValueError(f"First session to: the date range ends ({end:%d %b %Y}) before it starts "
+                             f"({start:%d %b %Y}); choose an end on or after the start")
         object.__setattr__(self, "start", start)  # a typed date or a datetime, held as the day it names
         object.__setattr__(self, "end", end)
         for values, allowed, name in ((self.substances, SUBSTANCES, "Primary substance"),
@@ -372,7 +372,9 @@ def _per_patient(con, cohort: Cohort, as_of: date, s: Settings) -> pd.DataFrame:
 
 
 def _behind(rows: pd.DataFrame, figure: str, s: Settings) -> pd.DataFrame:
-    """The patients in a figure's denominator (its n), from the per-patient rows."""
+    """The patients a figure stands on, from the per-patient rows: a share's or a mean's n, each with the values
+    that decide their part; for a rate of events per session, the patients with such an event (the sessions
+    without one are the rate's n, and listing every patient with 0 hid the few who mattered)."""
     if figure in ("completed_course", "left_after_first"):
         return rows[rows["in_course"]]
     if figure == "pda":
@@ -387,6 +389,10 @@ def _behind(rows: pd.DataFrame, figure: str, s: Settings) -> pd.DataFrame:
         return rows[rows["pcl5_baseline"].notna() & rows["pcl5_follow_up"].notna()]
     if figure == "craving_change_per_session":
         return rows[rows["craving_sessions"] > 0]
+    if figure == "ae_per_session":
+        return rows[rows["adverse_events"] > 0]
+    if figure == "severe_htn_per_session":
+        return rows[rows["severe_htn_sessions"] > 0]
     return rows
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -94,6 +94,8 @@ def export(con, user: User, cohort: Cohort, as_of: date | None = None, settings:
     clinic = pseudonym(s)
     chosen = scope(user, cohort, as_of, s)  # staff: the cohort and date as chosen, each checked
     cohort, as_of = chosen.cohort, chosen.as_of
+    if cohort.end > as_of:  # nothing after the export day exists yet, and no record of the export may say otherwise
+        cohort = replace(cohort, end=as_of, start=min(cohort.start, as_of))
     patients = _per_patient(con, cohort, as_of, s)
     first = pd.to_datetime(patients["first_session"])
     rows = pd.DataFrame({

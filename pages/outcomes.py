@@ -89,7 +89,7 @@ def cohort_from_filters(identified: bool) -> Cohort | None:
     try:
         return Cohort(first, last, frozenset(substances), frozenset(routes), frozenset(sexes), frozenset(bands))
     except ValueError as bad:
-        st.error(str(bad), icon=":material/block:")
+        end.error(str(bad), icon=":material/block:")  # the lists offer only valid choices: what is left is the dates
         return None
 
 
@@ -106,6 +106,7 @@ def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
     st.subheader("Over the course")
     st.caption("Time to relapse counts a patient whose use log stops as relapsed (Dakwar 2019), so dropout is never "
                "read as success.")
+    view.abstinence_and_relapse()
     drawn = [
         ("Craving before and after each session", charts.outcome_craving,
          view.series(cohort, "craving", as_of, identified, user)),
@@ -150,7 +151,7 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
         st.subheader("Patients behind a figure")
         names = {n: view.LABELS[n][0] for n in outcomes.FIGURES}
         figure = st.selectbox("Figure", list(names), format_func=names.get, index=None,
-                              placeholder="Choose a figure", key="outcomes_figure")
+                              placeholder="Choose a figure", key="outcomes_figure", persist_state="session")
         if figure is not None:
             rows = outcomes.patients_behind(con, user, cohort, figure, as_of=as_of)
             if rows.empty:

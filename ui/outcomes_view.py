@@ -122,6 +122,18 @@ def metric(name: str, f: Figure, rounded: bool = False) -> None:
     st.caption(n_text(name, f, rounded))
 
 
+def abstinence_and_relapse() -> None:
+    """Two figures about use that a reader compares and finds at odds (seen in a day's use): they answer different
+    questions, from different days, and count a silent log differently."""
+    s = current()
+    st.caption(f"Abstinent after the course and Time to relapse count different things. \"Abstinent after the "
+               f"course\" looks only at the {s.end_of_course_days} days after a patient's last session, and only at "
+               "patients who logged every one of those days. The relapse curve starts at the first session, ends at "
+               f"the first day of use, and counts a log silent for more than {s.log_stopped_days} days as a relapse. "
+               "A patient who used during the course and then stopped counts as relapsed on the curve and can still "
+               "be abstinent after the course.")
+
+
 def references_for(names: tuple[str, ...]) -> None:
     points = [p for p in REFERENCE_POINTS if p.figure in names]
     for p in points:

@@ -14,6 +14,16 @@ NOT_A_TRIAL_ARM = ("A clinic's cohort is not a trial arm: the patients were not 
                    "reference points, not as a comparison with them.")
 
 
+ORKA_2 = ("Osmind ORKA-2, retrospective real-world data from 10 community ketamine practices, 2017-2020; presented "
+          "at ASKP3 2022 (the American Society of Ketamine Physicians, Psychotherapists and Practitioners' fifth "
+          "annual conference), reported by McInnes A., Osmind, 20 June 2022; not yet published in a journal")
+"""ORKA-2's retention figures are a conference presentation, and the citation says so."""
+YALE_2342 = ("Yale Depression Research Program. Blood pressure changes during ketamine infusion for the treatment of "
+             "depression: a retrospective chart review of 138 patients and 2,342 infusions at Yale Psychiatric "
+             "Hospital over 7 years. Gen Hosp Psychiatry. 2024 Sep. doi:10.1016/j.genhosppsych.2024.07.001 "
+             "(PMID 38991311)")
+
+
 @dataclass(frozen=True)
 class ReferencePoint:
     figure: str
@@ -38,10 +48,10 @@ REFERENCE_POINTS = (
                    "treatment of alcohol use disorder (KARE). Am J Psychiatry. 2022;179(2):152-162."),
     ReferencePoint("completed_course",
                    "Retention: about 50 % do not finish 6 infusions",
-                   "Osmind ORKA-2 real-world data on ketamine treatment courses."),
+                   ORKA_2),
     ReferencePoint("left_after_first",
                    "Retention: about 20 % leave after the first infusion",
-                   "Osmind ORKA-2 real-world data on ketamine treatment courses."),
+                   ORKA_2),
     ReferencePoint("phq9_response",
                    "Depression, real-world IV ketamine: PHQ-9 response (a drop of half or more) in 53.6 % of 537 "
                    "patients, 14-31 days after a 4-8 infusion induction (Osmind ORKA-1)",
@@ -56,5 +66,5 @@ REFERENCE_POINTS = (
                    "doi:10.1016/j.jad.2021.12.097 (PMID 35027209)"),
     ReferencePoint("severe_htn_per_session",
                    "Severe hypertension in 0.98 % of IV sessions",
-                   "Yale review of 2,342 ketamine infusions."),
+                   YALE_2342),
 )

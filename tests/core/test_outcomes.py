@@ -286,6 +286,15 @@ def test_staff_drill_from_a_figure_to_the_patients_it_counts(cohort_store):
         outcomes.patients_behind(cohort_store, VIEWER, ALL, "pda", as_of=AS_OF)
 
 
+def test_behind_an_event_rate_are_only_the_patients_with_such_an_event(cohort_store):
+    """Seen in a day's use (issue 25.13): behind "Severe high blood pressure" stood all 257 patients, most with 0.
+    A rate per session counts events, so its list names the patients who had one (events after as_of not)."""
+    for figure, column in (("severe_htn_per_session", "severe_htn_sessions"), ("ae_per_session", "adverse_events")):
+        behind = outcomes.patients_behind(cohort_store, STAFF_USER, ALL, figure, as_of=AS_OF)
+        assert behind[["patient", column]].values.tolist() == [["Patient3, Test", 1 if column[0] == "s" else 3],
+                                                               ["Patient2, Test", 1]], figure
+
+
 def series(con, name, user=STAFF_USER):
     rows = outcomes.series(con, user, ALL, name, as_of=AS_OF)
     return [[pytest.approx(v) if isinstance(v, float) else v for v in row] for row in rows.values.tolist()]

@@ -3,7 +3,7 @@
 import io
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pyarrow.parquet as pq
@@ -132,3 +132,16 @@ def test_the_age_bands_already_group_everyone_over_89_as_safe_harbor_asks():
     assert AGE_BANDS[-1] == "65+" and rules.WIDE_AGE["65+"] == "56+"
     assert rules.year_range("2026") == "2025-2029" and rules.year_range("2025-2029") == "2025-2029"
     assert rules.whole_weeks(6) == 0 and rules.whole_weeks(7) == 1
+
+
+def test_no_date_in_an_export_or_its_audit_row_passes_the_export_day(named_clinic):
+    """Seen in a day's use (issue 25.13): an export's dates ran past the day it was made. A cohort chosen to end
+    after the export day is cut at that day, in the rows, the metadata and the audit row alike."""
+    nurse = account(named_clinic, "nurse")
+    export_day = DEMO_TODAY - timedelta(days=200)
+    made = safe_harbor.export(named_clinic, nurse, EVERYONE_EVER, as_of=export_day)
+    assert int(made.metadata["as_of_year"]) <= export_day.year
+    first_years = made.rows["first_year"].dropna().map(lambda year: int(year.split("-")[0]))  # "2025-2029" when wide
+    assert (first_years <= export_day.year).all() and (made.rows["follow_up_weeks"] >= 0).all()
+    (detail,) = named_clinic.execute("SELECT detail FROM audit_log WHERE action = 'outcomes_exported'").fetchone()
+    assert date.fromisoformat(json.loads(detail)["end"]) <= export_day

@@ -177,3 +177,33 @@ def test_the_viewer_s_relapse_curve_carries_no_daily_relapse_counts(page):
     risk (11 or more) are enough to read it; the counts of a day stay with the staff."""
     assert "Relapses" not in chart_columns(page(PAGE, "viewer"))
     assert "Relapses" in chart_columns(page(PAGE, "prescriber"))
+
+
+def test_the_chosen_figure_is_still_chosen_on_the_way_back_from_a_chart(page):
+    """Seen in a day's use (issue 25.13): back from a chart opened from "Patients behind a figure", the figure was
+    gone and the list with it."""
+    at = page(PAGE, "prescriber")
+    at.selectbox(key="outcomes_figure").set_value("severe_htn_per_session").run()
+    at.switch_page("pages/patients.py").run()
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="outcomes_figure").value == "severe_htn_per_session"
+    assert len(at.dataframe) == 1 and (at.dataframe[0].value["severe_htn_sessions"] > 0).all()
+
+
+def test_a_reversed_range_is_refused_beside_the_date_it_names(page):
+    """Seen in a day's use (issue 25.13): the refusal stood above the figures, far from the date to change."""
+    at = narrow(page(PAGE, "nurse"), date(2026, 6, 1), date(2026, 5, 1))
+    (refusal,) = at.error
+    beside = at.columns[1]
+    assert any(e.value == refusal.value for e in beside.error) and "First session to" in refusal.value
+
+
+def test_abstinence_after_the_course_and_the_relapse_curve_say_how_they_differ(page):
+    text = all_text(page(PAGE, "prescriber"))
+    assert "Abstinent after the course and Time to relapse count different things" in text
+
+
+def test_the_two_reference_points_once_vague_are_cited_in_full(page):
+    text = all_text(page(PAGE, "prescriber"))
+    assert "Yale review" not in text and "Gen Hosp Psychiatry. 2024" in text and "2,342 infusions" in text
+    assert "ASKP3 2022" in text and "not yet published" in text
