@@ -416,10 +416,12 @@ def _intake(rng: random.Random, sex: str, age: int, substance: str, screened_at:
         "prior_treatments": rng.sample(PRIOR_TREATMENTS, k=rng.choices((0, 1, 2), weights=(3, 5, 2))[0]),
         "integration_therapy_willing": rng.random() < 0.92,
         "phq9": phq9, "gad7": gad7, "pcl5": pcl5, "cssrs": _cssrs(rng, phq9[8] > 0),
+        "conditions_other": "", "medications_other": "",
     }
     details = {
         "primary_substance": substance,
         "other_substances": ["alcohol"] if substance != "alcohol" and rng.random() < 0.3 else [],
+        "other_substances_text": "",
         "last_use": (screened_at - timedelta(hours=rng.randint(20, 120))).isoformat(),
         "days_used_30": rng.randint(8, 30),
         "years_of_use": rng.randint(1, max(1, age - 15)),

@@ -17,7 +17,10 @@ from core.schema import SUBSTANCES
 
 MAX_TEXT = 5000
 TEXT_LIMITS = {"first_name": 200, "last_name": 200, "mrn": 50, "phone": 50, "emergency_contact": 300,
-               "prior_treatment_other": 500, "goal": MAX_TEXT}
+               "prior_treatment_other": 500, "goal": MAX_TEXT, "other_substances_text": 500,
+               "conditions_other": eligibility.UNCODED_LIMIT, "medications_other": eligibility.UNCODED_LIMIT}
+OTHER_SUBSTANCES = (*SUBSTANCES, "benzodiazepines", "cannabis", "nicotine", "other_stimulants")
+"""Other substances a patient uses: the four treated here and the commonest others; the rest are written in words."""
 PRIOR_TREATMENT_OPTIONS = ("medication for opioid use disorder (methadone, buprenorphine, naltrexone)",
                            "medication for alcohol use disorder", "detoxification", "residential",
                            "outpatient therapy", "mutual help (AA, NA, SMART)")
@@ -46,6 +49,8 @@ LABELS = {
     "first_name": "First name", "last_name": "Last name", "date_of_birth": "Date of birth",
     "sex": "Sex at birth", "mrn": "Chart number", "phone": "Phone", "emergency_contact": "Emergency contact",
     "primary_substance": "Primary substance", "other_substances": "Other substances",
+    "other_substances_text": "Other substances not in the list", "conditions_other": "Other conditions",
+    "medications_other": "Other current medications",
     "days_used_30": "Days used in the last 30", "last_use_date": "Date of last use",
     "last_use_time": "Time of last use", "years_of_use": "Years of use", "prior_treatments": "Prior treatments",
     "prior_treatment_other": "Other prior treatment", "auditc": "AUDIT-C", "phq9": "PHQ-9", "gad7": "GAD-7",
@@ -108,7 +113,8 @@ def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput
     check("primary_substance", lambda: validate.choice(raw.get("primary_substance"), LABELS["primary_substance"],
                                                        SUBSTANCES))
     check("other_substances", lambda: sorted(validate.choices(raw.get("other_substances") or [],
-                                                              LABELS["other_substances"], SUBSTANCES)))
+                                                              LABELS["other_substances"], OTHER_SUBSTANCES)))
+    check("other_substances_text", lambda: _text(raw.get("other_substances_text"), "other_substances_text"))
     check("days_used_30", lambda: validate.whole_number(raw.get("days_used_30"), LABELS["days_used_30"], 0, 30))
     check("last_use_date", lambda: _last_use(raw.get("last_use_date"), raw.get("last_use_time"), now))
     check("prior_treatments", lambda: sorted(validate.choices(raw.get("prior_treatments") or [],
@@ -120,6 +126,8 @@ def validate_screening(raw: dict, now: datetime | None = None) -> ScreeningInput
                                                  eligibility.CONDITIONS))
     check("medications", lambda: validate.choices(raw.get("medications") or [], LABELS["medications"],
                                                   eligibility.MEDICATIONS))
+    check("conditions_other", lambda: _text(raw.get("conditions_other"), "conditions_other"))
+    check("medications_other", lambda: _text(raw.get("medications_other"), "medications_other"))
     check("goal", lambda: _text(raw.get("goal"), "goal"))
     check("integration_therapy_willing", lambda: _answered_yes_no(raw, "integration_therapy_willing"))
     check("escort_available", lambda: _answered_yes_no(raw, "escort_available"))
@@ -150,10 +158,12 @@ def _assemble(values: dict, now: datetime) -> ScreeningInput:
         "systolic_bp": values["systolic_bp"], "diastolic_bp": values["diastolic_bp"],
         "conditions": set(values["conditions"]), "medications": set(values["medications"]),
         "prior_treatments": prior, "integration_therapy_willing": values["integration_therapy_willing"],
+        **{key: values[key].strip() for key in eligibility.UNCODED},
         **{i: values[i] for i in ("phq9", "gad7", "pcl5", "cssrs") if values.get(i) is not None},
     }
     details = {
         "primary_substance": values["primary_substance"], "other_substances": values["other_substances"],
+        "other_substances_text": values["other_substances_text"].strip(),
         "days_used_30": values["days_used_30"], "last_use": values["last_use_date"].isoformat(),
         "years_of_use": values["years_of_use"], "auditc": values.get("auditc"), "goal": values["goal"],
         "escort_available": values["escort_available"],

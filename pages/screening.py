@@ -28,6 +28,8 @@ EMPTY = ScoreResult("", None, None, frozenset())
 # is faster at the keyboard); core reads 1988-03-14, 14.03.1988 or 14/03/1988 and names anything else.
 DATE_HINT = "e.g. 1988-03-14"
 TIME_HINT = "e.g. 21:30"
+UNCODED_HELP = ("For what the list above does not hold. The eligibility rules read only the list: anything written "
+                "here makes the result Needs review, so that the prescriber reads it.")
 
 saved = st.session_state.get(state.SAVED)
 if saved and arrived:
@@ -218,8 +220,12 @@ with form_column:
     st.selectbox(sf.LABELS["primary_substance"], SUBSTANCES, index=None, key=form.key("primary_substance"),
                  format_func=str.capitalize, persist_state="session")
     field_error("primary_substance")
-    st.multiselect(sf.LABELS["other_substances"], SUBSTANCES, key=form.key("other_substances"),
-                   format_func=str.capitalize, persist_state="session", select_all=False)
+    st.multiselect(sf.LABELS["other_substances"], sf.OTHER_SUBSTANCES, key=form.key("other_substances"),
+                   format_func=labels.OTHER_SUBSTANCE.get, persist_state="session", select_all=False)
+    field_error("other_substances")
+    st.text_input(sf.LABELS["other_substances_text"], key=form.key("other_substances_text"), persist_state="session",
+                  placeholder="For example kratom, GHB")
+    field_error("other_substances_text")
     side_by_side(partial(number, "days_used_30", sf.LABELS["days_used_30"]),
                  partial(number, "years_of_use", sf.LABELS["years_of_use"]))
     side_by_side(partial(typed_date, "last_use_date"),
@@ -256,8 +262,14 @@ with form_column:
         field_error("pregnant")
     st.multiselect(sf.LABELS["conditions"], sorted(CONDITIONS), format_func=sf.CONDITION_LABELS.get,
                    key=form.key("conditions"), persist_state="session", select_all=False)
+    st.text_input(sf.LABELS["conditions_other"], key=form.key("conditions_other"), persist_state="session",
+                  help=UNCODED_HELP)
+    field_error("conditions_other")
     st.multiselect(sf.LABELS["medications"], sorted(MEDICATIONS), format_func=sf.MEDICATION_LABELS.get,
                    key=form.key("medications"), persist_state="session", select_all=False)
+    st.text_input(sf.LABELS["medications_other"], key=form.key("medications_other"), persist_state="session",
+                  help=UNCODED_HELP)
+    field_error("medications_other")
 
     st.header("Goals and logistics")
     st.text_area(sf.LABELS["goal"] + " (in their words)", key=form.key("goal"), persist_state="session")

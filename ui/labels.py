@@ -20,6 +20,8 @@ PATIENT_STATUS = {"screened": "Waiting for approval", "approved": "Approved", "d
 APPROVAL = {"approved": "Approved", "declined": "Declined"}
 SESSION_STATUS = {"in_progress": "In progress", "discharged": "Discharged", "stopped": "Stopped early"}
 SUBSTANCE = {"alcohol": "Alcohol", "opioids": "Opioids", "cocaine": "Cocaine", "methamphetamine": "Methamphetamine"}
+OTHER_SUBSTANCE = {**SUBSTANCE, "benzodiazepines": "Benzodiazepines", "cannabis": "Cannabis", "nicotine": "Nicotine",
+                   "other_stimulants": "Other stimulants (prescription stimulants, MDMA)"}
 SEX = {"female": "Female", "male": "Male"}
 PREGNANCY = {"no": "Not pregnant", "yes": "Pregnant", "possible": "Possibly pregnant, not tested"}
 NO_FLAG = {"pcl5": "below the provisional PTSD threshold", "auditc": "negative screen"}

@@ -31,7 +31,8 @@ DISCARDING = "screening~discarding"
 FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn", "phone", "emergency_contact",
           "primary_substance", "other_substances", "days_used_30", "last_use_date", "last_use_time", "years_of_use",
           "prior_treatments", "prior_treatment_other", "systolic_bp", "diastolic_bp", "pregnant", "conditions",
-          "medications", "goal", "integration_therapy_willing", "escort_available", "bp_remeasured")
+          "medications", "goal", "integration_therapy_willing", "escort_available", "bp_remeasured",
+          "other_substances_text", "conditions_other", "medications_other")
 IDENTITY = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
 CONTACT = ("phone", "emergency_contact")
 UNLOCK = "identity_unlocked"

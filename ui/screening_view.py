@@ -33,7 +33,9 @@ def show(record: ScreeningRecord) -> None:
         st.markdown("**Substance use**")
         _facts([
             ("Primary substance", labels.SUBSTANCE[d["primary_substance"]]),
-            ("Also uses", labels.listed(d.get("other_substances") or [], labels.SUBSTANCE)),
+            ("Also uses", labels.listed(d.get("other_substances") or [], labels.OTHER_SUBSTANCE)),
+            *([("Other substances not in the list", plain(d["other_substances_text"]))]
+              if d.get("other_substances_text") else []),
             ("Days used in the last 30", str(d["days_used_30"])),
             ("Last use", labels.when(d["last_use"])),
             ("Years of use", str(d["years_of_use"])),
@@ -58,7 +60,9 @@ def show(record: ScreeningRecord) -> None:
         _facts([
             ("Blood pressure at screening", f"{i['systolic_bp']}/{i['diastolic_bp']} mmHg"),
             ("Conditions", labels.listed(i["conditions"], labels.CONDITION)),
+            *([("Other conditions", plain(i["conditions_other"]))] if i.get("conditions_other") else []),
             ("Current medications", labels.listed(i["medications"], labels.MEDICATION)),
+            *([("Other current medications", plain(i["medications_other"]))] if i.get("medications_other") else []),
             ("Pregnancy", "Not asked (male)" if record.sex == "male" else labels.PREGNANCY[i["pregnant"]]),
         ])
     st.markdown("**Every reason, with its source**")

@@ -51,6 +51,11 @@ CONDITION_RULES = {
                 "ketamine label (drug-induced liver injury)"),
 }
 
+UNCODED = {"conditions_other": "other conditions", "medications_other": "other medications"}
+"""Conditions and medicines written in words, for what the lists do not hold: no rule can read them."""
+UNCODED_LIMIT = 500
+UNCODED_SOURCE = ("clinic rule: the eligibility rules read only the listed conditions and medications, so words "
+                  "written beside them are read by the prescriber")
 REMS_MEDICATIONS = "esketamine REMS concomitant-medication list"
 CNS_DEPRESSANTS = frozenset({"benzodiazepine", "sedative_hypnotic", "opioid"})
 BP_RAISING = frozenset({"stimulant", "maoi"})
@@ -78,7 +83,7 @@ def _checked(intake) -> dict:
     """The intake with every value type- and range-checked; refuses unknown or missing keys."""
     if not isinstance(intake, dict):
         raise ValueError("Intake must be a dict of answers")
-    unknown = sorted(set(intake) - REQUIRED_KEYS - set(OPTIONAL_INSTRUMENTS))
+    unknown = sorted(set(intake) - REQUIRED_KEYS - set(OPTIONAL_INSTRUMENTS) - set(UNCODED))
     if unknown:
         raise ValueError(f"Intake has unknown field(s): {', '.join(map(str, unknown))}")
     missing = sorted(REQUIRED_KEYS - set(intake))
@@ -105,6 +110,8 @@ def _checked(intake) -> dict:
         "integration_therapy_willing": validate.yes_no(
             intake["integration_therapy_willing"], "Willing to take part in integration therapy"
         ),
+        **{key: validate.text(intake.get(key), f"Other {what.removeprefix('other ')}", UNCODED_LIMIT).strip()
+           for key, what in UNCODED.items()},
     }
 
 
@@ -161,7 +168,19 @@ def _review_flags(i: dict, s: Settings, scores: dict[str, ScoreResult]) -> list[
         reasons.append(Reason("older_adult", "review", f"Age {i['age']} is {s.older_adult_age} or over",
                               s.source("older_adult_age")))
     reasons += _suicidality(scores)
+    reasons += _uncoded(i)
     return reasons
+
+
+def _uncoded(i: dict) -> list[Reason]:
+    """Words where a list ended may name a contraindication (an MAOI by brand name, a heart condition): a rule
+    cannot read them, so they ask for a prescriber's review instead of passing unseen."""
+    written = [f"{what}: {i[key]}" for key, what in UNCODED.items() if i[key]]
+    if not written:
+        return []
+    return [Reason("uncoded_entries", "review",
+                   f"Written in words, not read by the rules; the prescriber reads them ({'; '.join(written)})",
+                   UNCODED_SOURCE)]
 
 
 def _condition_reasons(i: dict, severity: str) -> list[Reason]:
