@@ -61,6 +61,34 @@ def record_view(con, user: User, screening_id: int) -> None:
         db.audit(cur, user.id, "screening_viewed", "patient", row[0], {"screening_id": screening_id})
 
 
+class AlreadyDecided(ValueError):
+    """Another prescriber signed first: the page keeps this one's note, which can still join the record."""
+
+
+def add_comment(con, user: User, screening_id: int, text, now: datetime | None = None) -> str:
+    """A prescriber's note on a screening someone else decided first (typed for a decision that was refused), kept
+    beside the record instead of lost; returns the patient's name as stored. The audit row names the screening,
+    never the note."""
+    user = require(con, user, PRESCRIBERS)
+    screening_id = validate.record_id(screening_id, "That screening was not found")
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise ValueError("Comment is required: write the note to add")
+    text = validate.text(text, "Comment", MAX_NOTE)
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT s.patient_id, p.last_name || ', ' || p.first_name FROM screenings s "
+                          "JOIN patients p ON p.id = s.patient_id WHERE s.id = ?", [screening_id]).fetchone()
+        if row is None:
+            raise ValueError("That screening was not found")
+        if not cur.execute("SELECT 1 FROM approvals WHERE screening_id = ?", [screening_id]).fetchone():
+            raise ValueError("This screening is not decided yet: write your note with your decision")
+        (comment_id,) = cur.execute(
+            "INSERT INTO screening_comments (screening_id, added_at, added_by, text) VALUES (?, ?, ?, ?) "
+            "RETURNING id", [screening_id, now or datetime.now(), user.id, text]).fetchone()
+        db.audit(cur, user.id, "screening_comment_added", "screening_comment", comment_id,
+                 {"patient_id": row[0], "screening_id": screening_id})
+    return row[1]
+
+
 def decide(con, user: User, screening_id: int, decision: str, note: str, password: str,
            now: datetime | None = None) -> str:
     """Sign the decision; returns the patient's name as stored ("Last, First") for the confirmation."""
@@ -92,7 +120,7 @@ def decide(con, user: User, screening_id: int, decision: str, note: str, passwor
                FROM approvals a LEFT JOIN users u ON u.id = a.prescriber_id
                WHERE a.screening_id = ? ORDER BY a.id DESC LIMIT 1""", [screening_id]).fetchone()
         if decided:
-            raise ValueError(f"This screening has already been decided: {decided[2]} by {decided[0]} at "
+            raise AlreadyDecided(f"This screening has already been decided: {decided[2]} by {decided[0]} at "
                              f"{decided[1]:%H:%M on %d %b %Y}. Nothing was signed.")
         if not latest or status != "screened":
             raise ValueError("This screening was replaced by a newer one; nothing was signed.")

@@ -377,6 +377,16 @@ MIGRATIONS: list[tuple[int, str, list]] = [
     (KEYED, "an audit chain keyed outside the database, and seals over signed records", [
         lambda cur: key_the_chain(cur, audit_chain.anchor_of(cur)),
     ]),
+    (9, "comments on a decided screening", [
+        "CREATE SEQUENCE screening_comments_id_seq",
+        """CREATE TABLE screening_comments (
+            id INTEGER PRIMARY KEY DEFAULT nextval('screening_comments_id_seq'),
+            screening_id INTEGER NOT NULL REFERENCES screenings(id),
+            added_at TIMESTAMP NOT NULL,
+            added_by INTEGER NOT NULL REFERENCES users(id),
+            text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
+        )""",
+    ]),
 ]
 
 

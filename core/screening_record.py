@@ -27,6 +27,13 @@ class Score:
 
 
 @dataclass(frozen=True)
+class Comment:
+    author: str
+    added_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class ScreeningRecord:
     screening_id: int
     patient_id: int
@@ -46,6 +53,8 @@ class ScreeningRecord:
     rules_version: str
     safety: FollowUp | None
     """The same-day safety follow-up this screening raised, with its assessment once recorded."""
+    comments: list[Comment]
+    """Prescribers' notes added after the decision (typed for a decision someone else signed first)."""
 
 
 def load(con, user: User, screening_id: int) -> ScreeningRecord:
@@ -62,10 +71,13 @@ def load(con, user: User, screening_id: int) -> ScreeningRecord:
         scores = cur.execute(
             "SELECT instrument, total, band, flags FROM assessments WHERE screening_id = ? ORDER BY id",
             [screening_id]).fetchall()
+        comments = cur.execute(
+            "SELECT u.display_name, c.added_at, c.text FROM screening_comments c JOIN users u ON u.id = c.added_by "
+            "WHERE c.screening_id = ? ORDER BY c.added_at, c.id", [screening_id]).fetchall()
     return ScreeningRecord(*row[:10], reasons_from_json(row[10]), intake_from_answers(row[11]),
                            json.loads(row[11])["details"],
                            [Score(i, total, band, tuple(json.loads(flags))) for i, total, band, flags in scores],
-                           row[12], _followup(con, user, row[1], screening_id))
+                           row[12], _followup(con, user, row[1], screening_id), [Comment(*c) for c in comments])
 
 
 def _followup(con, user: User, patient_id: int, screening_id: int) -> safety.FollowUp | None:

@@ -14,11 +14,11 @@ PRESCRIBERS = frozenset({"prescriber"})
 user = frame("Approval queue", allow=PRESCRIBERS)
 con = clinic().con
 
-PICK, DECISION = "approval_pick", "approval"
+PICK, DECISION, LATE = "approval_pick", "approval", "approval_late_note"
 CHOICES = {"approved": "Approve", "declined": "Decline"}
 
 
-def sign(con, user, token: str, screening_id: int, pick_token: str) -> None:
+def sign(con, user, token: str, screening_id: int, pick_token: str, patient: str) -> None:
     """Sign the screening this form was drawn for, and only if it is still the one chosen on screen.
 
     The password is dropped whatever happens: a new form instance keeps the choice and
@@ -29,12 +29,55 @@ def sign(con, user, token: str, screening_id: int, pick_token: str) -> None:
         raise Stale("The screening on screen changed before the signature; nothing was signed. Check and sign again.")
     choice, note, password = form.get("choice"), form.get("note") or "", form.get("password") or ""
     forms.restart(DECISION, screening_id, {"choice": choice, "note": note})
-    patient = approvals.decide(con, user, screening_id, choice, note, password)
+    try:
+        patient = approvals.decide(con, user, screening_id, choice, note, password)
+    except approvals.AlreadyDecided as first:
+        if not note.strip():
+            raise
+        # The screening has left the queue: the note stays on screen, with the refusal, until it is dealt with.
+        forms.restart(LATE, screening_id, {"note": note}, meta={"refusal": str(first), "patient": patient})
+        forms.close(DECISION)
+        forms.close(PICK)
+        return
     forms.close(DECISION)
     forms.close(PICK)
     done("page", f"Signed: {choice} for {plain(patient)}.")
 
 
+def add_late_note(con, user, token: str, screening_id: int) -> None:
+    late = forms.current(LATE, token, screening_id)
+    patient = approvals.add_comment(con, user, screening_id, late.get("note"))
+    forms.close(LATE)
+    done(LATE, f"Your note was added to {plain(patient)}'s screening as a comment.")
+
+
+def discard_late_note(con, user, token: str, screening_id: int) -> None:
+    forms.current(LATE, token, screening_id)
+    forms.close(LATE)
+
+
+def late_note() -> None:
+    """A note typed for a decision another prescriber signed first: on screen until added as a comment or
+    discarded, whatever the queue shows meanwhile."""
+    show(LATE)
+    late = forms.existing(LATE)
+    if late is None:
+        return
+    with st.container(border=True):
+        st.error(f"**Signature for {plain(late.meta['patient'])}: your decision was not signed.** "
+                 f"{plain(late.meta['refusal'])}", icon=":material/block:")
+        st.text_area("Your note, kept (it can join the screening's record as a comment)", key=late.key("note"))
+        show("late_note_action")
+        left, right = st.columns(2)
+        left.button("Add my note to the record as a comment", type="primary", icon=":material/add_comment:",
+                    on_click=act(add_late_note, late.token, late.subject, allow=PRESCRIBERS, slot="late_note_action",
+                                 about=late.meta["patient"]))
+        right.button("Discard my note", icon=":material/delete:",
+                     on_click=act(discard_late_note, late.token, late.subject, allow=PRESCRIBERS,
+                                  slot="late_note_action"))
+
+
+late_note()
 pending = approvals.queue(con, user)
 if pending.empty:
     show("approval")
@@ -91,5 +134,6 @@ with st.form(form.key("form"), enter_to_submit=True):
                   autocomplete="current-password")
     show("approval")
     st.form_submit_button("Sign decision", type="primary", icon=":material/signature:",
-                          on_click=act(sign, form.token, chosen, pick.token, allow=PRESCRIBERS, slot="approval",
+                          on_click=act(sign, form.token, chosen, pick.token, view.patient, allow=PRESCRIBERS,
+                                       slot="approval",
                                        about=f"Signature for {view.patient}"))

@@ -63,6 +63,12 @@ def opened(name: str) -> FormInstance:
     return FormInstance(name, current["token"], current["subject"])
 
 
+def existing(name: str) -> FormInstance | None:
+    """The open instance of form `name`, or None: for a form that exists only once something happened."""
+    current = st.session_state.get(_slot(name))
+    return None if current is None else FormInstance(name, current["token"], current["subject"])
+
+
 def restart(name: str, subject=None, values: dict | None = None, meta: dict | None = None) -> FormInstance:
     """Forget the open instance (its widgets too) and open a new one, optionally filled with `values`."""
     old = st.session_state.get(_slot(name))

@@ -67,6 +67,9 @@ def show(record: ScreeningRecord) -> None:
         ])
     st.markdown("**Every reason, with its source**")
     show_reasons(record.reasons)
+    if record.comments:
+        st.markdown("**Comments added after the decision**")
+        _facts([(f"{plain(c.author)}, {labels.when(c.added_at)}", plain(c.text)) for c in record.comments])
     st.caption(f"Rules version {record.rules_version}")
 
 

@@ -272,3 +272,29 @@ def test_a_wrong_value_is_named_under_its_field_before_any_save(page):
     assert "Date of birth" not in still_needed and "Days used in the last 30" not in still_needed
     assert "Date of birth" in to_correct and "Days used in the last 30" in to_correct
     assert "First name" in still_needed
+
+
+def test_a_note_for_a_screening_someone_else_decided_first_stays_and_joins_the_record(page):
+    """Issue 25.9: the second prescriber's note ("needs cardiology review") vanished with the refusal."""
+    from core import approvals
+    from core.access import User
+
+    at = approval_setup(page)
+    decide(at, decision="declined", note="needs cardiology review")
+    approvals.decide(at_store(at), User(2, "prescriber", "Dr Demo Prescriber", "prescriber"), ours(at), "approved",
+                     "Suitable", "demo-prescriber-2026")  # signed first, in another browser
+    at = click(at, "Sign decision")
+    text = all_text(at)
+    assert "was not signed" in text and r"already been decided\: approved by Dr Demo Prescriber" in text
+    kept = next(a for a in at.text_area if a.label.startswith("Your note, kept"))
+    assert kept.value == "needs cardiology review"
+    at = click(at, "Add my note to the record as a comment")
+    assert "added to Pagetest, Robin's screening as a comment" in all_text(at)
+    assert stored(at, "SELECT text FROM screening_comments") == [("needs cardiology review",)]
+    assert not any(a.label.startswith("Your note, kept") for a in at.text_area)
+
+
+def at_store(at):
+    from ui.store import clinic
+
+    return clinic().con
