@@ -56,6 +56,7 @@ AUDIT_ACTION = {
     "session_signed": "Session signed", "session_addendum_added": "Addendum added",
     "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
+    "account_unlocked": "Account unlocked by an administrator",
     "checkin_saved": "Check-in saved", "use_day_corrected": "Use day corrected",
     "integration_note_signed": "Integration note signed", "integration_session_booked": "Integration session booked",
     "dosing_session_viewed": "Dosing session opened", "screening_viewed": "Screening opened in the approval queue",
@@ -99,7 +100,7 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "table": "table", "from_id": "from record", "to_id": "to record", "records": "records",
                 "digest": "seal", "problems": "problems found", "rows_found": "audit rows found",
                 "head_rows": "audit rows the head recorded", "head_last_id": "newest audit row the head recorded",
-                "problem": "problem"}
+                "problem": "problem", "failures": "failed sign-ins"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}
