@@ -134,6 +134,8 @@ def test_an_entry_is_shown_in_full_on_demand(page, demo_store):
     assert f"Entry {entry_id} in full" in text
     assert "Who: Demo Administrator (admin)" in text
     assert "previous value: 65" in text and "a long reason " * 10 in text
+    assert "Record: Setting\n" in text + "\n" or "Record: Setting  \n" in text  # a setting has no record number
+    assert "None" not in text and "<NA>" not in text
 
 
 def test_the_csv_export_is_audited_and_then_offered_for_download(page, demo_store):
