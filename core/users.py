@@ -214,18 +214,60 @@ def authenticate(con, username: str, password: str, *, source: str | None = None
     return None
 
 
+COUNTED_FAILURES = """
+    SELECT u.id AS user_id, a.id, a.occurred_at FROM users u JOIN audit_log a
+        ON a.action = 'sign_in_failed' AND a.entity = 'user' AND a.entity_id = u.id
+    WHERE json_extract_string(a.detail, '$.reason') <> 'locked'
+      AND a.occurred_at > current_localtimestamp() - to_minutes($minutes)
+      AND a.id > coalesce((SELECT max(c.id) FROM audit_log c WHERE c.action IN ('sign_in', 'account_unlocked')
+                                                               AND c.entity = 'user' AND c.entity_id = u.id), 0)
+"""
+"""The failed sign-ins that count towards each account's lock: within the lock period, after its last successful
+sign-in or unlock (by audit row id, which orders them even within one clock tick), attempts refused while locked
+left out so they do not extend the lock."""
+
+
 def _failures_since_unlock(cur, user_id: int) -> int:
-    """Failed sign-ins of the account within the lock period and after its last successful sign-in."""
-    (count,) = cur.execute(
-        """SELECT count(*) FROM audit_log
-           WHERE action = 'sign_in_failed' AND entity = 'user' AND entity_id = ?
-             AND json_extract_string(detail, '$.reason') <> 'locked'
-             AND occurred_at > current_localtimestamp() - to_minutes(?)
-             AND occurred_at > coalesce((SELECT max(occurred_at) FROM audit_log
-                                         WHERE action = 'sign_in' AND entity = 'user' AND entity_id = ?),
-                                        TIMESTAMP '1900-01-01')""",
-        [user_id, int(LOCK_FOR.total_seconds() // 60), user_id]).fetchone()
+    """Failed sign-ins of the account that count towards its lock (`COUNTED_FAILURES`)."""
+    (count,) = cur.execute(f"SELECT count(*) FROM ({COUNTED_FAILURES}) WHERE user_id = $user",
+                           {"minutes": _lock_minutes(), "user": user_id}).fetchone()
     return count
+
+
+def _lock_minutes() -> int:
+    return int(LOCK_FOR.total_seconds() // 60)
+
+
+def locked_accounts(con, actor: User) -> pd.DataFrame:
+    """The accounts locked now, for the administrator: id, username, display_name, failures and locked_until (the
+    moment the oldest counted failure leaves the lock period, when the account opens by itself)."""
+    require(con, actor, ADMINS)
+    with db.read(con) as cur:
+        return cur.execute(
+            f"""WITH counted AS ({COUNTED_FAILURES}),
+                    ranked AS (SELECT user_id, occurred_at, count(*) OVER (PARTITION BY user_id) AS failures,
+                                      row_number() OVER (PARTITION BY user_id ORDER BY id DESC) AS newest
+                               FROM counted)
+                SELECT u.id, u.username, u.display_name, r.failures,
+                       r.occurred_at + to_minutes($minutes) AS locked_until
+                FROM ranked r JOIN users u ON u.id = r.user_id
+                WHERE r.newest = $lock_after ORDER BY u.username""",
+            {"minutes": _lock_minutes(), "lock_after": LOCK_AFTER_FAILURES}).df()
+
+
+def unlock(con, actor: User, user_id: int) -> None:
+    """End an account's sign-in lock now, rather than in up to 15 minutes: the administrator has checked with the
+    person that the failures were theirs. Audited with the failures it cleared; the account's failures count afresh."""
+    actor = require(con, actor, ADMINS)
+    user_id = validate.record_id(user_id, NOT_FOUND)
+    with db.transaction(con) as cur:
+        account = cur.execute("SELECT username, display_name FROM users WHERE id = ?", [user_id]).fetchone()
+        if account is None:
+            raise ValueError(NOT_FOUND)
+        failures = _failures_since_unlock(cur, user_id)
+        if failures < LOCK_AFTER_FAILURES:
+            raise ValueError(f"{account[1]} ({account[0]}) is not locked (any more): nothing to unlock")
+        db.audit(cur, actor.id, "account_unlocked", "user", user_id, {"failures": failures})
 
 
 def verify_password(con, user: User, password: str) -> bool:

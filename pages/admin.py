@@ -20,7 +20,7 @@ from ui.widgets import plain
 ADMINS = users.ADMINS
 user = frame("Administration", allow=ADMINS)
 con = clinic().con
-NEW, CHANGE, SETTING = "admin_new_account", "admin_change_account", "admin_setting"
+NEW, CHANGE, SETTING, UNLOCK = "admin_new_account", "admin_change_account", "admin_setting", "admin_unlock"
 FIELDS = {f.name: f for f in dataclasses.fields(DEFAULTS)}
 
 
@@ -58,13 +58,41 @@ def reset_password(con, user, token: str, account_id: int) -> None:
     done(CHANGE, "Password reset. Give it to the person in person.")
 
 
+def unlock_account(con, user, account_id: int, label: str) -> None:
+    users.unlock(con, user, account_id)
+    done(UNLOCK, f"{label} is unlocked and can sign in now.")
+
+
+def locked_section(locked: pd.DataFrame) -> None:
+    """Who cannot sign in because of failed sign-ins, and until when, each with its own Unlock button (the button
+    carries the account's id, so a list that changed since it was drawn cannot unlock someone else)."""
+    st.subheader("Locked accounts")
+    show(UNLOCK)
+    if locked.empty:
+        st.caption("No account is locked.")
+        return
+    st.caption("Five failed sign-ins in a row lock an account for 15 minutes. Unlock one only once you have checked "
+               "with the person that the failures were theirs.")
+    for row in locked.itertuples():
+        label = f"{row.display_name} ({row.username})"
+        text, button = st.columns([3, 1], vertical_alignment="center")
+        text.markdown(f"{plain(label)}: locked after {row.failures} failed sign-ins; it opens by itself at "
+                      f"{row.locked_until:%H:%M}.")
+        button.button(f"Unlock {label}", key=f"unlock~{row.id}",
+                      on_click=act(unlock_account, int(row.id), label, allow=ADMINS, slot=UNLOCK))
+
+
 def accounts_tab() -> None:
     listed = users.accounts(con, user)
+    locked = users.locked_accounts(con, user)
+    until = dict(zip(locked["id"], locked["locked_until"], strict=True))
     st.dataframe(pd.DataFrame({
         "Username": listed["username"], "Name": listed["display_name"], "Role": listed["role"].map(ROLE_LABELS),
         "Active": listed["active"].map({True: "Yes", False: "No"}),
+        "Locked": listed["id"].map(lambda i: f"until {until[i]:%H:%M}" if i in until else "No"),
         "Last sign-in": listed["last_sign_in"].map(lambda t: "-" if pd.isna(t) else f"{t:%d %b %Y, %H:%M}"),
     }), hide_index=True, width="stretch")
+    locked_section(locked)
 
     st.subheader("Add an account")
     form = forms.opened(NEW)

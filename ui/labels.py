@@ -52,12 +52,15 @@ AUDIT_ACTION = {
     "setting_changed": "Clinic setting changed", "demo_seeded": "Demo data created",
     "draft_created": "Draft started", "draft_updated": "Draft autosaved", "draft_resumed": "Draft resumed",
     "draft_discarded": "Draft discarded", "draft_saved": "Draft completed (record saved)",
+    "draft_used": "Draft used (record saved)", "use_day_added": "Use day added",
+    "audit_exported": "Audit log exported (CSV)",
     "gate_checked": "Pre-dose check recorded", "session_started": "Dose given (session started)",
     "vitals_recorded": "Vital signs recorded", "adverse_event_recorded": "Adverse event recorded",
     "session_stopped": "Dosing stopped early", "session_discharged": "Patient discharged",
     "session_signed": "Session signed", "session_addendum_added": "Addendum added",
     "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
+    "account_unlocked": "Account unlocked by an administrator",
     "checkin_saved": "Check-in saved", "use_day_corrected": "Use day corrected",
     "integration_note_signed": "Integration note signed", "integration_session_booked": "Integration session booked",
     "dosing_session_viewed": "Dosing session opened", "screening_viewed": "Screening opened in the approval queue",
@@ -66,8 +69,12 @@ AUDIT_ACTION = {
     "audit_head_missing": "Audit head missing at start", "audit_rows_missing": "Audit rows missing at start",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
-                "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": ""}
-AUTOSAVE_ACTIONS = ("draft_updated",)
+                "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
+                "checkin": "Check-in", "use_day_correction": "Use day correction", "gate_check": "Pre-dose check",
+                "dosing_session": "Dosing session", "session_vitals": "Vital signs", "adverse_event": "Adverse event",
+                "session_addendum": "Addendum", "integration_note": "Integration note",
+                "outcomes": "Outcomes export", "screenings": "Screenings", "approvals": "Prescriber's decisions",
+                "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes"}
 
 
 def instrument(instrument_id: str) -> str:
@@ -101,7 +108,15 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "table": "table", "from_id": "from record", "to_id": "to record", "records": "records",
                 "digest": "seal", "problems": "problems found", "rows_found": "audit rows found",
                 "head_rows": "audit rows the head recorded", "head_last_id": "newest audit row the head recorded",
-                "problem": "problem"}
+                "problem": "problem", "failures": "failed sign-ins",
+                "instruments": "questionnaires", "days_added": "use days added", "days_corrected": "use days corrected",
+                "safety_followup": "same-day safety follow-up", "day": "day", "status": "result",
+                "override_by": "override by account", "code": "adverse event", "booking_id": "booking record",
+                "withheld": "patients withheld", "schema_version": "schema version",
+                "clinic_pseudonym": "clinic pseudonym", "start": "from", "end": "to", "as_of": "as of",
+                "substances": "substances", "routes": "routes", "sexes": "sexes", "age_bands": "age bands",
+                "source": "from address", "action": "action", "account_id": "account record",
+                "autosaves": "autosaves shown", "value": "value"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}

@@ -1,6 +1,7 @@
 import contextlib
 import json
 import threading
+from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -299,3 +300,54 @@ def test_no_password_is_hashed_when_the_module_is_imported():
 def test_the_unknown_account_hash_costs_what_a_real_one_does():
     """An unknown username is verified against a fixed hash: it must carry the hasher's own parameters."""
     assert not PasswordHasher().check_needs_rehash(users._DUMMY_HASH)  # tests swap users._hasher for a fast one
+
+
+# Unlocking (issue 25.12)
+
+
+def test_a_locked_account_is_listed_with_when_its_lock_ends(empty_store, admin, nurse):
+    fail(empty_store, times=4)
+    assert users.locked_accounts(empty_store, admin).empty  # four failures lock nothing
+    before = datetime.now()
+    fail(empty_store)
+    locked = users.locked_accounts(empty_store, admin)
+    assert list(locked["username"]) == ["jo"] and list(locked["id"]) == [nurse.id]
+    until = locked["locked_until"].iloc[0]
+    assert before + timedelta(minutes=14) < until <= datetime.now() + users.LOCK_FOR
+    assert "password_hash" not in locked.columns
+
+
+def test_an_administrator_unlocks_an_account_at_once_and_the_unlock_is_audited(empty_store, admin, nurse):
+    fail(empty_store, times=5)
+    users.unlock(empty_store, admin, nurse.id)
+    (actor, entity, entity_id, detail), = empty_store.execute(
+        "SELECT actor_id, entity, entity_id, detail FROM audit_log WHERE action = 'account_unlocked'").fetchall()
+    assert (actor, entity, entity_id) == (admin.id, "user", nurse.id)
+    assert json.loads(detail) == {"failures": 5}
+    assert users.locked_accounts(empty_store, admin).empty
+    assert users.authenticate(empty_store, "jo", RIGHT) == nurse
+
+
+def test_failures_count_afresh_after_an_unlock(empty_store, admin, nurse):
+    fail(empty_store, times=5)
+    users.unlock(empty_store, admin, nurse.id)
+    elsewhere = "10.0.0.8"  # ten failures from one address in a minute turn it away before the account is tried
+    for _ in range(4):
+        assert users.authenticate(empty_store, "jo", "a wrong password", source=elsewhere) is None
+    assert users.locked_accounts(empty_store, admin).empty
+    assert users.authenticate(empty_store, "jo", "a wrong password", source=elsewhere) is None
+    assert list(users.locked_accounts(empty_store, admin)["username"]) == ["jo"]
+    assert users.authenticate(empty_store, "jo", RIGHT, source="10.0.0.9") is None
+
+
+def test_only_an_administrator_unlocks_and_only_a_locked_account(empty_store, admin, nurse):
+    fail(empty_store, "ad", times=5)
+    with pytest.raises(AccessDenied):
+        users.unlock(empty_store, nurse, admin.id)
+    with pytest.raises(AccessDenied):
+        users.locked_accounts(empty_store, nurse)
+    with pytest.raises(ValueError, match="Jo Nurse \\(jo\\) is not locked"):
+        users.unlock(empty_store, admin, nurse.id)
+    with pytest.raises(ValueError, match=users.NOT_FOUND):
+        users.unlock(empty_store, admin, 999)
+    assert "account_unlocked" not in audit_actions(empty_store)

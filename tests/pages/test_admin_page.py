@@ -2,9 +2,9 @@
 
 import pytest
 
-from core import backup, db
+from core import backup, db, users
 from core.rules import settings
-from tests.pages.conftest import all_text, form_key
+from tests.pages.conftest import DEMO_USERS, all_text, form_key
 from tests.pages.test_screening_pages import click, stored
 
 PAGE = "pages/admin.py"
@@ -261,3 +261,44 @@ def test_a_new_account_with_several_problems_names_them_all_in_one_refusal(page)
                   "Password again: the two entries are not the same"):
         assert words in message, words
     assert len(at.error) == 1
+
+
+def lock_the_demo_nurse(store):
+    for _ in range(5):
+        assert users.authenticate(store, "nurse", "a wrong password") is None
+    store.close()
+
+
+def test_a_locked_account_is_shown_and_the_administrator_unlocks_it(page, demo_store):
+    """Issue 25.12: a nurse locked out by five mistyped passwords waited 15 minutes; the administrator now sees who
+    is locked and until when, and unlocks (audited)."""
+    lock_the_demo_nurse(demo_store)
+    at = page(PAGE, "admin")
+    assert not at.exception
+    text = all_text(at).replace("\\", "")  # the names are escaped as markdown
+    assert "Demo Nurse (nurse): locked after 5 failed sign-ins; it opens by itself at" in text
+    at = click(at, "Unlock Demo Nurse (nurse)")
+    assert "Demo Nurse (nurse) is unlocked and can sign in now." in all_text(at)
+    assert stored(at, "SELECT actor_id, entity_id FROM audit_log WHERE action = 'account_unlocked'") == [(1, 3)]
+    assert "No account is locked." in all_text(at)
+    assert not any(b.label.startswith("Unlock") for b in at.button)
+
+
+def test_an_unlock_clicked_after_another_administrator_unlocked_says_so_and_writes_nothing(page, demo_store):
+    lock_the_demo_nurse(demo_store)
+    at = page(PAGE, "admin")
+    users.unlock(clinic_store(), DEMO_USERS["admin"], 3)  # another administrator, meanwhile
+    at = click(at, "Unlock Demo Nurse (nurse)")
+    assert "Demo Nurse (nurse) is not locked (any more): nothing to unlock" in at.error[0].value.replace("\\", "")
+    assert stored(at, "SELECT count(*) FROM audit_log WHERE action = 'account_unlocked'") == [(1,)]
+
+
+def test_no_locked_account_is_said_in_words(page):
+    at = page(PAGE, "admin")
+    assert "No account is locked." in all_text(at)
+
+
+def clinic_store():
+    from ui.store import clinic
+
+    return clinic().con

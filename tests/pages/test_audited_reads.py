@@ -83,7 +83,7 @@ def test_the_audit_log_narrows_to_one_patient_and_shows_who_looked(page, demo_st
     at = at.run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["Record number"].dropna()) == {saved.patient_id}
+    assert set(table["Patient (chart number)"]) == {"READ-0005"}  # by chart number (issue 25.12), not record number
     assert "Screening opened in the approval queue" in set(table["What"])
     assert "prescriber" in set(table[table["What"] == "Screening opened in the approval queue"]["Who"])
     assert "Patient saved" not in all_text(at)

@@ -155,14 +155,17 @@ def test_audit_details_are_in_words(page, demo_store):
         db.audit(cur, 3, "draft_created", "draft", 1, {"kind": "screening", "patient_id": None})
         db.audit(cur, 4, "draft_created", "draft", 2, {"kind": "integration_note", "patient_id": None})
         db.audit(cur, 3, "draft_created", "draft", 3, {"kind": "checkin", "patient_id": None})
+    (chart_number,) = demo_store.execute("SELECT mrn FROM patients WHERE id = 7").fetchone()
     demo_store.close()
-    details = list(page("pages/audit_log.py", "admin").dataframe[0].value["Details"])
+    shown = page("pages/audit_log.py", "admin").dataframe[0].value
+    details = list(shown["Details"])
     assert details[:2] == ["form: follow-up check-in", "form: integration note"]
     details = details[2:]
     assert details[:4] == ["form: screening", "fields changed: date of birth, chart number",
                            "reason: wrong username or password",
-                           ("patient record 7 · result: Needs review · rules version: v1 · "
-                           "same-day safety assessment: yes")]
+                           "result: Needs review · rules version: v1 · same-day safety assessment: yes"]
+    # the patient by chart number in a column of its own (issue 25.12), no longer 'patient record 7' in the details
+    assert list(shown["Patient (chart number)"].iloc[2:6]) == ["", chart_number, "", chart_number]
 
 
 def test_account_and_setting_entries_name_the_account_the_old_role_and_the_setting_in_words(page, demo_store):
