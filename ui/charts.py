@@ -12,6 +12,15 @@ from core.rules.settings import resolve
 
 PADDING = timedelta(days=7)
 """Space either side of the first and last date, so a single reading shows as a dated point."""
+BAND_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+"""Severity bands from mild to severe (ColorBrewer YlOrRd), each a clear step from the next; shaded at BAND_OPACITY
+so the trend's line stays the darkest thing on the chart."""
+BAND_OPACITY = 0.35
+
+
+def _band_scale(count: int) -> alt.Scale:
+    """The band colours for `count` bands, the most severe always the darkest."""
+    return alt.Scale(range=list(BAND_COLOURS[len(BAND_COLOURS) - count:]))
 
 
 def score_trend(rows: pd.DataFrame, instrument_id: str, settings=None) -> alt.LayerChart:
@@ -23,7 +32,7 @@ def score_trend(rows: pd.DataFrame, instrument_id: str, settings=None) -> alt.La
     first, last = rows["taken_at"].min() - PADDING, rows["taken_at"].max() + PADDING
     x = alt.X("taken_at:T", title="Date", scale=alt.Scale(domain=[first.isoformat(), last.isoformat()]),
               axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5, labelOverlap="greedy"))
-    y = alt.Y("total:Q", title=f"{instrument.name} total", scale=alt.Scale(domain=[0, instrument.max_total]))
+    y = alt.Y("total:Q", title="Total score", scale=alt.Scale(domain=[0, instrument.max_total]))
     line = alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
         x=x, y=y,
         tooltip=[alt.Tooltip("taken_at:T", title="Date", format="%d %b %Y"),
@@ -33,10 +42,10 @@ def score_trend(rows: pd.DataFrame, instrument_id: str, settings=None) -> alt.La
     if instrument.bands:
         bands = pd.DataFrame([{"low": b.low, "high": b.high + 1 if b.high < instrument.max_total else b.high,
                                "band": b.label} for b in instrument.bands])
-        shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+        shading = alt.Chart(bands).mark_rect(opacity=BAND_OPACITY).encode(
             y="low:Q", y2="high:Q",
             color=alt.Color("band:N", title="Severity", sort=[b.label for b in instrument.bands],
-                            scale=alt.Scale(scheme="yelloworangered")),
+                            scale=_band_scale(len(instrument.bands))),
         )
         layers = [shading, line]
     if instrument_id in CUT_OFFS:
@@ -48,14 +57,15 @@ CUT_OFFS = {"pcl5": ("pcl5_provisional_total", "Provisional PTSD"), "pacs": ("pa
 """Instruments without severity bands whose clinic cut-off is drawn across the trend instead."""
 
 
-def _cut_off(instrument_id: str, settings=None) -> alt.LayerChart:
+def _cut_off(instrument_id: str, settings=None) -> alt.Chart:
+    """The cut-off as a dashed line named in the legend: written on the chart, it lay over the readings' line."""
     setting, words = CUT_OFFS[instrument_id]
     value = getattr(resolve(settings), setting)
     mark = pd.DataFrame([{"value": value, "label": f"{words} ({value} or more)"}])
-    rule = alt.Chart(mark).mark_rule(color="#b42318", strokeDash=[4, 4]).encode(y="value:Q")
-    text = alt.Chart(mark).mark_text(align="left", dx=4, dy=-6, color="#b42318", fontSize=11).encode(
-        y="value:Q", text="label:N", x=alt.value(0))
-    return alt.layer(rule, text)
+    return alt.Chart(mark).mark_rule(color="#b42318").encode(
+        y="value:Q", tooltip=[alt.Tooltip("label:N", title="Cut-off")],
+        strokeDash=alt.StrokeDash("label:N", title="Cut-off", scale=alt.Scale(range=[[4, 4]]),
+                                  legend=alt.Legend(labelLimit=0)))
 
 
 def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
@@ -83,12 +93,12 @@ def session_vitals(readings: pd.DataFrame, settings=None) -> alt.LayerChart:
         {"value": s.severe_diastolic_at, "limit": f"Severe diastolic {s.severe_diastolic_at}"},
         {"value": s.hold_systolic_above, "limit": f"Pre-dose hold above {s.hold_systolic_above}"},
     ])
-    rules = alt.Chart(limits).mark_rule(strokeDash=[4, 4], color="#b42318").encode(
-        y="value:Q", tooltip=[alt.Tooltip("limit:N", title="Limit")])
-    names = alt.Chart(limits).mark_text(align="right", dx=-4, dy=-6, color="#b42318", fontSize=11).encode(
-        x=alt.value("width"), y="value:Q", text="limit:N")
-    return alt.layer(rules, names, lines).properties(title="Blood pressure and heart rate during the session",
-                                                     height=240)
+    rules = alt.Chart(limits).mark_rule(color="#b42318").encode(
+        y="value:Q", tooltip=[alt.Tooltip("limit:N", title="Limit")],
+        strokeDash=alt.StrokeDash("limit:N", title="Limits", sort=list(limits["limit"]),
+                                  scale=alt.Scale(range=[[6, 3], [2, 2], [10, 4]])))
+    return alt.layer(rules, lines).resolve_legend(strokeDash="independent").properties(
+        title="Blood pressure and heart rate during the session", height=240)
 
 
 def craving_trend(rows: pd.DataFrame) -> alt.Chart:
@@ -155,9 +165,9 @@ def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
     instrument = instruments.get("phq9")
     bands = pd.DataFrame([{"From": b.low, "To": b.high + 1 if b.high < instrument.max_total else b.high,
                            "Severity": b.label} for b in instrument.bands])
-    shading = alt.Chart(bands).mark_rect(opacity=0.18).encode(
+    shading = alt.Chart(bands).mark_rect(opacity=BAND_OPACITY).encode(
         y="From:Q", y2="To:Q", color=alt.Color("Severity:N", sort=[b.label for b in instrument.bands],
-                                               scale=alt.Scale(scheme="yelloworangered"),
+                                               scale=_band_scale(len(instrument.bands)),
                                                legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)))
     rows = _in_words(rows, {"week": "Week", "value": "Mean PHQ-9", "n": "Patients"})
     line = alt.Chart(rows).mark_line(point=True, color="#1f4e79").encode(
@@ -184,6 +194,7 @@ def outcome_use(rows: pd.DataFrame) -> alt.Chart:
 
 def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
     """Share of patients who reached each session number (rows: session_number, value, n)."""
+    rows = rows[rows["value"] > 0]  # a session nobody reached has no bar, and no place on the axis
     rows = _in_words(rows, {"session_number": "Session", "value": "Reached it", "n": "Patients"})
     return alt.Chart(rows).mark_bar(color="#1f4e79").encode(
         x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),

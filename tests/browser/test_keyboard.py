@@ -55,3 +55,15 @@ def test_clicking_a_patients_name_opens_the_chart(tab, app_url):
     wait_for_roster(tab, 1, name)
     click_grid_row(tab, roster(tab), 0, ROW_MARKER_X + 80)
     expect(tab.get_by_role("heading", level=2)).to_have_text(name)
+
+
+def test_headings_are_not_tab_stops(tab, app_url):
+    """Issue 25.14: every heading's anchor link was a Tab stop on the way to the next field."""
+    sign_in(tab, app_url, "prescriber", "demo-prescriber-2026")
+    go(tab, "Outcomes")
+    expect(tab.get_by_role("heading", name="Over the course")).to_be_visible()
+    anchors = tab.locator('[data-testid="stHeaderActionElements"] a[aria-label="Link to heading"]')
+    expect(anchors.first).to_be_attached()
+    tabbable = tab.evaluate("""() => [...document.querySelectorAll('a[aria-label="Link to heading"]')]
+        .filter(a => getComputedStyle(a).display !== 'none' && a.tabIndex >= 0).length""")
+    assert tabbable == 0

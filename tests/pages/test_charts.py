@@ -30,3 +30,38 @@ def test_a_pacs_trend_marks_elevated_craving():
 
 def test_a_banded_trend_keeps_its_bands_and_needs_no_line():
     assert cut_offs(charts.score_trend(trend_rows([12, 8]), "phq9")) == []
+
+
+def marks(chart) -> list[str]:
+    spec = chart.to_dict()
+    return [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+            for layer in spec.get("layer", [spec])]
+
+
+def test_the_retention_axis_ends_at_the_last_session_anyone_reached():
+    """Issue 25.14: the axis ran to 12 under 6 bars (sessions nobody reached drawn as zero)."""
+    rows = pd.DataFrame({"session_number": range(1, 13), "value": [1.0, 0.8, 0.4, 0.2, 0.2, 0.2] + [0.0] * 6,
+                         "n": [5] * 12})
+    spec = charts.outcome_retention(rows).to_dict()
+    (data,) = spec["datasets"].values()
+    assert [row["Session"] for row in data] == [1, 2, 3, 4, 5, 6]
+
+
+def test_severity_bands_are_told_apart_at_a_glance():
+    """Issue 25.14: the PHQ-9 bands' colours were nearly equal (a faint scheme at 18 % opacity)."""
+    for chart in (charts.score_trend(trend_rows([12, 8]), "phq9"),
+                  charts.outcome_phq9(pd.DataFrame({"week": [0, 1], "value": [14.0, 9.0], "n": [20, 20]}))):
+        (shading,) = [layer for layer in chart.to_dict()["layer"] if layer["mark"]["type"] == "rect"]
+        colours = shading["encoding"]["color"]["scale"]["range"]
+        assert len(set(colours)) == 5 and shading["mark"]["opacity"] >= 0.3
+
+
+def test_the_session_chart_names_its_limits_in_a_legend_not_over_the_lines():
+    """Issue 25.14: the limits' names were written across the chart, over the readings' lines."""
+    readings = pd.DataFrame({"minutes_after_dose": [None, 15, 30], "systolic_bp": [130, 150, 186],
+                             "diastolic_bp": [80, 90, 112], "heart_rate": [70, 80, 90]})
+    chart = charts.session_vitals(readings)
+    assert "text" not in marks(chart)
+    assert "text" not in marks(charts.score_trend(trend_rows([20, 12]), "pacs"))  # the cut-off's name too
+    (rules,) = [layer for layer in chart.to_dict()["layer"] if layer["mark"]["type"] == "rule"]
+    assert rules["encoding"]["strokeDash"]["title"] == "Limits"
