@@ -58,6 +58,7 @@ AUDIT_ACTION = {
     "vitals_recorded": "Vital signs recorded", "adverse_event_recorded": "Adverse event recorded",
     "session_stopped": "Dosing stopped early", "session_discharged": "Patient discharged",
     "session_signed": "Session signed", "session_addendum_added": "Addendum added",
+    "screening_comment_added": "Comment added to a decided screening",
     "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
     "account_unlocked": "Account unlocked by an administrator",
@@ -73,6 +74,7 @@ AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening
                 "checkin": "Check-in", "use_day_correction": "Use day correction", "gate_check": "Pre-dose check",
                 "dosing_session": "Dosing session", "session_vitals": "Vital signs", "adverse_event": "Adverse event",
                 "session_addendum": "Addendum", "integration_note": "Integration note",
+                "screening_comment": "Comment on a screening",
                 "outcomes": "Outcomes export", "screenings": "Screenings", "approvals": "Prescriber's decisions",
                 "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes"}
 
