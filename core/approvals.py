@@ -7,6 +7,7 @@ a patient's latest screening, not yet decided, can be signed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -20,7 +21,7 @@ PRESCRIBERS = frozenset({"prescriber"})
 MAX_NOTE = 5000
 DECISIONS = ("approved", "declined")
 
-QUEUE_SQL = """
+WAITING_SQL = """
     SELECT s.id AS screening_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
            p.mrn AS chart_number, s.decision, s.urgent, s.screened_at,
            CASE WHEN NOT s.urgent THEN ''
@@ -30,8 +31,22 @@ QUEUE_SQL = """
     FROM screenings s JOIN patients p ON p.id = s.patient_id
     WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
       AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
-    ORDER BY s.urgent DESC, s.screened_at, s.id
 """
+QUEUE_ORDER = " ORDER BY urgent DESC, screened_at, screening_id"
+QUEUE_SQL = WAITING_SQL + QUEUE_ORDER
+QUEUE_PAGE_SIZE = 25
+"""A screenful: the queue's table and its chooser hold one page, however many wait."""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: pd.DataFrame
+    total: int
+    urgent: int
+    """Waiting with a same-day safety assessment needed, on every page (the banner counts them all)."""
+    page: int
+    """1-based; a page past the end is the last page."""
+    pages: int
 
 
 def queue(con, user: User) -> pd.DataFrame:
@@ -39,6 +54,19 @@ def queue(con, user: User) -> pd.DataFrame:
     user = require(con, user, PRESCRIBERS)
     with db.read(con) as cur:
         return cur.execute(QUEUE_SQL).df()
+
+
+def queue_page(con, user: User, page: int = 1, page_size: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the queue, in its order (same-day safety assessments first, then oldest first)."""
+    user = require(con, user, PRESCRIBERS)
+    page = validate.whole_number(page, "Page")
+    page_size = validate.whole_number(page_size, "Screenings per page", 1, 1_000)
+    with db.read(con) as cur:
+        total, urgent = cur.execute(f"SELECT count(*), count(*) FILTER (WHERE urgent) FROM ({WAITING_SQL})").fetchone()
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        rows = cur.execute(f"{QUEUE_SQL} LIMIT ? OFFSET ?", [page_size, (page - 1) * page_size]).df()
+    return QueuePage(rows, total, urgent, page, pages)
 
 
 def for_decision(con, user: User, screening_id: int) -> ScreeningRecord:

@@ -15,6 +15,7 @@ user = frame("Approval queue", allow=PRESCRIBERS)
 con = clinic().con
 
 PICK, DECISION, LATE = "approval_pick", "approval", "approval_late_note"
+PAGE = "approval~page"
 CHOICES = {"approved": "Approve", "declined": "Decline"}
 
 
@@ -42,6 +43,12 @@ def sign(con, user, token: str, screening_id: int, pick_token: str, patient: str
     forms.close(DECISION)
     forms.close(PICK)
     done("page", f"Signed: {choice} for {plain(patient)}.")
+
+
+def turn(by: int) -> None:
+    """Another page of the queue: the chooser starts again empty, with that page's screenings."""
+    st.session_state[PAGE] = max(1, st.session_state.get(PAGE, 1) + by)
+    forms.close(PICK)
 
 
 def add_late_note(con, user, token: str, screening_id: int) -> None:
@@ -78,17 +85,20 @@ def late_note() -> None:
 
 
 late_note()
-pending = approvals.queue(con, user)
+queue = approvals.queue_page(con, user, page=st.session_state.get(PAGE, 1))
+st.session_state[PAGE] = queue.page
+pending = queue.rows
 if pending.empty:
     show("approval")
     st.info("No screenings are waiting for approval.")
     st.stop()
 
-urgent_count = int(pending["urgent"].sum())
-reads.listed(con, user, "Approval queue", pending["patient_id"])
-st.caption(f"{len(pending)} waiting: same-day safety assessments first, then oldest first.")
-if urgent_count:
-    st.error(f"**{urgent_count} waiting with a same-day safety assessment needed**: listed first, marked "
+reads.listed(con, user, f"Approval queue, page {queue.page}", pending["patient_id"])
+st.caption(f"{queue.total} waiting: same-day safety assessments first, then oldest first"
+           + (f" · page {queue.page} of {queue.pages}, {approvals.QUEUE_PAGE_SIZE} to a page." if queue.pages > 1
+              else "."))
+if queue.urgent:
+    st.error(f"**{queue.urgent} waiting with a same-day safety assessment needed**: listed first, marked "
              "**URGENT**.", icon=":material/emergency:")
 st.dataframe(
     pending.assign(
@@ -102,6 +112,12 @@ st.dataframe(
         "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
     },
 )
+
+if queue.pages > 1:
+    back, _, forward = st.columns([1, 2, 1])
+    back.button("Previous page", icon=":material/chevron_left:", on_click=turn, args=(-1,), disabled=queue.page == 1)
+    forward.button("Next page", icon=":material/chevron_right:", on_click=turn, args=(1,),
+                   disabled=queue.page == queue.pages)
 
 rows = {int(row.screening_id): row for row in pending.itertuples()}
 
