@@ -8,6 +8,7 @@ import streamlit as st
 from core import dosing_sessions as ds
 from core import drafts
 from core.rules import dosing, vitals
+from core.rules.settings import current as current_settings
 from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
@@ -160,29 +161,40 @@ def board() -> None:
     if running.empty:
         st.caption("No dosing session is in progress.")
         return
-    due = [dosing.next_reading(r.route, [] if pd.isna(r.last_reading_minute) else [int(r.last_reading_minute)],
-                               max(0, r.minutes_since_dose)) for r in running.itertuples()]
+    limit = current_settings()
+    tight = (f"re-measure every {limit.severe_reading_every_minutes} min until below "
+             f"{limit.discharge_systolic_below}/{limit.discharge_diastolic_below}")
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
         "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
-        "Next reading": [f"OVERDUE by {m - d.minute} min" if d.overdue else f"at minute {d.minute}"
-                         for d, m in zip(due, running["minutes_since_dose"], strict=True)],
+        "Next reading": [f"OVERDUE by {m - d} min" if late else f"at minute {d} (in {d - max(0, m)} min)"
+                         for d, late, m in zip(running["next_reading_minute"], running["next_reading_overdue"],
+                                               running["minutes_since_dose"], strict=True)],
         "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
                                   zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
+        "Severe blood pressure": [f"SEVERE {s}/{d} at minute {m}: {tight}" if not pd.isna(s) else "-"
+                                  for s, d, m in zip(running["severe_systolic_bp"], running["severe_diastolic_bp"],
+                                                     running["severe_minute"], strict=True)],
         "Adverse events": running["adverse_events"],
     })
     narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
     reads.listed(con, user, "Dosing: today's board", running["patient_id"])
     selection.table(OPEN, shown, "session_id", {
-        c: st.column_config.Column(c, width="small" if c in narrow else "medium")
-        for c in shown.columns if c != "session_id"}, style=overdue_in_red, choose_with=open_session)
+        c: st.column_config.Column(c, width="large" if c == "Severe blood pressure" else
+                                   "small" if c in narrow else "medium")
+        for c in shown.columns if c != "session_id"}, style=alerts_in_red, choose_with=open_session)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
 
 
-def overdue_in_red(rows: pd.DataFrame):
-    """An overdue reading stands out in colour as well as in words."""
-    return rows.style.map(lambda v: "background-color: #fde7e9; color: #8a1c12; font-weight: 600"
-                          if str(v).startswith("OVERDUE") else "", subset=["Next reading"])
+RED = "background-color: #fde7e9; color: #8a1c12; font-weight: 600"
+
+
+def alerts_in_red(rows: pd.DataFrame):
+    """A session under a severe blood pressure is red across its row, an overdue reading in its cell: in colour as
+    well as in words ("SEVERE", "OVERDUE")."""
+    return (rows.style
+            .apply(lambda row: [RED if row["Severe blood pressure"] != "-" else ""] * len(row), axis=1)
+            .map(lambda v: RED if str(v).startswith("OVERDUE") else "", subset=["Next reading"]))
 
 
 def to_sign() -> None:
@@ -339,10 +351,15 @@ def live(session_id: int) -> None:
 
 def clock(record: ds.SessionRecord) -> None:
     minutes = int((datetime.now() - record.started_at).total_seconds() // 60)
-    taken = [int(m) for m in record.readings["minutes_after_dose"].dropna()]
-    due = dosing.next_reading(record.route, taken, minutes)
-    text = f"**{minutes} minutes** since the dose · next reading due at minute {due.minute}"
-    (st.error if due.overdue else st.info)(text + (": **overdue**" if due.overdue else ""), icon=":material/timer:")
+    due = ds.next_reading(record)
+    text = (f"**{minutes} minutes** since the dose · next reading due at minute {due.minute}"
+            + (": **overdue**" if due.overdue else ""))
+    if due.severe:
+        limit = current_settings()
+        text += (f" · **severe blood pressure {due.severe.systolic_bp}/{due.severe.diastolic_bp} at minute "
+                 f"{due.severe.minute}**: re-measure every {limit.severe_reading_every_minutes} minutes until below "
+                 f"{limit.discharge_systolic_below}/{limit.discharge_diastolic_below}")
+    (st.error if due.overdue or due.severe else st.info)(text, icon=":material/timer:")
 
 
 def session_view(session_id: int) -> None:
