@@ -49,6 +49,8 @@ class Dosable:
     """When a pre-dose check refused this patient today, if one did: a later 'go' should not hide it."""
     last_session: dosing.LastSession | None
     """How the last session ended, for the gate: one stopped early or with a severe event holds until reviewed."""
+    last_session_id: int | None
+    """That session's id, which a prescriber's review names."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
     since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
     (refused,) = cur.execute("""SELECT max(checked_at) FROM gate_checks WHERE patient_id = ? AND status = 'refused'
                                 AND checked_at::DATE = ?::DATE""", [patient_id, now]).fetchone()
-    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort, refused,
-                   severe_events.last_session(cur, patient_id))
+    last_id, last = severe_events.last_session(cur, patient_id) or (None, None)
+    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort, refused, last, last_id)
 
 
 def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, heart_rate, spo2,

@@ -80,9 +80,9 @@ def acknowledge(con, user: User, event_id: int, now: datetime | None = None) -> 
                  {"patient_id": row[0], "session_id": row[1]})
 
 
-def last_session(cur, patient_id: int) -> dosing.LastSession | None:
-    """The patient's last ended dosing session as the pre-dose gate reads it: stopped early or not, its severe
-    events in words, and whether a prescriber has reviewed it. None before a first session."""
+def last_session(cur, patient_id: int) -> tuple[int, dosing.LastSession] | None:
+    """The patient's last ended dosing session, its id and how the pre-dose gate reads it: stopped early or not, its
+    severe events in words, and whether a prescriber has reviewed it. None before a first session."""
     row = cur.execute(
         """SELECT d.id, d.session_number, d.discharged_at, d.status, sd.stop_reason,
                   EXISTS (SELECT 1 FROM session_reviews r WHERE r.session_id = d.id)
@@ -92,8 +92,8 @@ def last_session(cur, patient_id: int) -> dosing.LastSession | None:
     if row is None:
         return None
     session_id, number, ended, status, stop_reason, reviewed = row
-    return dosing.LastSession(number, ended, _stopped(status, stop_reason), _severe_events(cur, session_id),
-                              reviewed)
+    return session_id, dosing.LastSession(number, ended, _stopped(status, stop_reason),
+                                          _severe_events(cur, session_id), reviewed)
 
 
 def _stopped(status: str, stop_reason: str | None) -> str | None:

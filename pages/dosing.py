@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import dosing_sessions as ds
-from core import drafts
+from core import drafts, severe_events
 from core.rules import dosing, vitals
 from core.rules.settings import current as current_settings
 from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
@@ -23,9 +23,9 @@ OPEN = session_link.SESSION
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
 """The to-sign table's own grid; a click in it chooses the OPEN session."""
-PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK = (
+PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
-    "dosing_sign", "dosing_addendum", "dosing_book")
+    "dosing_sign", "dosing_addendum", "dosing_book", "dosing_review")
 YES_NO = {True: "Yes", False: "No"}
 GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
                "escort_confirmed", "bp_remeasured")
@@ -64,6 +64,17 @@ def start_session(con, user, token: str, patient_id: int) -> None:
     forms.close(PICK)
     selection.choose(OPEN, session_id)
     done("session", "Dose recorded: the monitoring clock has started.")
+
+
+def record_review(con, user, token: str, gate_token: str, session_id: int, patient_id: int) -> None:
+    """The prescriber's review of the last session; a pre-dose check already on screen held for it, so it is
+    cleared and the next click checks again."""
+    form = forms.current(REVIEW, token, session_id)
+    gate_form = forms.current(GATE, gate_token, patient_id)
+    severe_events.record_review(con, user, session_id, form.get("note") or "")
+    forms.close(REVIEW)
+    gate_form.meta.pop("gate", None)
+    done(GATE, "Review recorded: the last session no longer holds this dose. Check before dosing again.")
 
 
 def resume_draft(con, user, draft_id: int) -> None:
@@ -266,6 +277,9 @@ def pre_dose(patient_id: int) -> None:
                  "check does not erase it: make sure what changed is real.", icon=":material/block:")
     if patient.escort_at_screening is False:
         st.warning("At screening no one could drive this patient home: confirm an escort before dosing.")
+    review = dosing.review_needed(patient.last_session)
+    if review is not None:
+        last_session_review(patient, review, form)
     st.markdown("**Pre-dose check**")
     left, right = st.columns(2)
     with left:
@@ -288,11 +302,28 @@ def pre_dose(patient_id: int) -> None:
         form.meta.pop("gate")
         st.info("The pre-dose values changed since the check: check again before dosing.")
         return
+    held_for_review = any(r.code == dosing.REVIEW_NEEDED for r in gate["reasons"])
     {"go": st.success, "hold": st.warning, "refused": st.error}[gate["status"]](
-        f"Pre-dose check: **{labels.GATE_STATUS[gate['status']]}**")
+        f"Pre-dose check: **{labels.REVIEW_HOLD if held_for_review else labels.GATE_STATUS[gate['status']]}**")
     reason_list(gate["reasons"])
-    if gate["status"] != "refused":
+    if held_for_review:
+        st.info("No dose until a prescriber has recorded the review above; then check again.")
+    elif gate["status"] != "refused":
         dose(form, patient, gate["status"])
+
+
+def last_session_review(patient: ds.Dosable, review, gate_form) -> None:
+    """How the last session ended, above the check it will hold; a prescriber records the review here."""
+    st.warning(f"**Before this dose:** {plain(review.message)}.", icon=":material/rate_review:")
+    if user.role != "prescriber":
+        st.info("Ask a prescriber to record the review (on their own screen: Dosing session, this patient); then "
+                "check again.")
+        return
+    form = forms.instance(REVIEW, subject=patient.last_session_id)
+    st.text_area("Review note: what you reviewed and decided for this dose", key=form.key("note"))
+    show(REVIEW)
+    st.button("Record the review", on_click=act(record_review, form.token, gate_form.token, patient.last_session_id,
+                                                patient.patient_id, allow=ds.PRESCRIBERS, slot=REVIEW))
 
 
 def dose(form, patient: ds.Dosable, gate_status: str) -> None:

@@ -139,6 +139,7 @@ def audit_value(value) -> str:
 
 GATE_STATUS = {"go": "Go: dosing may start", "hold": "Hold: dosing needs a prescriber's override with a reason",
                "refused": "Refused: no dosing today (a refusal cannot be overridden)"}
+REVIEW_HOLD = "Hold: a prescriber must review the last session before this dose"
 DOSE_STATUS = {"ok": "Within the usual band",
                "override_needed": "Outside the usual band: needs a prescriber's override", "refused": "Refused"}
 ADVERSE_EVENT = ADVERSE_EVENT_WORDS

@@ -193,14 +193,17 @@ def pre_dose_gate(
         reasons.append(Reason("too_soon", "hold",
                               f"Last dosing session {since_session:g} h ago (minimum {s.min_hours_between_sessions} h)",
                               s.source("min_hours_between_sessions")))
-    if last_session is not None and not last_session.reviewed:
-        review = _review_reason(last_session)
-        if review is not None:
-            reasons.append(review)
+    review = review_needed(last_session)
+    if review is not None:
+        reasons.append(review)
     return GateResult(worst(reasons, ("refused", "hold"), "go"), reasons)
 
 
-def _review_reason(last: LastSession) -> Reason | None:
+def review_needed(last: LastSession | None) -> Reason | None:
+    """Why the last session must still be reviewed by a prescriber before the next dose (stopped early, a severe
+    event), naming what happened; None before a first session, once reviewed, or when it ended like any other."""
+    if last is None or last.reviewed:
+        return None
     parts = ([f"was stopped early ({last.stopped})"] if last.stopped else []) + (
         [("had a severe adverse event: " if len(last.severe_events) == 1 else "had severe adverse events: ")
          + "; ".join(last.severe_events)] if last.severe_events else [])
