@@ -57,8 +57,8 @@ def severe_worklist() -> None:
             right.button("Acknowledge", key=f"acknowledge_{row.event_id}", type="primary",
                          on_click=act(acknowledge, int(row.event_id), what, allow=severe_events.PRESCRIBERS,
                                       slot="severe", about=what))
-    first_rows_note(len(waiting), severe_events.open_count(con, user), "oldest first; acknowledge these to see the "
-                    "rest")
+    first_rows_note(len(waiting), severe_events.open_count(con, user), "sessions still running first, then the "
+                    "oldest; acknowledge these to see the rest")
 
 
 def safety_worklist() -> None:

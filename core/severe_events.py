@@ -22,7 +22,7 @@ NO_EVENT = "That adverse event was not found"
 NO_SESSION = "That session was not found"
 MAX_NOTE = 2000
 LISTED = 50
-"""Home lists at most this many open events, oldest first; the count says how many more wait."""
+"""Home lists at most this many open events; the count says how many more wait."""
 
 SEVERE_SQL = """
     SELECT e.id AS event_id, e.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
@@ -41,11 +41,13 @@ severe by itself); events written in bulk without one (the synthetic demo's hist
 
 
 def open_events(con, user: User, limit: int = LISTED) -> pd.DataFrame:
-    """Severe adverse events no prescriber has acknowledged yet, oldest first."""
+    """Severe adverse events no prescriber has acknowledged yet: those of sessions still running first (the patient is
+    in the chair now), then the oldest first."""
     require(con, user, PRESCRIBERS)
     limit = validate.whole_number(limit, "Rows", 1, 1000)
     with db.read(con) as cur:
-        return cur.execute(SEVERE_SQL + " ORDER BY e.recorded_at, e.id LIMIT ?", [limit]).df()
+        return cur.execute(SEVERE_SQL + " ORDER BY session_in_progress DESC NULLS LAST, e.recorded_at, e.id LIMIT ?",
+                           [limit]).df()
 
 
 def open_count(con, user: User) -> int:

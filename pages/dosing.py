@@ -172,9 +172,7 @@ def board() -> None:
     if running.empty:
         st.caption("No dosing session is in progress.")
         return
-    limit = current_settings()
-    tight = (f"re-measure every {limit.severe_reading_every_minutes} min until below "
-             f"{limit.discharge_systolic_below}/{limit.discharge_diastolic_below}")
+    severe_banners(running)
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
         "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
@@ -183,7 +181,7 @@ def board() -> None:
                                                running["minutes_since_dose"], strict=True)],
         "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
                                   zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
-        "Severe blood pressure": [f"SEVERE {s}/{d} at minute {m}: {tight}" if not pd.isna(s) else "-"
+        "Severe blood pressure": [f"SEVERE {s}/{d} at minute {m}" if not pd.isna(s) else "-"
                                   for s, d, m in zip(running["severe_systolic_bp"], running["severe_diastolic_bp"],
                                                      running["severe_minute"], strict=True)],
         "Adverse events": running["adverse_events"],
@@ -191,10 +189,22 @@ def board() -> None:
     narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
     reads.listed(con, user, "Dosing: today's board", running["patient_id"])
     selection.table(OPEN, shown, "session_id", {
-        c: st.column_config.Column(c, width="large" if c == "Severe blood pressure" else
-                                   "small" if c in narrow else "medium")
+        c: st.column_config.Column(c, width="small" if c in narrow else "medium")
         for c in shown.columns if c != "session_id"}, style=alerts_in_red, choose_with=open_session)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
+
+
+def severe_banners(running: pd.DataFrame) -> None:
+    """Each session under a severe blood pressure, above the board in words a nurse acts on: the grid's cells are too
+    narrow for the instruction."""
+    limit = current_settings()
+    for r in running[running["severe_minute"].notna()].itertuples():
+        where = f" ({plain(r.chair)})" if isinstance(r.chair, str) else ""
+        st.error(f"**{plain(r.patient)}**{where}: severe blood pressure **{r.severe_systolic_bp}/"
+                 f"{r.severe_diastolic_bp}** at minute {r.severe_minute}. Re-measure every "
+                 f"{limit.severe_reading_every_minutes} minutes until it is below {limit.discharge_systolic_below}/"
+                 f"{limit.discharge_diastolic_below}: next reading at minute {r.next_reading_minute}.",
+                 icon=":material/warning:")
 
 
 RED = "background-color: #fde7e9; color: #8a1c12; font-weight: 600"

@@ -205,3 +205,15 @@ def test_a_review_is_refused_while_the_session_runs_twice_or_without_a_note(demo
         severe_events.record_review(demo_store, PRESCRIBER, session, "Again", now=NEXT_DAY)
     assert len(audit_actions(demo_store, "session_reviewed")) == 1
     assert gate(demo_store, patient).result.status == "go"
+
+
+def test_events_of_sessions_still_running_come_first_then_the_oldest(demo_store):
+    """A prescriber reads a chair where the patient still is before an event of a session that has ended."""
+    _, ended = severe_at_32(demo_store)
+    discharged(demo_store, ended)
+    later = approved_patient(demo_store, mrn="SEV-0002", last_name="Runningtest")
+    running = started(demo_store, later, at=NOW + timedelta(hours=1))
+    dosing_sessions.add_vitals(demo_store, NURSE, running, minutes_after_dose=5, **SEVERE,
+                               now=NOW + timedelta(hours=1, minutes=5))
+    listed = [s for s in severe_events.open_events(demo_store, PRESCRIBER)["session_id"] if s in (ended, running)]
+    assert listed == [running, ended]
