@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import drafts, safety, worklist
+from core import drafts, safety, severe_events, worklist
 from ui import forms, labels, reads, screening_state, selection
 from ui.actions import act, done, show
 from ui.frame import frame
@@ -26,6 +26,39 @@ def record(con, user, token: str, followup_id: int) -> None:
 
 
 OCCASION = {"screening": "screened", "check-in": "check-in"}
+
+
+def acknowledge(con, user, event_id: int, what: str) -> None:
+    severe_events.acknowledge(con, user, event_id)
+    done("severe", f"Acknowledged: {what}.")
+
+
+def severe_worklist() -> None:
+    """A prescriber learns of every severe adverse event here, whoever recorded it, until one acknowledges it."""
+    st.subheader("Severe adverse events to acknowledge")
+    show("severe")
+    waiting = severe_events.open_events(con, user)
+    if waiting.empty:
+        st.caption("None waiting.")
+        return
+    reads.listed(con, user, "Home: severe adverse events to acknowledge", waiting["patient_id"])
+    for row in waiting.itertuples():
+        event = labels.ADVERSE_EVENT[row.code]
+        what = f"{event} of {row.patient}"
+        where = (f"session {row.session_number}" + (f", {row.chair}" if isinstance(row.chair, str) else "")
+                 + (", in progress now" if row.session_in_progress else ", ended"))
+        reading = f": {row.description}" if isinstance(row.description, str) else ""
+        with st.container(border=True):
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f":red[:material/warning:] **{plain(row.patient)}** · chart number "
+                          f"{plain(row.chart_number)} · {plain(where)}  \n"
+                          f"**{event}{plain(reading)}** · action taken: {plain(row.action_taken)}  \n"
+                          f"Recorded {labels.when(row.recorded_at)} by {plain(row.recorded_by or '-')}")
+            right.button("Acknowledge", key=f"acknowledge_{row.event_id}", type="primary",
+                         on_click=act(acknowledge, int(row.event_id), what, allow=severe_events.PRESCRIBERS,
+                                      slot="severe", about=what))
+    first_rows_note(len(waiting), severe_events.open_count(con, user), "sessions still running first, then the "
+                    "oldest; acknowledge these to see the rest")
 
 
 def safety_worklist() -> None:
@@ -75,6 +108,8 @@ def first_rows_note(shown: int, total: int, where: str) -> None:
     if total > shown:
         st.caption(f"The first {shown} of {total}; {where}.")
 
+if user.role == "prescriber":
+    severe_worklist()
 if user.role in CLINICIANS:
     safety_worklist()
     unfinished = drafts.mine(con, user, "screening")

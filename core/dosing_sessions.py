@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db, drafts, users
+from core import db, drafts, severe_events, users
 from core.access import STAFF, User, require
 from core.rules import dosing, validate, vitals
 from core.rules.reasons import Reason
@@ -47,6 +47,10 @@ class Dosable:
     escort_at_screening: bool | None
     refused_today: datetime | None
     """When a pre-dose check refused this patient today, if one did: a later 'go' should not hide it."""
+    last_session: dosing.LastSession | None
+    """How the last session ended, for the gate: one stopped early or with a severe event holds until reviewed."""
+    last_session_id: int | None
+    """That session's id, which a prescriber's review names."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
     since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
     (refused,) = cur.execute("""SELECT max(checked_at) FROM gate_checks WHERE patient_id = ? AND status = 'refused'
                                 AND checked_at::DATE = ?::DATE""", [patient_id, now]).fetchone()
-    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort, refused)
+    last_id, last = severe_events.last_session(cur, patient_id) or (None, None)
+    return Dosable(patient_id, name, sessions + 1, since, last_weight, escort, refused, last, last_id)
 
 
 def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, heart_rate, spo2,
@@ -129,7 +134,7 @@ def check_gate(con, user: User, patient_id: int, *, systolic_bp, diastolic_bp, h
     with db.transaction(con) as cur:
         patient = _dosable(cur, patient_id, now)
         result = dosing.pre_dose_gate(**inputs, hours_since_last_session=patient.hours_since_last_session,
-                                      settings=s)
+                                      last_session=patient.last_session, settings=s)
         inputs["hours_since_last_session"] = patient.hours_since_last_session
         (gate_id,) = cur.execute(
             """INSERT INTO gate_checks (patient_id, checked_at, checked_by, inputs, status, reasons, rules_version)
@@ -161,7 +166,7 @@ def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight
         raise ValueError("Override: the prescriber's override did not arrive as one; give it again")
     with db.transaction(con) as cur:
         patient = _dosable(cur, patient_id, now)
-        gate = cur.execute("SELECT patient_id, checked_at, status, inputs FROM gate_checks WHERE id = ?",
+        gate = cur.execute("SELECT patient_id, checked_at, status, inputs, reasons FROM gate_checks WHERE id = ?",
                            [gate_check_id]).fetchone()
         if gate is None or gate[0] != patient_id:
             raise ValueError(NOT_THIS_GATE)
@@ -171,6 +176,10 @@ def start(con, user: User, patient_id: int, gate_check_id: int, *, route, weight
             raise ValueError("This pre-dose check has already started a session")
         if gate[2] == "refused":
             raise ValueError("The pre-dose check refused dosing; a refusal cannot be overridden")
+        if any(r["code"] == dosing.REVIEW_NEEDED for r in json.loads(gate[4])):
+            raise ValueError("The pre-dose check held the dose for a prescriber's review of the last session, which "
+                             "a dose override does not replace: once a prescriber has recorded the review, check "
+                             "again before dosing")
         dose = dosing.check_dose(route, dose_mg, weight_kg, first_session=patient.session_number == 1, settings=s)
         if dose.status == "refused":
             raise ValueError("Dose: " + "; ".join(r.message for r in dose.reasons))
@@ -438,12 +447,14 @@ def add_addendum(con, user: User, session_id: int, reason, text, now: datetime |
                  {"patient_id": row[0], "session_id": session_id})
 
 
-def board(con, user: User, now: datetime | None = None) -> pd.DataFrame:
-    """Every session in progress: one row each, with its latest reading and open alerts, longest running first."""
+def board(con, user: User, now: datetime | None = None, settings: Settings | None = None) -> pd.DataFrame:
+    """Every session in progress: one row each, with its latest reading, open alerts and when the next reading is due
+    (the rule's schedule: every 5 minutes after a severe blood pressure, shown with that reading), longest running
+    first."""
     require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     with db.read(con) as cur:
-        return cur.execute(
+        running = cur.execute(
             """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
                       sd.chair, d.route, d.started_at,
                       date_diff('minute', d.started_at, ?::TIMESTAMP) AS minutes_since_dose,
@@ -454,6 +465,33 @@ def board(con, user: User, now: datetime | None = None) -> pd.DataFrame:
                LEFT JOIN LATERAL (SELECT v.systolic_bp, v.diastolic_bp, v.minutes_after_dose FROM session_vitals v
                                   WHERE v.session_id = d.id ORDER BY v.taken_at DESC, v.id DESC LIMIT 1) last ON TRUE
                WHERE d.status = 'in_progress' ORDER BY d.started_at, d.id""", [now]).df()
+        taken = cur.execute(
+            """SELECT v.session_id, v.minutes_after_dose, v.systolic_bp, v.diastolic_bp FROM session_vitals v
+               JOIN dosing_sessions d ON d.id = v.session_id
+               WHERE d.status = 'in_progress' AND v.minutes_after_dose IS NOT NULL""").fetchall()
+    by_session: dict[int, list[dosing.Taken]] = {}
+    for session_id, minute, systolic, diastolic in taken:
+        by_session.setdefault(session_id, []).append(dosing.Taken(minute, systolic, diastolic))
+    due = [dosing.next_reading(r.route, by_session.get(r.session_id, []), max(0, r.minutes_since_dose), settings)
+           for r in running.itertuples()]
+    return running.assign(
+        next_reading_minute=pd.Series([d.minute for d in due], index=running.index, dtype="Int64"),
+        next_reading_overdue=pd.Series([d.overdue for d in due], index=running.index, dtype="boolean"),
+        **{column: pd.Series([getattr(d.severe, field) if d.severe else None for d in due], index=running.index,
+                             dtype="Int64")
+           for column, field in (("severe_systolic_bp", "systolic_bp"), ("severe_diastolic_bp", "diastolic_bp"),
+                                 ("severe_minute", "minute"))})
+
+
+def next_reading(record: SessionRecord, now: datetime | None = None,
+                 settings: Settings | None = None) -> dosing.NextReading:
+    """When the session on screen needs its next reading, from its stored readings (the board's schedule)."""
+    now = now or datetime.now()
+    during = record.readings.dropna(subset=["minutes_after_dose"])
+    taken = [dosing.Taken(int(r.minutes_after_dose), int(r.systolic_bp), int(r.diastolic_bp))
+             for r in during.itertuples()]
+    minutes = max(0, int((now - record.started_at).total_seconds() // 60))
+    return dosing.next_reading(record.route, taken, minutes, settings)
 
 
 @dataclass(frozen=True)

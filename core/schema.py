@@ -387,6 +387,21 @@ MIGRATIONS: list[tuple[int, str, list]] = [
             text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
         )""",
     ]),
+    # Both are tables of their own, keyed by what they answer: DuckDB cannot add columns to a referenced table, and
+    # the primary key makes a second acknowledgement or review of one record impossible, whoever races to it.
+    (10, "severe events acknowledged and sessions reviewed by a prescriber", [
+        """CREATE TABLE adverse_event_acknowledgements (
+            adverse_event_id INTEGER PRIMARY KEY REFERENCES adverse_events(id),
+            acknowledged_by INTEGER NOT NULL REFERENCES users(id),
+            acknowledged_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE session_reviews (
+            session_id INTEGER PRIMARY KEY REFERENCES dosing_sessions(id),
+            reviewed_by INTEGER NOT NULL REFERENCES users(id),
+            reviewed_at TIMESTAMP NOT NULL,
+            note VARCHAR NOT NULL CHECK (length(trim(note)) > 0)
+        )""",
+    ]),
 ]
 
 

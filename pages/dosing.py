@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core import dosing_sessions as ds
-from core import drafts
+from core import drafts, severe_events
 from core.rules import dosing, vitals
+from core.rules.settings import current as current_settings
 from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
@@ -22,9 +23,9 @@ OPEN = session_link.SESSION
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
 """The to-sign table's own grid; a click in it chooses the OPEN session."""
-PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK = (
+PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
-    "dosing_sign", "dosing_addendum", "dosing_book")
+    "dosing_sign", "dosing_addendum", "dosing_book", "dosing_review")
 YES_NO = {True: "Yes", False: "No"}
 GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
                "escort_confirmed", "bp_remeasured")
@@ -63,6 +64,17 @@ def start_session(con, user, token: str, patient_id: int) -> None:
     forms.close(PICK)
     selection.choose(OPEN, session_id)
     done("session", "Dose recorded: the monitoring clock has started.")
+
+
+def record_review(con, user, token: str, gate_token: str, session_id: int, patient_id: int) -> None:
+    """The prescriber's review of the last session; a pre-dose check already on screen held for it, so it is
+    cleared and the next click checks again."""
+    form = forms.current(REVIEW, token, session_id)
+    gate_form = forms.current(GATE, gate_token, patient_id)
+    severe_events.record_review(con, user, session_id, form.get("note") or "")
+    forms.close(REVIEW)
+    gate_form.meta.pop("gate", None)
+    done(GATE, "Review recorded: the last session no longer holds this dose. Check before dosing again.")
 
 
 def resume_draft(con, user, draft_id: int) -> None:
@@ -160,29 +172,50 @@ def board() -> None:
     if running.empty:
         st.caption("No dosing session is in progress.")
         return
-    due = [dosing.next_reading(r.route, [] if pd.isna(r.last_reading_minute) else [int(r.last_reading_minute)],
-                               max(0, r.minutes_since_dose)) for r in running.itertuples()]
+    severe_banners(running)
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
         "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
-        "Next reading": [f"OVERDUE by {m - d.minute} min" if d.overdue else f"at minute {d.minute}"
-                         for d, m in zip(due, running["minutes_since_dose"], strict=True)],
+        "Next reading": [f"OVERDUE by {m - d} min" if late else f"at minute {d} (in {d - max(0, m)} min)"
+                         for d, late, m in zip(running["next_reading_minute"], running["next_reading_overdue"],
+                                               running["minutes_since_dose"], strict=True)],
         "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
                                   zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
+        "Severe blood pressure": [f"SEVERE {s}/{d} at minute {m}" if not pd.isna(s) else "-"
+                                  for s, d, m in zip(running["severe_systolic_bp"], running["severe_diastolic_bp"],
+                                                     running["severe_minute"], strict=True)],
         "Adverse events": running["adverse_events"],
     })
     narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
     reads.listed(con, user, "Dosing: today's board", running["patient_id"])
     selection.table(OPEN, shown, "session_id", {
         c: st.column_config.Column(c, width="small" if c in narrow else "medium")
-        for c in shown.columns if c != "session_id"}, style=overdue_in_red, choose_with=open_session)
+        for c in shown.columns if c != "session_id"}, style=alerts_in_red, choose_with=open_session)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
 
 
-def overdue_in_red(rows: pd.DataFrame):
-    """An overdue reading stands out in colour as well as in words."""
-    return rows.style.map(lambda v: "background-color: #fde7e9; color: #8a1c12; font-weight: 600"
-                          if str(v).startswith("OVERDUE") else "", subset=["Next reading"])
+def severe_banners(running: pd.DataFrame) -> None:
+    """Each session under a severe blood pressure, above the board in words a nurse acts on: the grid's cells are too
+    narrow for the instruction."""
+    limit = current_settings()
+    for r in running[running["severe_minute"].notna()].itertuples():
+        where = f" ({plain(r.chair)})" if isinstance(r.chair, str) else ""
+        st.error(f"**{plain(r.patient)}**{where}: severe blood pressure **{r.severe_systolic_bp}/"
+                 f"{r.severe_diastolic_bp}** at minute {r.severe_minute}. Re-measure every "
+                 f"{limit.severe_reading_every_minutes} minutes until it is below {limit.discharge_systolic_below}/"
+                 f"{limit.discharge_diastolic_below}: next reading at minute {r.next_reading_minute}.",
+                 icon=":material/warning:")
+
+
+RED = "background-color: #fde7e9; color: #8a1c12; font-weight: 600"
+
+
+def alerts_in_red(rows: pd.DataFrame):
+    """A session under a severe blood pressure is red across its row, an overdue reading in its cell: in colour as
+    well as in words ("SEVERE", "OVERDUE")."""
+    return (rows.style
+            .apply(lambda row: [RED if row["Severe blood pressure"] != "-" else ""] * len(row), axis=1)
+            .map(lambda v: RED if str(v).startswith("OVERDUE") else "", subset=["Next reading"]))
 
 
 def to_sign() -> None:
@@ -254,6 +287,9 @@ def pre_dose(patient_id: int) -> None:
                  "check does not erase it: make sure what changed is real.", icon=":material/block:")
     if patient.escort_at_screening is False:
         st.warning("At screening no one could drive this patient home: confirm an escort before dosing.")
+    review = dosing.review_needed(patient.last_session)
+    if review is not None:
+        last_session_review(patient, review, form)
     st.markdown("**Pre-dose check**")
     left, right = st.columns(2)
     with left:
@@ -276,11 +312,28 @@ def pre_dose(patient_id: int) -> None:
         form.meta.pop("gate")
         st.info("The pre-dose values changed since the check: check again before dosing.")
         return
+    held_for_review = any(r.code == dosing.REVIEW_NEEDED for r in gate["reasons"])
     {"go": st.success, "hold": st.warning, "refused": st.error}[gate["status"]](
-        f"Pre-dose check: **{labels.GATE_STATUS[gate['status']]}**")
+        f"Pre-dose check: **{labels.REVIEW_HOLD if held_for_review else labels.GATE_STATUS[gate['status']]}**")
     reason_list(gate["reasons"])
-    if gate["status"] != "refused":
+    if held_for_review:
+        st.info("No dose until a prescriber has recorded the review above; then check again.")
+    elif gate["status"] != "refused":
         dose(form, patient, gate["status"])
+
+
+def last_session_review(patient: ds.Dosable, review, gate_form) -> None:
+    """How the last session ended, above the check it will hold; a prescriber records the review here."""
+    st.warning(f"**Before this dose:** {plain(review.message)}.", icon=":material/rate_review:")
+    if user.role != "prescriber":
+        st.info("Ask a prescriber to record the review (on their own screen: Dosing session, this patient); then "
+                "check again.")
+        return
+    form = forms.instance(REVIEW, subject=patient.last_session_id)
+    st.text_area("Review note: what you reviewed and decided for this dose", key=form.key("note"))
+    show(REVIEW)
+    st.button("Record the review", on_click=act(record_review, form.token, gate_form.token, patient.last_session_id,
+                                                patient.patient_id, allow=ds.PRESCRIBERS, slot=REVIEW))
 
 
 def dose(form, patient: ds.Dosable, gate_status: str) -> None:
@@ -339,10 +392,15 @@ def live(session_id: int) -> None:
 
 def clock(record: ds.SessionRecord) -> None:
     minutes = int((datetime.now() - record.started_at).total_seconds() // 60)
-    taken = [int(m) for m in record.readings["minutes_after_dose"].dropna()]
-    due = dosing.next_reading(record.route, taken, minutes)
-    text = f"**{minutes} minutes** since the dose · next reading due at minute {due.minute}"
-    (st.error if due.overdue else st.info)(text + (": **overdue**" if due.overdue else ""), icon=":material/timer:")
+    due = ds.next_reading(record)
+    text = (f"**{minutes} minutes** since the dose · next reading due at minute {due.minute}"
+            + (": **overdue**" if due.overdue else ""))
+    if due.severe:
+        limit = current_settings()
+        text += (f" · **severe blood pressure {due.severe.systolic_bp}/{due.severe.diastolic_bp} at minute "
+                 f"{due.severe.minute}**: re-measure every {limit.severe_reading_every_minutes} minutes until below "
+                 f"{limit.discharge_systolic_below}/{limit.discharge_diastolic_below}")
+    (st.error if due.overdue or due.severe else st.info)(text, icon=":material/timer:")
 
 
 def session_view(session_id: int) -> None:

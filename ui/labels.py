@@ -7,7 +7,7 @@ from datetime import datetime
 
 from core.access import ROLE_LABELS
 from core.rules import instruments
-from core.rules.dosing import ROUTES
+from core.rules.dosing import ADVERSE_EVENT_WORDS, ROUTES, STOP_REASON_WORDS
 from core.rules.settings import DoseBand
 from core.safety import OUTCOME_LABELS
 from core.screening_form import CONDITION_LABELS, MEDICATION_LABELS
@@ -68,6 +68,8 @@ AUDIT_ACTION = {
     "patients_listed": "List of patients shown", "patient_looked_up": "Patient looked up for the audit log",
     "records_sealed": "Records written in bulk sealed", "audit_verified": "Audit trail verified",
     "audit_head_missing": "Audit head missing at start", "audit_rows_missing": "Audit rows missing at start",
+    "severe_event_acknowledged": "Severe adverse event acknowledged",
+    "session_reviewed": "Session reviewed before the next dose",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
@@ -156,14 +158,12 @@ def audit_value(value) -> str:
 
 GATE_STATUS = {"go": "Go: dosing may start", "hold": "Hold: dosing needs a prescriber's override with a reason",
                "refused": "Refused: no dosing today (a refusal cannot be overridden)"}
+REVIEW_HOLD = "Hold: a prescriber must review the last session before this dose"
 DOSE_STATUS = {"ok": "Within the usual band",
                "override_needed": "Outside the usual band: needs a prescriber's override", "refused": "Refused"}
-ADVERSE_EVENT = {"severe_hypertension": "Severe high blood pressure", "nausea_vomiting": "Nausea or vomiting",
-                 "dizziness": "Dizziness", "headache": "Headache", "anxiety": "Anxiety",
-                 "respiratory_depression": "Respiratory depression", "other": "Other"}
+ADVERSE_EVENT = ADVERSE_EVENT_WORDS
 SEVERITY = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
-STOP_REASON = {"dose_interrupted": "Dose interrupted", "patient_request": "At the patient's request",
-               "adverse_event": "Because of an adverse event"}
+STOP_REASON = STOP_REASON_WORDS
 DISSOCIATION = {"none": "None", "mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
 MOAA_S = {5: "5: responds readily to name spoken in a normal tone", 4: "4: lethargic response to name",
           3: "3: responds only after name is called loudly or repeatedly", 2: "2: responds only after mild prodding",

@@ -8,6 +8,7 @@ always computed here from dose and weight, never typed, so it cannot disagree wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.rules import validate, vitals
 from core.rules.reasons import Reason, worst
@@ -24,6 +25,16 @@ MOAA_S_ALERT = 5
 MG_PER_KG_DECIMALS = 4
 """mg/kg is compared after rounding, so 56 mg / 70 kg is exactly at the 0.8 edge, not a float hair over it."""
 
+ADVERSE_EVENT_WORDS = {"severe_hypertension": "Severe high blood pressure", "nausea_vomiting": "Nausea or vomiting",
+                       "dizziness": "Dizziness", "headache": "Headache", "anxiety": "Anxiety",
+                       "respiratory_depression": "Respiratory depression", "other": "Other"}
+STOP_REASON_WORDS = {"dose_interrupted": "Dose interrupted", "patient_request": "At the patient's request",
+                     "adverse_event": "Because of an adverse event"}
+"""In rules, not only on screen: the pre-dose gate names the last session's event in its stored reason."""
+
+REVIEW_NEEDED = "last_session_review"
+REVIEW_SOURCE = ("clinic protocol (issue 25): a session stopped early or with a severe adverse event is reviewed by a "
+                 "prescriber before the next dose, so the next dose is decided knowing how the last one ended")
 ESCORT_SOURCE = "clinic protocol: someone must drive the patient home (esketamine REMS: no driving until the next day)"
 FASTING_SOURCE = "clinic pre-dose protocol (no food 2 h, no liquids 30 min)"
 
@@ -44,6 +55,20 @@ class GateResult:
     status: str
     """"go" | "hold" | "refused"; a hold may be overridden by a prescriber with a reason."""
     reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class LastSession:
+    """How the patient's last dosing session ended, as the next pre-dose check needs to know it."""
+
+    number: int
+    ended_at: datetime | None
+    stopped: str | None
+    """Why dosing was stopped early, in words; None when it was not."""
+    severe_events: tuple[str, ...]
+    """Each severe adverse event of that session, in words with its reading where it has one."""
+    reviewed: bool
+    """Whether a prescriber has recorded a review of that session."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +137,14 @@ def pre_dose_gate(
     fasting_confirmed,
     escort_confirmed,
     hours_since_last_session=None,
+    last_session: LastSession | None = None,
     bp_remeasured: bool = False,
     settings: Settings | None = None,
 ) -> GateResult:
-    """hours_since_last_session is None for a patient's first session; bp_remeasured confirms a blood pressure whose
-    pulse pressure asked for a second measurement."""
+    """hours_since_last_session and last_session are None for a patient's first session; bp_remeasured confirms a
+    blood pressure whose pulse pressure asked for a second measurement. A last session stopped early or with a
+    severe adverse event holds the dose, naming what happened, until a prescriber has reviewed it: the interval
+    alone would offer the next dose as if that session had ended like any other."""
     s = resolve(settings)
     checked = validate.every({
         "blood_pressure": lambda: vitals.remeasured_pressure(systolic_bp, diastolic_bp, bp_remeasured, s),
@@ -165,7 +193,26 @@ def pre_dose_gate(
         reasons.append(Reason("too_soon", "hold",
                               f"Last dosing session {since_session:g} h ago (minimum {s.min_hours_between_sessions} h)",
                               s.source("min_hours_between_sessions")))
+    review = review_needed(last_session)
+    if review is not None:
+        reasons.append(review)
     return GateResult(worst(reasons, ("refused", "hold"), "go"), reasons)
+
+
+def review_needed(last: LastSession | None) -> Reason | None:
+    """Why the last session must still be reviewed by a prescriber before the next dose (stopped early, a severe
+    event), naming what happened; None before a first session, once reviewed, or when it ended like any other."""
+    if last is None or last.reviewed:
+        return None
+    parts = ([f"was stopped early ({last.stopped})"] if last.stopped else []) + (
+        [("had a severe adverse event: " if len(last.severe_events) == 1 else "had severe adverse events: ")
+         + "; ".join(last.severe_events)] if last.severe_events else [])
+    if not parts:
+        return None
+    ended = "" if last.ended_at is None else f" (ended {last.ended_at:%d %b %Y})"
+    return Reason(REVIEW_NEEDED, "hold",
+                  f"Session {last.number}{ended} {' and '.join(parts)}. A prescriber must record a review of that "
+                  "session before the next dose", REVIEW_SOURCE)
 
 
 def discharge_check(
@@ -226,21 +273,54 @@ def discharge_check(
 
 
 @dataclass(frozen=True)
+class Taken:
+    """A reading during the session: its minute after the dose and its blood pressure."""
+
+    minute: int
+    systolic_bp: int
+    diastolic_bp: int
+
+
+@dataclass(frozen=True)
 class NextReading:
     minute: int
     """Minutes after the dose when the next reading is due."""
     overdue: bool
+    severe: Taken | None = None
+    """The severe reading that keeps monitoring tight, while it does; None on the usual schedule."""
 
 
-def next_reading(route: str, recorded_minutes, minutes_since_dose, settings: Settings | None = None) -> NextReading:
-    """When the next vital signs are due: every `reading_every_minutes` from the dose (the intranasal route also at
-    its 40-minute peak), counted from the last reading taken; overdue once that minute has passed."""
+def next_reading(route: str, readings, minutes_since_dose, settings: Settings | None = None) -> NextReading:
+    """When the next vital signs are due, counted from the last reading taken: every `reading_every_minutes` (the
+    intranasal route also at its 40-minute peak), or every `severe_reading_every_minutes` from a severe blood pressure
+    until a reading falls below the discharge limit; overdue once that minute has passed. `readings` are `Taken`."""
     s = resolve(settings)
     validate.choice(route, "Route", ROUTES)
     now = validate.number(minutes_since_dose, "Minutes since the dose", low=0)
-    taken = sorted(validate.whole_number(m, "Minute of a reading", 0) for m in recorded_minutes)
-    last = taken[-1] if taken else 0
-    due = last + s.reading_every_minutes
+    taken = sorted((_checked(r) for r in readings), key=lambda r: r.minute)
+    last = taken[-1].minute if taken else 0
+    severe = severe_watch(taken, s)
+    due = last + (s.severe_reading_every_minutes if severe else s.reading_every_minutes)
     if route == "intranasal" and last < s.intranasal_reading_minute:
         due = min(due, s.intranasal_reading_minute)
-    return NextReading(due, now > due)
+    return NextReading(due, now > due, severe)
+
+
+def severe_watch(readings: list[Taken], settings: Settings | None = None) -> Taken | None:
+    """The latest severe reading while monitoring stays tight after it: from a blood pressure at or above the severe
+    limit until a later one is below the discharge limit (both numbers below it). `readings` in minute order."""
+    s = resolve(settings)
+    watched = None
+    for r in readings:
+        if r.systolic_bp >= s.severe_systolic_at or r.diastolic_bp >= s.severe_diastolic_at:
+            watched = r
+        elif r.systolic_bp < s.discharge_systolic_below and r.diastolic_bp < s.discharge_diastolic_below:
+            watched = None
+    return watched
+
+
+def _checked(reading: Taken) -> Taken:
+    if not isinstance(reading, Taken):
+        raise ValueError(f"A reading needs its minute and its blood pressure; got {reading!r}")
+    systolic, diastolic = vitals.blood_pressure(reading.systolic_bp, reading.diastolic_bp)
+    return Taken(validate.whole_number(reading.minute, "Minute of a reading", 0), systolic, diastolic)

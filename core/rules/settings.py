@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-RULES_LOGIC = "2026.11"
+RULES_LOGIC = "2026.12"
 """Bumped by hand when the rule *logic* changes; the digest covers threshold changes."""
 
 CLINIC_DEFAULT = "clinic default, not from a cited guideline"
@@ -158,6 +158,13 @@ class Settings:
     reading_every_minutes: int = _rule(15, "clinic protocol: vital signs every 10-15 minutes during dosing",
                                        "Minutes between vital-sign readings during a session",
                                        within=(5, 30))
+    severe_reading_every_minutes: int = _rule(
+        5, "clinic default, not from a cited guideline: after a severe blood pressure (an adverse event) the pressure "
+           "is measured again every 5 minutes until it is below the discharge limit, so a rising or persisting "
+           "pressure is seen within minutes rather than at the next routine reading (issue 25: 186/112 at minute 32 "
+           "was next due at minute 47)",
+        "Time between readings after a severe blood pressure, until it is below the discharge limit (minutes)",
+        within=(2, 15))
     intranasal_reading_minute: int = _rule(40, "esketamine label (blood pressure about 40 minutes after the dose)",
                                            "Minute of the blood-pressure reading after an intranasal dose",
                                            within=(20, 120))
@@ -250,6 +257,10 @@ class Settings:
                              f"allowed ({', '.join(map(str, self.intranasal_doses_mg))} mg)")
         self._check_safeguards()
         self._check_ranges()
+        if self.severe_reading_every_minutes > self.reading_every_minutes:
+            # after the ranges: a usual interval outside its own range is told so first, in those words
+            raise ValueError(f"{self.label('severe_reading_every_minutes')}: must not be longer than the usual time "
+                             f"between readings ({self.reading_every_minutes} minutes)")
         if self.clinic_pseudonym and not PSEUDONYM.fullmatch(self.clinic_pseudonym):
             raise ValueError(f"{self.label('clinic_pseudonym')}: use 1 to {PSEUDONYM_MAX} letters, digits and dashes, "
                              f"starting with a letter or digit; got {self.clinic_pseudonym!r}")

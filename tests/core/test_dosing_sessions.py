@@ -152,7 +152,9 @@ def test_a_second_session_within_48_hours_is_held(demo_store):
     discharged(demo_store, session)
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(hours=30)).session_number == 2
     check = dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(hours=47))
-    assert check.result.status == "hold" and [r.code for r in check.result.reasons] == ["too_soon"]
+    # the session was stopped early, so it also holds for a prescriber's review (issue 25.3)
+    assert check.result.status == "hold" and [r.code for r in check.result.reasons] == ["too_soon",
+                                                                                        "last_session_review"]
 
 
 def test_a_signed_session_is_read_only_and_corrected_by_an_addendum(demo_store):

@@ -13,7 +13,8 @@ WAITING = 40
 @pytest.fixture
 def long_queue(demo_store):
     for number in range(WAITING):
-        pending_screening(demo_store, mrn=f"QUEUE-{number:04d}", last_name=f"Queue{chr(65 + number // 26)}{chr(97 + number % 26)}")
+        pending_screening(demo_store, mrn=f"QUEUE-{number:04d}",
+                          last_name=f"Queue{chr(65 + number // 26)}{chr(97 + number % 26)}")
     return demo_store
 
 
