@@ -399,16 +399,51 @@ def _behind(rows: pd.DataFrame, figure: str, s: Settings) -> pd.DataFrame:
 def patients_behind(con, user: User, cohort: Cohort, figure: str, as_of: date | None = None,
                     settings: Settings | None = None) -> pd.DataFrame:
     """Staff only: the patients a figure counts, with names and chart numbers, to open their charts by id."""
+    return _named(con, _behind_rows(con, user, cohort, figure, as_of, settings))
+
+
+BEHIND_PAGE_SIZE = 50
+"""A screenful of the patients behind a figure: only they are named and sent."""
+
+
+@dataclass(frozen=True)
+class BehindPage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    """1-based; a page past the end is the last page."""
+    pages: int
+
+
+def behind_page(con, user: User, cohort: Cohort, figure: str, as_of: date | None = None, page: int = 1,
+                settings: Settings | None = None) -> BehindPage:
+    """One page of `patients_behind`, earliest first session first: only that page's patients are looked up by
+    name, so the list costs the same whether the figure counts 20 patients or 80,000."""
+    page = validate.whole_number(page, "Page")
+    rows = _behind_rows(con, user, cohort, figure, as_of, settings)
+    pages = max(1, -(-len(rows) // BEHIND_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return BehindPage(_named(con, rows.iloc[(page - 1) * BEHIND_PAGE_SIZE:page * BEHIND_PAGE_SIZE]), len(rows),
+                      page, pages)
+
+
+def _behind_rows(con, user: User, cohort: Cohort, figure: str, as_of, settings) -> pd.DataFrame:
     require(con, user, STAFF)
     if not isinstance(figure, str) or figure not in FIGURES:
         raise ValueError(f"Unknown figure {figure!r}")
     s = resolve(settings)
     rows = _behind(_per_patient(con, cohort, _as_of(as_of), s), figure, s)
+    return rows.sort_values(["first_session", "patient_id"], kind="stable")
+
+
+def _named(con, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with each patient's name and chart number, in the rows' own order."""
     with db.read(con) as cur:
         names = cur.execute(
             "SELECT id AS patient_id, last_name || ', ' || first_name AS patient, mrn AS chart_number FROM patients "
             "WHERE list_contains(?, id)", [[int(i) for i in rows["patient_id"]]]).df()
-    return names.merge(rows, on="patient_id").sort_values(["first_session", "patient"]).reset_index(drop=True)
+    return names.merge(rows, on="patient_id", how="right")[[*names.columns, *rows.columns.drop("patient_id")]] \
+        .reset_index(drop=True)
 
 
 MAX_SESSION_NUMBER = 12

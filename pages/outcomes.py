@@ -10,7 +10,7 @@ from core.outcomes import AGE_BANDS, SEXES, Cohort
 from core.rules import disclosure
 from core.rules.references import NOT_A_TRIAL_ARM
 from core.rules.settings import current
-from ui import charts, labels, selection
+from ui import charts, labels, reads, selection
 from ui import outcomes_view as view
 from ui.actions import act, done, show
 from ui.chart_link import CHART, open_chart
@@ -36,6 +36,7 @@ CHART_HEIGHT = 340
 """Each chart's whole height, legend and title included; left to itself a chart with a legend below was squeezed
 to a strip."""
 BEHIND = "outcomes_behind"
+BEHIND_PAGE = "outcomes_behind~page"
 OPENING = "outcomes~opening"
 EXPORT = "outcomes_export"
 GROUPS = (
@@ -140,6 +141,14 @@ def prepare_export(con, user, cohort: Cohort, as_of: date) -> None:
                  "The export is recorded in the audit log.")
 
 
+def first_page() -> None:
+    st.session_state[BEHIND_PAGE] = 1
+
+
+def turn(by: int) -> None:
+    st.session_state[BEHIND_PAGE] = max(1, st.session_state.get(BEHIND_PAGE, 1) + by)
+
+
 def open_from_outcomes(patient_id: int) -> None:
     """Open the chart (checked and audited) and go there after this run, with a way back to Outcomes."""
     open_chart(patient_id, ("pages/outcomes.py", "Outcomes"))
@@ -151,15 +160,25 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
         st.subheader("Patients behind a figure")
         names = {n: view.LABELS[n][0] for n in outcomes.FIGURES}
         figure = st.selectbox("Figure", list(names), format_func=names.get, index=None,
-                              placeholder="Choose a figure", key="outcomes_figure", persist_state="session")
+                              placeholder="Choose a figure", key="outcomes_figure", persist_state="session",
+                              on_change=first_page)
         if figure is not None:
-            rows = outcomes.patients_behind(con, user, cohort, figure, as_of=as_of)
+            behind = view.behind(cohort, figure, as_of, st.session_state.get(BEHIND_PAGE, 1), user)
+            st.session_state[BEHIND_PAGE] = behind.page
+            rows = behind.rows
             if rows.empty:
                 st.caption("No patient is counted in this figure.")
             else:
+                reads.listed(con, user, f"Patients behind {names[figure]}, page {behind.page}", rows["patient_id"])
                 selection.table(BEHIND, rows, "patient_id", view.behind_columns(figure),
                                 choose_with=open_from_outcomes)
-                st.caption("Click a patient to open the chart.")
+                back, where, forward = st.columns([1, 2, 1], vertical_alignment="center")
+                back.button("Previous page", icon=":material/chevron_left:", on_click=turn, args=(-1,),
+                            disabled=behind.page == 1, key="outcomes_behind_back")
+                where.caption(f"{behind.total} patient(s), earliest first session first · page {behind.page} of "
+                              f"{behind.pages}. Click a patient to open the chart.")
+                forward.button("Next page", icon=":material/chevron_right:", on_click=turn, args=(1,),
+                               disabled=behind.page == behind.pages, key="outcomes_behind_next")
                 if st.session_state.pop(OPENING, None) is not None and selection.chosen(CHART) is not None:
                     st.switch_page("pages/patients.py")
         st.subheader("De-identified export")

@@ -207,3 +207,15 @@ def test_the_two_reference_points_once_vague_are_cited_in_full(page):
     text = all_text(page(PAGE, "prescriber"))
     assert "Yale review" not in text and "Gen Hosp Psychiatry. 2024" in text and "2,342 infusions" in text
     assert "ASKP3 2022" in text and "not yet published" in text
+
+
+def test_the_patients_behind_a_figure_are_shown_50_to_a_page(page):
+    """Issue 21: the list behind a figure was drawn whole (81,314 rows at 100,000 patients)."""
+    at = page(PAGE, "prescriber")
+    at.selectbox(key="outcomes_figure").set_value("patients").run()
+    first = at.dataframe[0].value
+    assert len(first) == 50 and "page 1 of" in all_text(at)
+    at = click(at, "Next page")
+    second = at.dataframe[0].value
+    assert len(second) == 50 and not set(second["chart_number"]) & set(first["chart_number"])
+    assert "page 2 of" in all_text(at)
