@@ -285,8 +285,12 @@ def use_log(form, ctx: checkins.Context) -> None:
     substance = labels.SUBSTANCE[ctx.primary_substance]
     st.markdown("**Substance use by day** · one row per day since the last recorded day. A day already recorded "
                 "shows its value; change it only to correct it, with a reason.")
+    st.caption(f"For a new patient, start the log before the screening to record the baseline: the use in the weeks "
+               f"before treatment (timeline follow-back), from {ctx.log_earliest:%d %b %Y} at the earliest "
+               f"({day_correction.baseline_days(ctx)} days before the screening on {ctx.screened_on:%d %b %Y}). "
+               "The chart shows it beside the course; the outcomes count only days from the first session on.")
     start, fill = st.columns([1, 2], vertical_alignment="bottom")
-    start.date_input("Start the log on", min_value=ctx.screened_on, max_value=datetime.now().date(),
+    start.date_input("Start the log on", min_value=ctx.log_earliest, max_value=datetime.now().date(),
                      key=form.key("log_from"), format="DD.MM.YYYY",
                      on_change=partial(start_log_on, form.token, ctx.patient_id))
     fill.button("No use on every day not yet answered", icon=":material/done_all:",

@@ -7,6 +7,7 @@ import pytest
 from core import checkins, db, dosing_sessions, integration_notes, safety, schema, timeline, users
 from core.access import AccessDenied, User
 from core.rules import followup
+from core.rules.settings import DEFAULTS
 from tests.core.test_dosing_sessions import THERAPIST, approved_patient, discharged, rows, started
 from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER
 
@@ -390,3 +391,68 @@ def test_the_pacs_is_taken_only_when_alcohol_is_the_primary_substance(demo_store
                                ON a.id = l.assessment_id WHERE l.checkin_id = ? ORDER BY 1""",
                 [saved.checkin_id]) == [("craving_vas",), ("gad7",), ("phq9",)]
     assert checkins.every_visit("alcohol")[-1] == "pacs" and "pacs" not in checkins.every_visit("cocaine")
+
+
+# Issue 25.6: a baseline use log before treatment (Timeline Followback asks for the weeks before it).
+
+SCREENED = NOW.date()
+"""The day approved_patient() screens its patient (21 Nov 2026)."""
+
+
+def test_a_use_day_may_be_up_to_baseline_log_days_before_the_screening_and_no_further():
+    def day(before: int, settings=None):
+        return followup.use_day(SCREENED - timedelta(days=before), False, None, False, today=SCREENED,
+                                earliest=SCREENED, counts_drinks=True, settings=settings)
+
+    assert day(90).day == SCREENED - timedelta(days=90)
+    with pytest.raises(ValueError, match=r"Day 22 Aug 2026 is more than 90 days before the patient's screening on "
+                                         r"21 Nov 2026; the baseline log starts on 23 Aug 2026 at the earliest"):
+        day(91)
+    shorter = DEFAULTS.changed(baseline_log_days=30)
+    assert day(30, shorter).day == SCREENED - timedelta(days=30)
+    with pytest.raises(ValueError, match="more than 30 days before the patient's screening"):
+        day(31, shorter)
+    assert followup.baseline_start(SCREENED) == SCREENED - timedelta(days=90)
+
+
+def test_the_baseline_window_is_a_setting_with_its_source_and_a_plausible_range():
+    assert DEFAULTS.baseline_log_days == 90
+    assert "Timeline Followback" in DEFAULTS.source("baseline_log_days")
+    with pytest.raises(ValueError, match="Days of use before the screening .*between 7 and 365 days; got 400"):
+        DEFAULTS.changed(baseline_log_days=400)
+
+
+def test_a_new_patients_use_before_treatment_is_logged_as_a_baseline(demo_store):
+    """Seen in issue 25.6: 'Start the log on' and single-day corrections refused any day before the screening, so
+    the weeks before treatment that Timeline Followback asks for could not be logged."""
+    patient = approved_patient(demo_store, **ALCOHOL)
+    ctx = checkins.context(demo_store, THERAPIST, patient, today=VISIT.date())
+    assert ctx.log_earliest == SCREENED - timedelta(days=90)
+    assert ctx.log_from == SCREENED  # the visit's log still starts at the screening; the baseline is asked for
+    baseline = week(SCREENED - timedelta(days=90), d0={"used": True, "drinks": 8}, d3={"used": True, "drinks": 2})
+    saved = save(demo_store, patient, days=baseline)
+    assert saved.days_added == 7
+    assert checkins.correct_day(demo_store, THERAPIST, patient, day=SCREENED - timedelta(days=60), used=True,
+                                drinks=6, other_used=False, reason="Timeline followback at intake",
+                                now=VISIT) == "added"
+    with pytest.raises(ValueError, match="more than 90 days before the patient's screening"):
+        checkins.correct_day(demo_store, THERAPIST, patient, day=SCREENED - timedelta(days=91), used=True,
+                             drinks=6, other_used=False, reason="Timeline followback at intake", now=VISIT)
+    with pytest.raises(ValueError, match="more than 90 days before the patient's screening"):
+        save(demo_store, patient, days=week(SCREENED - timedelta(days=91)), at=VISIT + timedelta(days=1))
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 8
+
+
+def test_the_chart_marks_days_before_the_first_session_as_the_baseline(demo_store):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    save(demo_store, patient, days=week(SCREENED - timedelta(days=3), d1={"used": True, "drinks": 9}))
+    assert set(timeline.use_days(demo_store, NURSE, patient)["period"]) == {timeline.BASELINE}  # no session yet
+    session = started(demo_store, patient, at=NOW + timedelta(days=2))
+    discharged(demo_store, session, began=NOW + timedelta(days=2))
+    days = timeline.use_days(demo_store, NURSE, patient)
+    assert days.groupby("period")["day"].count().to_dict() == {timeline.BASELINE: 5, timeline.COURSE: 2}
+    summary = timeline.use_by_period(days)
+    assert summary.to_dict("records") == [
+        {"period": timeline.BASELINE, "days": 5, "use_days": 1, "heavy_days": 1},
+        {"period": timeline.COURSE, "days": 2, "use_days": 0, "heavy_days": 0}]
+

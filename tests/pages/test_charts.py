@@ -30,3 +30,41 @@ def test_a_pacs_trend_marks_elevated_craving():
 
 def test_a_banded_trend_keeps_its_bands_and_needs_no_line():
     assert cut_offs(charts.score_trend(trend_rows([12, 8]), "phq9")) == []
+
+
+def test_the_use_chart_marks_the_baseline_before_the_first_session():
+    """Issue 25.6: the days logged before the first session are the baseline the course is read against, shaded and
+    named on the chart, with the first session's day marked."""
+    from core import timeline
+
+    days = pd.DataFrame({"day": pd.date_range("2026-01-01", periods=10), "used": [True] * 3 + [False] * 7,
+                         "drinks": [None] * 10, "heavy": [False] * 10,
+                         "period": [timeline.BASELINE] * 4 + [timeline.COURSE] * 6})
+    spec = charts.use_days(days).to_dict()
+    labelled = [row for rows in spec["datasets"].values() for row in rows if "label" in row]
+    assert [(row["label"], row["start"][:10], row["end"][:10]) for row in labelled] == [
+        ("Baseline, before the first session", "2026-01-01", "2026-01-05")]
+    assert "First session" in str(spec)
+    course_only = charts.use_days(days.assign(period=timeline.COURSE)).to_dict()
+    assert "Baseline" not in str(course_only)
+
+
+def test_the_chart_page_shows_the_baseline_beside_the_course_in_numbers(page, demo_db):
+    """A demo patient with a course has the month before the screening logged, and the days up to the first
+    session: the chart names both parts, with the days of each."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    patient, baseline = con.execute(
+        """SELECT u.patient_id, count(*) FROM substance_use_days u
+           JOIN (SELECT patient_id, CAST(min(started_at) AS DATE) AS day0 FROM dosing_sessions GROUP BY 1) f
+             ON f.patient_id = u.patient_id
+           WHERE u.day < f.day0 GROUP BY 1 ORDER BY 1 LIMIT 1""").fetchone()
+    con.close()
+    at = page("pages/patients.py", "therapist")
+    at.session_state["chosen~patients"] = patient
+    at = at.run()
+    assert not at.exception
+    text = "\n".join(str(c.value) for c in at.caption)
+    assert f"Baseline, before the first session: {baseline} days logged" in text
+    assert "From the first session on:" in text

@@ -258,7 +258,7 @@ def test_one_use_day_is_corrected_without_filling_in_a_check_in(page, patient):
     from datetime import date
     at = opened(page, "therapist", patient)
     at = click(at, "Save this day")  # also what a day typed after today leaves: the box holds no day
-    assert "Day\\: choose a day from 21 Nov 2026 to today" in at.error[0].value
+    assert "Day\\: choose a day from 23 Aug 2026 to today" in at.error[0].value  # the baseline (issue 25.6)
     day = date.today() - timedelta(days=1)
     at.session_state[form_key(at, "day_correction", "day")] = day
     at.session_state[form_key(at, "day_correction", "used")] = "Used"
@@ -324,3 +324,32 @@ def test_a_craving_above_100_is_refused_as_out_of_range_not_as_unanswered(page, 
     assert "Craving (visual analogue scale) item 1: 150 is out of range (0-100)" in said
     assert "not answered" not in said
     assert at.session_state[form_key(at, "checkin", "craving_vas_craving")] == 150
+
+
+def test_a_baseline_day_before_the_screening_is_added_on_the_page(page, patient):
+    """Issue 25.6: one use day from the weeks before treatment (Timeline Followback) is added as a baseline day; the
+    earliest day the form accepts is 90 days before the screening of 21 Nov 2026, and the page says so."""
+    from datetime import date
+    at = opened(page, "therapist", patient)
+    assert "baseline" in all_text(at) and "23 Aug 2026" in all_text(at)
+    at = click(at, "Save this day")
+    assert "Day\\: choose a day from 23 Aug 2026 to today" in at.error[0].value
+    for field, value in {"day": date(2026, 8, 23), "used": "Used", "drinks": 9.0, "other": "No",
+                         "reason": "Timeline followback at intake"}.items():
+        at.session_state[form_key(at, "day_correction", field)] = value
+    at = click(at.run(), "Save this day")
+    assert "23 Aug 2026 added" in all_text(at)
+    assert stored(at, "SELECT day, used, drinks FROM substance_use_days WHERE patient_id = ?", [patient]) == [
+        (date(2026, 8, 23), True, 9.0)]
+
+
+def test_the_log_is_started_on_a_baseline_day_before_the_screening(page, patient):
+    """'Start the log on' reaches back to the baseline: the grid then begins on that day."""
+    from datetime import date
+    at = opened(page, "therapist", patient)
+    log_from = at.date_input(key=form_key(at, "checkin", "log_from"))
+    assert log_from.min == date(2026, 8, 23)
+    at = log_from.set_value(date(2026, 8, 23)).run()
+    assert not at.exception
+    assert days(at)[0]["day"] == date(2026, 8, 23)
+    assert days(at)[-1]["day"] == datetime.now().date()
