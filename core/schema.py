@@ -377,6 +377,18 @@ MIGRATIONS: list[tuple[int, str, list]] = [
     (KEYED, "an audit chain keyed outside the database, and seals over signed records", [
         lambda cur: key_the_chain(cur, audit_chain.anchor_of(cur)),
     ]),
+    # A signed integration note never changes; a later correction is kept beside it (core/addenda.py).
+    (9, "addenda to signed integration notes", [
+        "CREATE SEQUENCE note_addenda_id_seq",
+        """CREATE TABLE note_addenda (
+            id INTEGER PRIMARY KEY DEFAULT nextval('note_addenda_id_seq'),
+            note_id INTEGER NOT NULL REFERENCES integration_notes(id),
+            added_at TIMESTAMP NOT NULL,
+            added_by INTEGER NOT NULL REFERENCES users(id),
+            reason VARCHAR NOT NULL CHECK (length(trim(reason)) > 0),
+            text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
+        )""",
+    ]),
 ]
 
 

@@ -184,6 +184,7 @@ def integration(session_id: int) -> None:
     st.markdown(f"**Themes:** {plain(note.themes)}  \n**The patient's reflections:** {plain(note.reflections)}  \n"
                 f"**Plan until the next session:** {plain(note.plan)}")
     st.caption(f"Signed by {plain(note.signed_by)} on {labels.when(note.signed_at)}")
+    session_record.addenda_list(note.addenda)
 
 
 def followup(f) -> None:

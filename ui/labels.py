@@ -54,6 +54,7 @@ AUDIT_ACTION = {
     "vitals_recorded": "Vital signs recorded", "adverse_event_recorded": "Adverse event recorded",
     "session_stopped": "Dosing stopped early", "session_discharged": "Patient discharged",
     "session_signed": "Session signed", "session_addendum_added": "Addendum added",
+    "integration_note_addendum_added": "Addendum to an integration note added",
     "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
     "checkin_saved": "Check-in saved", "use_day_corrected": "Use day corrected",
