@@ -113,6 +113,17 @@ def use_days(con, user: User, patient_id: int, since: date | None = None,
     return days
 
 
+def first_session_day(con, user: User, patient_id: int) -> date | None:
+    """The day of the patient's first dosing session (day 0 of the outcomes), where the baseline ends; None before
+    any."""
+    require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
+    with db.read(con) as cur:
+        (day0,) = cur.execute("SELECT CAST(min(started_at) AS DATE) FROM dosing_sessions WHERE patient_id = ?",
+                              [patient_id]).fetchone()
+    return day0
+
+
 def use_by_period(days: pd.DataFrame) -> pd.DataFrame:
     """The baseline beside the course in numbers (period, days, use_days, heavy_days), from `use_days`' rows: a
     reader compares the two without counting ticks."""

@@ -344,9 +344,9 @@ def notes(patient_id: int) -> None:
     if sessions.empty:
         st.caption("No dosing session yet: an integration note follows a dosing session.")
         return
-    show(NOTE)
     if user.role in integration_notes.WRITERS:
         note_form(patient_id, sessions[sessions["note_id"].isna()])
+    show(NOTE)  # what the last signature said, when no form was drawn to show it beside its button
     st.markdown("**Notes written**")
     written = sessions[sessions["note_id"].notna()]
     if written.empty:
@@ -431,6 +431,7 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     st.text_area("Plan until the next session", key=form.key("plan"), height=80)
     st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
                   autocomplete="current-password")
+    show(NOTE)  # beside the button: a refusal at the top of the tab went unseen below a long note
     st.button("Sign and save the note", type="primary",
               on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS, slot=NOTE))
     keep_note(form, patient_id)

@@ -73,6 +73,11 @@ def instrument(instrument_id: str) -> str:
     return instruments.get(instrument_id).name
 
 
+def days(count: int) -> str:
+    """'1 day', '30 days'."""
+    return f"{count} day" + ("" if count == 1 else "s")
+
+
 def yes_no(value: bool | None) -> str:
     return {True: "Yes", False: "No"}.get(value, "Not recorded")
 

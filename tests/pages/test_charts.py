@@ -1,5 +1,7 @@
 """Chart builders: what a clinician reads off a trend without looking up a cut-off."""
 
+from datetime import date
+
 import pandas as pd
 
 from core.rules.settings import DEFAULTS
@@ -40,14 +42,20 @@ def test_the_use_chart_marks_the_baseline_before_the_first_session():
     days = pd.DataFrame({"day": pd.date_range("2026-01-01", periods=10), "used": [True] * 3 + [False] * 7,
                          "drinks": [None] * 10, "heavy": [False] * 10,
                          "period": [timeline.BASELINE] * 4 + [timeline.COURSE] * 6})
-    spec = charts.use_days(days).to_dict()
-    labelled = [row for rows in spec["datasets"].values() for row in rows if "label" in row]
-    assert [(row["label"], row["start"][:10], row["end"][:10]) for row in labelled] == [
-        ("Baseline, before the first session", "2026-01-01", "2026-01-05")]
-    assert "First session" in str(spec)
-    course_only = charts.use_days(days.assign(period=timeline.COURSE)).to_dict()
-    assert "Baseline" not in str(course_only)
+    assert marks(charts.use_days(days, date(2026, 1, 5))) == [
+        ("Baseline, before the first session", "2026-01-01", "2026-01-05"), ("First session", "2026-01-05")]
+    assert marks(charts.use_days(days.assign(period=timeline.COURSE), date(2026, 1, 1))) == [
+        ("First session", "2026-01-01")]
+    assert marks(charts.use_days(days.assign(period=timeline.BASELINE), None)) == []   # no session yet
+    assert marks(charts.use_days(days.head(4), date(2026, 3, 1))) == [   # only the baseline logged so far
+        ("Baseline, before the first session", "2026-01-01", "2026-03-01"), ("First session", "2026-03-01")]
 
+
+def marks(chart) -> list[tuple]:
+    """The baseline's band (name, from, to) and the first session's line (words, day) drawn on a use chart."""
+    rows = [row for rows in chart.to_dict()["datasets"].values() for row in rows]
+    return ([(r["label"], r["start"][:10], r["end"][:10]) for r in rows if "label" in r]
+            + [(r["words"], r["day"][:10]) for r in rows if "words" in r])
 
 def test_the_chart_page_shows_the_baseline_beside_the_course_in_numbers(page, demo_db):
     """A demo patient with a course has the month before the screening logged, and the days up to the first
