@@ -30,7 +30,8 @@ DRINKING_ONLY = ("pacs",)
 OPTIONAL = ("pcl5", "cssrs")
 LOG_WINDOW_DAYS = 28
 """The use log offered at a visit starts the day after the last recorded day, but never more than four weeks back:
-recall further back is not reliable enough to type in at a visit."""
+recall further back is not reliable enough to type in at a visit. A new patient's baseline before the screening is
+asked for on purpose ("Start the log on"), as Timeline Followback does."""
 MAX_NOTE = 2000
 NO_PATIENT = "That patient was not found"
 
@@ -49,6 +50,8 @@ class Context:
     pcl5_due: bool
     pcl5_last: date | None
     log_from: date
+    log_earliest: date
+    """The first day the log may hold: the baseline before the screening (`baseline_log_days`)."""
     recorded: dict[date, dict]
     """Use days already recorded from `log_from` to today: day -> {used, drinks, other_used}."""
 
@@ -102,7 +105,8 @@ def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Co
             [patient_id, log_from]).fetchall()
     }
     return Context(patient_id, name, sex, substance, first_screened.date(), provisional,
-                   followup.pcl5_due(pcl5_on, provisional, today, settings), pcl5_on, log_from, recorded)
+                   followup.pcl5_due(pcl5_on, provisional, today, settings), pcl5_on, log_from,
+                   followup.baseline_start(first_screened.date(), settings), recorded)
 
 
 def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_days: list[dict],

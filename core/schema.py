@@ -402,6 +402,18 @@ MIGRATIONS: list[tuple[int, str, list]] = [
             note VARCHAR NOT NULL CHECK (length(trim(note)) > 0)
         )""",
     ]),
+    # A signed integration note never changes; a later correction is kept beside it (core/addenda.py).
+    (11, "addenda to signed integration notes", [
+        "CREATE SEQUENCE note_addenda_id_seq",
+        """CREATE TABLE note_addenda (
+            id INTEGER PRIMARY KEY DEFAULT nextval('note_addenda_id_seq'),
+            note_id INTEGER NOT NULL REFERENCES integration_notes(id),
+            added_at TIMESTAMP NOT NULL,
+            added_by INTEGER NOT NULL REFERENCES users(id),
+            reason VARCHAR NOT NULL CHECK (length(trim(reason)) > 0),
+            text VARCHAR NOT NULL CHECK (length(trim(text)) > 0)
+        )""",
+    ]),
 ]
 
 

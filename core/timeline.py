@@ -18,6 +18,11 @@ from core.rules.followup import heavy_day
 from core.rules.settings import Settings
 
 NO_PATIENT = "That patient was not found"
+BASELINE = "Baseline, before the first session"
+COURSE = "From the first session on"
+"""The two parts of the use log on the chart. Outcomes follow a patient from the first dosing session (day 0); the
+days logged before it (up to `baseline_log_days` before the screening, as Timeline Followback asks) are the
+baseline the course is read against, and no outcome figure counts them."""
 EVENTS_SQL = """
     SELECT screened_at AS occurred_at, 'screening' AS kind, id AS ref_id, decision AS detail FROM screenings
     WHERE patient_id = $p
@@ -84,20 +89,45 @@ def craving(con, user: User, patient_id: int) -> pd.DataFrame:
 
 def use_days(con, user: User, patient_id: int, since: date | None = None,
              settings: Settings | None = None) -> pd.DataFrame:
-    """The use log: day, used, drinks, other_used and heavy (a heavy drinking day, for alcohol), one row per
-    recorded day, so that abstinent runs show as unbroken stretches on the chart."""
+    """The use log: day, used, drinks, other_used, heavy (a heavy drinking day, for alcohol) and period (BASELINE
+    before the first dosing session, COURSE from its day on), one row per recorded day, so that abstinent runs show
+    as unbroken stretches on the chart."""
     require(con, user, STAFF)
     patient_id = validate.record_id(patient_id, NO_PATIENT)
     since = validate.optional_date(since, "Since")
     with db.read(con) as cur:
-        found = cur.execute("SELECT sex, primary_substance FROM patients WHERE id = ?", [patient_id]).fetchone()
+        found = cur.execute(
+            """SELECT sex, primary_substance,
+                      (SELECT CAST(min(started_at) AS DATE) FROM dosing_sessions WHERE patient_id = p.id)
+               FROM patients p WHERE id = ?""", [patient_id]).fetchone()
         if found is None:
             raise ValueError(NO_PATIENT)
-        sex, substance = found
+        sex, substance, day0 = found
         days = cur.execute(
             """SELECT day, used, drinks, other_used FROM substance_use_days
                WHERE patient_id = ? AND day >= coalesce(?, DATE '1900-01-01') ORDER BY day""",
             [patient_id, since]).df()
     days["heavy"] = [substance == "alcohol" and heavy_day(bool(u), None if pd.isna(d) else float(d), sex, settings)
                      for u, d in zip(days["used"], days["drinks"], strict=True)]
+    days["period"] = [COURSE if day0 is not None and d.date() >= day0 else BASELINE for d in days["day"]]
     return days
+
+
+def first_session_day(con, user: User, patient_id: int) -> date | None:
+    """The day of the patient's first dosing session (day 0 of the outcomes), where the baseline ends; None before
+    any."""
+    require(con, user, STAFF)
+    patient_id = validate.record_id(patient_id, NO_PATIENT)
+    with db.read(con) as cur:
+        (day0,) = cur.execute("SELECT CAST(min(started_at) AS DATE) FROM dosing_sessions WHERE patient_id = ?",
+                              [patient_id]).fetchone()
+    return day0
+
+
+def use_by_period(days: pd.DataFrame) -> pd.DataFrame:
+    """The baseline beside the course in numbers (period, days, use_days, heavy_days), from `use_days`' rows: a
+    reader compares the two without counting ticks."""
+    counted = [{"period": period, "days": len(rows), "use_days": int(rows["used"].sum()),
+                "heavy_days": int(rows["heavy"].sum())}
+               for period in (BASELINE, COURSE) if not (rows := days[days["period"] == period]).empty]
+    return pd.DataFrame(counted, columns=["period", "days", "use_days", "heavy_days"])

@@ -9,7 +9,7 @@ import streamlit as st
 from core import checkins, drafts, integration_notes, patients, safety
 from core.rules import instruments
 from core.rules.settings import current
-from ui import answering, autosave, day_correction, forms, labels, questionnaire, reads, selection
+from ui import answering, autosave, day_correction, forms, labels, questionnaire, reads, selection, session_record
 from ui.actions import act, alert, done, show
 from ui.chart_link import chart_button
 from ui.frame import frame
@@ -22,7 +22,7 @@ con = clinic().con
 
 PATIENT = "checkin_patient"
 """The selection: the patient whose check-in is on screen, by id."""
-CHECKIN, NOTE = "checkin", "integration_note"
+CHECKIN, NOTE, ADDENDUM = "checkin", "integration_note", "note_addendum"
 SEARCH_AUDITED = "checkin_search~audited"
 UNANSWERED = "Not answered"
 """Shown in a day's cell until it is answered: an empty cell reads 'None', which could be taken for 'no use'."""
@@ -285,8 +285,12 @@ def use_log(form, ctx: checkins.Context) -> None:
     substance = labels.SUBSTANCE[ctx.primary_substance]
     st.markdown("**Substance use by day** · one row per day since the last recorded day. A day already recorded "
                 "shows its value; change it only to correct it, with a reason.")
+    st.caption(f"For a new patient, start the log before the screening to record the baseline: the use in the weeks "
+               f"before treatment (timeline follow-back), from {ctx.log_earliest:%d %b %Y} at the earliest "
+               f"({day_correction.baseline_days(ctx)} days before the screening on {ctx.screened_on:%d %b %Y}). "
+               "The chart shows it beside the course; the outcomes count only days from the first session on.")
     start, fill = st.columns([1, 2], vertical_alignment="bottom")
-    start.date_input("Start the log on", min_value=ctx.screened_on, max_value=datetime.now().date(),
+    start.date_input("Start the log on", min_value=ctx.log_earliest, max_value=datetime.now().date(),
                      key=form.key("log_from"), format="DD.MM.YYYY",
                      on_change=partial(start_log_on, form.token, ctx.patient_id))
     fill.button("No use on every day not yet answered", icon=":material/done_all:",
@@ -325,26 +329,64 @@ def write_note(con, user, token: str, patient_id: int) -> None:
     done(NOTE, "Integration note signed and saved.")
 
 
+def add_addendum(con, user, token: str, patient_id: int) -> None:
+    form = forms.current(ADDENDUM, token, patient_id)
+    note_id = form.get("note")
+    if note_id is None:
+        raise ValueError("Signed note: choose the note the addendum belongs to")
+    integration_notes.add_addendum(con, user, note_id, form.get("reason") or "", form.get("text") or "")
+    forms.close(ADDENDUM)
+    done(ADDENDUM, "Addendum added beside the signed note.")
+
+
 def notes(patient_id: int) -> None:
     sessions = integration_notes.sessions(con, user, patient_id)
     if sessions.empty:
         st.caption("No dosing session yet: an integration note follows a dosing session.")
         return
-    show(NOTE)
     if user.role in integration_notes.WRITERS:
         note_form(patient_id, sessions[sessions["note_id"].isna()])
+    show(NOTE)  # what the last signature said, when no form was drawn to show it beside its button
     st.markdown("**Notes written**")
     written = sessions[sessions["note_id"].notna()]
     if written.empty:
         st.caption("None yet.")
+    signed = {}
     for s in written.itertuples():
         note = integration_notes.note_for(con, user, int(s.session_id))
-        with st.expander(f"After session {s.session_number} of {labels.when(s.started_at)} · met "
-                         f"{labels.when(note.met_at)}"):
+        signed[note.id] = f"After session {s.session_number} of {labels.when(s.started_at)} · met " \
+                          f"{labels.when(note.met_at)}"
+        with st.expander(signed[note.id] + (f" · addenda: {len(note.addenda)}" if len(note.addenda) else "")):
             st.markdown(f"**Intention set before the dose:** {plain(s.intention or '-')}")
             st.markdown(f"**Themes:** {plain(note.themes)}  \n**The patient's reflections:** {plain(note.reflections)}"
                         f"  \n**Plan until the next session:** {plain(note.plan)}")
             st.caption(f"Signed by {plain(note.signed_by)} on {labels.when(note.signed_at)}")
+            session_record.addenda_list(note.addenda)
+    if signed and user.role in integration_notes.WRITERS:
+        addendum_form(patient_id, signed)
+
+
+def addendum_form(patient_id: int, signed: dict[int, str]) -> None:
+    """A signed note never changes: a correction or a later word is an addendum beside it, with its reason."""
+    st.markdown("**Add an addendum to a signed note**")
+    form = forms.instance(ADDENDUM, subject=patient_id)
+    st.selectbox("Signed note", list(signed), format_func=signed.get, index=None, placeholder="Choose a note",
+                 key=form.key("note"))
+    st.text_input("Reason for the addendum", key=form.key("reason"))
+    st.text_area("Addendum", key=form.key("text"), height=80)
+    show(ADDENDUM)
+    st.button("Add the addendum",
+              on_click=act(add_addendum, form.token, patient_id, allow=integration_notes.WRITERS, slot=ADDENDUM))
+
+
+def offer_time(token: str, patient_id: int, offered: dict) -> None:
+    """A session chosen: its date and time as offered (the booking, else the discharge), for the therapist to change
+    when they met at another time."""
+    form = forms.current(NOTE, token, patient_id)
+    at = offered.get(form.get("session"))
+    if at is not None:
+        form.set("met_day", at.date())
+        form.set("met_time", at.time())
 
 
 def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
@@ -352,20 +394,32 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     if open_sessions.empty:
         st.caption("Every dosing session of this patient has its note.")
         return
+    ended = open_sessions[open_sessions["ended_at"].notna()]
+    running = open_sessions[open_sessions["ended_at"].isna()]
+    for s in running.itertuples():
+        st.caption(f"Session {s.session_number} of {labels.when(s.started_at)} is still in progress: its note is "
+                   "written after discharge.")
+    if ended.empty:
+        return
     form = open_note(patient_id)
     if "restored" in form.meta:
         st.info(f"Your unfinished integration note from {labels.when(form.meta['restored'])} is back on screen.",
                 icon=":material/history:")
     choices = {int(s.session_id): f"Session {s.session_number} · {labels.when(s.started_at)} · "
-                                  f"{labels.ROUTE[s.route]}"
+                                  f"{labels.ROUTE[s.route]} · discharged {labels.when(s.ended_at)}"
                + (f" · integration booked for {labels.when(s.booked_for)}" if pd.notna(s.booked_for) else "")
-               for s in open_sessions.itertuples()}
+               for s in ended.itertuples()}
+    offered = {int(s.session_id): s.offered_at.to_pydatetime() for s in ended.itertuples()}
     chosen = st.selectbox("The dosing session it follows", list(choices), format_func=choices.get, index=None,
-                          placeholder="Choose a session", key=form.key("session"))
+                          placeholder="Choose a session", key=form.key("session"),
+                          on_change=partial(offer_time, form.token, patient_id, offered))
     if chosen is not None:
-        intention = open_sessions.set_index("session_id").loc[chosen, "intention"]
+        session = ended.set_index("session_id").loc[chosen]
+        intention = session["intention"]
         st.info(f"Intention set before the dose: {plain(intention) if isinstance(intention, str) else 'not recorded'}",
                 icon=":material/flag:")
+        st.caption(f"The integration session follows discharge ({labels.when(session['ended_at'])}): the date and "
+                   "time below were offered from the booking or the discharge; change them to when you met.")
     day, hour = st.columns(2)
     # Dates start filled: an empty date field's parts have no value for screen readers (axe: aria-required-attr).
     day.date_input("Date of the integration session", max_value=datetime.now().date(), key=form.key("met_day"),
@@ -377,6 +431,7 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     st.text_area("Plan until the next session", key=form.key("plan"), height=80)
     st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
                   autocomplete="current-password")
+    show(NOTE)  # beside the button: a refusal at the top of the tab went unseen below a long note
     st.button("Sign and save the note", type="primary",
               on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS, slot=NOTE))
     keep_note(form, patient_id)

@@ -117,7 +117,11 @@ def trends(assessments, patient_id: int) -> None:
         for column, chart in zip(st.columns(2), pair, strict=False):
             column.altair_chart(chart, width="stretch")
     if not use.empty:
-        st.altair_chart(charts.use_days(use), width="stretch")
+        st.altair_chart(charts.use_days(use, timeline.first_session_day(con, user, patient_id)), width="stretch")
+        st.caption(" · ".join(f"{p.period}: {labels.days(p.days)} logged, {p.use_days} with use"
+                              + (f", {p.heavy_days} heavy drinking" if p.heavy_days else "")
+                              for p in timeline.use_by_period(use).itertuples())
+                   + ". The outcomes count only the days from the first session on.")
 
 
 def timeline_view(record) -> None:
@@ -180,6 +184,7 @@ def integration(session_id: int) -> None:
     st.markdown(f"**Themes:** {plain(note.themes)}  \n**The patient's reflections:** {plain(note.reflections)}  \n"
                 f"**Plan until the next session:** {plain(note.plan)}")
     st.caption(f"Signed by {plain(note.signed_by)} on {labels.when(note.signed_at)}")
+    session_record.addenda_list(note.addenda)
 
 
 def followup(f) -> None:

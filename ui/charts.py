@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
 
 from core.rules import instruments
 from core.rules.settings import resolve
+from core.timeline import BASELINE
 
 PADDING = timedelta(days=7)
 """Space either side of the first and last date, so a single reading shows as a dated point."""
@@ -120,22 +121,47 @@ USE_KINDS = ["No use", "Used", "Heavy drinking day"]
 USE_COLOURS = ["#2e7d32", "#e69f00", "#b42318"]
 
 
-def use_days(rows: pd.DataFrame) -> alt.Chart:
-    """One bar per recorded day, green for no use, so abstinent runs read as unbroken green stretches.
+def use_days(rows: pd.DataFrame, first_session: date | None) -> alt.LayerChart:
+    """One bar per recorded day, green for no use, so abstinent runs read as unbroken green stretches; the days
+    before the first session (the baseline) shaded grey and named, with the first session's day marked.
 
-    `rows` holds `day`, `used` and `heavy` (and `drinks`, shown in the tooltip)."""
+    `rows` holds `day`, `used`, `heavy` and `period` (core.timeline's BASELINE or COURSE), and `drinks`, shown in
+    the tooltip; `first_session` is the day of the first dosing session, None before any."""
     shown = rows.assign(
         kind=["Heavy drinking day" if h else "Used" if u else "No use" for u, h in zip(rows["used"], rows["heavy"],
                                                                                         strict=True)],
         drinks=rows["drinks"].astype("Float64").astype("string").fillna("-"))
-    return alt.Chart(shown).mark_tick(thickness=3, size=30).encode(
-        x=alt.X("day:T", title="Day", axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5,
-                                                    labelOverlap="greedy")),
-        y=alt.Y("kind:N", title=None, sort=USE_KINDS),
+    x = alt.X("day:T", title="Day", axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=5, labelOverlap="greedy"))
+    ticks = alt.Chart(shown).mark_tick(thickness=3, size=30).encode(
+        x=x, y=alt.Y("kind:N", title=None, sort=USE_KINDS),
         color=alt.Color("kind:N", title="Day", scale=alt.Scale(domain=USE_KINDS, range=USE_COLOURS)),
         tooltip=[alt.Tooltip("day:T", title="Day", format="%d %b %Y"), alt.Tooltip("kind:N", title="Use"),
-                 alt.Tooltip("drinks:N", title="Standard drinks")],
-    ).properties(title="Substance use by day (green runs are days without use)", height=180)
+                 alt.Tooltip("drinks:N", title="Standard drinks"), alt.Tooltip("period:N", title="Part of the log")])
+    layers = [*_baseline(shown, first_session), ticks]
+    return alt.layer(*layers).properties(title="Substance use by day (green runs are days without use)", height=180)
+
+
+def _baseline(rows: pd.DataFrame, first_session: date | None) -> list[alt.Chart]:
+    """A line at the first session, and the baseline's band (from its first logged day to the first session) with
+    its name; nothing before any session (every day logged is then the baseline, with no boundary to draw)."""
+    if first_session is None:
+        return []
+    first = pd.DataFrame([{"day": first_session.isoformat(), "words": "First session"}])
+    layers = [
+        alt.Chart(first).mark_rule(color="#1f4e79", strokeDash=[4, 4]).encode(x="day:T"),
+        alt.Chart(first).mark_text(align="left", baseline="top", dx=4, dy=4, color="#1f4e79", fontSize=11).encode(
+            x="day:T", y=alt.value(0), text="words:N"),
+    ]
+    baseline = rows[rows["period"] == BASELINE]["day"]
+    if baseline.empty:
+        return layers
+    band = pd.DataFrame([{"start": baseline.min().isoformat(), "end": first["day"].iloc[0], "label": BASELINE}])
+    return [
+        alt.Chart(band).mark_rect(color="#d0d0d0", opacity=0.45).encode(x="start:T", x2="end:T"),
+        alt.Chart(band).mark_text(align="left", baseline="top", dx=4, dy=4, color="#333333", fontSize=11).encode(
+            x="start:T", y=alt.value(0), text="label:N"),
+        *layers,
+    ]
 
 
 def _percent_axis(field: str, title: str) -> alt.Y:

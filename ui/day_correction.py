@@ -29,9 +29,10 @@ def save(con, user, token: str, patient_id: int, earliest: date) -> None:
 
 def correction_form(con, user, ctx: checkins.Context) -> None:
     form = forms.instance(FORM, subject=ctx.patient_id)
-    st.caption("For one day the patient tells you about between visits. A day already recorded keeps what it "
-               "replaced, with your reason.")
-    day = st.date_input("Day", value=None, min_value=ctx.screened_on, max_value=date.today(), format="DD.MM.YYYY",
+    st.caption("For one day the patient tells you about between visits, or a day of the baseline before treatment "
+               f"(from {ctx.log_earliest:%d %b %Y}, {baseline_days(ctx)} days before the screening). A day already "
+               "recorded keeps what it replaced, with your reason.")
+    day = st.date_input("Day", value=None, min_value=ctx.log_earliest, max_value=date.today(), format="DD.MM.YYYY",
                         key=form.key("day"))
     if day is not None:
         recorded = checkins.use_log(con, user, ctx.patient_id, day, day)
@@ -45,7 +46,11 @@ def correction_form(con, user, ctx: checkins.Context) -> None:
     st.text_input("Reason for the correction (who told you, and when)", key=form.key("reason"))
     show(FORM)
     st.button("Save this day", type="primary",
-              on_click=act(save, form.token, ctx.patient_id, ctx.screened_on, allow=checkins.RECORDERS, slot=FORM))
+              on_click=act(save, form.token, ctx.patient_id, ctx.log_earliest, allow=checkins.RECORDERS, slot=FORM))
+
+
+def baseline_days(ctx: checkins.Context) -> int:
+    return (ctx.screened_on - ctx.log_earliest).days
 
 
 def recorded_text(recorded) -> str:

@@ -59,6 +59,7 @@ AUDIT_ACTION = {
     "session_stopped": "Dosing stopped early", "session_discharged": "Patient discharged",
     "session_signed": "Session signed", "session_addendum_added": "Addendum added",
     "screening_comment_added": "Comment added to a decided screening",
+    "integration_note_addendum_added": "Addendum to an integration note added",
     "patients_searched": "Patients searched", "outcomes_exported": "De-identified outcomes exported",
     "backup_made": "Backup made", "password_reset": "Password reset", "account_locked": "Account locked",
     "account_unlocked": "Account unlocked by an administrator",
@@ -83,6 +84,11 @@ AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening
 
 def instrument(instrument_id: str) -> str:
     return instruments.get(instrument_id).name
+
+
+def days(count: int) -> str:
+    """'1 day', '30 days'."""
+    return f"{count} day" + ("" if count == 1 else "s")
 
 
 def yes_no(value: bool | None) -> str:

@@ -71,6 +71,11 @@ def signature_and_addenda(record: SessionRecord) -> None:
         st.caption("Not signed yet." if record.status != "in_progress" else "In progress.")
         return
     st.success(f"Signed by {plain(record.signed_by)} on {labels.when(record.signed_at)}. Read-only.")
-    for a in record.addenda.itertuples():
+    addenda_list(record.addenda)
+
+
+def addenda_list(addenda) -> None:
+    """A signed record's addenda (added_at, added_by, reason, text), oldest first: the same look for every kind."""
+    for a in addenda.itertuples():
         st.info(f"Addendum · {labels.when(a.added_at)} · {plain(a.added_by)} · reason: {plain(a.reason)}\n\n"
                 f"{plain(a.text)}")

@@ -65,6 +65,10 @@ CLINIC_TIMES = [time(hour, minute) for hour in range(7, 21) for minute in (0, 15
 
 def time_choice(label: str, key: str):
     """A clinic time of day, chosen from quarter hours with nothing chosen at first. st.time_input with no value
-    leaves its hour and minute parts without a value for screen readers (axe: aria-required-attr)."""
-    return st.selectbox(label, CLINIC_TIMES, format_func=lambda t: f"{t:%H:%M}", index=None,
+    leaves its hour and minute parts without a value for screen readers (axe: aria-required-attr). A time already
+    set for the key (one offered from a record, such as a discharge at 12:05, or kept in a draft) is among the
+    choices, so it shows as chosen rather than being dropped."""
+    given = st.session_state.get(key)
+    options = sorted({*CLINIC_TIMES, given}) if isinstance(given, time) else CLINIC_TIMES
+    return st.selectbox(label, options, format_func=lambda t: f"{t:%H:%M}", index=None,
                         placeholder="Choose a time", key=key)

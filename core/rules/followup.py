@@ -7,7 +7,7 @@ what the answers mean for the next step, each with its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from core.rules import validate
 from core.rules.instruments import ScoreResult
@@ -50,10 +50,17 @@ class UseDay:
     other_used: bool | None
 
 
+def baseline_start(screened_on: date, settings: Settings | None = None) -> date:
+    """The first day the use log may hold: `baseline_log_days` before the patient's first screening. Timeline
+    Followback asks a new patient for the weeks before treatment, which the course is then read against."""
+    return screened_on - timedelta(days=resolve(settings).baseline_log_days)
+
+
 def use_day(day, used, drinks, other_used, *, today: date, earliest: date, counts_drinks: bool,
             settings: Settings | None = None) -> UseDay:
-    """One day of the use log, checked: a day after today or before `earliest` (the patient's first screening),
-    a drink count that is negative, absurd or given for a substance other than alcohol is refused.
+    """One day of the use log, checked: a day after today or more than `baseline_log_days` before `earliest` (the
+    patient's first screening), a drink count that is negative, absurd or given for a substance other than alcohol
+    is refused.
 
     A day marked not used has no drinks (a 0 typed there is the same thing and is stored as none)."""
     s = resolve(settings)
@@ -61,8 +68,10 @@ def use_day(day, used, drinks, other_used, *, today: date, earliest: date, count
     label = f"{day:%d %b %Y}"
     if day > today:
         raise ValueError(f"Day {label} is after today; only days that have passed can be recorded")
-    if day < earliest:
-        raise ValueError(f"Day {label} is before the patient's screening on {earliest:%d %b %Y}")
+    if day < baseline_start(earliest, s):
+        raise ValueError(f"Day {label} is more than {s.baseline_log_days} days before the patient's screening on "
+                         f"{earliest:%d %b %Y}; the baseline log starts on {baseline_start(earliest, s):%d %b %Y} "
+                         "at the earliest")
     if not isinstance(used, bool):
         raise ValueError(f"Day {label}: choose No use or Used for the primary substance")
     if other_used is not None:

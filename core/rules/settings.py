@@ -194,6 +194,10 @@ class Settings:
     pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)",
                                  "Days between two PCL-5 questionnaires",
                                  within=(7, 180))
+    baseline_log_days: int = _rule(90, "Timeline Followback (Sobell & Sobell 1992): the calendar of use is taken "
+                                       "for the 30 to 90 days before treatment, read as the baseline",
+                                   "Days of use before the screening that the baseline log may cover (days)",
+                                   within=(7, 365))
     max_drinks_per_day: int = _rule(60, "data-entry plausibility limit: over 60 standard drinks a day is a slip",
                                     "Most standard drinks accepted for one day",
                                     within=(10, 100))

@@ -6,8 +6,9 @@ import pytest
 
 from core import checkins, db, dosing_sessions, integration_notes, safety, schema, timeline, users
 from core.access import AccessDenied, User
-from core.rules import followup
-from tests.core.test_dosing_sessions import THERAPIST, approved_patient, discharged, rows, started
+from core.rules import followup, integration
+from core.rules.settings import DEFAULTS
+from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, discharged, rows, started
 from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER
 
 THERAPIST_PASSWORD = "demo-therapist-2026"
@@ -342,7 +343,7 @@ def test_migration_5_keeps_follow_ups_and_their_assessments(tmp_path, monkeypatc
     con.execute("INSERT INTO safety_followups (patient_id, screening_id, raised_at) VALUES (1, 1, now())")
     con.execute("INSERT INTO safety_assessments (followup_id, assessed_at, assessed_by, outcome, note) "
                 "VALUES (1, now(), 1, 'safety_plan', 'ok')")
-    assert schema.migrate(con) == [5, 6, 7, 8, 9, 10]
+    assert schema.migrate(con) == [5, 6, 7, 8, 9, 10, 11]
     assert rows(con, "SELECT f.id, f.screening_id, f.checkin_id, a.outcome FROM safety_followups f "
                      "JOIN safety_assessments a ON a.followup_id = f.id") == [(1, 1, None, "safety_plan")]
     assert rows(con, "SELECT nextval('safety_followups_id_seq')") == [(2,)]
@@ -390,3 +391,175 @@ def test_the_pacs_is_taken_only_when_alcohol_is_the_primary_substance(demo_store
                                ON a.id = l.assessment_id WHERE l.checkin_id = ? ORDER BY 1""",
                 [saved.checkin_id]) == [("craving_vas",), ("gad7",), ("phq9",)]
     assert checkins.every_visit("alcohol")[-1] == "pacs" and "pacs" not in checkins.every_visit("cocaine")
+
+
+# Issue 25.6: a baseline use log before treatment (Timeline Followback asks for the weeks before it).
+
+SCREENED = NOW.date()
+"""The day approved_patient() screens its patient (21 Nov 2026)."""
+
+
+def test_a_use_day_may_be_up_to_baseline_log_days_before_the_screening_and_no_further():
+    def day(before: int, settings=None):
+        return followup.use_day(SCREENED - timedelta(days=before), False, None, False, today=SCREENED,
+                                earliest=SCREENED, counts_drinks=True, settings=settings)
+
+    assert day(90).day == SCREENED - timedelta(days=90)
+    with pytest.raises(ValueError, match=r"Day 22 Aug 2026 is more than 90 days before the patient's screening on "
+                                         r"21 Nov 2026; the baseline log starts on 23 Aug 2026 at the earliest"):
+        day(91)
+    shorter = DEFAULTS.changed(baseline_log_days=30)
+    assert day(30, shorter).day == SCREENED - timedelta(days=30)
+    with pytest.raises(ValueError, match="more than 30 days before the patient's screening"):
+        day(31, shorter)
+    assert followup.baseline_start(SCREENED) == SCREENED - timedelta(days=90)
+
+
+def test_the_baseline_window_is_a_setting_with_its_source_and_a_plausible_range():
+    assert DEFAULTS.baseline_log_days == 90
+    assert "Timeline Followback" in DEFAULTS.source("baseline_log_days")
+    with pytest.raises(ValueError, match="Days of use before the screening .*between 7 and 365 days; got 400"):
+        DEFAULTS.changed(baseline_log_days=400)
+
+
+def test_a_new_patients_use_before_treatment_is_logged_as_a_baseline(demo_store):
+    """Seen in issue 25.6: 'Start the log on' and single-day corrections refused any day before the screening, so
+    the weeks before treatment that Timeline Followback asks for could not be logged."""
+    patient = approved_patient(demo_store, **ALCOHOL)
+    ctx = checkins.context(demo_store, THERAPIST, patient, today=VISIT.date())
+    assert ctx.log_earliest == SCREENED - timedelta(days=90)
+    assert ctx.log_from == SCREENED  # the visit's log still starts at the screening; the baseline is asked for
+    baseline = week(SCREENED - timedelta(days=90), d0={"used": True, "drinks": 8}, d3={"used": True, "drinks": 2})
+    saved = save(demo_store, patient, days=baseline)
+    assert saved.days_added == 7
+    assert checkins.correct_day(demo_store, THERAPIST, patient, day=SCREENED - timedelta(days=60), used=True,
+                                drinks=6, other_used=False, reason="Timeline followback at intake",
+                                now=VISIT) == "added"
+    with pytest.raises(ValueError, match="more than 90 days before the patient's screening"):
+        checkins.correct_day(demo_store, THERAPIST, patient, day=SCREENED - timedelta(days=91), used=True,
+                             drinks=6, other_used=False, reason="Timeline followback at intake", now=VISIT)
+    with pytest.raises(ValueError, match="more than 90 days before the patient's screening"):
+        save(demo_store, patient, days=week(SCREENED - timedelta(days=91)), at=VISIT + timedelta(days=1))
+    assert count(demo_store, "SELECT count(*) FROM substance_use_days WHERE patient_id = ?", [patient]) == 8
+
+
+def test_the_chart_marks_days_before_the_first_session_as_the_baseline(demo_store):
+    patient = approved_patient(demo_store, **ALCOHOL)
+    save(demo_store, patient, days=week(SCREENED - timedelta(days=3), d1={"used": True, "drinks": 9}))
+    assert set(timeline.use_days(demo_store, NURSE, patient)["period"]) == {timeline.BASELINE}  # no session yet
+    session = started(demo_store, patient, at=NOW + timedelta(days=2))
+    discharged(demo_store, session, began=NOW + timedelta(days=2))
+    days = timeline.use_days(demo_store, NURSE, patient)
+    assert days.groupby("period")["day"].count().to_dict() == {timeline.BASELINE: 5, timeline.COURSE: 2}
+    summary = timeline.use_by_period(days)
+    assert summary.to_dict("records") == [
+        {"period": timeline.BASELINE, "days": 5, "use_days": 1, "heavy_days": 1},
+        {"period": timeline.COURSE, "days": 2, "use_days": 0, "heavy_days": 0}]
+
+
+# Issue 25.8: an integration note is dated after the session's discharge, and a signed note takes addenda.
+
+def discharged_at(con, session, at):
+    for minute, systolic in ((110, 134), (120, 130)):
+        dosing_sessions.add_vitals(con, NURSE, session, minutes_after_dose=minute, **{**CALM, "systolic_bp": systolic},
+                                   now=NOW + timedelta(minutes=121))
+    dosing_sessions.discharge(con, NURSE, session, craving_after=30, respiratory_depression=False,
+                              escort_present=True, left_with="Partner (synthetic)", no_driving_told=True, now=at)
+
+
+def note(con, patient, session, met_at, now=NOW + timedelta(days=1)):
+    return integration_notes.write(con, THERAPIST, patient, session, met_at=met_at, themes="Shame",
+                                   reflections="Calmer", plan="Walk", password=THERAPIST_PASSWORD, now=now)
+
+
+def test_a_note_may_be_dated_from_the_discharge_minute_and_not_a_minute_before(demo_store):
+    """Seen in issue 25.8: a note could be dated inside its dosing session, while the patient was still monitored."""
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    left = NOW + timedelta(minutes=125, seconds=30)   # discharged at 12:05:30
+    discharged_at(demo_store, session, left)
+    with pytest.raises(ValueError, match=r"Date and time of the integration session: 21 Nov 2026 12:04 is before "
+                                         r"the patient was discharged from the dosing session at 21 Nov 2026 12:05"):
+        note(demo_store, patient, session, datetime(2026, 11, 21, 12, 4))
+    with pytest.raises(ValueError, match="before the patient was discharged"):
+        note(demo_store, patient, session, NOW + timedelta(minutes=30))   # inside the session
+    assert count(demo_store, "SELECT count(*) FROM integration_notes WHERE session_id = ?", [session]) == 0
+    assert note(demo_store, patient, session, datetime(2026, 11, 21, 12, 5))
+
+
+def test_the_note_time_rule_works_to_the_minute():
+    left = datetime(2026, 11, 21, 12, 5, 30)
+    now = datetime(2026, 11, 22, 9)
+    assert integration.note_time(datetime(2026, 11, 21, 12, 5), left, now) == datetime(2026, 11, 21, 12, 5)
+    with pytest.raises(ValueError, match="Date and time of the integration session: .* before the patient was"):
+        integration.note_time(datetime(2026, 11, 21, 12, 4), left, now)
+    with pytest.raises(ValueError, match="Date and time of the integration session is in the future"):
+        integration.note_time(now + timedelta(minutes=2), left, now)
+    assert integration.SOURCE
+
+
+def test_no_note_is_written_for_a_session_still_in_progress(demo_store):
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    with pytest.raises(ValueError, match="still in progress; the integration note follows discharge"):
+        note(demo_store, patient, session, NOW + timedelta(hours=1), now=NOW + timedelta(hours=1))
+
+
+@pytest.mark.parametrize(("booked", "now", "offered"), [
+    (datetime(2026, 11, 23, 10, 30), datetime(2026, 11, 24, 9), datetime(2026, 11, 23, 10, 30)),  # the booking
+    (None, datetime(2026, 11, 24, 9), datetime(2026, 11, 21, 12, 15)),   # discharge, up to the quarter hour
+    (datetime(2026, 11, 25, 10), datetime(2026, 11, 24, 9), datetime(2026, 11, 21, 12, 15)),  # booking still ahead
+    (None, datetime(2026, 11, 21, 12, 10), datetime(2026, 11, 21, 12, 5)),   # the quarter hour is ahead: discharge
+])
+def test_the_time_offered_for_a_note_comes_from_the_booking_else_the_discharge(booked, now, offered):
+    assert integration.offered_time(datetime(2026, 11, 21, 12, 5, 30), booked, now) == offered
+
+
+def test_the_sessions_listed_for_a_note_offer_a_time_after_discharge(demo_store):
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    discharged(demo_store, session)
+    dosing_sessions.book_integration(demo_store, NURSE, session, NOW + timedelta(days=1, hours=1),
+                                     now=NOW + timedelta(hours=3))
+    listed = integration_notes.sessions(demo_store, THERAPIST, patient, now=NOW + timedelta(days=2))
+    assert listed[["ended_at", "offered_at"]].values.tolist() == [[NOW + timedelta(minutes=125),
+                                                                  NOW + timedelta(days=1, hours=1)]]
+
+
+def test_a_signed_note_takes_addenda_kept_beside_it_and_audited(demo_store):
+    patient, session = dosed_and_discharged(demo_store)
+    note_id = note(demo_store, patient, session, NOW + timedelta(days=1))
+    before = count(demo_store, "SELECT max(id) FROM audit_log")
+    later = NOW + timedelta(days=3)
+    integration_notes.add_addendum(demo_store, THERAPIST, note_id, " Wrong plan recorded ",
+                                   "Plan: call the sponsor twice a week", now=later)
+    assert rows(demo_store, "SELECT action, entity FROM audit_log WHERE id > ?", [before]) == [
+        ("integration_note_addendum_added", "integration_note_addendum")]
+    stored = integration_notes.note_for(demo_store, NURSE, session)
+    assert stored.plan == "Walk"   # the signed note never changes
+    assert stored.addenda[["added_by", "reason", "text"]].values.tolist() == [
+        ["Demo Therapist", "Wrong plan recorded", "Plan: call the sponsor twice a week"]]
+    assert list(stored.addenda["added_at"]) == [later]
+
+
+@pytest.mark.parametrize(("reason", "text", "words"), [
+    ("  ", "Plan changed", "Reason for the addendum is required"),
+    ("Wrong plan", "", "Addendum is required"),
+])
+def test_a_bad_addendum_is_refused_by_field_and_nothing_stored(demo_store, reason, text, words):
+    patient, session = dosed_and_discharged(demo_store)
+    note_id = note(demo_store, patient, session, NOW + timedelta(days=1))
+    with pytest.raises(ValueError, match=words):
+        integration_notes.add_addendum(demo_store, THERAPIST, note_id, reason, text, now=NOW + timedelta(days=2))
+    assert count(demo_store, "SELECT count(*) FROM note_addenda") == 0
+
+
+def test_only_a_therapist_adds_an_addendum_to_a_note_that_exists(demo_store):
+    patient, session = dosed_and_discharged(demo_store)
+    note_id = note(demo_store, patient, session, NOW + timedelta(days=1))
+    for user in (NURSE, VIEWER):
+        with pytest.raises(AccessDenied):
+            integration_notes.add_addendum(demo_store, user, note_id, "Wrong plan", "Plan changed")
+    with pytest.raises(ValueError, match="That integration note was not found"):
+        integration_notes.add_addendum(demo_store, THERAPIST, 999_999, "Wrong plan", "Plan changed")
+    assert count(demo_store, "SELECT count(*) FROM note_addenda") == 0

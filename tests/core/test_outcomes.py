@@ -338,3 +338,23 @@ def test_a_viewer_of_a_group_under_11_patients_gets_no_chart_point_even_where_se
                 assert outcomes.series(demo_store, viewer, group, name, as_of=DEMO_TODAY).empty, (substance, route,
                                                                                                    name)
     assert small_groups_with_11_sessions, "no small group with 11 sessions: the test proves nothing"
+
+
+def test_baseline_days_before_the_first_session_change_no_outcome_figure(cohort_store):
+    """Issue 25.6 lets the use log start up to 90 days before the screening, as a baseline. Outcomes follow each
+    patient from the first session (day 0), so heavy use logged on every one of the 90 days before it changes no
+    figure, no point of the relapse curve and no chart series."""
+    def everything():
+        return (values(outcomes.figures(cohort_store, STAFF_USER, ALL, as_of=AS_OF)),
+                outcomes.relapse_curve(cohort_store, STAFF_USER, ALL, as_of=AS_OF).values.tolist(),
+                {name: series(cohort_store, name) for name in outcomes.SERIES_SQL})
+
+    before = everything()
+    cohort_store.execute(
+        """INSERT INTO substance_use_days (patient_id, day, used, drinks)
+           SELECT f.patient_id, CAST(f.day0 - INTERVAL (n) DAY AS DATE), TRUE, 12
+           FROM (SELECT patient_id, CAST(min(started_at) AS DATE) AS day0 FROM dosing_sessions GROUP BY patient_id) f,
+                range(1, 91) r(n)""")
+    assert cohort_store.execute("SELECT count(*) FROM substance_use_days WHERE used AND drinks = 12").fetchone()[0] \
+        == 90 * cohort_store.execute("SELECT count(DISTINCT patient_id) FROM dosing_sessions").fetchone()[0]
+    assert everything() == before

@@ -11,6 +11,7 @@ from tests.core.test_dosing_sessions import discharged, started
 from tests.core.test_screening_and_approval import PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
 from tests.pages.conftest import all_text, form_key
 from tests.pages.test_screening_pages import click, stored
+from ui.widgets import CLINIC_TIMES
 
 PAGE = "pages/checkins.py"
 CALM = {"phq9": [1, 1, 0, 1, 0, 1, 0, 0, 0], "gad7": [1, 0, 1, 0, 0, 1, 0], "craving_vas": [35],
@@ -258,7 +259,7 @@ def test_one_use_day_is_corrected_without_filling_in_a_check_in(page, patient):
     from datetime import date
     at = opened(page, "therapist", patient)
     at = click(at, "Save this day")  # also what a day typed after today leaves: the box holds no day
-    assert "Day\\: choose a day from 21 Nov 2026 to today" in at.error[0].value
+    assert "Day\\: choose a day from 23 Aug 2026 to today" in at.error[0].value  # the baseline (issue 25.6)
     day = date.today() - timedelta(days=1)
     at.session_state[form_key(at, "day_correction", "day")] = day
     at.session_state[form_key(at, "day_correction", "used")] = "Used"
@@ -324,3 +325,105 @@ def test_a_craving_above_100_is_refused_as_out_of_range_not_as_unanswered(page, 
     assert "Craving (visual analogue scale) item 1: 150 is out of range (0-100)" in said
     assert "not answered" not in said
     assert at.session_state[form_key(at, "checkin", "craving_vas_craving")] == 150
+
+
+def test_a_baseline_day_before_the_screening_is_added_on_the_page(page, patient):
+    """Issue 25.6: one use day from the weeks before treatment (Timeline Followback) is added as a baseline day; the
+    earliest day the form accepts is 90 days before the screening of 21 Nov 2026, and the page says so."""
+    from datetime import date
+    at = opened(page, "therapist", patient)
+    assert "baseline" in all_text(at) and "23 Aug 2026" in all_text(at)
+    at = click(at, "Save this day")
+    assert "Day\\: choose a day from 23 Aug 2026 to today" in at.error[0].value
+    for field, value in {"day": date(2026, 8, 23), "used": "Used", "drinks": 9.0, "other": "No",
+                         "reason": "Timeline followback at intake"}.items():
+        at.session_state[form_key(at, "day_correction", field)] = value
+    at = click(at.run(), "Save this day")
+    assert "23 Aug 2026 added" in all_text(at)
+    assert stored(at, "SELECT day, used, drinks FROM substance_use_days WHERE patient_id = ?", [patient]) == [
+        (date(2026, 8, 23), True, 9.0)]
+
+
+def test_the_log_is_started_on_a_baseline_day_before_the_screening(page, patient):
+    """'Start the log on' reaches back to the baseline: the grid then begins on that day."""
+    from datetime import date
+    at = opened(page, "therapist", patient)
+    log_from = at.date_input(key=form_key(at, "checkin", "log_from"))
+    assert log_from.min == date(2026, 8, 23)
+    at = log_from.set_value(date(2026, 8, 23)).run()
+    assert not at.exception
+    assert days(at)[0]["day"] == date(2026, 8, 23)
+    assert days(at)[-1]["day"] == datetime.now().date()
+
+
+def discharge_of(at, session):
+    return stored(at, "SELECT discharged_at FROM dosing_sessions WHERE id = ?", [session])[0][0]
+
+
+def test_choosing_the_session_offers_a_time_after_its_discharge(page, patient, demo_db):
+    """Issue 25.8: the note's date and time are offered from the session (its booking, else its discharge), never
+    inside the session; the therapist changes them when they met at another time."""
+    from core.rules import integration
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at = at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session).run()
+    assert not at.exception
+    offered = integration.offered_time(discharge_of(at, session), None, datetime.now())
+    assert at.session_state[form_key(at, "integration_note", "met_day")] == offered.date()
+    assert at.session_state[form_key(at, "integration_note", "met_time")] == offered.time()
+    assert at.selectbox(key=form_key(at, "integration_note", "met_time")).value == offered.time()
+
+
+def test_a_note_dated_inside_its_session_is_refused_naming_the_field_and_keeps_what_was_typed(page, patient, demo_db):
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session)
+    at = at.run()
+    left = discharge_of(at, session).replace(second=0, microsecond=0)   # the discharge minute itself is allowed
+    inside = max(moment for day in (left.date() - timedelta(days=1), left.date()) for t in CLINIC_TIMES
+                 if (moment := datetime.combine(day, t)) < left)  # inside the session when it ran in clinic hours
+    for field, value in {"met_day": inside.date(), "met_time": inside.time(),
+                         "themes": "Shame", "reflections": "Calmer", "plan": "Walk daily",
+                         "password": THERAPIST_PASSWORD}.items():
+        at.session_state[form_key(at, "integration_note", field)] = value
+    at = click(at.run(), "Sign and save the note")
+    said = at.error[0].value.replace("\\", "")
+    assert "Date and time of the integration session" in said and "before the patient was discharged" in said
+    assert at.session_state[form_key(at, "integration_note", "themes")] == "Shame"
+    assert stored(at, "SELECT count(*) FROM integration_notes WHERE session_id = ?", [session]) == [(0,)]
+
+
+def signed_note(page, patient, demo_db):
+    session = dosed(demo_db, patient)
+    at = opened(page, "therapist", patient)
+    at = at.selectbox(key=form_key(at, "integration_note", "session")).set_value(session).run()
+    for field, value in {"themes": "Shame", "reflections": "Calmer", "plan": "Walk daily",
+                         "password": THERAPIST_PASSWORD}.items():
+        at.session_state[form_key(at, "integration_note", field)] = value
+    at = click(at.run(), "Sign and save the note")
+    assert "Integration note signed and saved." in all_text(at)
+    return at, session
+
+
+def test_a_therapist_adds_an_addendum_to_a_signed_note(page, patient, demo_db):
+    """Issue 25.8: a signed note could not be amended; it now takes addenda as a signed dosing session does."""
+    at, session = signed_note(page, patient, demo_db)
+    (note_id,) = stored(at, "SELECT id FROM integration_notes WHERE session_id = ?", [session])[0]
+    assert at.selectbox(key=form_key(at, "note_addendum", "note")).value is None   # no note chosen for you
+    at = click(at, "Add the addendum")
+    assert "Signed note: choose the note the addendum belongs to" in at.error[0].value.replace("\\", "")
+    at.selectbox(key=form_key(at, "note_addendum", "note")).set_value(note_id)
+    at.session_state[form_key(at, "note_addendum", "text")] = "Plan: also call the sponsor"
+    at = click(at.run(), "Add the addendum")
+    assert "Reason for the addendum is required" in at.error[0].value.replace("\\", "")
+    assert at.session_state[form_key(at, "note_addendum", "text")] == "Plan: also call the sponsor"
+    at.session_state[form_key(at, "note_addendum", "reason")] = "Plan was incomplete"
+    at = click(at.run(), "Add the addendum")
+    assert "Addendum added beside the signed note." in all_text(at)
+    assert "Plan: also call the sponsor" in all_text(at).replace("\\", "")
+    assert stored(at, "SELECT reason, text FROM note_addenda WHERE note_id = ?", [note_id]) == [
+        ("Plan was incomplete", "Plan: also call the sponsor")]
+    assert stored(at, "SELECT plan FROM integration_notes WHERE id = ?", [note_id]) == [("Walk daily",)]
+    nurse = opened(page, "nurse", patient)
+    assert not [b for b in nurse.button if b.label == "Add the addendum"]
+    assert "Plan: also call the sponsor" in all_text(nurse).replace("\\", "")
