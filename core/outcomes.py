@@ -419,6 +419,7 @@ def behind_page(con, user: User, cohort: Cohort, figure: str, as_of: date | None
                 settings: Settings | None = None) -> BehindPage:
     """One page of `patients_behind`, earliest first session first: only that page's patients are looked up by
     name, so the list costs the same whether the figure counts 20 patients or 80,000."""
+    require(con, user, STAFF)
     page = validate.whole_number(page, "Page")
     rows = _behind_rows(con, user, cohort, figure, as_of, settings)
     pages = max(1, -(-len(rows) // BEHIND_PAGE_SIZE))

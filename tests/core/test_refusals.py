@@ -430,6 +430,8 @@ def test_a_setting_never_becomes_empty_nan_or_infinite(name, value):
 def assert_plain_numbers(s) -> None:
     for field in clinic_settings._FIELDS:
         value = getattr(s, field)
+        if isinstance(value, str):
+            continue  # the clinic pseudonym, the one text setting: its own refusals are in test_safe_harbor_export
         parts = ([value.low, value.high, value.maximum] if isinstance(value, DoseBand)
                  else list(value) if isinstance(value, tuple) else [value])
         assert parts, field
