@@ -61,6 +61,23 @@ def severe_worklist() -> None:
                     "oldest; acknowledge these to see the rest")
 
 
+def signing_worklist() -> None:
+    waiting = worklist.to_sign(con, user)
+    if waiting.total == 0:
+        return
+    st.subheader("Sessions waiting for your signature")
+    rows = waiting.rows
+    reads.listed(con, user, "Home: sessions waiting for the prescriber's signature", rows["patient_id"])
+    st.table(pd.DataFrame({
+        "Patient": rows["patient"], "Chart number": rows["chart_number"], "Session": rows["session_number"],
+        "Route": rows["route"].map(labels.ROUTE), "Outcome": rows["status"].map(labels.SESSION_STATUS),
+        "Ended": rows["ended_at"].map(labels.when),
+    }), hide_index=True)
+    if waiting.total > len(rows):
+        st.caption(f"The first {len(rows)} of {waiting.total}, oldest first.")
+    st.page_link("pages/dosing.py", label="Open Dosing session to sign them", icon=":material/signature:")
+
+
 def safety_worklist() -> None:
     st.subheader("Same-day safety assessments to record")
     waiting = safety.open_followups(con, user)
@@ -110,6 +127,7 @@ def first_rows_note(shown: int, total: int, where: str) -> None:
 
 if user.role == "prescriber":
     severe_worklist()
+    signing_worklist()
 if user.role in CLINICIANS:
     safety_worklist()
     unfinished = drafts.mine(con, user, "screening")

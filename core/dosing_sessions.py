@@ -573,17 +573,21 @@ def record_view(con, user: User, session_id: int) -> None:
         db.audit(cur, user.id, "dosing_session_viewed", "patient", row[0], {"session_id": session_id})
 
 
+AWAITING_SIGNATURE_SQL = """
+    SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
+           p.mrn AS chart_number, d.session_number, d.route, d.status, d.discharged_at AS ended_at
+    FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
+    JOIN session_details s ON s.session_id = d.id
+    WHERE d.status <> 'in_progress' AND s.signed_at IS NULL
+    ORDER BY d.discharged_at, d.id
+"""
+
+
 def awaiting_signature(con, user: User) -> pd.DataFrame:
     """Sessions ended (discharged or stopped) and not yet signed, oldest first: the prescriber's to-sign list."""
     require(con, user, DOSING_TEAM)
     with db.read(con) as cur:
-        return cur.execute(
-            """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
-                      p.mrn AS chart_number, d.session_number, d.route, d.status, d.discharged_at AS ended_at
-               FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
-               JOIN session_details s ON s.session_id = d.id
-               WHERE d.status <> 'in_progress' AND s.signed_at IS NULL
-               ORDER BY d.discharged_at, d.id""").df()
+        return cur.execute(AWAITING_SIGNATURE_SQL).df()
 
 
 def _open_session(cur, session_id: int) -> dict:

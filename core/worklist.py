@@ -9,6 +9,7 @@ import pandas as pd
 from core import db
 from core.access import EVERYONE, STAFF, User, require
 from core.approvals import QUEUE_SQL as PENDING_APPROVALS_SQL
+from core.dosing_sessions import AWAITING_SIGNATURE_SQL
 from core.rules import validate
 
 SESSIONS_IN_PROGRESS_SQL = """
@@ -57,3 +58,20 @@ def attention_counts(con, user: User) -> AttentionCounts:
         (pending,) = cur.execute(PENDING_COUNT_SQL).fetchone()
         (in_progress,) = cur.execute(IN_PROGRESS_COUNT_SQL).fetchone()
     return AttentionCounts(pending, in_progress)
+
+
+@dataclass(frozen=True)
+class ToSign:
+    rows: pd.DataFrame
+    """The oldest first, at most the rows asked for."""
+    total: int
+
+
+def to_sign(con, user: User, rows: int = HOME_ROWS) -> ToSign:
+    """The ended sessions waiting for a prescriber's signature, for the prescriber's Home (the Dosing page lists
+    them all)."""
+    user = require(con, user, {"prescriber"})
+    rows = validate.whole_number(rows, "Rows", 1, 1000)
+    with db.read(con) as cur:
+        (total,) = cur.execute(f"SELECT count(*) FROM ({AWAITING_SIGNATURE_SQL})").fetchone()
+        return ToSign(cur.execute(AWAITING_SIGNATURE_SQL + " LIMIT ?", [rows]).df(), total)

@@ -233,3 +233,27 @@ def test_the_idle_watch_looks_every_quarter_of_the_idle_limit_unless_told(monkey
     assert session.watch_interval_seconds() == 3.75
     monkeypatch.setenv("CLINIC_IDLE_WATCH_SECONDS", "3600")
     assert session.watch_interval_seconds() == 3600
+
+
+def test_the_prescriber_s_home_lists_the_sessions_waiting_for_a_signature(page, demo_store):
+    """Issue 25.14: the prescriber's Home did not say which ended sessions wait for a signature."""
+    from core import dosing_sessions, worklist
+    from tests.core.test_dosing_sessions import approved_patient, discharged, started
+
+    discharged(demo_store, started(demo_store, approved_patient(demo_store, mrn="SIGN-0001")))
+    demo_store.close()
+    at = page("app.py", "prescriber")
+    waiting = dosing_sessions.awaiting_signature(_store(), DEMO_USERS["prescriber"])
+    assert len(waiting) > 0
+    text = all_text(at)
+    assert "Sessions waiting for your signature" in text
+    shown = next(t.value for t in at.table if "Ended" in t.value.columns)
+    assert list(shown["Chart number"]) == list(waiting["chart_number"][:worklist.HOME_ROWS])
+    nurse = page("app.py", "nurse")
+    assert "Sessions waiting for your signature" not in all_text(nurse)
+
+
+def _store():
+    from ui.store import clinic
+
+    return clinic().con
