@@ -11,9 +11,8 @@ from tests.browser.test_sign_in_journey import sign_in
 PASSWORD = "a long new password"
 
 
-def test_a_deactivated_nurse_is_signed_out_on_the_next_click(new_tab, app_url):
-    admin, nurse = new_tab(), new_tab()
-    username, name = unique("nurse"), unique("Nurse ")
+def add_nurse(admin, app_url: str, username: str, name: str) -> None:
+    """The administrator signs in and adds a nurse's account on the Administration page."""
     sign_in(admin, app_url, "admin", "demo-admin-2026")
     go(admin, "Administration")
     type_into(admin, "Username", username)
@@ -23,6 +22,12 @@ def test_a_deactivated_nurse_is_signed_out_on_the_next_click(new_tab, app_url):
     type_into(admin, "Password again", PASSWORD)
     act(admin, admin.get_by_role("button", name="Add the account").click)
     expect(admin.get_by_text(f"Account {username} made (Nurse).")).to_be_visible()
+
+
+def test_a_deactivated_nurse_is_signed_out_on_the_next_click(new_tab, app_url):
+    admin, nurse = new_tab(), new_tab()
+    username, name = unique("nurse"), unique("Nurse ")
+    add_nurse(admin, app_url, username, name)
 
     sign_in(nurse, app_url, username, PASSWORD)
     go(nurse, "Patients")
@@ -43,15 +48,7 @@ def test_a_locked_out_nurse_is_unlocked_by_the_administrator_and_the_unlock_is_i
     it (audited), and the nurse signs in at once."""
     admin, nurse = new_tab(), new_tab()
     username, name = unique("locked"), unique("Locked ")
-    sign_in(admin, app_url, "admin", "demo-admin-2026")
-    go(admin, "Administration")
-    type_into(admin, "Username", username)
-    type_into(admin, "Name shown on screen", name)
-    pick(admin, "Role", "Nurse")
-    admin.get_by_label("Password (at least 10 characters)", exact=True).fill(PASSWORD)
-    type_into(admin, "Password again", PASSWORD)
-    act(admin, admin.get_by_role("button", name="Add the account").click)
-    expect(admin.get_by_text(f"Account {username} made (Nurse).")).to_be_visible()
+    add_nurse(admin, app_url, username, name)
 
     for attempt in range(5):
         sign_in(nurse, app_url, username, f"not the password {attempt}")
