@@ -1,7 +1,7 @@
 """Audit log (administrators): every sign-in, change and decision, newest first, a page at a time, filtered by
 account, patient, action and date; one entry in full on demand; the filtered entries as an audited CSV file."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import streamlit as st
 
@@ -100,8 +100,13 @@ patient_col.text_input("Only entries about the patient with chart number", key="
                        on_change=act(narrow_to_patient, allow=ADMINS, slot="audit_patient"))
 show("audit_patient")
 start_col, end_col, autosave_col = st.columns(3, vertical_alignment="bottom")
-start = start_col.date_input("From", value=None, format="DD.MM.YYYY", key="audit_from", on_change=restart)
-end = end_col.date_input("To", value=None, format="DD.MM.YYYY", key="audit_to", on_change=restart)
+# The dates appear filled, once asked for: an empty date box leaves its parts without a value for screen readers
+# (axe: aria-required-attr, critical), and every entry is shown until dates are chosen.
+start = end = None
+if start_col.checkbox("Only entries between two dates", key="audit_dated", on_change=restart):
+    start = start_col.date_input("From", value=date.today() - timedelta(days=30), format="DD.MM.YYYY",
+                                 key="audit_from", on_change=restart)
+    end = end_col.date_input("To", value=date.today(), format="DD.MM.YYYY", key="audit_to", on_change=restart)
 autosaves = autosave_col.checkbox("Show autosaves of forms being typed", key="audit_autosaves", on_change=restart,
                                   help=f"'{labels.AUDIT_ACTION['draft_updated']}' entries: one every few seconds "
                                        "while someone types, so they are left out unless asked for.")

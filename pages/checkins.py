@@ -429,11 +429,15 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     st.text_area("Themes", key=form.key("themes"), height=80)
     st.text_area("The patient's reflections", key=form.key("reflections"), height=100)
     st.text_area("Plan until the next session", key=form.key("plan"), height=80)
-    st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
-                  autocomplete="current-password")
-    show(NOTE)  # beside the button: a refusal at the top of the tab went unseen below a long note
-    st.button("Sign and save the note", type="primary",
-              on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS, slot=NOTE))
+    # The password and its button in a form of their own, so that Enter in the password signs (issue 25.14), as on
+    # the approval queue; the note's fields stay outside it, kept as a draft at each change.
+    with st.form(form.key("sign"), enter_to_submit=True, border=False):
+        st.text_input("Your password (electronic signature)", type="password", key=form.key("password"),
+                      autocomplete="current-password")
+        show(NOTE)  # beside the button: a refusal at the top of the tab went unseen below a long note
+        st.form_submit_button("Sign and save the note", type="primary",
+                              on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS,
+                                           slot=NOTE))
     keep_note(form, patient_id)
 
 

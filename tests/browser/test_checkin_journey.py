@@ -125,8 +125,9 @@ def test_a_therapist_records_a_check_in_and_an_integration_note_and_the_chart_sh
                         ("The patient's reflections", "Felt calmer, less pulled by cravings"),
                         ("Plan until the next session", "Walk daily; call a friend at 6 pm")):
         write_into(tab, tab.get_by_label(label, exact=True), text)
-    tab.get_by_role("textbox", name="Your password (electronic signature)").fill("demo-therapist-2026")
-    act(tab, tab.get_by_role("button", name="Sign and save the note").click)
+    password = tab.get_by_role("textbox", name="Your password (electronic signature)")
+    password.fill("demo-therapist-2026")
+    act(tab, lambda: password.press("Enter"))  # Enter signs, as it does a decision (issue 25.14)
     expect(tab.get_by_text("Integration note signed and saved.")).to_be_visible()
 
     act(tab, tab.get_by_role("button", name="Open the patient's chart").click)

@@ -12,6 +12,7 @@ from tests.browser.test_sign_in_journey import sign_in
 MRN = "BROWSER-0001"
 PICK_TRIES = 3
 OPTION_CLICK_MS = 5_000
+OPEN_LIST_MS = 5_000
 """How long a click waits for an option of a list already open: it is drawn, so only a list closed under it waits."""
 
 
@@ -60,8 +61,18 @@ def write_into(tab, field, text: str) -> None:
 
 def open_list(tab, label: str, shows) -> None:
     """Open a selectbox's list (the browser alone, no run) and wait until `shows` is in it. The keyboard opens it:
-    a mouse click on a box scrolled into view on a loaded machine was seen to open and close it at once."""
+    a mouse click on a box scrolled into view on a loaded machine was seen to open and close it at once. On a
+    machine at a load average of 12 the key press was seen lost (the box redrawn under it, the list never opened
+    in 30 s): a list not open after a few seconds is closed and opened again."""
     box = tab.get_by_label(label, exact=True)
+    for _ in range(PICK_TRIES - 1):
+        box.focus()
+        box.press("ArrowDown")
+        try:
+            expect(shows).to_be_visible(timeout=OPEN_LIST_MS)
+            return
+        except AssertionError:
+            box.press("Escape")
     box.focus()
     box.press("ArrowDown")
     expect(shows).to_be_visible()
