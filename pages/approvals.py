@@ -109,7 +109,7 @@ st.dataframe(
     column_config={
         "safety": st.column_config.TextColumn("Safety", width="medium"), "patient": "Patient",
         "chart_number": "Chart number", "decision": "Screening result",
-        "screened_at": st.column_config.DatetimeColumn("Screened", format="D MMM YYYY, HH:mm"),
+        "screened_at": st.column_config.DatetimeColumn("Screened", format="DD MMM YYYY, HH:mm"),
     },
 )
 

@@ -128,7 +128,7 @@ if page.rows.empty:
 else:
     selection.table(TABLE, audit_words.table(page.rows), "Entry", {
         "Entry": st.column_config.NumberColumn(format="%d"),
-        "When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss"),
+        "When": st.column_config.DatetimeColumn(format="DD MMM YYYY, HH:mm:ss"),
         "Who": "Who", "What": "What", "Record": "Record", "Patient (chart number)": "Patient (chart number)",
         "Details": "Details",
     }, width="stretch")

@@ -52,8 +52,8 @@ def picker() -> None:
         return
     selection.table(PATIENT, found.rows, "id", {
         "patient": "Patient", "chart_number": "Chart number",
-        "date_of_birth": st.column_config.DateColumn("Born", format="D MMM YYYY"), "sessions": "Sessions",
-        "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
+        "date_of_birth": st.column_config.DateColumn("Born", format="DD MMM YYYY"), "sessions": "Sessions",
+        "last_activity": st.column_config.DatetimeColumn("Last activity", format="DD MMM YYYY"),
     }, choose_with=lambda patient_id: act(open_patient, patient_id, allow=RECORDERS)())
     shown = min(found.total, len(found.rows))
     st.caption(f"{found.total} approved patient(s), most recent activity first; {shown} shown. "
@@ -296,7 +296,7 @@ def use_log(form, ctx: checkins.Context) -> None:
     fill.button("No use on every day not yet answered", icon=":material/done_all:",
                 on_click=partial(no_use_for_the_rest, form.token, ctx.patient_id))
     columns = {
-        "day": st.column_config.DateColumn("Day", format="ddd D MMM YYYY", disabled=True),
+        "day": st.column_config.DateColumn("Day", format="ddd DD MMM YYYY", disabled=True),
         "use": st.column_config.SelectboxColumn(f"{substance} used?", options=list(USE)),
         "drinks": st.column_config.TextColumn("Standard drinks (14 g each)", max_chars=6),
         "other": st.column_config.SelectboxColumn("Any other substance?", options=list(OTHER)),

@@ -52,8 +52,8 @@ def roster_view() -> None:
     shown = roster.rows.assign(status=roster.rows["status"].map(labels.PATIENT_STATUS))
     selection.table(CHART, shown, "id", {
         "patient": "Patient", "chart_number": "Chart number",
-        "date_of_birth": st.column_config.DateColumn("Born", format="D MMM YYYY"), "status": "Status",
-        "sessions": "Sessions", "last_activity": st.column_config.DatetimeColumn("Last activity", format="D MMM YYYY"),
+        "date_of_birth": st.column_config.DateColumn("Born", format="DD MMM YYYY"), "status": "Status",
+        "sessions": "Sessions", "last_activity": st.column_config.DatetimeColumn("Last activity", format="DD MMM YYYY"),
         "next_activity": "Next",
     }, choose_with=open_chart)
     back, where, forward = st.columns([1, 2, 1], vertical_alignment="center")

@@ -118,7 +118,7 @@ errors = {k: message for k, message in live_errors.items() if filled(k) or k in 
 def duplicate_choices(rows: list[dict], seen_fingerprint: tuple) -> None:
     """What Save found: the typed answers may go to a chart only for the same person on two identifiers."""
     for d in rows:
-        who = f"{plain(d['patient'])} (chart number {plain(d['chart_number'])}, born {d['date_of_birth']:%Y-%m-%d})"
+        who = f"{plain(d['patient'])} (chart number {plain(d['chart_number'])}, born {d['date_of_birth']:%d %b %Y})"
         if d["same_person"]:
             also = " and the same chart number" if d["same_chart_number"] else ""
             st.warning(f"A patient with the same name and date of birth{also} already exists: {who}. If that is the "

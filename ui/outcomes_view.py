@@ -192,5 +192,5 @@ BEHIND_LABELS = {
 def behind_columns(figure: str) -> dict:
     """The drill-down's columns: who, when, and the figure's own values for each patient."""
     return {"patient": "Patient", "chart_number": "Chart number",
-            "first_session": st.column_config.DateColumn("First session", format="D MMM YYYY"),
+            "first_session": st.column_config.DateColumn("First session", format="DD MMM YYYY"),
             **{column: BEHIND_LABELS[column] for column in BEHIND_COLUMNS.get(figure, ("sessions",))}}
