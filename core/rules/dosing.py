@@ -228,7 +228,8 @@ def discharge_check(
     previous_diastolic_bp,
     settings: Settings | None = None,
 ) -> DischargeResult:
-    """The previous BP is the reading before the last one, to tell whether BP is still rising.
+    """The previous BP is the reading before the last one, to tell whether BP is still rising; a rise holds
+    discharge only once the last reading has left the normal range (a setting), as 120/78 then 124/80 is no concern.
 
     It is a required argument so a caller cannot forget it and pass a rising pressure as
     ready; None (both values) means the last reading is the patient's first.
@@ -252,10 +253,12 @@ def discharge_check(
                               f"{s.discharge_diastolic_below}", s.source("discharge_systolic_below")))
     if previous_systolic_bp is not None or previous_diastolic_bp is not None:
         prev_sbp, prev_dbp = vitals.blood_pressure(previous_systolic_bp, previous_diastolic_bp)
-        if sbp > prev_sbp or dbp > prev_dbp:
+        above_normal = sbp >= s.discharge_rise_systolic_from or dbp >= s.discharge_rise_diastolic_from
+        if above_normal and (sbp > prev_sbp or dbp > prev_dbp):
             reasons.append(Reason("bp_rising", "not_ready",
-                                  f"BP is still rising ({prev_sbp}/{prev_dbp} then {sbp}/{dbp}); recheck later",
-                                  s.source("discharge_systolic_below")))
+                                  f"BP is still rising ({prev_sbp}/{prev_dbp} then {sbp}/{dbp}) and is no longer "
+                                  f"below {s.discharge_rise_systolic_from}/{s.discharge_rise_diastolic_from}; "
+                                  "recheck later", s.source("discharge_rise_systolic_from")))
     if sedation != MOAA_S_ALERT:
         reasons.append(Reason("sedation", "not_ready",
                               f"MOAA/S is {sedation}; discharge needs {MOAA_S_ALERT} (fully alert)",
