@@ -118,7 +118,7 @@ def add_event(con, user, token: str, session_id: int) -> None:
 
 def stop_session(con, user, token: str, session_id: int) -> None:
     form = forms.current(STOP, token, session_id)
-    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "")
+    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "", delivered_mg=form.get("delivered_mg"))
     forms.close(STOP)
     done("session", "Dosing stopped early. Keep monitoring: the session ends at discharge.")
 
@@ -128,7 +128,7 @@ def discharge(con, user, token: str, session_id: int) -> None:
     ds.discharge(con, user, session_id, craving_after=form.get("craving_after"),
                  respiratory_depression=form.get("respiratory_depression"),
                  escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
-                 no_driving_told=bool(form.get("no_driving_told")))
+                 no_driving_told=bool(form.get("no_driving_told")), delivered_mg=form.get("delivered_mg"))
     forms.close(DISCHARGE)
     done("session", "Discharged. Book the patient's integration-therapy session below.")
 
@@ -477,6 +477,8 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         with st.expander("Stop dosing early", expanded=pending(STOP) or bool(form.get("reason"))):
             st.radio("Reason", list(labels.STOP_REASON), format_func=labels.STOP_REASON.get, index=None,
                      key=form.key("reason"))
+            number(form, "delivered_mg", f"{dosing.GIVEN_FIELD} of the {record.dose_mg:g} mg planned", step=0.5,
+                   format="%.1f", min_value=0.0, max_value=float(record.dose_mg))
             st.text_input("Note", key=form.key("note"))
             show(STOP)
             st.button("Stop dosing", on_click=act(stop_session, form.token, sid, allow=TEAM, slot=STOP))
@@ -498,6 +500,14 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
                 reason_list(ready.reasons)
     number(form, "craving_after", "Craving now (0 = none, 100 = the strongest ever)", step=1, min_value=0,
            max_value=100)
+    if record.given_mg is None:
+        # the one place a value is offered: the whole planned dose, to confirm or correct after a full infusion
+        st.number_input(f"{dosing.GIVEN_FIELD}: {record.dose_mg:g} mg were planned; correct it if less was given",
+                        value=float(record.dose_mg), step=0.5, format="%.1f", min_value=0.0,
+                        max_value=float(record.dose_mg), key=form.key("delivered_mg"))
+    else:
+        st.markdown(f"Dose actually given: **{record.given_mg:g} mg** ({record.given_mg_per_kg:.2f} mg/kg), "
+                    "recorded when dosing stopped.")
     st.text_input("Left with (the person taking the patient home)", key=form.key("left_with"))
     st.checkbox("Told the patient: no driving until the next day, after sleep", key=form.key("no_driving_told"))
     show(DISCHARGE)

@@ -127,6 +127,26 @@ def _intranasal_reasons(dose: float, first_session: bool, s: Settings) -> list[R
     return []
 
 
+GIVEN_FIELD = "Dose actually given (mg)"
+
+
+@dataclass(frozen=True)
+class DoseGiven:
+    mg: float
+    mg_per_kg: float
+    """From the session's weight, as the planned dose's is, so the two compare like for like."""
+
+
+def dose_given(given_mg, planned_mg: float, weight_kg: float) -> DoseGiven:
+    """The dose actually delivered, recorded at a stop or at discharge (issue 25.4: an infusion stopped early still
+    said the planned mg). More than the plan cannot have been given from the prepared dose; none given is no session."""
+    given = validate.positive_number(given_mg, GIVEN_FIELD)
+    if given > planned_mg:
+        raise ValueError(f"{GIVEN_FIELD}: {given:g} mg is more than the {planned_mg:g} mg planned; enter what was "
+                         "actually given")
+    return DoseGiven(given, round(given / weight_kg, MG_PER_KG_DECIMALS))
+
+
 def pre_dose_gate(
     *,
     systolic_bp,
