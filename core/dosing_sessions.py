@@ -53,6 +53,15 @@ class Dosable:
     """That session's id, which a prescriber's review names."""
 
 
+class AlreadyDosed(ValueError):
+    """Someone else dosed the patient first (two screens, one patient): the session they started is named, so the
+    page can keep what this nurse typed beside the refusal and offer that session."""
+
+    def __init__(self, session_id: int, message: str):
+        super().__init__(message)
+        self.session_id = session_id
+
+
 @dataclass(frozen=True)
 class GateCheck:
     gate_check_id: int
@@ -111,9 +120,16 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
     name, status, sessions, last_end, last_weight, escort = row
     if status != "approved":
         raise ValueError(f"{name} is not approved for treatment, so cannot be dosed")
-    if cur.execute("SELECT 1 FROM dosing_sessions WHERE patient_id = ? AND status = 'in_progress'",
-                   [patient_id]).fetchall():
-        raise ValueError(f"{name} already has a dosing session in progress; open it from today's board")
+    running = cur.execute("SELECT id, started_at, nurse_id FROM dosing_sessions WHERE patient_id = ? AND "
+                          "status = 'in_progress' ORDER BY id LIMIT 1", [patient_id]).fetchone()
+    if running is not None:
+        session_id, started_at, nurse_id = running
+        (by,) = cur.execute(  # whoever recorded the dose (a prescriber leaves nurse_id empty)
+            """SELECT coalesce((SELECT u.display_name FROM audit_log a JOIN users u ON u.id = a.actor_id
+                                WHERE a.action = 'session_started' AND a.entity_id = ? LIMIT 1),
+                               (SELECT display_name FROM users WHERE id = ?))""", [session_id, nurse_id]).fetchone()
+        raise AlreadyDosed(session_id, f"{name} already has a dosing session in progress: dosed at "
+                                       f"{started_at:%H:%M} by {by or 'another user'}. Open it from today's board")
     since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
     (refused,) = cur.execute("""SELECT max(checked_at) FROM gate_checks WHERE patient_id = ? AND status = 'refused'
                                 AND checked_at::DATE = ?::DATE""", [patient_id, now]).fetchone()

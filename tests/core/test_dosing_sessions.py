@@ -289,3 +289,13 @@ def test_a_refusal_earlier_today_is_remembered_after_a_later_go(demo_store):
     dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(minutes=5))
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(minutes=6)).refused_today == NOW
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(days=1)).refused_today is None
+
+
+def test_a_second_dose_for_a_patient_in_a_session_is_refused_naming_who_dosed_and_when(demo_store):
+    """Issue 25.9: the second nurse is told who dosed the patient and at what time, and which session it is."""
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    with pytest.raises(dosing_sessions.AlreadyDosed,
+                       match=f"already has a dosing session in progress: dosed at {NOW:%H:%M} by Demo Nurse") as e:
+        dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(minutes=5))
+    assert e.value.session_id == session
