@@ -195,7 +195,7 @@ def build(con, patients: int, seed: int, today: date | None = None, chunk: int =
                 for table in HELD_BACK:
                     counts[table] += _insert(cur, table, held.tables.pop(table, None))
                 for sealed in seals.SEALED:  # signed records the cohort holds, sealed a table at a time
-                    if OWN_KEYS[sealed.table][1] in ids.first:
+                    if sealed.table in OWN_KEYS and OWN_KEYS[sealed.table][1] in ids.first:
                         db.seal_range(cur, sealed.table, ids.first[OWN_KEYS[sealed.table][1]])
                 cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
                 db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})

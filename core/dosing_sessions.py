@@ -53,6 +53,15 @@ class Dosable:
     """That session's id, which a prescriber's review names."""
 
 
+class AlreadyDosed(ValueError):
+    """Someone else dosed the patient first (two screens, one patient): the session they started is named, so the
+    page can keep what this nurse typed beside the refusal and offer that session."""
+
+    def __init__(self, session_id: int, message: str):
+        super().__init__(message)
+        self.session_id = session_id
+
+
 @dataclass(frozen=True)
 class GateCheck:
     gate_check_id: int
@@ -111,9 +120,16 @@ def _dosable(cur, patient_id: int, now: datetime) -> Dosable:
     name, status, sessions, last_end, last_weight, escort = row
     if status != "approved":
         raise ValueError(f"{name} is not approved for treatment, so cannot be dosed")
-    if cur.execute("SELECT 1 FROM dosing_sessions WHERE patient_id = ? AND status = 'in_progress'",
-                   [patient_id]).fetchall():
-        raise ValueError(f"{name} already has a dosing session in progress; open it from today's board")
+    running = cur.execute("SELECT id, started_at, nurse_id FROM dosing_sessions WHERE patient_id = ? AND "
+                          "status = 'in_progress' ORDER BY id LIMIT 1", [patient_id]).fetchone()
+    if running is not None:
+        session_id, started_at, nurse_id = running
+        (by,) = cur.execute(  # whoever recorded the dose (a prescriber leaves nurse_id empty)
+            """SELECT coalesce((SELECT u.display_name FROM audit_log a JOIN users u ON u.id = a.actor_id
+                                WHERE a.action = 'session_started' AND a.entity_id = ? LIMIT 1),
+                               (SELECT display_name FROM users WHERE id = ?))""", [session_id, nurse_id]).fetchone()
+        raise AlreadyDosed(session_id, f"{name} already has a dosing session in progress: dosed at "
+                                       f"{started_at:%H:%M} by {by or 'another user'}. Open it from today's board")
     since = None if last_end is None else round((now - last_end).total_seconds() / 3600, 1)
     (refused,) = cur.execute("""SELECT max(checked_at) FROM gate_checks WHERE patient_id = ? AND status = 'refused'
                                 AND checked_at::DATE = ?::DATE""", [patient_id, now]).fetchone()
@@ -306,9 +322,11 @@ def _adverse_event(cur, user: User, session: dict, code: str, description: str |
              {"patient_id": session["patient_id"], "session_id": session["id"], "code": code})
 
 
-def stop(con, user: User, session_id: int, reason, note: str = "", now: datetime | None = None) -> None:
-    """Stop dosing early (the dose interrupted, at the patient's request, for an adverse event). Monitoring goes
-    on: the session ends at discharge, recorded then as stopped early."""
+def stop(con, user: User, session_id: int, reason, note: str = "", *, delivered_mg,
+         now: datetime | None = None) -> None:
+    """Stop dosing early (the dose interrupted, at the patient's request, for an adverse event), with the dose
+    actually given by then, which has no default: the planned dose was not given. Monitoring goes on: the session
+    ends at discharge, recorded then as stopped early."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     reason = validate.choice(reason, "Reason for stopping", STOP_REASONS)
@@ -318,10 +336,23 @@ def stop(con, user: User, session_id: int, reason, note: str = "", now: datetime
         _details(cur, session_id)
         if cur.execute("SELECT stop_reason FROM session_details WHERE session_id = ?", [session_id]).fetchone()[0]:
             raise ValueError("Dosing was already stopped for this session")
+        given = _record_given(cur, user, session, delivered_mg, now)
         cur.execute("UPDATE session_details SET stop_reason = ?, stop_note = ? WHERE session_id = ?",
                     [reason, note.strip() or None, session_id])
         db.audit(cur, user.id, "session_stopped", "dosing_session", session_id,
-                 {"patient_id": session["patient_id"], "reason": reason})
+                 {"patient_id": session["patient_id"], "reason": reason, "delivered_mg": given.mg,
+                  "seal": db.seal(cur, "doses_given", session_id)})
+
+
+def _record_given(cur, user: User, session: dict, delivered_mg, now: datetime) -> dosing.DoseGiven:
+    """Checked against the planned dose and stored with its mg/kg from the session's weight; sealed by the caller's
+    audit row."""
+    planned, weight = cur.execute("SELECT dose_mg, weight_kg FROM dosing_sessions WHERE id = ?",
+                                  [session["id"]]).fetchone()
+    given = dosing.dose_given(delivered_mg, planned_mg=planned, weight_kg=weight)
+    cur.execute("INSERT INTO doses_given (id, mg, mg_per_kg, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)",
+                [session["id"], given.mg, given.mg_per_kg, now, user.id])
+    return given
 
 
 def discharge_readiness(con, user: User, session_id: int, *, respiratory_depression, escort_present,
@@ -351,9 +382,10 @@ def _readiness(cur, session: dict, respiratory_depression, escort_present, now, 
 
 
 def discharge(con, user: User, session_id: int, *, craving_after, respiratory_depression, escort_present, left_with,
-              no_driving_told, now: datetime | None = None, settings: Settings | None = None) -> None:
-    """Discharge when the rules say ready, recording who the patient left with and the no-driving instruction; a
-    session whose dosing was stopped early ends as stopped."""
+              no_driving_told, delivered_mg=None, now: datetime | None = None,
+              settings: Settings | None = None) -> None:
+    """Discharge when the rules say ready, recording who the patient left with, the no-driving instruction and the
+    dose actually given (unless dosing was stopped early, when it was recorded at the stop and ends as stopped)."""
     user = require(con, user, DOSING_TEAM)
     now = now or datetime.now()
     craving = validate.whole_number(craving_after, "Craving after the session (0-100)", 0, 100)
@@ -368,12 +400,19 @@ def discharge(con, user: User, session_id: int, *, craving_after, respiratory_de
         _details(cur, session_id)
         stopped = cur.execute("SELECT stop_reason FROM session_details WHERE session_id = ?",
                               [session_id]).fetchone()[0]
+        at_stop = cur.execute("SELECT mg FROM doses_given WHERE id = ?", [session_id]).fetchone()
+        if at_stop is not None and delivered_mg is not None:
+            raise ValueError(f"{dosing.GIVEN_FIELD}: recorded when dosing stopped ({at_stop[0]:g} mg); correct it "
+                             "with an addendum after signing")
+        given = {} if at_stop is not None else {
+            "delivered_mg": _record_given(cur, user, session, delivered_mg, now).mg,
+            "seal": db.seal(cur, "doses_given", session_id)}
         cur.execute("UPDATE dosing_sessions SET status = ?, discharged_at = ?, craving_after = ? WHERE id = ?",
                     ["stopped" if stopped else "discharged", now, craving, session_id])
         cur.execute("UPDATE session_details SET left_with = ?, no_driving_told = TRUE WHERE session_id = ?",
                     [left_with.strip(), session_id])
         db.audit(cur, user.id, "session_discharged", "dosing_session", session_id,
-                 {"patient_id": session["patient_id"]})
+                 {"patient_id": session["patient_id"], **given})
 
 
 def book_integration(con, user: User, session_id: int, scheduled_for, now: datetime | None = None) -> None:
@@ -505,6 +544,9 @@ class SessionRecord:
     dose_mg: float
     weight_kg: float
     mg_per_kg: float
+    given_mg: float | None
+    """The dose actually given, recorded at a stop or at discharge; None while the session is in progress."""
+    given_mg_per_kg: float | None
     started_at: datetime
     status: str
     craving_before: int | None
@@ -536,14 +578,15 @@ def record(con, user: User, session_id: int) -> SessionRecord:
     with db.read(con) as cur:
         row = cur.execute(
             """SELECT d.id, d.patient_id, p.last_name || ', ' || p.first_name, p.mrn, d.session_number, d.route,
-                      d.dose_mg, d.weight_kg, d.mg_per_kg, d.started_at, d.status, d.craving_before,
+                      d.dose_mg, d.weight_kg, d.mg_per_kg, dg.mg, dg.mg_per_kg, d.started_at, d.status,
+                      d.craving_before,
                       d.craving_after, s.chair, s.intention, d.override_reason, s.stop_reason, s.stop_note,
                       d.discharged_at, s.left_with, s.no_driving_told, o.display_name, u.display_name, s.signed_at,
                       g.status, coalesce(g.reasons, '[]'), b.scheduled_for
                FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
                LEFT JOIN session_details s ON s.session_id = d.id LEFT JOIN users u ON u.id = s.signed_by
                LEFT JOIN users o ON o.id = s.override_by LEFT JOIN gate_checks g ON g.id = s.gate_check_id
-               LEFT JOIN therapy_bookings b ON b.session_id = d.id
+               LEFT JOIN therapy_bookings b ON b.session_id = d.id LEFT JOIN doses_given dg ON dg.id = d.id
                WHERE d.id = ?""", [session_id]).fetchone()
         if row is None:
             raise ValueError(NO_SESSION)

@@ -390,8 +390,12 @@ def chart(con, user: User, patient_id: int) -> Chart:
                FROM approvals a LEFT JOIN users u ON u.id = a.prescriber_id
                WHERE a.patient_id = ? ORDER BY a.signed_at DESC""", [patient_id]).df()
         sessions = cur.execute(
-            """SELECT session_number, started_at, route, dose_mg, mg_per_kg, status, craving_before, craving_after
-               FROM dosing_sessions WHERE patient_id = ? ORDER BY session_number""", [patient_id]).df()
+            """SELECT d.session_number, d.started_at, d.route, coalesce(g.mg, d.dose_mg) AS dose_mg,
+                      coalesce(g.mg_per_kg, d.mg_per_kg) AS mg_per_kg,
+                      CASE WHEN g.id IS NULL THEN 'planned' ELSE 'given' END AS dose, d.dose_mg AS planned_mg,
+                      d.status, d.craving_before, d.craving_after
+               FROM dosing_sessions d LEFT JOIN doses_given g ON g.id = d.id
+               WHERE d.patient_id = ? ORDER BY d.session_number""", [patient_id]).df()
         assessments = cur.execute(
             """SELECT taken_at, instrument, total, band FROM assessments
                WHERE patient_id = ? AND total IS NOT NULL ORDER BY taken_at""", [patient_id]).df()

@@ -39,6 +39,8 @@ SEALED = (
     Sealed("dosing_sessions", "dosing session", "the dose record changed after it was recorded",
            ("id", "patient_id", "session_number", "route", "dose_mg", "weight_kg", "mg_per_kg", "started_at",
             "craving_before", "nurse_id", "prescriber_id", "override_reason", "rules_version"), ("session_started",)),
+    Sealed("doses_given", "dose given", "the dose given changed after it was recorded",
+           ("id", "mg", "mg_per_kg", "recorded_at", "recorded_by"), ("session_stopped", "session_discharged")),
     Sealed("integration_notes", "integration note", "the note changed after it was signed",
            ("id", "patient_id", "session_id", "met_at", "themes", "reflections", "plan", "signed_by", "signed_at"),
            ("integration_note_signed",)),

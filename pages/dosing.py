@@ -23,9 +23,9 @@ OPEN = session_link.SESSION
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
 """The to-sign table's own grid; a click in it chooses the OPEN session."""
-PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW = (
+PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW, DOSED = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
-    "dosing_sign", "dosing_addendum", "dosing_book", "dosing_review")
+    "dosing_sign", "dosing_addendum", "dosing_book", "dosing_review", "dosing_dosed_elsewhere")
 YES_NO = {True: "Yes", False: "No"}
 GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
                "escort_confirmed", "bp_remeasured")
@@ -42,6 +42,23 @@ def gate_inputs(form) -> dict:
     return {f: form.get(f) for f in GATE_FIELDS}
 
 
+def kept_if_dosed_elsewhere(handler):
+    """Another screen dosed the patient first: the patient leaves the list, so the form would vanish with them.
+    What this user typed is kept on screen with the refusal (who dosed and when) until they dismiss it."""
+    def run(con, user, token: str, patient_id: int) -> None:
+        try:
+            handler(con, user, token, patient_id)
+        except ds.AlreadyDosed as first:
+            form = forms.current(GATE, token, patient_id)
+            typed = {f: form.get(f) for f in DRAFT_FIELDS if form.get(f) not in (None, "")}
+            forms.restart(DOSED, patient_id, meta={"refusal": str(first), "session_id": first.session_id,
+                                                   "typed": typed, "draft_id": form.meta.get("draft_id")})
+            forms.close(GATE)
+            forms.close(PICK)
+    return run
+
+
+@kept_if_dosed_elsewhere
 def run_gate(con, user, token: str, patient_id: int) -> None:
     form = forms.current(GATE, token, patient_id)
     check = ds.check_gate(con, user, patient_id, **gate_inputs(form))
@@ -49,6 +66,7 @@ def run_gate(con, user, token: str, patient_id: int) -> None:
                          "inputs": gate_inputs(form)}
 
 
+@kept_if_dosed_elsewhere
 def start_session(con, user, token: str, patient_id: int) -> None:
     form = forms.current(GATE, token, patient_id)
     override = None
@@ -75,6 +93,20 @@ def record_review(con, user, token: str, gate_token: str, session_id: int, patie
     forms.close(REVIEW)
     gate_form.meta.pop("gate", None)
     done(GATE, "Review recorded: the last session no longer holds this dose. Check before dosing again.")
+
+
+def dismiss_dosed_elsewhere(con, user, token: str, patient_id: int) -> None:
+    """The user has read what they typed beside the other session: it and its draft go."""
+    kept = forms.current(DOSED, token, patient_id)
+    if kept.meta.get("draft_id") is not None:
+        drafts.discard(con, user, kept.meta["draft_id"])
+    forms.close(DOSED)
+
+
+def open_dosed_elsewhere(con, user, token: str, patient_id: int) -> None:
+    kept = forms.current(DOSED, token, patient_id)
+    session_link.choose(con, user, kept.meta["session_id"])
+    forms.close(DOSED)
 
 
 def resume_draft(con, user, draft_id: int) -> None:
@@ -118,7 +150,7 @@ def add_event(con, user, token: str, session_id: int) -> None:
 
 def stop_session(con, user, token: str, session_id: int) -> None:
     form = forms.current(STOP, token, session_id)
-    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "")
+    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "", delivered_mg=form.get("delivered_mg"))
     forms.close(STOP)
     done("session", "Dosing stopped early. Keep monitoring: the session ends at discharge.")
 
@@ -128,7 +160,7 @@ def discharge(con, user, token: str, session_id: int) -> None:
     ds.discharge(con, user, session_id, craving_after=form.get("craving_after"),
                  respiratory_depression=form.get("respiratory_depression"),
                  escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
-                 no_driving_told=bool(form.get("no_driving_told")))
+                 no_driving_told=bool(form.get("no_driving_told")), delivered_mg=form.get("delivered_mg"))
     forms.close(DISCHARGE)
     done("session", "Discharged. Book the patient's integration-therapy session below.")
 
@@ -252,8 +284,51 @@ def unfinished() -> None:
         right.button("Discard", key=f"discard_{d.id}", on_click=act(discard_draft, d.id, allow=TEAM))
 
 
+def dosed_elsewhere() -> None:
+    """The refusal and what was typed for a patient someone else dosed first, until dismissed."""
+    kept = forms.existing(DOSED)
+    if kept is None:
+        return
+    typed = kept.meta["typed"]
+    with st.container(border=True):
+        st.error(f"**Not recorded: this patient was dosed on another screen.** {plain(kept.meta['refusal'])}.",
+                 icon=":material/block:")
+        st.markdown("**What you typed, kept here** (nothing of it was saved):")
+        st.markdown("\n".join(f"- {plain(label)}: {plain(value)}" for label, value in typed_words(typed)))
+        show(DOSED)
+        left, right = st.columns(2)
+        left.button("Open the session that was recorded", type="primary", icon=":material/open_in_new:",
+                    on_click=act(open_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
+        right.button("Dismiss what I typed", icon=":material/delete:",
+                     on_click=act(dismiss_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
+
+
+TYPED_WORDS = {"heart_rate": vitals.LABELS["heart_rate"], "spo2": vitals.LABELS["spo2"],
+               "hours_since_last_use": "Hours since last use", "fasting_confirmed": "Fasting confirmed",
+               "escort_confirmed": "Escort or driver confirmed", "bp_remeasured": "Blood pressure measured again",
+               "route": "Route", "weight_kg": "Weight today (kg)", "dose_mg": "Dose (mg)",
+               "craving_before": "Craving before dosing", "intention": "Intention set with the patient",
+               "chair": "Chair or room", "override_reason": "Reason for going ahead"}
+
+
+def typed_words(typed: dict) -> list[tuple[str, str]]:
+    """The kept pre-dose and dose values in the words of the form they were typed in."""
+    def said(field: str) -> str:
+        value = typed.get(field, "-")
+        if isinstance(value, bool):
+            return YES_NO[value]
+        if field == "route":
+            return labels.ROUTE.get(value, str(value))
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    words = [("Blood pressure", f"{said('systolic_bp')}/{said('diastolic_bp')}")] if (
+        "systolic_bp" in typed or "diastolic_bp" in typed) else []
+    return words + [(label, said(field)) for field, label in TYPED_WORDS.items() if field in typed]
+
+
 def new_session() -> None:
     st.subheader("Start a session")
+    dosed_elsewhere()
     ready = ds.ready_patients(con, user)
     if ready.empty:
         st.caption("No approved patient is waiting for a session.")
@@ -477,6 +552,8 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         with st.expander("Stop dosing early", expanded=pending(STOP) or bool(form.get("reason"))):
             st.radio("Reason", list(labels.STOP_REASON), format_func=labels.STOP_REASON.get, index=None,
                      key=form.key("reason"))
+            number(form, "delivered_mg", f"{dosing.GIVEN_FIELD} of the {record.dose_mg:g} mg planned", step=0.5,
+                   format="%.1f", min_value=0.0, max_value=float(record.dose_mg))
             st.text_input("Note", key=form.key("note"))
             show(STOP)
             st.button("Stop dosing", on_click=act(stop_session, form.token, sid, allow=TEAM, slot=STOP))
@@ -498,6 +575,14 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
                 reason_list(ready.reasons)
     number(form, "craving_after", "Craving now (0 = none, 100 = the strongest ever)", step=1, min_value=0,
            max_value=100)
+    if record.given_mg is None:
+        # the one place a value is offered: the whole planned dose, to confirm or correct after a full infusion
+        st.number_input(f"{dosing.GIVEN_FIELD}: {record.dose_mg:g} mg were planned; correct it if less was given",
+                        value=float(record.dose_mg), step=0.5, format="%.1f", min_value=0.0,
+                        max_value=float(record.dose_mg), key=form.key("delivered_mg"))
+    else:
+        st.markdown(f"Dose actually given: **{record.given_mg:g} mg** ({record.given_mg_per_kg:.2f} mg/kg), "
+                    "recorded when dosing stopped.")
     st.text_input("Left with (the person taking the patient home)", key=form.key("left_with"))
     st.checkbox("Told the patient: no driving until the next day, after sleep", key=form.key("no_driving_told"))
     show(DISCHARGE)

@@ -126,7 +126,7 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "clinic_pseudonym": "clinic pseudonym", "start": "from", "end": "to", "as_of": "as of",
                 "substances": "substances", "routes": "routes", "sexes": "sexes", "age_bands": "age bands",
                 "source": "from address", "action": "action", "account_id": "account record",
-                "autosaves": "autosaves shown", "value": "value"}
+                "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}

@@ -11,9 +11,13 @@ from ui.widgets import plain
 
 
 def summary(record: SessionRecord) -> None:
-    """Dose, gate result and any override, intention, stop, craving, discharge, booking and signature."""
-    st.markdown(f"Session {record.session_number} · {labels.ROUTE[record.route]} · {record.dose_mg:g} mg "
-                f"({record.mg_per_kg:.2f} mg/kg at {record.weight_kg:g} kg) · dosed {labels.when(record.started_at)}"
+    """Dose planned and, once recorded at a stop or discharge, the dose actually given; gate result and any
+    override, intention, stop, craving, discharge, booking and signature."""
+    planned = f"{record.dose_mg:g} mg ({record.mg_per_kg:.2f} mg/kg at {record.weight_kg:g} kg)"
+    dose = (f"{planned} planned" if record.given_mg is None else
+            f"**{record.given_mg:g} mg given** ({record.given_mg_per_kg:.2f} mg/kg) of {planned} planned")
+    st.markdown(f"Session {record.session_number} · {labels.ROUTE[record.route]} · {dose}"
+                f" · dosed {labels.when(record.started_at)}"
                 + (f" · {plain(record.chair)}" if record.chair else "")
                 + f" · **{labels.SESSION_STATUS[record.status]}**")
     if record.gate_status:

@@ -127,6 +127,26 @@ def _intranasal_reasons(dose: float, first_session: bool, s: Settings) -> list[R
     return []
 
 
+GIVEN_FIELD = "Dose actually given (mg)"
+
+
+@dataclass(frozen=True)
+class DoseGiven:
+    mg: float
+    mg_per_kg: float
+    """From the session's weight, as the planned dose's is, so the two compare like for like."""
+
+
+def dose_given(given_mg, planned_mg: float, weight_kg: float) -> DoseGiven:
+    """The dose actually delivered, recorded at a stop or at discharge (issue 25.4: an infusion stopped early still
+    said the planned mg). More than the plan cannot have been given from the prepared dose; none given is no session."""
+    given = validate.positive_number(given_mg, GIVEN_FIELD)
+    if given > planned_mg:
+        raise ValueError(f"{GIVEN_FIELD}: {given:g} mg is more than the {planned_mg:g} mg planned; enter what was "
+                         "actually given")
+    return DoseGiven(given, round(given / weight_kg, MG_PER_KG_DECIMALS))
+
+
 def pre_dose_gate(
     *,
     systolic_bp,
@@ -228,7 +248,8 @@ def discharge_check(
     previous_diastolic_bp,
     settings: Settings | None = None,
 ) -> DischargeResult:
-    """The previous BP is the reading before the last one, to tell whether BP is still rising.
+    """The previous BP is the reading before the last one, to tell whether BP is still rising; a rise holds
+    discharge only once the last reading has left the normal range (a setting), as 120/78 then 124/80 is no concern.
 
     It is a required argument so a caller cannot forget it and pass a rising pressure as
     ready; None (both values) means the last reading is the patient's first.
@@ -252,10 +273,12 @@ def discharge_check(
                               f"{s.discharge_diastolic_below}", s.source("discharge_systolic_below")))
     if previous_systolic_bp is not None or previous_diastolic_bp is not None:
         prev_sbp, prev_dbp = vitals.blood_pressure(previous_systolic_bp, previous_diastolic_bp)
-        if sbp > prev_sbp or dbp > prev_dbp:
+        above_normal = sbp >= s.discharge_rise_systolic_from or dbp >= s.discharge_rise_diastolic_from
+        if above_normal and (sbp > prev_sbp or dbp > prev_dbp):
             reasons.append(Reason("bp_rising", "not_ready",
-                                  f"BP is still rising ({prev_sbp}/{prev_dbp} then {sbp}/{dbp}); recheck later",
-                                  s.source("discharge_systolic_below")))
+                                  f"BP is still rising ({prev_sbp}/{prev_dbp} then {sbp}/{dbp}) and is no longer "
+                                  f"below {s.discharge_rise_systolic_from}/{s.discharge_rise_diastolic_from}; "
+                                  "recheck later", s.source("discharge_rise_systolic_from")))
     if sedation != MOAA_S_ALERT:
         reasons.append(Reason("sedation", "not_ready",
                               f"MOAA/S is {sedation}; discharge needs {MOAA_S_ALERT} (fully alert)",

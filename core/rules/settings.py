@@ -61,6 +61,10 @@ PSEUDONYM = re.compile(rf"[A-Za-z0-9][A-Za-z0-9-]{{0,{PSEUDONYM_MAX - 1}}}")
 """A clinic pseudonym: a code word safe in a file name, a Parquet key and a sentence, and easy to read out."""
 NOT_RULES = frozenset({"clinic_pseudonym"})
 
+RISE_SOURCE = ("ESC/ESH 2018 blood pressure categories: normal is below 130/85 (high-normal 130-139/85-89); a rise "
+               "that ends below it is within normal limits and does not hold discharge (issue 25: 120/78 then 124/80 "
+               "was held as still rising)")
+
 SMALL_CELL_FLOOR = 11
 """clinical-rules.md section 4: groups of fewer than 11 are suppressed for the viewer; a clinic may raise it."""
 
@@ -177,6 +181,12 @@ class Settings:
     discharge_diastolic_below: int = _rule(100, "esketamine REMS discharge guidance",
                                            "Diastolic pressure that allows discharge (mmHg, below)",
                                            within=(80, 120))
+    discharge_rise_systolic_from: int = _rule(
+        130, RISE_SOURCE, "Systolic pressure from which a rise holds discharge (mmHg, at or above)",
+        within=(110, 159))
+    discharge_rise_diastolic_from: int = _rule(
+        85, RISE_SOURCE, "Diastolic pressure from which a rise holds discharge (mmHg, at or above)",
+        within=(70, 99))
 
     # Plausibility of a blood pressure as typed (a reading outside is re-measured and confirmed, never refused for good)
     pulse_pressure_min: int = _rule(10, "clinic default for plausibility, not from a cited guideline: a pulse pressure "
@@ -282,6 +292,11 @@ class Settings:
         if self.hold_systolic_above >= self.refuse_systolic_at:
             raise ValueError(f"{self.label('hold_systolic_above')}: must be below the systolic pressure that refuses "
                              f"the dose ({self.refuse_systolic_at})")
+        for rise, limit in (("discharge_rise_systolic_from", "discharge_systolic_below"),
+                            ("discharge_rise_diastolic_from", "discharge_diastolic_below")):
+            if getattr(self, rise) >= getattr(self, limit):
+                raise ValueError(f"{self.label(rise)}: must be below the pressure that allows discharge "
+                                 f"({getattr(self, limit)}), or a rising pressure would never hold it")
         if self.pulse_pressure_min >= self.pulse_pressure_max:
             raise ValueError(f"{self.label('pulse_pressure_min')}: must be below the pulse pressure over which a "
                              f"reading is re-measured ({self.pulse_pressure_max})")

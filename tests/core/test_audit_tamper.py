@@ -137,6 +137,9 @@ TAMPERS = {
     "a dose changed": (lambda p, ids: tampered(p, "UPDATE dosing_sessions SET dose_mg = 70, mg_per_kg = 1.0 "
                                                   "WHERE id = ?", params=[ids["session"]]),
                        "the dose record changed after it was recorded"),
+    "a dose given changed": (lambda p, ids: tampered(p, "UPDATE doses_given SET mg = 20, mg_per_kg = 0.2857 "
+                                                        "WHERE id = ?", params=[ids["session"]]),
+                             "the dose given changed after it was recorded"),
     "a decision changed": (lambda p, ids: tampered(p, "UPDATE approvals SET decision = 'declined' WHERE id = ?",
                                                    params=[ids["approval"]]),
                            "the prescriber's decision changed after it was signed"),

@@ -144,7 +144,7 @@ def test_an_upgrade_killed_right_after_any_migration_opens_and_finishes(version_
     kill_at("upgrade", version_2, moment)
     con = db.open_store(version_2)
     applied = [row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
-    assert applied == list(range(1, LAST + 1))
+    assert applied == [version for version, _name, _statements in schema.MIGRATIONS]
     assert con.execute("SELECT content FROM drafts").fetchall() == [('{"first_name": "Kept"}',)]
     assert audit.first_broken(con) == (1, None)
     con.close()

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from core.rules import dosing
@@ -190,6 +192,46 @@ def test_each_discharge_criterion(changes, code):
 )
 def test_discharge_edges_that_pass(changes):
     assert discharge(**changes).status == "ready"
+
+
+@pytest.mark.parametrize(
+    ("previous", "latest"),
+    [((120, 78), (124, 80)), ((118, 76), (129, 84)), ((100, 60), (129, 84)), ((129, 84), (129, 84))],
+)
+def test_a_rise_within_normal_limits_does_not_hold_discharge(previous, latest):
+    """Issue 25.14: 120/78 then 124/80 said "BP still rising" and held a well patient; below 130/85 is normal."""
+    d = discharge(previous_systolic_bp=previous[0], previous_diastolic_bp=previous[1],
+                  systolic_bp=latest[0], diastolic_bp=latest[1])
+    assert (d.status, d.reasons) == ("ready", [])
+
+
+@pytest.mark.parametrize(
+    ("previous", "latest"),
+    [((120, 78), (130, 80)), ((120, 78), (124, 85)), ((125, 80), (131, 84)), ((150, 95), (155, 96))],
+)
+def test_a_rise_to_the_normal_limit_or_above_still_holds_discharge(previous, latest):
+    d = discharge(previous_systolic_bp=previous[0], previous_diastolic_bp=previous[1],
+                  systolic_bp=latest[0], diastolic_bp=latest[1])
+    assert d.status == "not_ready" and [r.code for r in d.reasons] == ["bp_rising"]
+    assert "130/85" in d.reasons[0].message and "ESC/ESH" in d.reasons[0].source
+
+
+def test_the_normal_limit_for_a_rise_is_a_setting():
+    from core.rules.settings import DEFAULTS
+    s = dataclasses.replace(DEFAULTS, discharge_rise_systolic_from=125)
+    d = discharge(previous_systolic_bp=120, previous_diastolic_bp=78, systolic_bp=124, diastolic_bp=80, settings=s)
+    assert d.status == "ready"
+    d = discharge(previous_systolic_bp=120, previous_diastolic_bp=78, systolic_bp=125, diastolic_bp=80, settings=s)
+    assert [r.code for r in d.reasons] == ["bp_rising"]
+
+
+@pytest.mark.parametrize(("name", "value"), [("discharge_rise_systolic_from", 160),
+                                             ("discharge_rise_diastolic_from", 100)])
+def test_the_normal_limit_for_a_rise_stays_below_the_discharge_limit(name, value):
+    """At the discharge limit the rise would never be the reason that holds: the safeguard would be switched off."""
+    from core.rules.settings import DEFAULTS
+    with pytest.raises(ValueError, match="discharge"):
+        dataclasses.replace(DEFAULTS, **{name: value})
 
 
 @pytest.mark.parametrize(

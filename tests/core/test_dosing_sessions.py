@@ -34,13 +34,15 @@ def started(con, patient_id, at=NOW, **gate):
     return session_id
 
 
-def discharged(con, session, began=NOW):
-    """Two settled readings, then discharge just after the two hours."""
+def discharged(con, session, began=NOW, given=35):
+    """Two settled readings, then discharge just after the two hours; `given` is None after a stop, which recorded
+    the dose given."""
     for minute, systolic in ((110, 134), (120, 130)):
         dosing_sessions.add_vitals(con, NURSE, session, minutes_after_dose=minute, **{**CALM, "systolic_bp": systolic},
                                    now=began + timedelta(minutes=121))
     dosing_sessions.discharge(con, NURSE, session, craving_after=30, respiratory_depression=False,
                               escort_present=True, left_with="Partner (synthetic)", no_driving_told=True,
+                              delivered_mg=given,
                               now=began + timedelta(minutes=125))
 
 
@@ -57,7 +59,7 @@ def test_a_full_session_is_stored_with_its_readings_events_signature_and_audit(d
                                       action_taken="Ondansetron per protocol", now=NOW + timedelta(minutes=50))
     dosing_sessions.discharge(demo_store, NURSE, session, craving_after=30, respiratory_depression=False,
                               escort_present=True, left_with="Partner (synthetic)", no_driving_told=True,
-                              now=NOW + timedelta(minutes=125))
+                              delivered_mg=35, now=NOW + timedelta(minutes=125))
     dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
 
     assert rows(demo_store, "SELECT status, craving_before, craving_after, mg_per_kg FROM dosing_sessions WHERE id = ?",
@@ -141,15 +143,16 @@ def test_discharge_is_impossible_before_120_minutes(demo_store):
     with pytest.raises(ValueError, match="Not ready for discharge: Monitored 119 min"):
         dosing_sessions.discharge(demo_store, NURSE, session, craving_after=20, respiratory_depression=False,
                                   escort_present=True, left_with="Friend", no_driving_told=True,
-                                  now=NOW + timedelta(minutes=119))
+                                  delivered_mg=35, now=NOW + timedelta(minutes=119))
     assert rows(demo_store, "SELECT status FROM dosing_sessions WHERE id = ?", [session]) == [("in_progress",)]
 
 
 def test_a_second_session_within_48_hours_is_held(demo_store):
     patient = approved_patient(demo_store)
     session = started(demo_store, patient)
-    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=20))
-    discharged(demo_store, session)
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", delivered_mg=20,
+                         now=NOW + timedelta(minutes=20))
+    discharged(demo_store, session, given=None)
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(hours=30)).session_number == 2
     check = dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(hours=47))
     # the session was stopped early, so it also holds for a prescriber's review (issue 25.3)
@@ -164,12 +167,14 @@ def test_a_signed_session_is_read_only_and_corrected_by_an_addendum(demo_store):
         dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW)
     with pytest.raises(ValueError, match="add to a signed session|added to a signed session"):
         dosing_sessions.add_addendum(demo_store, NURSE, session, "typo", "weight 70 kg", now=NOW)
-    dosing_sessions.stop(demo_store, NURSE, session, "adverse_event", "Vomiting", now=NOW + timedelta(minutes=25))
+    dosing_sessions.stop(demo_store, NURSE, session, "adverse_event", "Vomiting", delivered_mg=20,
+                         now=NOW + timedelta(minutes=25))
     with pytest.raises(ValueError, match="still in progress"):  # stopped dosing: still monitored until discharge
         dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=30))
     with pytest.raises(ValueError, match="already stopped"):
-        dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=31))
-    discharged(demo_store, session)
+        dosing_sessions.stop(demo_store, NURSE, session, "patient_request", delivered_mg=20,
+                             now=NOW + timedelta(minutes=31))
+    discharged(demo_store, session, given=None)
     assert rows(demo_store, "SELECT status FROM dosing_sessions WHERE id = ?", [session]) == [("stopped",)]
     dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
     with pytest.raises(ValueError, match="has ended"):
@@ -237,9 +242,10 @@ def test_the_board_shows_sessions_in_progress_and_not_after_discharge(demo_store
     row = dosing_sessions.board(demo_store, NURSE, now=NOW + timedelta(minutes=20)).set_index("session_id").loc[session]
     assert (row["chair"], row["minutes_since_dose"], row["systolic_bp"], row["last_reading_minute"]) == (
         "Room 2", 20, 130, 15)
-    dosing_sessions.stop(demo_store, NURSE, session, "dose_interrupted", now=NOW + timedelta(minutes=25))
+    dosing_sessions.stop(demo_store, NURSE, session, "dose_interrupted", delivered_mg=20,
+                         now=NOW + timedelta(minutes=25))
     assert session in set(dosing_sessions.board(demo_store, NURSE)["session_id"])  # still watched
-    discharged(demo_store, session)
+    discharged(demo_store, session, given=None)
     assert session not in set(dosing_sessions.board(demo_store, NURSE)["session_id"])
 
 
@@ -268,9 +274,10 @@ def test_ended_unsigned_sessions_wait_for_the_prescriber(demo_store):
     patient = approved_patient(demo_store)
     session = started(demo_store, patient)
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
-    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=NOW + timedelta(minutes=10))
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", delivered_mg=20,
+                         now=NOW + timedelta(minutes=10))
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
-    discharged(demo_store, session)
+    discharged(demo_store, session, given=None)
     assert session in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
     dosing_sessions.sign(demo_store, PRESCRIBER, session, PRESCRIBER_PASSWORD, now=NOW + timedelta(minutes=130))
     assert session not in set(dosing_sessions.awaiting_signature(demo_store, PRESCRIBER)["session_id"])
@@ -282,3 +289,13 @@ def test_a_refusal_earlier_today_is_remembered_after_a_later_go(demo_store):
     dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(minutes=5))
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(minutes=6)).refused_today == NOW
     assert dosing_sessions.dosable(demo_store, NURSE, patient, now=NOW + timedelta(days=1)).refused_today is None
+
+
+def test_a_second_dose_for_a_patient_in_a_session_is_refused_naming_who_dosed_and_when(demo_store):
+    """Issue 25.9: the second nurse is told who dosed the patient and at what time, and which session it is."""
+    patient = approved_patient(demo_store)
+    session = started(demo_store, patient)
+    with pytest.raises(dosing_sessions.AlreadyDosed,
+                       match=f"already has a dosing session in progress: dosed at {NOW:%H:%M} by Demo Nurse") as e:
+        dosing_sessions.check_gate(demo_store, NURSE, patient, **GO, now=NOW + timedelta(minutes=5))
+    assert e.value.session_id == session

@@ -171,9 +171,9 @@ def test_a_severe_event_holds_the_next_dose_naming_it_until_a_prescriber_reviews
 def test_a_session_stopped_early_holds_the_next_dose_until_reviewed(demo_store):
     patient = approved_patient(demo_store)
     session = started(demo_store, patient)
-    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", "Felt overwhelmed",
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", "Felt overwhelmed", delivered_mg=20,
                          now=NOW + timedelta(minutes=10))
-    discharged(demo_store, session)
+    discharged(demo_store, session, given=None)
     (reason,) = gate(demo_store, patient).result.reasons
     assert reason.code == dosing.REVIEW_NEEDED and "stopped early (At the patient's request)" in reason.message
     severe_events.record_review(demo_store, PRESCRIBER, session, "Discussed; continue with support",

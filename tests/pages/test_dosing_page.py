@@ -182,8 +182,9 @@ def test_a_severe_reading_becomes_an_adverse_event_on_screen(page, approved, dem
 def test_the_board_and_the_to_sign_list_show_together(page, approved, demo_store):
     began = datetime.now() - timedelta(minutes=130)
     session = started_minutes_ago(demo_store, approved, 130)
-    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", now=began + timedelta(minutes=20))
-    discharged(demo_store, session, began)
+    dosing_sessions.stop(demo_store, NURSE, session, "patient_request", delivered_mg=20,
+                         now=began + timedelta(minutes=20))
+    discharged(demo_store, session, began, given=None)
     other = pending_screening(demo_store, mrn="DOSE-0002", last_name="Running")
     approvals.decide(demo_store, PRESCRIBER, other.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
                      now=datetime.now())
@@ -213,12 +214,27 @@ def test_stopping_dosing_keeps_the_patient_monitored_until_discharge(page, appro
     demo_store.close()
     at = open_session(page(PAGE, "nurse"), session)
     at.session_state[form_key(at, "dosing_stop", "reason")] = "adverse_event"
+    at.session_state[form_key(at, "dosing_stop", "delivered_mg")] = 20.0
     at = click(at.run(), "Stop dosing")
     text = all_text(at)
     assert "Dosing stopped early: Because of an adverse event." in text
+    assert "20 mg given" in text
     assert any(b.label == "Save the reading" for b in at.button)
     assert any(b.label == "Discharge the patient" for b in at.button)
     assert not any(b.label == "Stop dosing" for b in at.button)
+
+
+def test_a_stop_without_the_dose_given_is_refused_naming_it_and_keeps_what_was_typed(page, approved, demo_store):
+    """Issue 25.4: the dose actually given has no default at a stop; asked for, it is refused in words."""
+    session = started_minutes_ago(demo_store, approved, 30)
+    demo_store.close()
+    at = open_session(page(PAGE, "nurse"), session)
+    at.session_state[form_key(at, "dosing_stop", "reason")] = "patient_request"
+    at = click(at.run(), "Stop dosing")
+    assert any("Dose actually given (mg) is required" in e.value.replace("\\", "") for e in at.error)
+    assert at.session_state[form_key(at, "dosing_stop", "reason")] == "patient_request"
+    assert any(b.label == "Stop dosing" for b in at.button)
+    assert stored(at, "SELECT stop_reason FROM session_details WHERE session_id = ?", [session]) == [(None,)]
 
 
 def test_the_pre_dose_form_is_a_draft_kept_for_its_author_only_and_used_up_by_the_dose(page, approved, demo_store):

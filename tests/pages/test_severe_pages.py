@@ -98,7 +98,7 @@ def ended_with_a_severe_reading(demo_store, patient_id) -> int:
                                    now=began + timedelta(minutes=121))
     dosing_sessions.discharge(demo_store, NURSE, session, craving_after=30, respiratory_depression=False,
                               escort_present=True, left_with="Partner", no_driving_told=True,
-                              now=began + timedelta(minutes=125))
+                              delivered_mg=35, now=began + timedelta(minutes=125))
     return session
 
 
@@ -143,7 +143,7 @@ def test_a_normal_last_session_gives_no_review_hold(page, patient, demo_store, r
                                    now=began + timedelta(minutes=121))
     dosing_sessions.discharge(demo_store, NURSE, session, craving_after=30, respiratory_depression=False,
                               escort_present=True, left_with="Partner", no_driving_told=True,
-                              now=began + timedelta(minutes=125))
+                              delivered_mg=35, now=began + timedelta(minutes=125))
     demo_store.close()
     at = check(choose_patient(page(PAGE, role), patient))
     assert "Pre-dose check: **Go: dosing may start**" in all_text(at)
