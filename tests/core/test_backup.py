@@ -60,8 +60,10 @@ def test_a_backup_restored_into_a_fresh_file_holds_every_row_of_every_table(demo
 
 def test_no_backup_file_holds_a_patients_name_or_the_schema_in_plain_bytes(demo_store, folder):
     made = backup.make(demo_store, folder, ADMIN)
+    # Names of six letters or more: sealed bytes are random, and a three-letter name ('Lee') turns up in a few
+    # kilobytes of them now and then (it failed two full runs in one afternoon); six random bytes never match.
     names = [n for (n,) in demo_store.execute("SELECT DISTINCT last_name FROM patients UNION "
-                                              "SELECT DISTINCT first_name FROM patients").fetchall()]
+                                              "SELECT DISTINCT first_name FROM patients").fetchall() if len(n) >= 6]
     assert "Testperson" in names
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert files and all(p.parent == made for p in files)

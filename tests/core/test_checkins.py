@@ -464,7 +464,8 @@ def discharged_at(con, session, at):
         dosing_sessions.add_vitals(con, NURSE, session, minutes_after_dose=minute, **{**CALM, "systolic_bp": systolic},
                                    now=NOW + timedelta(minutes=121))
     dosing_sessions.discharge(con, NURSE, session, craving_after=30, respiratory_depression=False,
-                              escort_present=True, left_with="Partner (synthetic)", no_driving_told=True, now=at)
+                              escort_present=True, left_with="Partner (synthetic)", no_driving_told=True,
+                              delivered_mg=35, now=at)
 
 
 def note(con, patient, session, met_at, now=NOW + timedelta(days=1)):
