@@ -22,6 +22,10 @@ con = clinic().con
 OPEN = session_link.SESSION
 """The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
+BOARD_WIDTHS = {"Patient": 125, "Chair": 65, "Route": 60, "Dosed": 80, "Next reading": 150, "Blood pressure": 105,
+                "Events": 50}
+"""Pixels: every column of the board whole, side by side, beside the sidebar at 1,024 px (issue 25.14: columns
+were cut at 1,280 and 1,024 px). The severe reading's minute and the instruction are in the banner above."""
 """The to-sign table's own grid; a click in it chooses the OPEN session."""
 PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW, DOSED = (
     "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
@@ -206,23 +210,21 @@ def board() -> None:
         return
     severe_banners(running)
     shown = pd.DataFrame({
-        "session_id": running["session_id"], "Patient": running["patient"], "Chair or room": running["chair"],
-        "Route": running["route"].map(labels.ROUTE), "Minutes since dose": running["minutes_since_dose"],
+        "session_id": running["session_id"], "Patient": running["patient"], "Chair": running["chair"],
+        "Route": running["route"].map(labels.ROUTE_SHORT),
+        "Dosed": running["minutes_since_dose"].map("{} min ago".format),
         "Next reading": [f"OVERDUE by {m - d} min" if late else f"at minute {d} (in {d - max(0, m)} min)"
                          for d, late, m in zip(running["next_reading_minute"], running["next_reading_overdue"],
                                                running["minutes_since_dose"], strict=True)],
-        "Latest blood pressure": [f"{s}/{d}" if not pd.isna(s) else "-" for s, d in
-                                  zip(running["systolic_bp"], running["diastolic_bp"], strict=True)],
-        "Severe blood pressure": [f"SEVERE {s}/{d} at minute {m}" if not pd.isna(s) else "-"
-                                  for s, d, m in zip(running["severe_systolic_bp"], running["severe_diastolic_bp"],
-                                                     running["severe_minute"], strict=True)],
-        "Adverse events": running["adverse_events"],
+        "Blood pressure": [f"SEVERE {s}/{d}" if not pd.isna(s) else f"{ls}/{ld}" if not pd.isna(ls) else "-"
+                           for s, d, ls, ld in zip(running["severe_systolic_bp"], running["severe_diastolic_bp"],
+                                                   running["systolic_bp"], running["diastolic_bp"], strict=True)],
+        "Events": running["adverse_events"],
     })
-    narrow = {"Chair or room", "Route", "Minutes since dose", "Latest blood pressure", "Adverse events"}
     reads.listed(con, user, "Dosing: today's board", running["patient_id"])
-    selection.table(OPEN, shown, "session_id", {
-        c: st.column_config.Column(c, width="small" if c in narrow else "medium")
-        for c in shown.columns if c != "session_id"}, style=alerts_in_red, choose_with=open_session)
+    selection.table(OPEN, shown, "session_id", {c: st.column_config.Column(c, width=BOARD_WIDTHS[c])
+                                                for c in shown.columns if c != "session_id"},
+                    style=alerts_in_red, choose_with=open_session)
     st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
 
 
@@ -246,7 +248,7 @@ def alerts_in_red(rows: pd.DataFrame):
     """A session under a severe blood pressure is red across its row, an overdue reading in its cell: in colour as
     well as in words ("SEVERE", "OVERDUE")."""
     return (rows.style
-            .apply(lambda row: [RED if row["Severe blood pressure"] != "-" else ""] * len(row), axis=1)
+            .apply(lambda row: [RED if row["Blood pressure"].startswith("SEVERE") else ""] * len(row), axis=1)
             .map(lambda v: RED if str(v).startswith("OVERDUE") else "", subset=["Next reading"]))
 
 

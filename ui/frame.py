@@ -24,11 +24,15 @@ div[data-testid="stCaptionContainer"], div[data-testid="stCaptionContainer"] p {
 div[role="radiogroup"] { column-gap: 0.75rem !important; }
 section[data-testid="stFileUploaderDropzone"] [data-testid="stIconMaterial"] { color: #595c66 !important; }
 [data-testid="stHeaderActionElements"] a[aria-label="Link to heading"] { display: none !important; }
+@media (max-width: 1400px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; } }
 </style>"""
 """Captions, and the file uploader's "add another file" icon: Streamlit draws them in a faded grey (about 3:1 and
 3.8:1 on their backgrounds, under WCAG AA's 4.5:1); this is 6.6:1. Answer choices: a little closer together, so a
 questionnaire item's answers fit on one line at 1440 px. Each heading's "link to heading" anchor: a Tab stop per
-heading (a dozen on Outcomes) between a nurse and the next field, for a link nobody here shares."""
+heading (a dozen on Outcomes) between a nurse and the next field, for a link nobody here shares. Below 1,400 px the
+main area's side margins shrink from 5rem to 1.5rem: 676 px beside the sidebar at 1,024 px instead of 564, room for
+today's board."""
 PASSWORD_TOGGLE_OUT_OF_TAB_ORDER = """<script>
 if (!window.passwordToggleOutOfTabOrder) {
   window.passwordToggleOutOfTabOrder = true;

@@ -39,6 +39,8 @@ CSSRS_RISK = {"none": "no risk identified", "low": "low risk", "moderate": "mode
 CONDITION = CONDITION_LABELS
 MEDICATION = MEDICATION_LABELS
 ROUTE = ROUTES
+ROUTE_SHORT = {"iv": "IV", "im": "IM", "intranasal": "Nasal", "oral": "Lozenge"}
+"""The route in a word, where a column is narrow (today's board)."""
 
 
 AUDIT_ACTION = {

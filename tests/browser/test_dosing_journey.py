@@ -57,7 +57,7 @@ def grid_rows(grid) -> list[str]:
 def open_from_board(tab, patient: str = PATIENT) -> None:
     """Click the patient's row on today's board (a click on its name cell)."""
     expect(tab.get_by_role("heading", name="Today's board")).to_be_visible()
-    grid = tab.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose").first
+    grid = tab.get_by_test_id("stDataFrame").filter(has_text="Next reading").first
     expect(grid.get_by_text(patient)).to_be_attached()
     rows = grid_rows(grid)
     index = next(i for i, row in enumerate(rows) if row.startswith(patient))
@@ -118,7 +118,7 @@ def test_a_nurse_records_readings_reloads_discharges_and_a_prescriber_signs(new_
     expect(nurse.get_by_text(re.compile(r"^Discharged\."))).to_be_visible()
     act(nurse, nurse.get_by_role("button", name="Back to today's board").click)
     expect(nurse.get_by_role("heading", name="Today's board")).to_be_visible()
-    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose")
+    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Next reading")
     expect(board.get_by_text("Twoscreens, Robin")).to_be_attached()  # the board is drawn, so an absence is real
     expect(board.get_by_text(PATIENT), "the board still shows the discharged session").to_have_count(0)
 

@@ -53,7 +53,7 @@ def test_a_severe_reading_reaches_the_board_in_red_and_the_prescribers_home_unti
     nurse, prescriber = new_tab(), new_tab()
     sign_in(nurse, severe_url, "nurse", "demo-nurse-2026")
     go(nurse, "Dosing session")
-    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Minutes since dose").first
+    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Next reading").first
     expect(board.get_by_text(PATIENT)).to_be_attached()
     assert red_pixels(board) == 0, "the board is red before any severe reading"
 
@@ -64,11 +64,11 @@ def test_a_severe_reading_reaches_the_board_in_red_and_the_prescribers_home_unti
                                         r"10"))).to_be_visible()
 
     act(nurse, nurse.get_by_role("button", name="Back to today's board").click)
-    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Severe blood pressure").first
+    board = nurse.get_by_test_id("stDataFrame").filter(has_text="Next reading").first
     expect(board.get_by_text(PATIENT)).to_be_attached()
     (row,) = [r for r in grid_rows(board) if r.startswith(PATIENT)]
     assert re.search(r"\| at minute 15 \(in [1-5] min\) \|", row), row  # 5 minutes after the reading
-    assert re.search(r"\| SEVERE 186/112 at minute 10( \||$)", row), row  # the last column may be scrolled off
+    assert re.search(r"\| SEVERE 186/112 \|", row), row
     expect(nurse.get_by_text(re.compile(rf"^{PATIENT} \(Room 7\): severe blood pressure 186/112 at minute 10\. "
                                         r"Re-measure every 5 minutes until it is below 160/100: next reading at "
                                         r"minute 15\.$"))).to_be_visible()

@@ -314,3 +314,22 @@ def test_a_pre_dose_check_with_several_problems_names_them_all_in_one_refusal(pa
     for words in ("Heart rate", "SpO2", "Fasting confirmed: answer yes or no", "Escort or driver confirmed"):
         assert words in message, words
     assert stored(at, "SELECT count(*) FROM gate_checks WHERE patient_id = ?", [approved]) == [(0,)]
+
+
+MAIN_AT_1024 = 1024 - 300 - 2 * 24
+"""The main area beside the sidebar (300 px) at 1,024 px, with the side margins of 1.5rem set below 1,400 px."""
+ROW_MARKER = 40
+
+
+def test_every_column_of_the_board_fits_beside_the_sidebar_at_1024_px(page, approved, demo_store):
+    """Issue 25.14: the board's columns were cut at 1,280 and 1,024 px (headers 'Chair or roo', 'Minutes sinc')."""
+    import json
+
+    started_minutes_ago(demo_store, approved, 40)
+    demo_store.close()
+    at = page(PAGE, "nurse")
+    board = next(df for df in at.dataframe if "Next reading" in df.value.columns)
+    widths = {name: config.get("width") for name, config in json.loads(board.proto.columns).items()}
+    widths = {name: w for name, w in widths.items() if name in board.value.columns}
+    assert all(isinstance(w, int) for w in widths.values()) and len(widths) == len(board.value.columns), widths
+    assert sum(widths.values()) + ROW_MARKER <= MAIN_AT_1024, widths
