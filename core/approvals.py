@@ -34,6 +34,8 @@ WAITING_SQL = """
 """
 QUEUE_ORDER = " ORDER BY urgent DESC, screened_at, screening_id"
 QUEUE_SQL = WAITING_SQL + QUEUE_ORDER
+QUEUE_PAGE_SQL = QUEUE_SQL + " LIMIT ? OFFSET ?"
+WAITING_COUNTS_SQL = "SELECT count(*), count(*) FILTER (WHERE urgent) FROM (" + WAITING_SQL + ")"
 QUEUE_PAGE_SIZE = 25
 """A screenful: the queue's table and its chooser hold one page, however many wait."""
 
@@ -62,10 +64,10 @@ def queue_page(con, user: User, page: int = 1, page_size: int = QUEUE_PAGE_SIZE)
     page = validate.whole_number(page, "Page")
     page_size = validate.whole_number(page_size, "Screenings per page", 1, 1_000)
     with db.read(con) as cur:
-        total, urgent = cur.execute(f"SELECT count(*), count(*) FILTER (WHERE urgent) FROM ({WAITING_SQL})").fetchone()
+        total, urgent = cur.execute(WAITING_COUNTS_SQL).fetchone()
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        rows = cur.execute(f"{QUEUE_SQL} LIMIT ? OFFSET ?", [page_size, (page - 1) * page_size]).df()
+        rows = cur.execute(QUEUE_PAGE_SQL, [page_size, (page - 1) * page_size]).df()
     return QueuePage(rows, total, urgent, page, pages)
 
 

@@ -93,6 +93,11 @@ WITH_NAMES = """
 """
 """The matching entries with who acted, the account acted on, and the patient the entry is on (its record, or the
 patient its details name) by chart number."""
+PAGE_SQL = "WITH matching AS (" + MATCHING + " ORDER BY id DESC LIMIT $limit) " + WITH_NAMES
+ENTRY_SQL = "WITH matching AS (SELECT * FROM audit_log WHERE id = $id) " + WITH_NAMES
+EXPORT_COUNT_SQL = "SELECT count(*) FROM (" + MATCHING + ")"
+EXPORT_SQL = "WITH matching AS (" + MATCHING + ") " + WITH_NAMES
+"""Each query whole, from the fixed fragments above: every value a filter brings is a named parameter."""
 
 
 def _parameters(chosen: Filters, before_id: int | None = None) -> dict:
@@ -112,8 +117,7 @@ def page(con, user: User, before_id: int | None = None, action: str | None = Non
     if before_id is not None:
         before_id = validate.whole_number(before_id, "Older than entry", 1, 2**63 - 1)
     with db.read(con) as cur:
-        rows = cur.execute(f"WITH matching AS ({MATCHING} ORDER BY id DESC LIMIT $limit) {WITH_NAMES}",
-                           {**_parameters(chosen, before_id), "limit": limit + 1}).df()
+        rows = cur.execute(PAGE_SQL, {**_parameters(chosen, before_id), "limit": limit + 1}).df()
     more = len(rows) > limit
     rows = rows.head(limit)
     return AuditPage(rows, int(rows["id"].iloc[-1]) if more else None)
@@ -124,8 +128,7 @@ def entry(con, user: User, entry_id: int) -> dict | None:
     user = require(con, user, {"admin"})
     entry_id = validate.whole_number(entry_id, "Entry", 1, 2**63 - 1)
     with db.read(con) as cur:
-        rows = cur.execute(f"WITH matching AS (SELECT * FROM audit_log WHERE id = $id) {WITH_NAMES}",
-                           {"id": entry_id}).df()
+        rows = cur.execute(ENTRY_SQL, {"id": entry_id}).df()
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
@@ -139,11 +142,11 @@ def export(con, user: User, action: str | None = None, patient_id: int | None = 
     chosen = filters(action, account_id, patient_id, start, end, autosaves)
     parameters = _parameters(chosen)
     with db.transaction(con) as cur:
-        (found,) = cur.execute(f"SELECT count(*) FROM ({MATCHING})", parameters).fetchone()
+        (found,) = cur.execute(EXPORT_COUNT_SQL, parameters).fetchone()
         if found > EXPORT_MAX:
             raise ValueError(f"The export holds at most {EXPORT_MAX:,} entries and these filters match {found:,}: "
                              "narrow them (the dates, an account or an action) and export each part")
-        rows = cur.execute(f"WITH matching AS ({MATCHING}) {WITH_NAMES}", parameters).df()
+        rows = cur.execute(EXPORT_SQL, parameters).df()
         recorded = {**asdict(chosen), "start": chosen.start and chosen.start.isoformat(),
                     "end": chosen.end and chosen.end.isoformat(), "rows": len(rows)}
         db.audit(cur, user.id, "audit_exported", "database", None, recorded)

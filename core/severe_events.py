@@ -38,6 +38,7 @@ SEVERE_SQL = """
 """
 """Severe means recorded as severe: every event the app records carries a severity (a severe blood pressure's is
 severe by itself); events written in bulk without one (the synthetic demo's history) are not listed."""
+OPEN_EVENTS_SQL = SEVERE_SQL + " ORDER BY session_in_progress DESC NULLS LAST, e.recorded_at, e.id LIMIT ?"
 
 
 def open_events(con, user: User, limit: int = LISTED) -> pd.DataFrame:
@@ -46,8 +47,7 @@ def open_events(con, user: User, limit: int = LISTED) -> pd.DataFrame:
     require(con, user, PRESCRIBERS)
     limit = validate.whole_number(limit, "Rows", 1, 1000)
     with db.read(con) as cur:
-        return cur.execute(SEVERE_SQL + " ORDER BY session_in_progress DESC NULLS LAST, e.recorded_at, e.id LIMIT ?",
-                           [limit]).df()
+        return cur.execute(OPEN_EVENTS_SQL, [limit]).df()
 
 
 def open_count(con, user: User) -> int:

@@ -225,11 +225,12 @@ COUNTED_FAILURES = """
 """The failed sign-ins that count towards each account's lock: within the lock period, after its last successful
 sign-in or unlock (by audit row id, which orders them even within one clock tick), attempts refused while locked
 left out so they do not extend the lock."""
+ACCOUNT_FAILURES_SQL = "SELECT count(*) FROM (" + COUNTED_FAILURES + ") WHERE user_id = $user"
 
 
 def _failures_since_unlock(cur, user_id: int) -> int:
     """Failed sign-ins of the account that count towards its lock (`COUNTED_FAILURES`)."""
-    (count,) = cur.execute(f"SELECT count(*) FROM ({COUNTED_FAILURES}) WHERE user_id = $user",
+    (count,) = cur.execute(ACCOUNT_FAILURES_SQL,
                            {"minutes": _lock_minutes(), "user": user_id}).fetchone()
     return count
 

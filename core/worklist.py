@@ -42,12 +42,17 @@ def attention(con, user: User, rows: int = HOME_ROWS) -> Attention:
     user = require(con, user, STAFF)
     rows = validate.whole_number(rows, "Rows", 1, 1000)
     with db.read(con) as cur:
-        pending = cur.execute(PENDING_APPROVALS_SQL + " LIMIT ?", [rows]).df()
-        in_progress = cur.execute(SESSIONS_IN_PROGRESS_SQL + " LIMIT ?", [rows]).df()
+        pending = cur.execute(PENDING_FIRST_SQL, [rows]).df()
+        in_progress = cur.execute(IN_PROGRESS_FIRST_SQL, [rows]).df()
     return Attention(pending, in_progress)
 
 
 PENDING_COUNT_SQL = "SELECT count(*) FROM (" + PENDING_APPROVALS_SQL + ")"
+PENDING_FIRST_SQL = PENDING_APPROVALS_SQL + " LIMIT ?"
+IN_PROGRESS_FIRST_SQL = SESSIONS_IN_PROGRESS_SQL + " LIMIT ?"
+TO_SIGN_COUNT_SQL = "SELECT count(*) FROM (" + AWAITING_SIGNATURE_SQL + ")"
+TO_SIGN_FIRST_SQL = AWAITING_SIGNATURE_SQL + " LIMIT ?"
+"""Each list's SQL whole, from the fixed queries above: only the row count is a parameter."""
 IN_PROGRESS_COUNT_SQL = "SELECT count(*) FROM (" + SESSIONS_IN_PROGRESS_SQL + ")"
 
 
@@ -73,5 +78,5 @@ def to_sign(con, user: User, rows: int = HOME_ROWS) -> ToSign:
     user = require(con, user, {"prescriber"})
     rows = validate.whole_number(rows, "Rows", 1, 1000)
     with db.read(con) as cur:
-        (total,) = cur.execute(f"SELECT count(*) FROM ({AWAITING_SIGNATURE_SQL})").fetchone()
-        return ToSign(cur.execute(AWAITING_SIGNATURE_SQL + " LIMIT ?", [rows]).df(), total)
+        (total,) = cur.execute(TO_SIGN_COUNT_SQL).fetchone()
+        return ToSign(cur.execute(TO_SIGN_FIRST_SQL, [rows]).df(), total)
