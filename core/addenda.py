@@ -2,9 +2,8 @@
 
 A signed record is what the clinician signed; changing it in place would leave the file saying something they did
 not sign. So a later correction is a row of its own, with who added it, when and why, written in one transaction with
-its audit row. Dosing sessions took addenda first (core/dosing_sessions.py); integration notes take them through this
-module, whose `Kind` names the table, the signed record's column and the audit action, so a further kind of signed
-record needs only a table and a `Kind`.
+its audit row. Dosing sessions and integration notes take them through this module, whose `Kind` names the table,
+the signed record's column and the audit action, so a further kind of signed record needs only a table and a `Kind`.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ class Kind:
     entity: str
 
 
+SESSION = Kind("session_addenda", "session_id", "session_addendum_added", "session_addendum")
 NOTE = Kind("note_addenda", "note_id", "integration_note_addendum_added", "integration_note_addendum")
 
 

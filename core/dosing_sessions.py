@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core import db, drafts, severe_events, users
+from core import addenda, db, drafts, severe_events, users
 from core.access import STAFF, User, require
 from core.rules import dosing, validate, vitals
 from core.rules.reasons import Reason
@@ -479,11 +479,8 @@ def add_addendum(con, user: User, session_id: int, reason, text, now: datetime |
                           "LEFT JOIN session_details s ON s.session_id = d.id WHERE d.id = ?", [session_id]).fetchone()
         if row is None or row[1] is None:
             raise ValueError("An addendum is added to a signed session; correct an unsigned one directly")
-        (addendum_id,) = cur.execute(
-            "INSERT INTO session_addenda (session_id, added_at, added_by, reason, text) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING id", [session_id, now, user.id, reason.strip(), text.strip()]).fetchone()
-        db.audit(cur, user.id, "session_addendum_added", "session_addendum", addendum_id,
-                 {"patient_id": row[0], "session_id": session_id})
+        addenda.append(cur, addenda.SESSION, user, session_id, reason.strip(), text.strip(), now,
+                       {"patient_id": row[0]})
 
 
 def board(con, user: User, now: datetime | None = None, settings: Settings | None = None) -> pd.DataFrame:
@@ -598,10 +595,8 @@ def record(con, user: User, session_id: int) -> SessionRecord:
             """SELECT e.recorded_at, e.code, d.severity, d.action_taken, e.description
                FROM adverse_events e LEFT JOIN adverse_event_details d ON d.adverse_event_id = e.id
                WHERE e.session_id = ? ORDER BY e.recorded_at, e.id""", [session_id]).df()
-        addenda = cur.execute(
-            """SELECT a.added_at, u.display_name AS added_by, a.reason, a.text FROM session_addenda a
-               JOIN users u ON u.id = a.added_by WHERE a.session_id = ? ORDER BY a.id""", [session_id]).df()
-    return SessionRecord(*row[:-2], json.loads(row[-2]), row[-1], readings, events, addenda)
+        added = addenda.listed(cur, addenda.SESSION, session_id)
+    return SessionRecord(*row[:-2], json.loads(row[-2]), row[-1], readings, events, added)
 
 
 def record_view(con, user: User, session_id: int) -> None:
