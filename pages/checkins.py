@@ -1,17 +1,19 @@
 """Check-ins (therapists, nurses, prescribers): a follow-up visit's scales and use days; integration notes."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from core import checkins, drafts, integration_notes, patients, safety
+from core import checkins, drafts, integration_notes, patients
 from core.rules import instruments
 from core.rules.settings import current
 from ui import answering, autosave, day_correction, forms, labels, questionnaire, reads, selection, session_record
-from ui.actions import act, alert, done, show
+from ui import checkin_actions as handle
+from ui.actions import act, show
 from ui.chart_link import chart_button
+from ui.checkin_actions import ADDENDUM, CHECKIN, NOTE, OTHER, PATIENT, SECOND_VISIT, USE
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import plain, time_choice
@@ -20,33 +22,16 @@ RECORDERS = checkins.RECORDERS
 user = frame("Check-ins", allow=RECORDERS)
 con = clinic().con
 
-PATIENT = "checkin_patient"
-"""The selection: the patient whose check-in is on screen, by id."""
-CHECKIN, NOTE, ADDENDUM = "checkin", "integration_note", "note_addendum"
-SEARCH_AUDITED = "checkin_search~audited"
-UNANSWERED = "Not answered"
-"""Shown in a day's cell until it is answered: an empty cell reads 'None', which could be taken for 'no use'."""
-USE = {UNANSWERED: None, "No use": False, "Used": True}
-OTHER = {UNANSWERED: None, "No": False, "Yes": True}
-SECOND_VISIT = "second_same_day"
 NOT_FIELDS = ("days_", SECOND_VISIT)
 """Form keys not kept in a draft: the use grid's own widget state, and the confirmation of a second check-in the same
 day (it answers one refusal; a draft resumed later is asked again)."""
-
-
-def open_patient(con, user, patient_id: int) -> None:
-    selection.choose(PATIENT, patient_id)
 
 
 def picker() -> None:
     search = st.text_input("Search by name, chart number or date of birth", key="checkin_search",
                            placeholder="e.g. Demo, DEMO-000010 or 1988-03-14", persist_state="session")
     found = patients.roster(con, user, search, status="approved")
-    if search.strip() and st.session_state.get(SEARCH_AUDITED) != search.strip():
-        patients.record_search(con, user, search, list(found.rows["id"]), found.total)
-        st.session_state[SEARCH_AUDITED] = search.strip()
-    elif not search.strip():
-        reads.listed(con, user, "Check-ins: approved patients", found.rows["id"])
+    reads.searched(con, user, "Check-ins: approved patients", search, found.rows["id"], found.total)
     if found.total == 0:
         st.info("No approved patient matches. Check the spelling, or search by chart number or date of birth.")
         return
@@ -54,149 +39,13 @@ def picker() -> None:
         "patient": "Patient", "chart_number": "Chart number",
         "date_of_birth": st.column_config.DateColumn("Born", format="DD MMM YYYY"), "sessions": "Sessions",
         "last_activity": st.column_config.DatetimeColumn("Last activity", format="DD MMM YYYY"),
-    }, choose_with=lambda patient_id: act(open_patient, patient_id, allow=RECORDERS)())
+    }, choose_with=lambda patient_id: act(handle.open_patient, patient_id, allow=RECORDERS)())
     shown = min(found.total, len(found.rows))
     st.caption(f"{found.total} approved patient(s), most recent activity first; {shown} shown. "
                "Click a patient to record a check-in.")
 
 
-# The use-log grid: its rows live in the form's server-side meta; the grid widget holds only the edits on top.
-
-
-def initial_days(patient_id: int, start, today) -> list[dict]:
-    logged = checkins.use_log(con, user, patient_id, start, today)
-    recorded = logged.set_index(logged["day"].dt.date)
-    rows = []
-    for offset in range((today - start).days + 1):
-        day = start + timedelta(days=offset)
-        row = {"day": day, "use": UNANSWERED, "drinks": "", "other": UNANSWERED, "recorded": ""}
-        if day in recorded.index:
-            r = recorded.loc[day]
-            row.update(use="Used" if r["used"] else "No use",
-                       drinks="" if pd.isna(r["drinks"]) else f"{r['drinks']:g}",
-                       other=UNANSWERED if pd.isna(r["other_used"]) else ("Yes" if r["other_used"] else "No"))
-            row["recorded"] = labels.use_day(row["use"], row["drinks"], row["other"])
-        rows.append(row)
-    return rows
-
-
-def grid_key(form) -> str:
-    return form.key(f"days_{form.meta.setdefault('grid', 0)}")
-
-
-def current_days(form) -> list[dict]:
-    """The grid's rows as on screen: the rows it was drawn from with the user's edits applied."""
-    rows = [dict(r) for r in form.meta.get("days", [])]
-    edits = st.session_state.get(grid_key(form), {}).get("edited_rows", {})
-    for index, change in edits.items():
-        if int(index) < len(rows):
-            rows[int(index)].update(change)
-    return rows
-
-
-def redraw_days(form, rows: list[dict]) -> None:
-    form.meta["days"] = rows
-    form.meta["grid"] = form.meta.get("grid", 0) + 1
-
-
-def no_use_for_the_rest(token: str, patient_id: int) -> None:
-    """One click for a run of days: every day not yet answered becomes 'no use' (other substances too)."""
-    form = forms.current(CHECKIN, token, patient_id)
-    rows = current_days(form)
-    for row in rows:
-        if USE.get(row["use"]) is None:
-            row["use"] = "No use"
-            if OTHER.get(row["other"]) is None:
-                row["other"] = "No"
-    redraw_days(form, rows)
-
-
-def start_log_on(token: str, patient_id: int) -> None:
-    form = forms.current(CHECKIN, token, patient_id)
-    start = form.get("log_from")
-    if start is not None:
-        redraw_days(form, initial_days(patient_id, start, datetime.now().date()))
-
-
-def show_recorded(form, patient_id: int) -> None:
-    """After a refused save, the grid's 'Already recorded' column shows what is stored now (another person may
-    have saved a day meanwhile), keeping every answer the user typed."""
-    rows = current_days(form)
-    if not rows:
-        return
-    stored = {r["day"]: r["recorded"] for r in initial_days(patient_id, rows[0]["day"], rows[-1]["day"])}
-    for row in rows:
-        row["recorded"] = stored.get(row["day"], row["recorded"])
-    redraw_days(form, rows)
-
-
-def use_days(rows: list[dict]) -> list[dict]:
-    """The days the user answered (or half-answered, for core to name), in the shape core takes."""
-    given = []
-    for row in rows:
-        drinks = (row.get("drinks") or "").strip() or None
-        if USE.get(row.get("use")) is None and drinks is None and OTHER.get(row.get("other")) is None:
-            continue
-        given.append({"day": row["day"], "used": USE.get(row.get("use")), "drinks": drinks,
-                      "other_used": OTHER.get(row.get("other"))})
-    return given
-
-
 # The check-in form.
-
-
-def answers(form, ctx: checkins.Context) -> dict:
-    collected = {}
-    for instrument_id in (*checkins.EVERY_VISIT, "pcl5"):
-        instrument = instruments.get(instrument_id)
-        collected[instrument_id] = [st.session_state.get(questionnaire.item_key(form.prefix, instrument, item.key))
-                                    for item in instrument.items]
-    cssrs = instruments.get("cssrs")
-    collected["cssrs"] = {item.key: value for item in cssrs.items
-                          if (value := st.session_state.get(questionnaire.item_key(form.prefix, cssrs, item.key)))
-                          is not None}
-    if not ctx.pcl5_due:
-        del collected["pcl5"]
-    return collected
-
-
-def save_checkin(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(CHECKIN, token, patient_id)
-    ctx = checkins.context(con, user, patient_id)
-    day, hour = form.get("visit_day"), form.get("visit_time")
-    visit = datetime.combine(day, hour) if day is not None and hour is not None else None
-    try:
-        saved = checkins.record(con, user, patient_id, visit_at=visit, answers=answers(form, ctx),
-                                use_days=use_days(current_days(form)), correction_reason=form.get("correction") or "",
-                                note=form.get("note") or "", draft_id=form.meta.get("draft_id"),
-                                second_same_day=bool(form.get(SECOND_VISIT)))
-    except checkins.SameDayCheckin:
-        form.meta["same_day_asked"] = True
-        show_recorded(form, patient_id)
-        raise
-    except ValueError:
-        show_recorded(form, patient_id)
-        raise
-    forms.close(CHECKIN)
-    message = (f"Check-in saved: {saved.days_added} new use day(s)"
-               + (f", {saved.days_corrected} corrected" if saved.days_corrected else "") + ".")
-    if saved.followup_raised:
-        where = ("record it on Home" if user.role in safety.CLINICIANS else
-                 "tell the nurse or prescriber now: it is on their Home list")
-        alert(CHECKIN, message + " **A same-day safety assessment is needed** (thoughts of self-harm or C-SSRS risk): "
-                                 f"do not let the patient leave without it; {where}.")
-    else:
-        done(CHECKIN, message)
-
-
-def discard_checkin(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(CHECKIN, token, patient_id)
-    if form.meta.get("draft_id") is not None:
-        drafts.discard(con, user, form.meta["draft_id"])
-    forms.close(CHECKIN)
-    st.session_state[f"checkin~no_restore~{patient_id}"] = True
-    done(CHECKIN, "The unfinished check-in was discarded.")
-
 
 def open_form(patient_id: int) -> forms.FormInstance:
     """This patient's open check-in, or the user's unfinished one from another screen or before a reload."""
@@ -208,7 +57,7 @@ def open_form(patient_id: int) -> forms.FormInstance:
     now = datetime.now()
     if not mine:
         ctx = checkins.context(con, user, patient_id)
-        days = initial_days(patient_id, ctx.log_from, now.date())
+        days = handle.initial_days(con, user, patient_id, ctx.log_from, now.date())
         return forms.restart(CHECKIN, patient_id, meta={"days": days, "initial": days}, values={
             "log_from": ctx.log_from, "visit_day": now.date(), "visit_time": now.time().replace(second=0,
                                                                                               microsecond=0)})
@@ -223,9 +72,9 @@ def keep_draft(form, patient_id: int) -> None:
     fields = {k.removeprefix(form.prefix): v for k, v in st.session_state.items()
               if isinstance(k, str) and k.startswith(form.prefix) and v not in (None, "")
               and not k.removeprefix(form.prefix).startswith(NOT_FIELDS)}
-    content = {"fields": fields, "days": current_days(form)}
+    content = {"fields": fields, "days": handle.current_days(form)}
     typed = {k: v for k, v in fields.items() if k not in ("visit_day", "visit_time", "log_from")}
-    untouched = not typed and use_days(content["days"]) == use_days(form.meta.get("initial", []))
+    untouched = not typed and handle.use_days(content["days"]) == handle.use_days(form.meta.get("initial", []))
     if not (untouched and "draft_id" not in form.meta):
         autosave.keep(con, user, form, "checkin", content, patient_id)
 
@@ -275,10 +124,11 @@ def checkin_form(ctx: checkins.Context) -> None:
         st.checkbox("A second check-in the same day: the patient was seen again today", key=form.key(SECOND_VISIT))
     save, discard = st.columns([3, 1])
     save.button("Save the check-in", type="primary",
-                on_click=act(save_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN, about=ctx.patient))
+                on_click=act(handle.save_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN,
+                             about=ctx.patient))
     if form.meta.get("draft_id") is not None:
         discard.button("Discard this check-in",
-                       on_click=act(discard_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN))
+                       on_click=act(handle.discard_checkin, form.token, patient_id, allow=RECORDERS, slot=CHECKIN))
 
 
 def use_log(form, ctx: checkins.Context) -> None:
@@ -292,9 +142,9 @@ def use_log(form, ctx: checkins.Context) -> None:
     start, fill = st.columns([1, 2], vertical_alignment="bottom")
     start.date_input("Start the log on", min_value=ctx.log_earliest, max_value=datetime.now().date(),
                      key=form.key("log_from"), format="DD.MM.YYYY",
-                     on_change=partial(start_log_on, form.token, ctx.patient_id))
+                     on_change=partial(handle.start_log_on, con, user, form.token, ctx.patient_id))
     fill.button("No use on every day not yet answered", icon=":material/done_all:",
-                on_click=partial(no_use_for_the_rest, form.token, ctx.patient_id))
+                on_click=partial(handle.no_use_for_the_rest, form.token, ctx.patient_id))
     columns = {
         "day": st.column_config.DateColumn("Day", format="ddd DD MMM YYYY", disabled=True),
         "use": st.column_config.SelectboxColumn(f"{substance} used?", options=list(USE)),
@@ -308,35 +158,11 @@ def use_log(form, ctx: checkins.Context) -> None:
     else:
         del columns["drinks"]
     rows = pd.DataFrame(form.meta["days"], columns=["day", "use", "drinks", "other", "recorded"])
-    st.data_editor(rows[list(columns)], key=grid_key(form), hide_index=True, column_config=columns,
+    st.data_editor(rows[list(columns)], key=handle.grid_key(form), hide_index=True, column_config=columns,
                    num_rows="fixed", width="stretch")
 
 
 # Integration notes.
-
-
-def write_note(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(NOTE, token, patient_id)
-    day, hour = form.get("met_day"), form.get("met_time")
-    met = datetime.combine(day, hour) if day is not None and hour is not None else None
-    try:
-        integration_notes.write(con, user, patient_id, form.get("session"), met_at=met, themes=form.get("themes"),
-                                reflections=form.get("reflections"), plan=form.get("plan"),
-                                password=form.get("password") or "", draft_id=form.meta.get("draft_id"))
-    finally:
-        form.set("password", "")  # a signature never outlives the attempt it was typed for
-    forms.close(NOTE)
-    done(NOTE, "Integration note signed and saved.")
-
-
-def add_addendum(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(ADDENDUM, token, patient_id)
-    note_id = form.get("note")
-    if note_id is None:
-        raise ValueError("Signed note: choose the note the addendum belongs to")
-    integration_notes.add_addendum(con, user, note_id, form.get("reason") or "", form.get("text") or "")
-    forms.close(ADDENDUM)
-    done(ADDENDUM, "Addendum added beside the signed note.")
 
 
 def notes(patient_id: int) -> None:
@@ -376,17 +202,7 @@ def addendum_form(patient_id: int, signed: dict[int, str]) -> None:
     st.text_area("Addendum", key=form.key("text"), height=80)
     show(ADDENDUM)
     st.button("Add the addendum",
-              on_click=act(add_addendum, form.token, patient_id, allow=integration_notes.WRITERS, slot=ADDENDUM))
-
-
-def offer_time(token: str, patient_id: int, offered: dict) -> None:
-    """A session chosen: its date and time as offered (the booking, else the discharge), for the therapist to change
-    when they met at another time."""
-    form = forms.current(NOTE, token, patient_id)
-    at = offered.get(form.get("session"))
-    if at is not None:
-        form.set("met_day", at.date())
-        form.set("met_time", at.time())
+              on_click=act(handle.add_addendum, form.token, patient_id, allow=integration_notes.WRITERS, slot=ADDENDUM))
 
 
 def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
@@ -412,7 +228,7 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
     offered = {int(s.session_id): s.offered_at.to_pydatetime() for s in ended.itertuples()}
     chosen = st.selectbox("The dosing session it follows", list(choices), format_func=choices.get, index=None,
                           placeholder="Choose a session", key=form.key("session"),
-                          on_change=partial(offer_time, form.token, patient_id, offered))
+                          on_change=partial(handle.offer_time, form.token, patient_id, offered))
     if chosen is not None:
         session = ended.set_index("session_id").loc[chosen]
         intention = session["intention"]
@@ -436,7 +252,7 @@ def note_form(patient_id: int, open_sessions: pd.DataFrame) -> None:
                       autocomplete="current-password")
         show(NOTE)  # beside the button: a refusal at the top of the tab went unseen below a long note
         st.form_submit_button("Sign and save the note", type="primary",
-                              on_click=act(write_note, form.token, patient_id, allow=integration_notes.WRITERS,
+                              on_click=act(handle.write_note, form.token, patient_id, allow=integration_notes.WRITERS,
                                            slot=NOTE))
     keep_note(form, patient_id)
 

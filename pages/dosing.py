@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from core import dosing_sessions as ds
-from core import drafts, severe_events
+from core import drafts
 from core.rules import dosing, vitals
 from core.rules.settings import current as current_settings
-from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
-from ui.actions import act, alert, done, pending, show
+from ui import dosing_actions as handle
+from ui import forms, labels, reads, remeasure, selection, session_link, session_record
+from ui.actions import act, pending, show
+from ui.dosing_actions import ADDENDUM, BOOK, DISCHARGE, DOSED, EVENT, GATE, OPEN, PICK, READING, REVIEW, SIGN, STOP
 from ui.frame import frame
 from ui.store import clinic
 from ui.widgets import plain, reason_list, time_choice
@@ -19,182 +21,14 @@ TEAM = ds.DOSING_TEAM
 user = frame("Dosing session", allow=TEAM)
 con = clinic().con
 
-OPEN = session_link.SESSION
-"""The selection: the session on screen, by id."""
 TO_SIGN = "dosing_to_sign"
+"""The to-sign table's own grid; a click in it chooses the OPEN session."""
 BOARD_WIDTHS = {"Patient": 125, "Chair": 65, "Route": 60, "Dosed": 80, "Next reading": 150, "Blood pressure": 105,
                 "Events": 50}
 """Pixels: every column of the board whole, side by side, beside the sidebar at 1,024 px (issue 25.14: columns
 were cut at 1,280 and 1,024 px). The severe reading's minute and the instruction are in the banner above."""
-"""The to-sign table's own grid; a click in it chooses the OPEN session."""
-PICK, GATE, READING, EVENT, STOP, DISCHARGE, SIGN, ADDENDUM, BOOK, REVIEW, DOSED = (
-    "dosing_pick", "dosing_gate", "dosing_reading", "dosing_event", "dosing_stop", "dosing_discharge",
-    "dosing_sign", "dosing_addendum", "dosing_book", "dosing_review", "dosing_dosed_elsewhere")
 YES_NO = {True: "Yes", False: "No"}
-GATE_FIELDS = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "hours_since_last_use", "fasting_confirmed",
-               "escort_confirmed", "bp_remeasured")
-DRAFT_FIELDS = (*GATE_FIELDS, "route", "weight_kg", "dose_mg", "craving_before", "intention", "chair",
-                "override_reason")
-"""What the pre-dose form keeps as a draft while it is typed: never a co-signer's name or password."""
 REFRESH_SECONDS = 30
-
-
-# Handlers: each runs through act(), after the session and account checks, and refuses with ValueError.
-
-
-def gate_inputs(form) -> dict:
-    return {f: form.get(f) for f in GATE_FIELDS}
-
-
-def kept_if_dosed_elsewhere(handler):
-    """Another screen dosed the patient first: the patient leaves the list, so the form would vanish with them.
-    What this user typed is kept on screen with the refusal (who dosed and when) until they dismiss it."""
-    def run(con, user, token: str, patient_id: int) -> None:
-        try:
-            handler(con, user, token, patient_id)
-        except ds.AlreadyDosed as first:
-            form = forms.current(GATE, token, patient_id)
-            typed = {f: form.get(f) for f in DRAFT_FIELDS if form.get(f) not in (None, "")}
-            forms.restart(DOSED, patient_id, meta={"refusal": str(first), "session_id": first.session_id,
-                                                   "typed": typed, "draft_id": form.meta.get("draft_id")})
-            forms.close(GATE)
-            forms.close(PICK)
-    return run
-
-
-@kept_if_dosed_elsewhere
-def run_gate(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(GATE, token, patient_id)
-    check = ds.check_gate(con, user, patient_id, **gate_inputs(form))
-    form.meta["gate"] = {"id": check.gate_check_id, "status": check.result.status, "reasons": check.result.reasons,
-                         "inputs": gate_inputs(form)}
-
-
-@kept_if_dosed_elsewhere
-def start_session(con, user, token: str, patient_id: int) -> None:
-    form = forms.current(GATE, token, patient_id)
-    override = None
-    if form.get("override_reason") or form.get("cosigner"):
-        override = ds.Override(form.get("override_reason") or "", form.get("cosigner") or "",
-                               form.get("cosigner_password") or "")
-    form.set("cosigner_password", "")
-    session_id = ds.start(con, user, patient_id, form.meta["gate"]["id"], route=form.get("route"),
-                          weight_kg=form.get("weight_kg"), dose_mg=form.get("dose_mg"),
-                          intention=form.get("intention") or "", craving_before=form.get("craving_before"),
-                          chair=form.get("chair") or "", override=override, draft_id=form.meta.get("draft_id"))
-    forms.close(GATE)
-    forms.close(PICK)
-    selection.choose(OPEN, session_id)
-    done("session", "Dose recorded: the monitoring clock has started.")
-
-
-def record_review(con, user, token: str, gate_token: str, session_id: int, patient_id: int) -> None:
-    """The prescriber's review of the last session; a pre-dose check already on screen held for it, so it is
-    cleared and the next click checks again."""
-    form = forms.current(REVIEW, token, session_id)
-    gate_form = forms.current(GATE, gate_token, patient_id)
-    severe_events.record_review(con, user, session_id, form.get("note") or "")
-    forms.close(REVIEW)
-    gate_form.meta.pop("gate", None)
-    done(GATE, "Review recorded: the last session no longer holds this dose. Check before dosing again.")
-
-
-def dismiss_dosed_elsewhere(con, user, token: str, patient_id: int) -> None:
-    """The user has read what they typed beside the other session: it and its draft go."""
-    kept = forms.current(DOSED, token, patient_id)
-    if kept.meta.get("draft_id") is not None:
-        drafts.discard(con, user, kept.meta["draft_id"])
-    forms.close(DOSED)
-
-
-def open_dosed_elsewhere(con, user, token: str, patient_id: int) -> None:
-    kept = forms.current(DOSED, token, patient_id)
-    session_link.choose(con, user, kept.meta["session_id"])
-    forms.close(DOSED)
-
-
-def resume_draft(con, user, draft_id: int) -> None:
-    draft = drafts.resume(con, user, draft_id)
-    forms.restart(PICK, values={"patient": draft.patient_id})
-    forms.restart(GATE, draft.patient_id, values=draft.content, meta={"draft_id": draft.id})
-
-
-def discard_draft(con, user, draft_id: int) -> None:
-    drafts.discard(con, user, draft_id)
-    forms.close(GATE)
-
-
-def keep_draft(form, patient_id: int) -> None:
-    """The pre-dose form as the user's draft whenever it changed: a reload before the dose loses nothing."""
-    values = {f: form.get(f) for f in DRAFT_FIELDS if form.get(f) not in (None, "")}
-    if values:
-        autosave.keep(con, user, form, "dosing", values, patient_id)
-
-
-def add_reading(con, user, token: str, session_id: int) -> None:
-    form = forms.current(READING, token, session_id)
-    reading = ds.add_vitals(con, user, session_id, **{f: form.get(f) for f in (
-        "minutes_after_dose", "systolic_bp", "diastolic_bp", "heart_rate", "spo2", "respiratory_rate", "moaa_s",
-        "dissociation", "bp_remeasured")})
-    forms.close(READING)
-    notes = " ".join(w.message + "." for w in reading.warnings)
-    if reading.adverse_events:
-        alert(READING, f"Reading saved. {notes}")
-    else:
-        done(READING, f"Reading saved. {notes}".strip())
-
-
-def add_event(con, user, token: str, session_id: int) -> None:
-    form = forms.current(EVENT, token, session_id)
-    ds.add_adverse_event(con, user, session_id, code=form.get("code"), severity=form.get("severity"),
-                         action_taken=form.get("action") or "", description=form.get("description") or "")
-    forms.close(EVENT)
-    done(EVENT, "Adverse event recorded.")
-
-
-def stop_session(con, user, token: str, session_id: int) -> None:
-    form = forms.current(STOP, token, session_id)
-    ds.stop(con, user, session_id, form.get("reason"), form.get("note") or "", delivered_mg=form.get("delivered_mg"))
-    forms.close(STOP)
-    done("session", "Dosing stopped early. Keep monitoring: the session ends at discharge.")
-
-
-def discharge(con, user, token: str, session_id: int) -> None:
-    form = forms.current(DISCHARGE, token, session_id)
-    ds.discharge(con, user, session_id, craving_after=form.get("craving_after"),
-                 respiratory_depression=form.get("respiratory_depression"),
-                 escort_present=form.get("escort_present"), left_with=form.get("left_with") or "",
-                 no_driving_told=bool(form.get("no_driving_told")), delivered_mg=form.get("delivered_mg"))
-    forms.close(DISCHARGE)
-    done("session", "Discharged. Book the patient's integration-therapy session below.")
-
-
-def book(con, user, token: str, session_id: int) -> None:
-    form = forms.current(BOOK, token, session_id)
-    day, hour = form.get("day"), form.get("time")
-    if day is None or hour is None:
-        raise ValueError("Integration session: choose the day and the time")
-    ds.book_integration(con, user, session_id, datetime.combine(day, hour))
-    forms.close(BOOK)
-    # The session's own slot, shown at its top on the next run: the booking form (and its slot) is gone once booked,
-    # and a message left there waited for the next patient's booking form.
-    done("session", f"Integration-therapy session booked for {labels.when(datetime.combine(day, hour))}.")
-
-
-def sign(con, user, token: str, session_id: int) -> None:
-    form = forms.current(SIGN, token, session_id)
-    password = form.get("password") or ""
-    forms.restart(SIGN, session_id)
-    ds.sign(con, user, session_id, password)
-    forms.close(SIGN)
-    done("session", "Session signed. It is now read-only; corrections are addenda.")
-
-
-def add_addendum(con, user, token: str, session_id: int) -> None:
-    form = forms.current(ADDENDUM, token, session_id)
-    ds.add_addendum(con, user, session_id, form.get("reason") or "", form.get("text") or "")
-    forms.close(ADDENDUM)
-    done(ADDENDUM, "Addendum added beside the signed record.")
 
 
 # Landing: today's board and a new session.
@@ -277,13 +111,13 @@ def unfinished() -> None:
     if not mine:
         return
     st.subheader("Your unfinished pre-dose forms")
-    names = ds.ready_patients(con, user).set_index("patient_id")["patient"].to_dict()
+    names = ds.ready_among(con, user, [d.patient_id for d in mine])
     for d in mine:
         left, right = st.columns([4, 1])
         who = names.get(d.patient_id, "a patient no longer waiting for a session")
         left.button(f"Resume the pre-dose form of {who} started {d.started_at:%H:%M on %d %b}", key=f"resume_{d.id}",
-                    icon=":material/history:", on_click=act(resume_draft, d.id, allow=TEAM))
-        right.button("Discard", key=f"discard_{d.id}", on_click=act(discard_draft, d.id, allow=TEAM))
+                    icon=":material/history:", on_click=act(handle.resume_draft, d.id, allow=TEAM))
+        right.button("Discard", key=f"discard_{d.id}", on_click=act(handle.discard_draft, d.id, allow=TEAM))
 
 
 def dosed_elsewhere() -> None:
@@ -300,9 +134,9 @@ def dosed_elsewhere() -> None:
         show(DOSED)
         left, right = st.columns(2)
         left.button("Open the session that was recorded", type="primary", icon=":material/open_in_new:",
-                    on_click=act(open_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
+                    on_click=act(handle.open_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
         right.button("Dismiss what I typed", icon=":material/delete:",
-                     on_click=act(dismiss_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
+                     on_click=act(handle.dismiss_dosed_elsewhere, kept.token, kept.subject, allow=TEAM, slot=DOSED))
 
 
 TYPED_WORDS = {"heart_rate": vitals.LABELS["heart_rate"], "spo2": vitals.LABELS["spo2"],
@@ -331,16 +165,22 @@ def typed_words(typed: dict) -> list[tuple[str, str]]:
 def new_session() -> None:
     st.subheader("Start a session")
     dosed_elsewhere()
-    ready = ds.ready_patients(con, user)
-    if ready.empty:
-        st.caption("No approved patient is waiting for a session.")
+    pick = forms.opened(PICK)
+    search = st.text_input("Find the patient: name, chart number or date of birth", key=pick.key("search"),
+                           placeholder="e.g. Demo, DEMO-000010 or 1988-03-14")
+    ready = ds.ready_patients(con, user, search, also=pick.get("patient"))
+    reads.searched(con, user, "Dosing: patients ready for a session", search, ready.rows["patient_id"], ready.total)
+    if ready.rows.empty:
+        st.info("No approved patient waiting for a session matches. Check the spelling, or search by chart number "
+                "or date of birth." if search.strip() else "No approved patient is waiting for a session.")
         return
     names = {int(r.patient_id): f"{r.patient} · {r.chart_number} · session {r.session_number}"
-             for r in ready.itertuples()}
-    reads.listed(con, user, "Dosing: patients ready for a session", names)
-    pick = forms.opened(PICK)
+             for r in ready.rows.itertuples()}
     patient_id = st.selectbox("Patient (approved for treatment)", list(names), format_func=names.get, index=None,
                               placeholder="Choose a patient", key=pick.key("patient"))
+    if ready.total > len(ready.rows):
+        st.caption(f"{len(ready.rows)} of {ready.total} approved patients waiting for a session, by name: type more "
+                   "of a name, a chart number or a date of birth to find others.")
     if patient_id is not None:
         pre_dose(patient_id)
 
@@ -380,12 +220,12 @@ def pre_dose(patient_id: int) -> None:
     yes_no(form, "fasting_confirmed", "Fasting confirmed (no food 2 h, no liquids 30 min)")
     yes_no(form, "escort_confirmed", "Escort or driver confirmed to take the patient home")
     show(GATE)
-    st.button("Check before dosing", on_click=act(run_gate, form.token, patient_id, allow=TEAM, slot=GATE))
-    keep_draft(form, patient_id)
+    st.button("Check before dosing", on_click=act(handle.run_gate, form.token, patient_id, allow=TEAM, slot=GATE))
+    handle.keep_draft(con, user, form, patient_id)
     gate = form.meta.get("gate")
     if gate is None:
         return
-    if gate["inputs"] != gate_inputs(form):
+    if gate["inputs"] != handle.gate_inputs(form):
         form.meta.pop("gate")
         st.info("The pre-dose values changed since the check: check again before dosing.")
         return
@@ -409,8 +249,9 @@ def last_session_review(patient: ds.Dosable, review, gate_form) -> None:
     form = forms.instance(REVIEW, subject=patient.last_session_id)
     st.text_area("Review note: what you reviewed and decided for this dose", key=form.key("note"))
     show(REVIEW)
-    st.button("Record the review", on_click=act(record_review, form.token, gate_form.token, patient.last_session_id,
-                                                patient.patient_id, allow=ds.PRESCRIBERS, slot=REVIEW))
+    st.button("Record the review", on_click=act(handle.record_review, form.token, gate_form.token,
+                                                patient.last_session_id, patient.patient_id, allow=ds.PRESCRIBERS,
+                                                slot=REVIEW))
 
 
 def dose(form, patient: ds.Dosable, gate_status: str) -> None:
@@ -454,10 +295,10 @@ def dose(form, patient: ds.Dosable, gate_status: str) -> None:
                              autocomplete="off")
     show("dose")
     st.button("Record the dose and start the clock", type="primary",
-              on_click=act(start_session, form.token, patient.patient_id, allow=TEAM, slot="dose"))
+              on_click=act(handle.start_session, form.token, patient.patient_id, allow=TEAM, slot="dose"))
 
 
-# One session: readings, events, discharge, signature.
+# One session: readings, events, handle.discharge, signature.
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live(session_id: int) -> None:
@@ -536,7 +377,7 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         remeasure.ask(form, form.get("systolic_bp"), form.get("diastolic_bp"))
         show(READING)
         st.form_submit_button("Save the reading", type="primary",
-                              on_click=act(add_reading, form.token, sid, allow=TEAM, slot=READING))
+                              on_click=act(handle.add_reading, form.token, sid, allow=TEAM, slot=READING))
 
     form = forms.instance(EVENT, subject=sid)
     with st.expander("Record an adverse event", expanded=pending(EVENT) or bool(form.get("code"))):
@@ -547,7 +388,7 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
         st.text_input("Action taken", key=form.key("action"))
         st.text_input("Description (required for Other)", key=form.key("description"))
         show(EVENT)
-        st.button("Record the event", on_click=act(add_event, form.token, sid, allow=TEAM, slot=EVENT))
+        st.button("Record the event", on_click=act(handle.add_event, form.token, sid, allow=TEAM, slot=EVENT))
 
     if record.stop_reason is None:
         form = forms.instance(STOP, subject=sid)
@@ -558,7 +399,7 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
                    format="%.1f", min_value=0.0, max_value=float(record.dose_mg))
             st.text_input("Note", key=form.key("note"))
             show(STOP)
-            st.button("Stop dosing", on_click=act(stop_session, form.token, sid, allow=TEAM, slot=STOP))
+            st.button("Stop dosing", on_click=act(handle.stop_session, form.token, sid, allow=TEAM, slot=STOP))
 
     st.subheader("Discharge")
     form = forms.instance(DISCHARGE, subject=sid)
@@ -589,7 +430,7 @@ def in_progress_forms(record: ds.SessionRecord) -> None:
     st.checkbox("Told the patient: no driving until the next day, after sleep", key=form.key("no_driving_told"))
     show(DISCHARGE)
     st.button("Discharge the patient", type="primary",
-              on_click=act(discharge, form.token, sid, allow=TEAM, slot=DISCHARGE))
+              on_click=act(handle.discharge, form.token, sid, allow=TEAM, slot=DISCHARGE))
 
 
 def sign_form(record: ds.SessionRecord) -> None:
@@ -602,7 +443,8 @@ def sign_form(record: ds.SessionRecord) -> None:
                       autocomplete="current-password")
         show(SIGN)
         st.form_submit_button("Sign the session", type="primary",
-                              on_click=act(sign, form.token, record.session_id, allow=ds.PRESCRIBERS, slot=SIGN))
+                              on_click=act(handle.sign, form.token, record.session_id, allow=ds.PRESCRIBERS,
+                                           slot=SIGN))
 
 
 def booking_form(record: ds.SessionRecord) -> None:
@@ -616,7 +458,7 @@ def booking_form(record: ds.SessionRecord) -> None:
     with hour:
         time_choice("Time", form.key("time"))
     show(BOOK)
-    st.button("Book the session", on_click=act(book, form.token, record.session_id, allow=TEAM, slot=BOOK))
+    st.button("Book the session", on_click=act(handle.book, form.token, record.session_id, allow=TEAM, slot=BOOK))
 
 
 def addendum_form(record: ds.SessionRecord) -> None:
@@ -626,7 +468,7 @@ def addendum_form(record: ds.SessionRecord) -> None:
     st.text_area("Addendum", key=form.key("text"))
     show(ADDENDUM)
     st.button("Add the addendum",
-              on_click=act(add_addendum, form.token, record.session_id, allow=TEAM, slot=ADDENDUM))
+              on_click=act(handle.add_addendum, form.token, record.session_id, allow=TEAM, slot=ADDENDUM))
 
 
 session_id = selection.chosen(OPEN)

@@ -39,6 +39,19 @@ def listed(con, user, what: str, patient_ids: Iterable) -> None:
         _seen().add(read)
 
 
+def searched(con, user, what: str, search: str, patient_ids: Iterable, total: int) -> None:
+    """A list narrowed by what the user typed: each new search is audited once this visit, by the ids it showed and
+    how many matched (never the words, which may be a name); the list before any search is `listed`."""
+    term = search.strip() if isinstance(search, str) else ""
+    if not term:
+        listed(con, user, what, patient_ids)
+        return
+    read = ("searched", what, term)
+    if read not in _seen():
+        patients.record_search(con, user, term, [int(i) for i in patient_ids], total)
+        _seen().add(read)
+
+
 def _seen() -> set:
     """The reads audited so far this visit."""
     seen = st.session_state.get(SEEN_KEY)

@@ -11,7 +11,7 @@ from core import approvals, db, demo, users
 from core.access import User
 from tests.browser.runs import act
 from tests.browser.test_patient_safety import SETTLED_MS
-from tests.browser.test_screening_journey import choose, go, pick
+from tests.browser.test_screening_journey import choose, go, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
 from tests.core.test_screening_and_approval import PRESCRIBER, PRESCRIBER_PASSWORD, pending_screening
 
@@ -37,6 +37,7 @@ def prepare_the_dose(tab, url, username, password, intention: str) -> None:
     """Sign in, choose the patient, pass the pre-dose check and fill in the dose, up to the button."""
     sign_in(tab, url, username, password)
     go(tab, "Dosing session")
+    type_into(tab, "Find the patient: name, chart number or date of birth", "TWO-0001")
     pick(tab, "Patient (approved for treatment)", f"{PATIENT} · TWO-0001 · session 1")
     for label, value in (("Systolic blood pressure (mmHg)", 128), ("Diastolic blood pressure (mmHg)", 80),
                          ("Heart rate (beats/min)", 72), ("SpO2 (%)", 98),

@@ -259,9 +259,9 @@ def test_only_nurses_and_prescribers_record_sessions(demo_store):
 
 def test_the_record_reads_back_what_was_entered_and_ready_patients_exclude_one_in_progress(demo_store):
     patient = approved_patient(demo_store)
-    assert patient in set(dosing_sessions.ready_patients(demo_store, NURSE)["patient_id"])
+    assert patient in set(dosing_sessions.ready_patients(demo_store, NURSE, "O'Testcase").rows["patient_id"])
     session = started(demo_store, patient)
-    assert patient not in set(dosing_sessions.ready_patients(demo_store, NURSE)["patient_id"])
+    assert patient not in set(dosing_sessions.ready_patients(demo_store, NURSE, "O'Testcase").rows["patient_id"])
     dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=15, **CALM,
                                now=NOW + timedelta(minutes=16))
     record = dosing_sessions.record(demo_store, NURSE, session)

@@ -27,6 +27,12 @@ def gate_key(at, field):
 
 
 def choose_patient(at, patient_id):
+    """Find the patient by chart number, as a nurse does, then choose them."""
+    from ui.store import clinic
+
+    (chart_number,) = clinic().con.execute("SELECT mrn FROM patients WHERE id = ?", [patient_id]).fetchone()
+    at.text_input(key=form_key(at, "dosing_pick", "search")).input(chart_number)
+    at = at.run()
     at.selectbox(key=form_key(at, "dosing_pick", "patient")).set_value(patient_id)
     return at.run()
 
