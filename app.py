@@ -98,6 +98,7 @@ def safety_worklist() -> None:
                          on_click=selection.choose, args=(FOLLOWUP, row.followup_id))
             if chosen == row.followup_id:
                 assessment_form(row.followup_id, row.patient)
+    first_rows_note(len(waiting), safety.open_count(con, user), "oldest first; record these to see the rest")
 
 
 def assessment_form(followup_id: int, patient: str) -> None:

@@ -60,11 +60,24 @@ def open_for(cur, screening_id: int) -> bool:
         [screening_id]).fetchall())
 
 
-def open_followups(con, user: User) -> pd.DataFrame:
-    """Follow-ups still waiting for their assessment, oldest first."""
+LISTED = 10
+"""Home lists the oldest ten and says how many wait in all: a screenful, at any clinic size (issue 21)."""
+OPEN_FIRST_SQL = OPEN_SQL + " LIMIT ?"
+OPEN_COUNT_SQL = "SELECT count(*) FROM (" + OPEN_SQL + ")"
+
+
+def open_followups(con, user: User, limit: int = LISTED) -> pd.DataFrame:
+    """The oldest follow-ups still waiting for their assessment, oldest first."""
+    user = require(con, user, CLINICIANS)
+    limit = validate.whole_number(limit, "Rows", 1, 1000)
+    with db.read(con) as cur:
+        return cur.execute(OPEN_FIRST_SQL, [limit]).df()
+
+
+def open_count(con, user: User) -> int:
     user = require(con, user, CLINICIANS)
     with db.read(con) as cur:
-        return cur.execute(OPEN_SQL).df()
+        return cur.execute(OPEN_COUNT_SQL).fetchone()[0]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from core import drafts
 from core.rules import dosing, vitals
 from core.rules.settings import current as current_settings
 from ui import dosing_actions as handle
-from ui import forms, labels, reads, remeasure, selection, session_link, session_record
+from ui import forms, labels, paging, reads, remeasure, selection, session_link, session_record
 from ui.actions import act, pending, show
 from ui.dosing_actions import ADDENDUM, BOOK, DISCHARGE, DOSED, EVENT, GATE, OPEN, PICK, READING, REVIEW, SIGN, STOP
 from ui.frame import frame
@@ -29,6 +29,9 @@ BOARD_WIDTHS = {"Patient": 125, "Chair": 65, "Route": 60, "Dosed": 80, "Next rea
 were cut at 1,280 and 1,024 px). The severe reading's minute and the instruction are in the banner above."""
 YES_NO = {True: "Yes", False: "No"}
 REFRESH_SECONDS = 30
+BOARD_PAGE = 25
+"""Board rows a page: every session under a severe blood pressure is named in a banner above it, whatever its page."""
+BOARD_PAGE_KEY = "dosing_board_page"
 
 
 # Landing: today's board and a new session.
@@ -43,6 +46,9 @@ def board() -> None:
         st.caption("No dosing session is in progress.")
         return
     severe_banners(running)
+    pages = -(-len(running) // BOARD_PAGE)
+    page = paging.current(BOARD_PAGE_KEY, pages)
+    total, running = len(running), running.iloc[(page - 1) * BOARD_PAGE:page * BOARD_PAGE]
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair": running["chair"],
         "Route": running["route"].map(labels.ROUTE_SHORT),
@@ -55,11 +61,16 @@ def board() -> None:
                                                    running["systolic_bp"], running["diastolic_bp"], strict=True)],
         "Events": running["adverse_events"],
     })
-    reads.listed(con, user, "Dosing: today's board", running["patient_id"])
+    reads.listed(con, user, "Dosing: today's board" + (f", page {page}" if page > 1 else ""), running["patient_id"])
     selection.table(OPEN, shown, "session_id", {c: st.column_config.Column(c, width=BOARD_WIDTHS[c])
                                                 for c in shown.columns if c != "session_id"},
                     style=alerts_in_red, choose_with=open_session)
-    st.caption(f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it.")
+    updated = f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it."
+    if pages > 1:
+        paging.pager(BOARD_PAGE_KEY, page, pages, f"{total} sessions in progress, longest running first · "
+                                                  f"page {page} of {pages}. {updated}")
+    else:
+        st.caption(updated)
 
 
 def severe_banners(running: pd.DataFrame) -> None:

@@ -1,9 +1,19 @@
 """A page draws a screenful, whatever the database holds (issue 21): the approval queue and its chooser hold one
 page of 25, the patients behind an Outcomes figure one page of 50, and the Dosing page's patient chooser 20."""
 
+from datetime import datetime, timedelta
+
 from core import approvals, dosing_sessions, patients
 from core.screening_form import validate_screening
-from tests.core.test_screening_and_approval import NOW, NURSE, valid_raw
+from tests.core.test_dosing_sessions import CALM, started
+from tests.core.test_screening_and_approval import (
+    NOW,
+    NURSE,
+    PRESCRIBER,
+    PRESCRIBER_PASSWORD,
+    pending_screening,
+    valid_raw,
+)
 from tests.pages.conftest import all_text, form_key
 from tests.pages.test_screening_pages import click, stored
 
@@ -50,3 +60,49 @@ def test_the_dosing_page_offers_a_screenful_of_patients_and_finds_the_others_by_
     chooser = at.selectbox(key=form_key(at, "dosing_pick", "patient"))
     assert [int(option.split(" · ")[1] == last_chart) for option in chooser.options] == [1]
     assert chooser.set_value(last_id).run().selectbox(key=form_key(at, "dosing_pick", "patient")).value == last_id
+
+
+def test_the_board_draws_25_sessions_a_page_and_names_every_severe_one_above(page):
+    """886 sessions in progress in the 100,000-patient demo sent 229 KB a run: the board pages them, and a severe
+    blood pressure on a later page is still named in the banner above the first."""
+    from ui.store import clinic
+
+    at = page("pages/dosing.py", "nurse")
+    con, now = clinic().con, datetime.now()
+    for number in range(30):
+        last = f"Board{chr(97 + number // 26)}{chr(97 + number % 26)}"
+        saved = pending_screening(con, mrn=f"BOARD-{number:04d}", last_name=last)
+        approvals.decide(con, PRESCRIBER, saved.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD, now=now)
+        session = started(con, saved.patient_id, at=now - timedelta(minutes=20))
+    dosing_sessions.add_vitals(con, NURSE, session, minutes_after_dose=15, **{**CALM, "systolic_bp": 186,
+                                                                               "diastolic_bp": 112},
+                               now=now - timedelta(minutes=4))
+    (running,) = stored(at, "SELECT count(*) FROM dosing_sessions WHERE status = 'in_progress'")[0]
+    at = at.run()
+    board = next(df for df in at.dataframe if "Next reading" in df.value.columns)
+    assert len(board.value) == 25 < running and f"{running} sessions in progress" in all_text(at)
+    assert last not in set(board.value["Patient"].str.split(",").str[0])
+    assert any(last in e.value and "186/112" in e.value for e in at.error)
+    at = click(at, "Next page")
+    board = next(df for df in at.dataframe if "Next reading" in df.value.columns)
+    assert len(board.value) == running - 25 and f"page 2 of {-(-running // 25)}" in all_text(at)
+
+
+def test_home_lists_the_oldest_ten_safety_assessments_and_says_how_many_wait(page):
+    """42 open in the 100,000-patient demo, each a box with a button: Home lists ten, as it does its other lists."""
+    from core import db, safety
+    from ui.store import clinic
+
+    at = page("app.py", "nurse")
+    con = clinic().con
+    screened = con.execute("""SELECT patient_id, id FROM screenings s WHERE NOT EXISTS
+                                  (SELECT 1 FROM safety_followups f WHERE f.screening_id = s.id)
+                              ORDER BY id LIMIT 15""").fetchall()
+    with db.transaction(con) as cur:
+        for patient_id, screening_id in screened:
+            safety.raise_followup(cur, patient_id, datetime.now(), screening_id=screening_id)
+    (waiting,) = stored(at, "SELECT count(*) FROM (" + safety.OPEN_SQL + ")")[0]
+    at = at.run()
+    buttons = [b for b in at.button if b.label == "Record the assessment"]
+    assert len(buttons) == safety.LISTED < waiting
+    assert f"The first 10 of {waiting}; oldest first" in all_text(at)
