@@ -45,7 +45,7 @@ class Code:
 
 LOINC_PHQ9_PAGE = "https://loinc.org/44261-6 (cdn.loinc.org/44261-6)"
 LOINC_VITALS_PAGE = ("https://build.fhir.org/valueset-observation-vitalsign-category.html; "
-                     "https://hl7.org/fhir/R4/valueset-observation-vitalsignresult.html")
+                     "https://www.hl7.org/fhir/r4/valueset-observation-vitalsignresult.html")
 BH_CSSRS_PAGE = "https://build.fhir.org/ig/HL7/us-behavioral-health-profiles/QuestionnaireResponse-C-SSRS-example-1.html"
 ROUTE_PAGES = ("https://hl7.org/fhir/STU3/valueset-route-codes.html; "
                "https://nrces.in/ndhm/fhir/r4/1.2/ValueSet-ndhm-route-of-administration.html (SNOMED CT Jan 2021)")

@@ -255,6 +255,11 @@ def patient_json(con, user: User, patient_id: int) -> bytes:
     return patient_bundle(con, user, patient_id).model_dump_json(indent=2).encode("utf-8")
 
 
+def _private(path, flags: int) -> int:
+    """Identified records: readable by the owner only, like the database itself."""
+    return os.open(path, flags, 0o600)
+
+
 def cohort_ndjson(con, user: User, out: Path) -> int:
     """Staff only: every patient's Bundle, one JSON line each, into `out`; returns the number of patients.
 
@@ -265,8 +270,8 @@ def cohort_ndjson(con, user: User, out: Path) -> int:
     partial = out.with_name(out.name + ".partial")
     exported, resources = [], 0
     try:
-        with _snapshot(con) as cur, open(partial, "w", encoding="utf-8") as file:
-            os.chmod(partial, 0o600)  # identified records: the owner only, like the database itself
+        partial.unlink(missing_ok=True)  # created afresh below, so it is the owner's only from its first byte
+        with _snapshot(con) as cur, open(partial, "w", encoding="utf-8", opener=_private) as file:
             for (patient_id,) in cur.execute(PATIENT_IDS_SQL).fetchall():
                 bundle = _build(cur, patient_id)
                 file.write(bundle.model_dump_json() + "\n")

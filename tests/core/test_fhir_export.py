@@ -243,3 +243,19 @@ def test_the_command_writes_one_bundle_a_line_for_a_clinician_and_refuses_a_wron
                       "WHERE a.action LIKE 'fhir%'") == [("fhir_cohort_exported", "nurse")]
     finally:
         con.close()
+
+
+def test_every_standard_code_names_where_it_was_confirmed_and_the_readme_lists_it():
+    from pathlib import Path
+
+    from core import fhir_codes
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    codes = [value for value in vars(fhir_codes).values() if isinstance(value, fhir_codes.Code)]
+    codes += [c for table in (fhir_codes.SCORE_TOTALS, fhir_codes.CSSRS_ITEMS, fhir_codes.ROUTES)
+              for c in table.values()]
+    for code in codes:
+        if code.system.startswith(fhir_codes.LOCAL):
+            assert code.source.startswith("local:") and code.code in readme
+        else:
+            assert code.source.startswith("https://") and code.code in readme, code
