@@ -1,14 +1,16 @@
 """Patients (staff): the roster, paged and searchable; a click opens the chart in its place."""
 
 import json
+import re
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from core import dosing_sessions, integration_notes, patients, safety, screening_record, timeline
+from core import dosing_sessions, fhir_export, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
 from ui import charts, labels, reads, screening_state, screening_view, selection, session_link, session_record
-from ui.actions import act
+from ui.actions import act, done, pending, show
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
 from ui.store import clinic
@@ -21,6 +23,8 @@ PAGE = "patients_page"
 SEARCH_AUDITED = "patients_search~audited"
 """The search last written to the audit trail: a search is audited once, not on every rerun of the page."""
 STATUS_CHOICES = {"": "All patients", **labels.PATIENT_STATUS}
+FHIR = "patients~fhir"
+"""The FHIR file made by the last export, with the patient it is for: offered for download on that chart only."""
 
 
 def first_page() -> None:
@@ -97,8 +101,34 @@ def chart_view(patient_id: int) -> None:
         if rescreen and screening_state.form().subject == p["id"]:
             st.switch_page("pages/screening.py")
 
+    fhir_download(p)
     trends(record.assessments, p["id"])
     timeline_view(record)
+
+
+def prepare_fhir(con, user, patient_id: int) -> None:
+    """Export the chart as FHIR (core checks the role and audits the export), then keep the file for the download
+    button: nothing can be downloaded that the audit trail does not record."""
+    data = fhir_export.patient_json(con, user, patient_id)
+    st.session_state[FHIR] = {"patient_id": patient_id, "json": data, "made": datetime.now()}
+    done(FHIR, "FHIR record ready to download. The export is recorded in the audit log.")
+
+
+def fhir_download(p: dict) -> None:
+    """Prepare, then download: the click that makes the file is the audited one, through the action wrapper."""
+    with st.expander("Share this record with another clinic (FHIR)", expanded=pending(FHIR)):
+        st.caption("The whole record (questionnaires and scores, vital signs, doses and adverse events) as a FHIR R4 "
+                   "file that another clinic's system can read. It names the patient: send it only over a secure "
+                   "channel, to someone who treats this patient.")
+        st.button("Prepare FHIR record", icon=":material/description:",
+                  on_click=act(prepare_fhir, p["id"], allow=STAFF, slot=FHIR))
+        show(FHIR)
+        ready = st.session_state.get(FHIR)
+        if ready and ready["patient_id"] == p["id"]:
+            st.download_button("Download FHIR record (JSON)", ready["json"],
+                               f"fhir-{re.sub(r'[^A-Za-z0-9_-]', '_', p['mrn'])}-{ready['made']:%Y%m%d-%H%M}.json",
+                               mime="application/fhir+json",
+                               icon=":material/download:", on_click="ignore")
 
 
 def trends(assessments, patient_id: int) -> None:

@@ -73,6 +73,8 @@ AUDIT_ACTION = {
     "audit_head_missing": "Audit head missing at start", "audit_rows_missing": "Audit rows missing at start",
     "severe_event_acknowledged": "Severe adverse event acknowledged",
     "session_reviewed": "Session reviewed before the next dose",
+    "fhir_exported": "Patient record exported (FHIR)",
+    "fhir_cohort_exported": "Every patient's record exported (FHIR, one file)",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
@@ -128,7 +130,8 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "clinic_pseudonym": "clinic pseudonym", "start": "from", "end": "to", "as_of": "as of",
                 "substances": "substances", "routes": "routes", "sexes": "sexes", "age_bands": "age bands",
                 "source": "from address", "action": "action", "account_id": "account record",
-                "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)"}
+                "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)",
+                "resources": "FHIR resources", "exported": "patient records exported"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}
