@@ -30,8 +30,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest, local_script_runner
 
+from bench.accounts import demo_user
 from core import db
-from core.access import User
 from ui.chart_link import CHART
 
 ROOT = Path(__file__).parents[1]
@@ -77,15 +77,6 @@ class Sent:
     def _caught(self, messages):
         self.bytes = sum(m.ByteSize() for m in messages)
         return self._parse(messages)
-
-
-def demo_user(path: Path, username: str) -> User:
-    con = db.open_store(path)
-    try:
-        return User(*con.execute("SELECT id, username, display_name, role FROM users WHERE username = ?",
-                                 [username]).fetchone())
-    finally:
-        con.close()
 
 
 def cpu_seconds() -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from bench.accounts import demo_user
 from core import db, demo, outcomes
 from core.access import User
 
@@ -51,15 +52,6 @@ def store(size: int, folder: Path) -> tuple[Path, float | None]:
     built = time.perf_counter() - started
     con.close()
     return path, built
-
-
-def demo_user(path: Path, username: str) -> User:
-    con = db.open_store(path)
-    try:
-        return User(*con.execute("SELECT id, username, display_name, role FROM users WHERE username = ?",
-                                 [username]).fetchone())
-    finally:
-        con.close()
 
 
 def queries(path: Path, runs: int, user: User) -> dict[str, float]:
