@@ -12,6 +12,7 @@ from core.rules.settings import current as current_settings
 from ui import autosave, forms, labels, reads, remeasure, selection, session_link, session_record
 from ui.actions import act, alert, done, pending, show
 from ui.frame import frame
+from ui.rems_link import form_button as rems_form_button
 from ui.store import clinic
 from ui.widgets import plain, reason_list, time_choice
 
@@ -499,6 +500,7 @@ def session_view(session_id: int) -> None:
         in_progress_forms(record)
         return
     session_record.readings_and_events(record)
+    rems_form_button(user, record.session_id, record.route, record.status)
     if record.booked_for is None:
         booking_form(record)
     if record.signed_at is None:

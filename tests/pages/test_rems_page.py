@@ -103,3 +103,15 @@ def test_the_print_view_is_one_plain_table_of_every_field(page, session):
     assert "SPRAVATO REMS Patient Monitoring Form" in html and html.count("<tr>") == 32 + 6
     assert "Remstest, Robin" in html and "56 mg" in html and "@media print" in html
     assert not [b for b in at.button if b.label in ("Save", "Mark complete")]
+
+
+def test_an_ended_intranasal_session_opens_its_form_from_the_dosing_page(page, session):
+    at = page("pages/dosing.py", "nurse")
+    at.session_state["chosen~dosing_session"] = session
+    at = click(at.run(), "Open the REMS monitoring form")
+    assert not at.exception and at.session_state["chosen~rems_form"] == session
+    assert "Chart number REMS\\-0001 · **Not started**" in all_text(at)
+    iv = stored(at, "SELECT id FROM dosing_sessions WHERE route = 'iv' AND status = 'discharged' LIMIT 1")[0][0]
+    at = page("pages/dosing.py", "nurse")
+    at.session_state["chosen~dosing_session"] = iv
+    assert not [b for b in at.run().button if b.label == "Open the REMS monitoring form"]
