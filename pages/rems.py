@@ -28,11 +28,11 @@ PRINT = "rems~print"
 YES_NO = {True: "Yes", False: "No"}
 
 PRINT_CSS = """<style>
-.rems-print { font-size: 10pt; line-height: 1.3; color: #000; }
+.rems-print { font-size: 9pt; line-height: 1.2; color: #000; }
 .rems-print h2 { font-size: 13pt; margin: 0 0 4px 0; padding: 0; }
 .rems-print p { margin: 0 0 6px 0; }
 .rems-print table { border-collapse: collapse; width: 100%; }
-.rems-print th, .rems-print td { border: 1px solid #555; padding: 2px 6px; text-align: left; vertical-align: top; }
+.rems-print th, .rems-print td { border: 1px solid #555; padding: 1px 5px; text-align: left; vertical-align: top; }
 .rems-print th { background: #e8e8e8; }
 .rems-print td.value { width: 45%; }
 @media print {
