@@ -8,6 +8,7 @@ sent it and when. A print view lays the form out plainly on one sheet for the br
 
 from html import escape
 
+import pandas as pd
 import streamlit as st
 
 from core import rems
@@ -116,10 +117,13 @@ def due_list() -> None:
     }, choose_with=open_form)
 
 
-def value_line(form: rems.Form, key: str) -> str:
-    value = form.values.get(key)
-    source = form.prefilled[key].source if key in form.prefilled else "typed on this form"
-    return f"**{rule.BY_KEY[key].label}:** {plain(rule.shown(key, value)) or '(empty)'}  \n:small[from {plain(source)}]"
+def record_table(form: rems.Form, keys: list[str]) -> None:
+    """Fields read from the record (or the whole form once complete), one line each with where it came from."""
+    st.table(pd.DataFrame({
+        "Field": [rule.BY_KEY[k].label for k in keys],
+        "Value": [rule.shown(k, form.values.get(k)) or "(empty)" for k in keys],
+        "From": [form.prefilled[k].source if k in form.prefilled else "typed on this form" for k in keys],
+    }), hide_index=True)
 
 
 def widget(entry: forms.FormInstance, key: str) -> None:
@@ -190,15 +194,18 @@ def form_view(session_id: int) -> None:
         entry = forms.instance(FORM, session_id)
     for section in rule.SECTIONS:
         st.subheader(section)
-        for field in (f for f in rule.FIELDS if f.section == section):
-            if entry is not None and field.key in form.asked:
-                widget(entry, field.key)
-            else:
-                st.markdown(value_line(form, field.key))
+        keys = [f.key for f in rule.FIELDS if f.section == section]
+        typed_here = [k for k in keys if entry is not None and k in form.asked]
+        if len(typed_here) < len(keys):
+            record_table(form, [k for k in keys if k not in typed_here])
+        for pair in (typed_here[i:i + 2] for i in range(0, len(typed_here), 2)):
+            for column, key in zip(st.columns(2), pair, strict=False):
+                with column:
+                    widget(entry, key)
         if section == rule.EVENTS and form.events:
             st.caption("Adverse events recorded in the session: " + "; ".join(plain(e) for e in form.events))
     if entry is not None and form.missing:
-        st.caption("Still empty when last saved: " + "; ".join(form.missing))
+        st.caption(("Still empty when last saved: " if form.saved_at else "Still empty: ") + "; ".join(form.missing))
     show("page")
     left, middle, right = st.columns(3)
     if entry is not None:
