@@ -31,6 +31,7 @@ GATE_STATUSES = ("go", "hold", "refused")
 STOP_REASONS = ("dose_interrupted", "patient_request", "adverse_event")
 SEVERITIES = ("mild", "moderate", "severe")
 CORRECTABLE_USE_FIELDS = ("used", "drinks", "other_used")
+REMS_FORM_STATUSES = ("draft", "complete", "submitted")
 KEYED = 8
 """The migration that keys the audit chain (and writes the first head): a database past it must have its key."""
 
@@ -423,6 +424,28 @@ MIGRATIONS: list[tuple[int, str, list]] = [
             mg_per_kg DOUBLE NOT NULL CHECK (mg_per_kg > 0),
             recorded_at TIMESTAMP NOT NULL,
             recorded_by INTEGER NOT NULL REFERENCES users(id)
+        )""",
+    ]),
+    # One form per intranasal session, keyed by the session: what the session's record already holds is read from it
+    # each time (core/rems.py); only the typed answers are kept here, and at completion the whole form as completed.
+    (13, "the Spravato REMS patient monitoring form of each intranasal session", [
+        f"""CREATE TABLE rems_forms (
+            session_id INTEGER PRIMARY KEY REFERENCES dosing_sessions(id),
+            answers VARCHAR NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ({_in(REMS_FORM_STATUSES)})),
+            saved_by INTEGER NOT NULL REFERENCES users(id),
+            saved_at TIMESTAMP NOT NULL,
+            completed_form VARCHAR,
+            completed_by INTEGER REFERENCES users(id),
+            completed_at TIMESTAMP,
+            submitted_by INTEGER REFERENCES users(id),
+            submitted_at TIMESTAMP,
+            CHECK ((completed_by IS NULL) = (completed_at IS NULL)),
+            CHECK ((completed_at IS NULL) = (completed_form IS NULL)),
+            CHECK ((submitted_by IS NULL) = (submitted_at IS NULL)),
+            CHECK (submitted_at IS NULL OR completed_at IS NOT NULL),
+            CHECK ((status = 'draft') = (completed_at IS NULL)),
+            CHECK ((status = 'submitted') = (submitted_at IS NOT NULL))
         )""",
     ]),
 ]

@@ -14,6 +14,7 @@ from ui import forms, labels, paging, reads, remeasure, selection, session_link,
 from ui.actions import act, pending, show
 from ui.dosing_actions import ADDENDUM, BOOK, DISCHARGE, DOSED, EVENT, GATE, OPEN, PICK, READING, REVIEW, SIGN, STOP
 from ui.frame import frame
+from ui.rems_link import form_button as rems_form_button
 from ui.store import clinic
 from ui.widgets import plain, reason_list, time_choice
 
@@ -351,6 +352,7 @@ def session_view(session_id: int) -> None:
         in_progress_forms(record)
         return
     session_record.readings_and_events(record)
+    rems_form_button(user, record.session_id, record.route, record.status)
     if record.booked_for is None:
         booking_form(record)
     if record.signed_at is None:

@@ -75,6 +75,8 @@ AUDIT_ACTION = {
     "session_reviewed": "Session reviewed before the next dose",
     "fhir_exported": "Patient record exported (FHIR)",
     "fhir_cohort_exported": "Every patient's record exported (FHIR, one file)",
+    "rems_form_saved": "REMS monitoring form saved", "rems_form_completed": "REMS monitoring form marked complete",
+    "rems_form_submitted": "REMS monitoring form marked submitted", "rems_form_viewed": "REMS monitoring form opened",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
@@ -83,7 +85,8 @@ AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening
                 "session_addendum": "Addendum", "integration_note": "Integration note",
                 "screening_comment": "Comment on a screening",
                 "outcomes": "Outcomes export", "screenings": "Screenings", "approvals": "Prescriber's decisions",
-                "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes"}
+                "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes",
+                "rems_form": "REMS monitoring form"}
 
 
 def instrument(instrument_id: str) -> str:

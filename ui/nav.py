@@ -20,6 +20,7 @@ PAGES = (
     PageLink("pages/screening.py", "Screening", ":material/assignment:", frozenset({"nurse", "prescriber"})),
     PageLink("pages/approvals.py", "Approval queue", ":material/verified:", frozenset({"prescriber"})),
     PageLink("pages/dosing.py", "Dosing session", ":material/monitor_heart:", frozenset({"nurse", "prescriber"})),
+    PageLink("pages/rems.py", "REMS forms", ":material/description:", frozenset({"nurse", "prescriber"})),
     PageLink("pages/checkins.py", "Check-ins", ":material/event_available:",
              frozenset({"therapist", "nurse", "prescriber"})),
     PageLink("pages/patients.py", "Patients", ":material/groups:", STAFF),

@@ -65,6 +65,10 @@ RISE_SOURCE = ("ESC/ESH 2018 blood pressure categories: normal is below 130/85 (
                "that ends below it is within normal limits and does not hold discharge (issue 25: 120/78 then 124/80 "
                "was held as still rising)")
 
+REMS_FORM_SOURCE = ("SPRAVATO REMS Patient Monitoring Form, outpatient use (Janssen, 11/2021; spravatorems.com): "
+                    "complete it after every treatment session and submit it within 7 days; a clinic may keep a "
+                    "shorter deadline, never a longer one")
+
 SMALL_CELL_FLOOR = 11
 """clinical-rules.md section 4: groups of fewer than 11 are suppressed for the viewer; a clinic may raise it."""
 
@@ -199,6 +203,17 @@ class Settings:
                                          "mistyped reading than a real one",
                                     "Pulse pressure over which a reading is re-measured (mmHg)",
                                     within=(80, 200))
+
+    # The Spravato REMS Patient Monitoring Form (paperwork after an intranasal session: it decides nothing clinical)
+    rems_form_due_days: int = _rule(7, REMS_FORM_SOURCE,
+                                    "Time after an intranasal session within which its REMS monitoring form is "
+                                    "submitted (days)", within=(1, 7), clinical=False)
+    rems_reading_window_minutes: int = _rule(
+        5, "clinic default, not from a cited guideline: the REMS form asks for the blood pressure 40 minutes after "
+           "administration (the esketamine label's check); a reading taken within 5 minutes of that mark stands for "
+           "it, else the form asks for it",
+        "Minutes either side of the 40-minute mark within which a reading fills the REMS form's 40-minute blood "
+        "pressure (minutes)", within=(1, 15), clinical=False)
 
     # Follow-up
     pcl5_every_days: int = _rule(28, "clinic default: PCL-5 change read month to month (VA National Center for PTSD)",

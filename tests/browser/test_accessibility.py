@@ -13,8 +13,8 @@ from tests.pages.test_network_page import export_file
 
 ROLES = {
     "admin": ("demo-admin-2026", ["Home", "Outcomes", "Administration", "Audit log"]),
-    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "Check-ins",
-                                            "Patients", "Outcomes", "Network"]),
+    "prescriber": ("demo-prescriber-2026", ["Home", "Screening", "Approval queue", "Dosing session", "REMS forms",
+                                            "Check-ins", "Patients", "Outcomes", "Network"]),
     "nurse": ("demo-nurse-2026", ["Home"]),
     "therapist": ("demo-therapist-2026", ["Home"]),
     "viewer": ("demo-viewer-2026", ["Home", "Outcomes"]),

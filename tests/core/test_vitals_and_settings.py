@@ -96,6 +96,8 @@ def test_rules_version_changes_with_any_threshold_and_only_then():
             changed = value - 1  # each must stay below its partner
         elif f.name == "phq9_response_drop":
             changed = value / 2  # a share stays below 1
+        elif f.name == "rems_form_due_days":
+            changed = value - 1  # the REMS's 7 days is already the top of its range
         else:
             changed = DEFAULTS.within(f.name)[1]  # the top of its plausible range (twice the default can be past it)
         seen.add(DEFAULTS.changed(**{f.name: changed}).rules_version)

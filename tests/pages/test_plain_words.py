@@ -19,7 +19,7 @@ PAGES = [("app.py", role) for role in ("admin", "prescriber", "nurse", "therapis
     ("pages/patients.py", "nurse"), ("pages/patients.py", "therapist"), ("pages/audit_log.py", "admin"),
     ("pages/dosing.py", "nurse"), ("pages/dosing.py", "prescriber"),
     ("pages/outcomes.py", "prescriber"), ("pages/outcomes.py", "viewer"), ("pages/admin.py", "admin"),
-    ("pages/checkins.py", "therapist"),
+    ("pages/checkins.py", "therapist"), ("pages/rems.py", "nurse"),
 ]
 
 
