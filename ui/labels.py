@@ -73,6 +73,10 @@ AUDIT_ACTION = {
     "audit_head_missing": "Audit head missing at start", "audit_rows_missing": "Audit rows missing at start",
     "severe_event_acknowledged": "Severe adverse event acknowledged",
     "session_reviewed": "Session reviewed before the next dose",
+    "self_report_issued": "Self-report link issued", "self_report_cancelled": "Self-report request cancelled",
+    "self_report_refused": "Self-report link or code refused", "self_report_draft_kept": "Self-report answers kept",
+    "self_report_sent": "Self-report sent by the patient",
+    "self_report_accepted": "Self-report accepted into the record", "self_report_rejected": "Self-report rejected",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
@@ -81,7 +85,8 @@ AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening
                 "session_addendum": "Addendum", "integration_note": "Integration note",
                 "screening_comment": "Comment on a screening",
                 "outcomes": "Outcomes export", "screenings": "Screenings", "approvals": "Prescriber's decisions",
-                "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes"}
+                "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes",
+                "self_report": "Self-report request"}
 
 
 def instrument(instrument_id: str) -> str:
@@ -128,7 +133,9 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "clinic_pseudonym": "clinic pseudonym", "start": "from", "end": "to", "as_of": "as of",
                 "substances": "substances", "routes": "routes", "sexes": "sexes", "age_bands": "age bands",
                 "source": "from address", "action": "action", "account_id": "account record",
-                "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)"}
+                "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)",
+                "use_log": "use log asked", "expires_at": "valid until", "attempt": "what was tried", "at": "at",
+                "days": "use days", "checkin_id": "check-in record"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}
@@ -147,6 +154,10 @@ def setting_value(value) -> str:
     return f"{value:g}"
 
 
+SELF_REPORT_ATTEMPT = {"link": "a link", "kiosk_code": "a kiosk code", "date_of_birth": "a date of birth at the kiosk"}
+SELF_REPORT_STATE = {"open": "Open: waiting for the patient", "sent": "Sent: waiting for review",
+                     "accepted": "Accepted into the record", "rejected": "Rejected", "cancelled": "Cancelled",
+                     "expired": "Expired unsent"}
 DRAFT_KIND = {"screening": "screening", "dosing": "dosing session", "checkin": "follow-up check-in",
               "integration_note": "integration note"}
 
@@ -159,7 +170,7 @@ def audit_value(value) -> str:
         return ", ".join(audit_value(v) for v in value)
     if isinstance(value, str):
         words = {**DECISION, **APPROVAL, **SUBSTANCE, **ROLE_LABELS, **OUTCOME_LABELS, **AUDIT_REASON,
-                 **IDENTITY_FIELD, **DRAFT_KIND}
+                 **IDENTITY_FIELD, **DRAFT_KIND, **SELF_REPORT_ATTEMPT}
         return words.get(value, value)
     return str(value)
 
