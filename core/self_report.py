@@ -85,7 +85,7 @@ REFUSALS_SQL = """
       AND coalesce(json_extract_string(detail, '$.source'), '') = ?"""
 KIOSK_FAILURES_SQL = """
     SELECT count(*) FROM audit_log WHERE action = 'self_report_refused' AND entity = 'self_report' AND entity_id = ?
-      AND json_extract_string(detail, '$.attempt') = 'date_of_birth'"""
+      AND json_extract_string(detail, '$.attempt') = 'kiosk_date_of_birth'"""
 CANCEL_SQL = "INSERT INTO self_report_cancellations (report_id, cancelled_by, cancelled_at) VALUES (?, ?, ?)"
 DRAFT_SQL = "INSERT OR REPLACE INTO self_report_drafts (report_id, content, updated_at) VALUES (?, ?, ?)"
 DROP_DRAFT_SQL = "DELETE FROM self_report_drafts WHERE report_id = ?"
@@ -276,7 +276,7 @@ def open_by_kiosk(con, code, date_of_birth, *, source: str | None = None, now: d
     if not usable or locked:
         _refuse(con, report_id, "kiosk_code", source, now)
     if not isinstance(date_of_birth, date) or date_of_birth != row[1]:
-        _refuse(con, report_id, "date_of_birth", source, now)
+        _refuse(con, report_id, "kiosk_date_of_birth", source, now)
     return Access(report_id, proof)
 
 

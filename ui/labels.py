@@ -154,7 +154,8 @@ def setting_value(value) -> str:
     return f"{value:g}"
 
 
-SELF_REPORT_ATTEMPT = {"link": "a link", "kiosk_code": "a kiosk code", "date_of_birth": "a date of birth at the kiosk"}
+SELF_REPORT_ATTEMPT = {"link": "a link", "kiosk_code": "a kiosk code",
+                       "kiosk_date_of_birth": "a date of birth at the kiosk"}
 SELF_REPORT_STATE = {"open": "Open: waiting for the patient", "sent": "Sent: waiting for review",
                      "accepted": "Accepted into the record", "rejected": "Rejected", "cancelled": "Cancelled",
                      "expired": "Expired unsent"}

@@ -1,0 +1,144 @@
+"""The patient's self-report page (no account) and the staff side on the chart and Home."""
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import db, safety
+from core import self_report as sr
+from core.rules import self_report as rules
+from tests.core.test_dosing_sessions import approved_patient
+from tests.core.test_screening_and_approval import NURSE
+from tests.pages.conftest import DEMO_USERS, ROOT, all_text
+from tests.pages.test_frame_and_home import PATIENT_MARKERS
+from ui.store import clinic
+
+PAGE = "pages/self_report.py"
+
+
+@pytest.fixture
+def patient_page(demo_db, monkeypatch):
+    """The page opened as a patient's browser opens it: by link (a token in the address) or at the kiosk."""
+    monkeypatch.setenv("CLINIC_DB", str(demo_db))
+    monkeypatch.setenv("CLINIC_DEMO", "1")
+
+    def open_page(token: str | None = None, role: str | None = None) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.switch_page(PAGE)
+        if token is not None:
+            at.query_params["t"] = token
+        if role:
+            at.session_state["user"] = DEMO_USERS[role]
+            at.session_state["last_seen"] = time.monotonic()
+        return at.run()
+
+    return open_page
+
+
+def issued(demo_store, **kwargs):
+    """A request issued now for a new approved patient, Robin O'Testcase (NEW-0001)."""
+    patient = approved_patient(demo_store)
+    kwargs = {"asks": ["phq9", "craving_vas"], "use_log": False, **kwargs}
+    return patient, sr.issue(demo_store, NURSE, patient, now=datetime.now() - timedelta(minutes=5), **kwargs)
+
+
+def answer(at: AppTest, phq9: list[int], craving: int) -> AppTest:
+    for radio, value in zip(at.radio, phq9, strict=True):
+        radio.set_value(value)
+    at.number_input[0].set_value(craving)
+    return at.run()
+
+
+def staff_navigation(at: AppTest) -> list:
+    return list(at.get("page_link")) + [b for b in at.button if b.label == "Sign out"]
+
+
+def test_signed_out_without_a_link_the_page_asks_for_the_kiosk_code_and_nothing_else(patient_page):
+    at = patient_page()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Your questions from the clinic"]
+    assert [t.label for t in at.text_input] == ["Code (6 letters and numbers)"]
+    assert [d.label for d in at.date_input] == ["Your date of birth"]
+    assert staff_navigation(at) == [] and not at.sidebar.children
+    assert not any(marker in all_text(at) for marker in PATIENT_MARKERS) and len(at.dataframe) == 0
+
+
+def test_a_link_shows_the_form_with_the_first_name_only_and_takes_the_token_out_of_the_address(
+        patient_page, demo_store):
+    _, request = issued(demo_store)
+    demo_store.close()
+    at = patient_page(request.token)
+    assert not at.exception
+    text = all_text(at)
+    assert "Hello Robin." in text
+    assert "NEW-0001" not in text and "Testcase" not in text
+    assert not any(marker in text for marker in PATIENT_MARKERS)
+    assert "t" not in at.query_params
+    kept = at.session_state._state.filtered_state  # what the server keeps for this session
+    assert request.token not in str(kept) and isinstance(kept["self_report~access"], sr.Access)
+    assert staff_navigation(at) == [] and not at.sidebar.children
+    assert [b.label for b in at.button] == ["Send my answers"]
+
+
+def test_a_signed_in_nurse_opening_a_link_sees_the_patient_page_without_the_staff_sidebar(patient_page, demo_store):
+    _, request = issued(demo_store)
+    demo_store.close()
+    at = patient_page(request.token, role="nurse")
+    assert "Hello Robin." in all_text(at)
+    assert staff_navigation(at) == [] and not at.sidebar.children
+
+
+def test_item_9_above_0_by_link_shows_the_crisis_text_and_raises_the_same_day_follow_up(patient_page, demo_db):
+    con = db.open_store(demo_db)
+    patient, request = issued(con)
+    con.close()
+    at = answer(patient_page(request.token), [0] * 8 + [1], 20)
+    next(b for b in at.button if b.label == "Send my answers").click().run()
+    assert not at.exception
+    assert "988" in at.error[0].value and "Thank you" in at.success[0].value
+    at.get("button")[0].click().run()  # Done: back to the kiosk entry, nothing of this patient left
+    assert "Hello Robin" not in all_text(at) and "988" not in all_text(at)
+    waiting = safety.open_followups(clinic().con, NURSE)
+    assert list(waiting[waiting["patient_id"] == patient]["occasion"]) == ["self-report"]
+
+
+def test_a_bad_answer_is_named_and_the_answers_stay(patient_page, demo_db):
+    con = db.open_store(demo_db)
+    _, request = issued(con)
+    con.close()
+    at = answer(patient_page(request.token), [1] * 9, 150)
+    next(b for b in at.button if b.label == "Send my answers").click().run()
+    assert "Not sent yet" in at.error[0].value and "Craving" in at.error[0].value
+    assert at.number_input[0].value == 150 and at.radio[0].value == 1
+
+
+def test_a_half_filled_form_is_kept_on_the_server_and_offered_again(patient_page, demo_db):
+    con = db.open_store(demo_db)
+    _, request = issued(con)
+    con.close()
+    at = patient_page(request.token)
+    at.radio[0].set_value(2).run()
+    at.radio[1].set_value(1).run()
+    again = patient_page(request.token)  # a new session: the tab was closed and the link opened again
+    assert again.radio[0].value == 2 and again.radio[1].value == 1 and again.radio[2].value is None
+
+
+def test_a_wrong_or_used_link_gets_one_plain_message(patient_page, demo_store):
+    demo_store.close()
+    at = patient_page("made-up-token")
+    assert [e.value for e in at.error] == [rules.NOT_WORKING]
+    assert [t.label for t in at.text_input] == ["Code (6 letters and numbers)"]
+
+
+def test_the_kiosk_code_with_the_date_of_birth_opens_the_form(patient_page, demo_db):
+    con = db.open_store(demo_db)
+    _, request = issued(con)
+    con.close()
+    at = patient_page()
+    at.text_input[0].input(request.kiosk_code.lower())
+    at.date_input[0].set_value(datetime(1988, 3, 14).date())
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Hello Robin." in all_text(at)
