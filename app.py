@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import drafts, safety, severe_events, worklist
-from ui import forms, labels, reads, screening_state, selection
+from core import drafts, safety, self_report, severe_events, worklist
+from ui import forms, labels, reads, screening_state, selection, self_report_view
 from ui.actions import act, done, show
 from ui.frame import frame
 from ui.nav import links_for
@@ -130,6 +130,9 @@ if user.role == "prescriber":
     signing_worklist()
 if user.role in CLINICIANS:
     safety_worklist()
+if user.role in self_report.ISSUERS:
+    self_report_view.home_section(con, user)
+if user.role in CLINICIANS:
     unfinished = drafts.mine(con, user, "screening")
     if unfinished:
         st.subheader("Your unfinished screenings")

@@ -7,7 +7,17 @@ import streamlit as st
 
 from core import dosing_sessions, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
-from ui import charts, labels, reads, screening_state, screening_view, selection, session_link, session_record
+from ui import (
+    charts,
+    labels,
+    reads,
+    screening_state,
+    screening_view,
+    selection,
+    self_report_view,
+    session_link,
+    session_record,
+)
 from ui.actions import act
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
@@ -97,6 +107,7 @@ def chart_view(patient_id: int) -> None:
         if rescreen and screening_state.form().subject == p["id"]:
             st.switch_page("pages/screening.py")
 
+    self_report_view.chart_section(con, user, p)
     trends(record.assessments, p["id"])
     timeline_view(record)
 

@@ -13,6 +13,7 @@ from tests.core.test_dosing_sessions import approved_patient
 from tests.core.test_screening_and_approval import NURSE
 from tests.pages.conftest import DEMO_USERS, ROOT, all_text
 from tests.pages.test_frame_and_home import PATIENT_MARKERS
+from ui import labels
 from ui.store import clinic
 
 PAGE = "pages/self_report.py"
@@ -142,3 +143,73 @@ def test_the_kiosk_code_with_the_date_of_birth_opens_the_form(patient_page, demo
     at.button[0].click().run()
     assert not at.exception
     assert "Hello Robin." in all_text(at)
+
+
+def tables(at: AppTest) -> str:
+    return "\n".join(t.value.to_string() for t in at.table)
+
+
+def chart(page, patient_id: int, role: str = "nurse") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/patients.py")
+    at.session_state["user"] = DEMO_USERS[role]
+    at.session_state["last_seen"] = time.monotonic()
+    at.session_state["chosen~patients"] = patient_id
+    return at.run()
+
+
+def test_a_nurse_issues_a_request_on_the_chart_and_sees_the_link_qr_and_kiosk_code_once(page, demo_store):
+    patient = approved_patient(demo_store)
+    demo_store.close()
+    at = chart(page, patient)
+    assert not at.exception
+    assert "Self-report between visits" in [s.value for s in at.subheader]
+    asked = [c.label for c in at.checkbox]
+    assert asked == [labels.instrument(i) for i in ("phq9", "gad7", "craving_vas")] + [
+        "Use of the main substance, day by day since the last recorded day"]  # no PACS: cocaine is the substance
+    next(b for b in at.button if b.label == "Issue link and kiosk code").click().run()
+    assert not at.exception
+    assert "shown only this once" in at.success[0].value
+    (link,) = [c.value for c in at.code]
+    assert link.startswith("self_report?t=") and len(link) > 50
+    assert len(at.get("image")) == 1
+    token = link.split("t=", 1)[1]
+    (hashed,) = clinic().con.execute("SELECT token_hash FROM self_reports WHERE patient_id = ?", [patient]).fetchone()
+    assert hashed == rules.digest(token)
+    assert "Open: waiting for the patient" in tables(at)
+    next(b for b in at.button if b.label.startswith("Done: hide")).click().run()
+    assert not at.code
+    next(b for b in at.button if b.label.startswith("Cancel the request")).click().run()
+    assert "Request cancelled" in at.success[0].value and "Cancelled" in tables(at)
+
+
+def test_a_sent_report_waits_on_the_chart_and_home_until_a_clinician_accepts_it(page, demo_db):
+    con = db.open_store(demo_db)
+    patient, request = issued(con)
+    access = sr.open_by_token(con, request.token)
+    sr.send(con, access, {"phq9": [2] * 9, "craving_vas": [30]}, [])
+    con.close()
+    home = page("app.py", "therapist")
+    assert "Sent: waiting for review" in tables(home) and "self-report waiting for review" in all_text(home)
+    at = chart(page, patient, "therapist")
+    assert "waiting for review" in all_text(at) and "18" in all_text(at)
+    assert not any("Follow-up check-in" in e.label for e in at.expander)
+    at.radio(key=next(r.key for r in at.radio if r.label == "Decision")).set_value("accepted")
+    next(b for b in at.button if b.label == "Record the review").click().run()
+    assert not at.exception
+    assert "Self-report accepted" in at.success[0].value
+    assert "Accepted into the record" in tables(at)
+    assert any("Follow-up check-in" in e.label for e in at.expander)
+    assert clinic().con.execute("SELECT count(*) FROM self_report_reviews").fetchone() == (1,)
+
+
+def test_a_rejection_needs_a_reason(page, demo_db):
+    con = db.open_store(demo_db)
+    patient, request = issued(con)
+    sr.send(con, sr.open_by_token(con, request.token), {"phq9": [0] * 9, "craving_vas": [5]}, [])
+    con.close()
+    at = chart(page, patient)
+    at.radio(key=next(r.key for r in at.radio if r.label == "Decision")).set_value("rejected")
+    next(b for b in at.button if b.label == "Record the review").click().run()
+    assert "Reason for rejecting" in at.error[0].value
+    assert clinic().con.execute("SELECT count(*) FROM self_report_reviews").fetchone() == (0,)
