@@ -213,3 +213,22 @@ def test_a_rejection_needs_a_reason(page, demo_db):
     next(b for b in at.button if b.label == "Record the review").click().run()
     assert "Reason for rejecting" in at.error[0].value
     assert clinic().con.execute("SELECT count(*) FROM self_report_reviews").fetchone() == (0,)
+
+
+def test_the_administrator_sets_the_clinic_number_the_crisis_message_gives(page, patient_page, demo_db):
+    from core.rules import settings
+    from tests.pages.conftest import form_key
+    from tests.pages.test_admin_page import click
+
+    at = page("pages/admin.py", "admin")
+    at.session_state[form_key(at, "admin_setting", "name")] = "crisis_phone"
+    at = at.run()
+    assert "988" in at.error[0].value and "You can also call the clinic." in at.error[0].value  # the preview
+    at.session_state[form_key(at, "admin_setting", "text")] = "(555) 010-0100"
+    at.session_state[form_key(at, "admin_setting", "reason")] = "Clinic's after-hours line, per director"
+    at = click(at.run(), "Save the setting")
+    assert "Saved and in force now." in all_text(at) and settings.current().crisis_phone == "(555) 010-0100"
+    _, request = issued(clinic().con)
+    sent = answer(patient_page(request.token), [0] * 8 + [2], 10)
+    next(b for b in sent.button if b.label == "Send my answers").click().run()
+    assert "(555) 010-0100" in sent.error[0].value and "988" in sent.error[0].value
