@@ -263,9 +263,13 @@ def open_by_token(con, token, *, source: str | None = None, now: datetime | None
 
 
 def open_by_kiosk(con, code, date_of_birth, *, source: str | None = None, now: datetime | None = None) -> Access:
-    """The request a kiosk code opens with the patient's date of birth; the code locks after
-    `rules.KIOSK_MAX_FAILURES` wrong dates."""
+    """The request a kiosk code opens with the patient's date of birth (a date, or typed as 14.03.1988 or
+    1988-03-14); the code locks after `rules.KIOSK_MAX_FAILURES` wrong dates. A date that cannot be read is no
+    attempt: it is refused in words, and counts towards nothing."""
     now = now or datetime.now()
+    born = validate.as_date(date_of_birth)
+    if born is None or isinstance(date_of_birth, str) and validate.ambiguity(date_of_birth):
+        raise ValueError("Date of birth: type it as day.month.year, for example 14.03.1988")
     _not_too_many(con, source, now)
     proof = rules.digest(rules.kiosk_form(code))
     with db.read(con) as cur:
@@ -275,7 +279,7 @@ def open_by_kiosk(con, code, date_of_birth, *, source: str | None = None, now: d
         locked = usable and cur.execute(KIOSK_FAILURES_SQL, [report_id]).fetchone()[0] >= rules.KIOSK_MAX_FAILURES
     if not usable or locked:
         _refuse(con, report_id, "kiosk_code", source, now)
-    if not isinstance(date_of_birth, date) or date_of_birth != row[1]:
+    if born != row[1]:
         _refuse(con, report_id, "kiosk_date_of_birth", source, now)
     return Access(report_id, proof)
 

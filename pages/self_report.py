@@ -54,7 +54,7 @@ def open_kiosk(token: str) -> None:
     _forget()
     try:
         st.session_state[ACCESS] = self_report.open_by_kiosk(con, code, born, source=address())
-    except self_report.Refused as e:
+    except ValueError as e:  # Refused included: one plain message
         st.session_state[MESSAGE] = str(e)
 
 
@@ -63,8 +63,8 @@ def kiosk_entry() -> None:
     st.markdown("Enter the code the clinic gave you, and your date of birth.")
     with st.form(entry.key("form")):
         st.text_input("Code (6 letters and numbers)", max_chars=9, key=entry.key("code"), autocomplete="off")
-        st.date_input("Your date of birth", value=None, min_value=date(1900, 1, 1), max_value=date.today(),
-                      format="DD/MM/YYYY", key=entry.key("born"))
+        st.text_input("Your date of birth (day.month.year, for example 14.03.1988)", max_chars=10,
+                      key=entry.key("born"), autocomplete="off")
         st.form_submit_button("Open my questions", type="primary", on_click=open_kiosk, args=(entry.token,))
 
 

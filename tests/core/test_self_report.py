@@ -123,8 +123,10 @@ def test_a_kiosk_code_needs_the_date_of_birth_and_locks_after_a_few_wrong_ones(d
     patient = approved_patient(demo_store)
     issued = issue(demo_store, patient)
     typed = issued.kiosk_code.lower()[:3] + " " + issued.kiosk_code[3:]
-    access = sr.open_by_kiosk(demo_store, typed, DOB, now=SENT)
+    access = sr.open_by_kiosk(demo_store, typed, "14.03.1988", now=SENT)
     assert sr.form(demo_store, access, now=SENT).first_name == "Robin"
+    with pytest.raises(ValueError, match="Date of birth: type it as day.month.year"):
+        sr.open_by_kiosk(demo_store, issued.kiosk_code, "03/04/1988", now=SENT)  # not counted as a wrong date
     for _ in range(rules.KIOSK_MAX_FAILURES):
         with pytest.raises(sr.Refused, match="does not work"):
             sr.open_by_kiosk(demo_store, issued.kiosk_code, date(1988, 3, 15), source="kiosk", now=SENT)
