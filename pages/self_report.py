@@ -106,10 +106,10 @@ def send(token: str, report_id: int) -> None:
 def questions(access: self_report.Access) -> None:
     try:
         asked = self_report.form(con, access)
-    except self_report.Refused as e:
+    except self_report.Refused as e:  # sent from another tab, cancelled or expired since the last run
         _forget()
-        st.info(str(e))
-        return
+        st.session_state[MESSAGE] = str(e)
+        st.rerun()
     fresh = not forms.is_open(FORM, access.report_id)
     form = forms.instance(FORM, subject=access.report_id)
     if fresh and asked.draft:  # answers kept from an earlier visit to the link
@@ -132,7 +132,12 @@ def questions(access: self_report.Access) -> None:
     answers, days = values(form, asked)
     content = {"answers": answers, "days": [{**d, "day": d["day"].isoformat()} for d in days]}
     if content != asked.draft and _anything(answers, days):
-        self_report.keep_draft(con, access, content)
+        try:
+            self_report.keep_draft(con, access, content)
+        except self_report.Refused as e:  # cancelled or expired since the form was drawn
+            _forget()
+            st.session_state[MESSAGE] = str(e)
+            st.rerun()
     message = st.session_state.pop(MESSAGE, None)
     if message:
         st.error(message, icon=":material/block:")

@@ -232,3 +232,16 @@ def test_the_administrator_sets_the_clinic_number_the_crisis_message_gives(page,
     sent = answer(patient_page(request.token), [0] * 8 + [2], 10)
     next(b for b in sent.button if b.label == "Send my answers").click().run()
     assert "(555) 010-0100" in sent.error[0].value and "988" in sent.error[0].value
+
+
+def test_a_request_cancelled_while_the_patient_answers_leaves_one_plain_message_and_no_answers(patient_page, demo_db):
+    con = db.open_store(demo_db)
+    _, request = issued(con)
+    con.close()
+    at = patient_page(request.token)
+    at.radio[0].set_value(2).run()
+    sr.cancel(clinic().con, NURSE, request.report_id)
+    at.radio[1].set_value(1).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [rules.NOT_WORKING] and not at.radio
+    assert clinic().con.execute("SELECT count(*) FROM self_report_drafts").fetchone() == (0,)
