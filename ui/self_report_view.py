@@ -107,8 +107,10 @@ def _show_issued(issued: self_report.Issued) -> None:
             st.caption("Scan with a phone camera")
         right.markdown(f"**Link for the patient** (valid until {labels.when(issued.expires_at)}, works once):")
         right.code(link, language=None, wrap_lines=True)
-        right.markdown(f"**Kiosk code:** `{issued.kiosk_code}` (the patient types it with their date of birth on "
-                       "the clinic's tablet, at the same address without the part after the question mark)")
+        right.markdown(f"**Kiosk code:** <span style='font-size:1.6rem; letter-spacing:0.2em; font-family:monospace'>"
+                       f"{issued.kiosk_code}</span>  \n(the patient types it with their date of birth on the clinic's "
+                       "tablet, at the same address without the part after the question mark)",
+                       unsafe_allow_html=True)  # the code is drawn from KIOSK_ALPHABET: letters and digits only
         right.button("Done: hide the link and code", on_click=st.session_state.pop, args=(SHOWN, None))
 
 

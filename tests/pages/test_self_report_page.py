@@ -1,5 +1,6 @@
 """The patient's self-report page (no account) and the staff side on the chart and Home."""
 
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -176,6 +177,10 @@ def test_a_nurse_issues_a_request_on_the_chart_and_sees_the_link_qr_and_kiosk_co
     token = link.split("t=", 1)[1]
     (hashed,) = clinic().con.execute("SELECT token_hash FROM self_reports WHERE patient_id = ?", [patient]).fetchone()
     assert hashed == rules.digest(token)
+    (shown,) = [m.value for m in at.markdown if m.value.startswith("**Kiosk code:**")]
+    code = re.search(r">([A-Z0-9]{6})</span>", shown).group(1)
+    assert clinic().con.execute("SELECT kiosk_hash FROM self_reports WHERE patient_id = ?", [patient]).fetchone() \
+        == (rules.digest(code),)
     assert "Open: waiting for the patient" in tables(at)
     next(b for b in at.button if b.label.startswith("Done: hide")).click().run()
     assert not at.code
