@@ -130,9 +130,6 @@ if user.role == "prescriber":
     signing_worklist()
 if user.role in CLINICIANS:
     safety_worklist()
-if user.role in self_report.ISSUERS:
-    self_report_view.home_section(con, user)
-if user.role in CLINICIANS:
     unfinished = drafts.mine(con, user, "screening")
     if unfinished:
         st.subheader("Your unfinished screenings")
@@ -143,6 +140,8 @@ if user.role in CLINICIANS:
                 urgent_banner(draft_signals, screening_state.draft_who(d),
                               "The screening is not saved yet: resume it on the Screening page. ")
         st.page_link("pages/screening.py", label="Open Screening", icon=":material/assignment:")
+if user.role in self_report.ISSUERS:
+    self_report_view.home_section(con, user)
 
 if today is not None:
     st.subheader("Waiting for prescriber approval")

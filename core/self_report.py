@@ -422,7 +422,7 @@ def pending(con, user: User, patient_id: int, settings: Settings | None = None) 
     require(con, user, STAFF)
     patient_id = validate.record_id(patient_id, NO_PATIENT)
     with db.read(con) as cur:
-        sex = cur.execute("SELECT sex FROM patients WHERE id = ?", [patient_id]).fetchone()
+        sex = cur.execute(SEX_SQL, [patient_id]).fetchone()
         rows = cur.execute(PENDING_SQL, [patient_id]).fetchall()
     if sex is None:
         raise ValueError(NO_PATIENT)
@@ -433,6 +433,7 @@ def pending(con, user: User, patient_id: int, settings: Settings | None = None) 
             for report_id, sent_at, answers, days, crisis in rows]
 
 
+SEX_SQL = "SELECT sex FROM patients WHERE id = ?"
 PENDING_SQL = """
     SELECT a.report_id, a.sent_at, a.answers, a.use_days, a.crisis
     FROM self_report_answers a JOIN self_reports r ON r.id = a.report_id
