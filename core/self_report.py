@@ -30,9 +30,6 @@ ISSUERS = checkins.RECORDERS
 NO_PATIENT = "That patient was not found"
 NO_REQUEST = "That self-report request was not found"
 MAX_REASON = 1000
-STATES = ("open", "sent", "accepted", "rejected", "cancelled", "expired")
-"""open: waiting for the patient; sent: waiting for review; then accepted or rejected. A request that was never
-sent ends cancelled or expired."""
 HOME_DAYS = 14
 """Home lists the requests issued in the last two weeks: a link lives at most 14 days."""
 HOME_ROWS = 50
@@ -95,11 +92,17 @@ PURGE_DRAFTS_SQL = """
         UNION ALL SELECT report_id FROM self_report_cancellations)"""
 SEND_SQL = "INSERT INTO self_report_answers (report_id, sent_at, answers, use_days, crisis) VALUES (?, ?, ?, ?, ?)"
 SENT_SQL = """
-    SELECT r.patient_id, a.sent_at, a.answers, a.use_days, r.log_from, a.crisis
+    SELECT r.patient_id, a.sent_at, a.answers, a.use_days
     FROM self_report_answers a JOIN self_reports r ON r.id = a.report_id WHERE a.report_id = ?"""
 REVIEWED_SQL = """
     SELECT v.decision, u.display_name, v.reviewed_at
     FROM self_report_reviews v LEFT JOIN users u ON u.id = v.reviewed_by WHERE v.report_id = ?"""
+SEX_SQL = "SELECT sex FROM patients WHERE id = ?"
+PENDING_SQL = """
+    SELECT a.report_id, a.sent_at, a.answers, a.use_days, a.crisis
+    FROM self_report_answers a JOIN self_reports r ON r.id = a.report_id
+    WHERE r.patient_id = ? AND NOT EXISTS (SELECT 1 FROM self_report_reviews v WHERE v.report_id = a.report_id)
+    ORDER BY a.sent_at, a.report_id"""
 REVIEW_SQL = """
     INSERT INTO self_report_reviews (report_id, decision, reason, checkin_id, reviewed_by, reviewed_at)
     VALUES (?, ?, ?, ?, ?, ?)"""
@@ -207,7 +210,7 @@ def _free_kiosk_code(cur, now: datetime) -> str:
 
 
 def for_patient(con, user: User, patient_id: int, now: datetime | None = None) -> pd.DataFrame:
-    """The patient's requests, newest first, each with its state (`STATES`)."""
+    """The patient's requests, newest first, each with its state (`STATE_WORDS`)."""
     require(con, user, STAFF)
     patient_id = validate.record_id(patient_id, NO_PATIENT)
     with db.read(con) as cur:
@@ -245,6 +248,8 @@ def cancel(con, user: User, report_id: int, now: datetime | None = None) -> None
 
 STATE_WORDS = {"open": "still open", "sent": "sent and waiting for review", "accepted": "accepted",
                "rejected": "rejected", "cancelled": "cancelled", "expired": "expired"}
+"""Every state a request is in (STATE_SQL): open, waiting for the patient; sent, waiting for review; then accepted or
+rejected. A request that was never sent ends cancelled or expired."""
 
 
 # The patient: open, keep a draft, send
@@ -433,13 +438,6 @@ def pending(con, user: User, patient_id: int, settings: Settings | None = None) 
             for report_id, sent_at, answers, days, crisis in rows]
 
 
-SEX_SQL = "SELECT sex FROM patients WHERE id = ?"
-PENDING_SQL = """
-    SELECT a.report_id, a.sent_at, a.answers, a.use_days, a.crisis
-    FROM self_report_answers a JOIN self_reports r ON r.id = a.report_id
-    WHERE r.patient_id = ? AND NOT EXISTS (SELECT 1 FROM self_report_reviews v WHERE v.report_id = a.report_id)
-    ORDER BY a.sent_at, a.report_id"""
-
 
 def _from_json(d: dict) -> followup.UseDay:
     return followup.UseDay(date.fromisoformat(d["day"]), d["used"], d["drinks"], d["other_used"])
@@ -492,4 +490,4 @@ def _reviewable(cur, report_id: int) -> tuple:
     row = cur.execute(SENT_SQL, [report_id]).fetchone()
     if row is None:
         raise ValueError("The patient has not sent this self-report")
-    return row[:4]
+    return row

@@ -250,3 +250,7 @@ def test_a_request_cancelled_while_the_patient_answers_leaves_one_plain_message_
     assert not at.exception
     assert [e.value for e in at.error] == [rules.NOT_WORKING] and not at.radio
     assert clinic().con.execute("SELECT count(*) FROM self_report_drafts").fetchone() == (0,)
+
+
+def test_every_state_of_a_request_has_words_on_screen():
+    assert set(labels.SELF_REPORT_STATE) == set(sr.STATE_WORDS)
