@@ -309,3 +309,16 @@ def test_the_crisis_rule_reads_item_9_and_the_urgent_craving():
     with pytest.raises(ValueError, match="phone number"):
         DEFAULTS.changed(crisis_phone="call me")
     assert rules.expires(datetime(2026, 12, 1, 9), None) == datetime(2026, 12, 5, 9)
+
+
+def test_a_patient_s_kept_answers_are_autosaves_in_the_audit_log(demo_store):
+    from core import audit_log
+    from tests.core.test_audit_log import ADMIN
+
+    patient = approved_patient(demo_store)
+    issued = issue(demo_store, patient)
+    sr.keep_draft(demo_store, opened(demo_store, issued), {"phq9": [1]}, now=SENT)
+    (newest,) = demo_store.execute("SELECT max(id) FROM audit_log").fetchone()
+    shown = audit_log.page(demo_store, ADMIN).rows
+    assert newest not in set(shown["id"]) and "self_report_issued" in set(shown["action"])
+    assert newest in set(audit_log.page(demo_store, ADMIN, autosaves=True).rows["id"])
