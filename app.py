@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import drafts, safety, severe_events, worklist
-from ui import forms, labels, reads, screening_state, selection
+from core import drafts, safety, self_report, severe_events, worklist
+from ui import forms, labels, reads, screening_state, selection, self_report_view
 from ui.actions import act, done, show
 from ui.frame import frame
 from ui.nav import links_for
@@ -25,7 +25,7 @@ def record(con, user, token: str, followup_id: int) -> None:
     done("page", "Same-day safety assessment recorded.")
 
 
-OCCASION = {"screening": "screened", "check-in": "check-in"}
+OCCASION = {"screening": "screened", "check-in": "check-in", "self-report": "sent by the patient (self-report)"}
 
 
 def acknowledge(con, user, event_id: int, what: str) -> None:
@@ -92,8 +92,8 @@ def safety_worklist() -> None:
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(f":red[:material/emergency:] **{plain(row.patient)}** · chart number "
-                          f"{plain(row.chart_number)} · {OCCASION[row.occasion]} {row.raised_at:%d %b %Y, %H:%M} by "
-                          f"{plain(row.seen_by or '-')}")
+                          f"{plain(row.chart_number)} · {OCCASION[row.occasion]} {row.raised_at:%d %b %Y, %H:%M}"
+                          + (f" by {plain(row.seen_by or '-')}" if row.occasion != "self-report" else ""))
             right.button("Record the assessment", key=f"followup_{row.followup_id}",
                          on_click=selection.choose, args=(FOLLOWUP, row.followup_id))
             if chosen == row.followup_id:
@@ -141,6 +141,8 @@ if user.role in CLINICIANS:
                 urgent_banner(draft_signals, screening_state.draft_who(d),
                               "The screening is not saved yet: resume it on the Screening page. ")
         st.page_link("pages/screening.py", label="Open Screening", icon=":material/assignment:")
+if user.role in self_report.ISSUERS:
+    self_report_view.home_section(con, user)
 
 if today is not None:
     st.subheader("Waiting for prescriber approval")

@@ -23,8 +23,9 @@ MAX_PAGE = 500
 EXPORT_MAX = 100_000
 """Entries one CSV export may hold: a year of a busy clinic's trail; more is narrowed by date rather than built in
 the server's memory for one download."""
-AUTOSAVES = ("draft_updated",)
-"""Actions written by a form's autosave while someone types: many per form, and left out unless asked for."""
+AUTOSAVES = ("draft_updated", "self_report_draft_kept")
+"""Actions written by a form's autosave while someone types (a patient's self-report too): many per form, and left
+out unless asked for."""
 NOT_FOUND = "That patient is not in the audit log"
 ACCOUNT_NOT_FOUND = "That account is not in the audit log"
 

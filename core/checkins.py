@@ -74,10 +74,11 @@ def context(con, user: User, patient_id: int, today: date | None = None,
     user = require(con, user, STAFF)
     today = today or date.today()
     with db.read(con) as cur:
-        return _context(cur, patient_id, today, settings)
+        return context_in(cur, patient_id, today, settings)
 
 
-def _context(cur, patient_id: int, today: date, settings: Settings | None) -> Context:
+def context_in(cur, patient_id: int, today: date, settings: Settings | None) -> Context:
+    """`context` inside the caller's read or transaction; the caller has checked who may ask."""
     patient_id = validate.record_id(patient_id, NO_PATIENT)
     row = cur.execute(
         """SELECT p.last_name || ', ' || p.first_name, p.sex, p.primary_substance,
@@ -122,13 +123,13 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     now = now or datetime.now()
     draft_id = validate.optional_record_id(draft_id, drafts.GONE)
     with db.read(con) as cur:
-        ctx = _context(cur, patient_id, now.date(), settings)
+        ctx = context_in(cur, patient_id, now.date(), settings)
     if not isinstance(second_same_day, bool):
         raise ValueError("Second check-in the same day: tick the box or leave it empty")
     checked = validate.every({  # every problem named in one refusal (issue 25.11)
         "visit_at": lambda: _visit_time(visit_at, ctx, now),
         "scales": lambda: _scores(answers, ctx, settings),
-        "use_days": lambda: _days(use_days, ctx, now.date(), settings),
+        "use_days": lambda: checked_days(use_days, ctx, now.date(), settings),
         "note": lambda: validate.text(note, "Note", MAX_NOTE),
         "correction_reason": lambda: validate.text(correction_reason, "Reason for the correction", 500),
     })
@@ -137,17 +138,8 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
     with db.transaction(con) as cur:
         if not second_same_day:
             _refuse_same_day(cur, patient_id, ctx.patient, visit_at)
-        (checkin_id,) = cur.execute(
-            "INSERT INTO checkins (patient_id, visit_at, recorded_by, recorded_at, note) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING id", [patient_id, visit_at, user.id, now, note or None]).fetchone()
-        for instrument_id, (result, given) in scores.items():
-            (assessment_id,) = cur.execute(
-                """INSERT INTO assessments (patient_id, instrument, taken_at, total, band, flags, answers, recorded_by)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-                [patient_id, instrument_id, visit_at, result.total, result.band, json.dumps(sorted(result.flags)),
-                 json.dumps(given, sort_keys=True), user.id]).fetchone()
-            cur.execute("INSERT INTO checkin_assessments VALUES (?, ?)", [checkin_id, assessment_id])
-        added, corrected = _store_days(cur, user, patient_id, days, correction_reason, now)
+        checkin_id, added, corrected = store(cur, user, patient_id, visit_at, scores, days, correction_reason,
+                                             note, now)
         reasons = followup.safety_reasons(scores.get("phq9", (None,))[0],
                                           scores["cssrs"][0].band if "cssrs" in scores else None)
         if reasons:
@@ -158,6 +150,25 @@ def record(con, user: User, patient_id: int, *, visit_at, answers: dict, use_day
                  {"patient_id": patient_id, "instruments": sorted(scores), "days_added": added,
                   "days_corrected": corrected, "safety_followup": bool(reasons)})
     return Saved(checkin_id, bool(reasons), added, corrected)
+
+
+def store(cur, user: User, patient_id: int, visit_at: datetime, scores: dict, days: list[followup.UseDay],
+          correction_reason: str, note: str, now: datetime) -> tuple[int, int, int]:
+    """Write checked scales and use days as one check-in inside the caller's transaction: (check-in id, days added,
+    days corrected). A patient's accepted self-report is stored this way too (core/self_report.py), so it reaches the
+    chart and the outcomes as a check-in's answers do, under the same correction rules."""
+    (checkin_id,) = cur.execute(
+        "INSERT INTO checkins (patient_id, visit_at, recorded_by, recorded_at, note) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id", [patient_id, visit_at, user.id, now, note or None]).fetchone()
+    for instrument_id, (result, given) in scores.items():
+        (assessment_id,) = cur.execute(
+            """INSERT INTO assessments (patient_id, instrument, taken_at, total, band, flags, answers, recorded_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [patient_id, instrument_id, visit_at, result.total, result.band, json.dumps(sorted(result.flags)),
+             json.dumps(given, sort_keys=True), user.id]).fetchone()
+        cur.execute("INSERT INTO checkin_assessments VALUES (?, ?)", [checkin_id, assessment_id])
+    added, corrected = _store_days(cur, user, patient_id, days, correction_reason, now)
+    return checkin_id, added, corrected
 
 
 def _refuse_same_day(cur, patient_id: int, patient: str, visit_at: datetime) -> None:
@@ -186,8 +197,8 @@ def correct_day(con, user: User, patient_id: int, *, day, used, drinks, other_us
     if other_used is None:
         raise ValueError("Another substance that day: choose No or Yes (a correction replaces the whole day)")
     with db.read(con) as cur:
-        ctx = _context(cur, patient_id, now.date(), settings)
-    (checked,) = _days([{"day": day, "used": used, "drinks": drinks, "other_used": other_used}], ctx, now.date(),
+        ctx = context_in(cur, patient_id, now.date(), settings)
+    (checked,) = checked_days([{"day": day, "used": used, "drinks": drinks, "other_used": other_used}], ctx, now.date(),
                        settings)
     with db.transaction(con) as cur:
         added, corrected = _store_days(cur, user, patient_id, [checked], reason, now)
@@ -260,7 +271,9 @@ def instrument_name(instrument_id: str) -> str:
     return instruments.get(instrument_id).name
 
 
-def _days(use_days: list[dict], ctx: Context, today: date, settings: Settings | None) -> list[followup.UseDay]:
+def checked_days(use_days: list[dict], ctx: Context, today: date,
+                 settings: Settings | None) -> list[followup.UseDay]:
+    """Use days checked, every bad one named (a check-in's, a correction's, an accepted self-report's)."""
     if not isinstance(use_days, (list, tuple)) or not all(isinstance(entry, dict) for entry in use_days):
         raise ValueError("Use log: the days did not arrive as a list of days; fill the log in again")
     checked, seen, problems = [], set(), []

@@ -31,7 +31,8 @@ NO_FOLLOWUP = "That safety follow-up was not found"
 OPEN_SQL = """
     SELECT f.id AS followup_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
            p.mrn AS chart_number, f.raised_at, u.display_name AS seen_by,
-           CASE WHEN f.checkin_id IS NULL THEN 'screening' ELSE 'check-in' END AS occasion
+           CASE WHEN f.screening_id IS NOT NULL THEN 'screening' WHEN f.checkin_id IS NOT NULL THEN 'check-in'
+                ELSE 'self-report' END AS occasion
     FROM safety_followups f
     JOIN patients p ON p.id = f.patient_id
     LEFT JOIN screenings s ON s.id = f.screening_id
@@ -43,11 +44,12 @@ OPEN_SQL = """
 
 
 def raise_followup(cur, patient_id: int, now: datetime, *, screening_id: int | None = None,
-                   checkin_id: int | None = None) -> int:
-    """Open a follow-up inside the caller's transaction (that of the urgent screening or check-in raising it)."""
+                   checkin_id: int | None = None, self_report_id: int | None = None) -> int:
+    """Open a follow-up inside the caller's transaction (that of the urgent screening, check-in or patient's
+    self-report raising it)."""
     (followup_id,) = cur.execute(
-        "INSERT INTO safety_followups (patient_id, screening_id, checkin_id, raised_at) VALUES (?, ?, ?, ?) "
-        "RETURNING id", [patient_id, screening_id, checkin_id, now],
+        "INSERT INTO safety_followups (patient_id, screening_id, checkin_id, self_report_id, raised_at) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id", [patient_id, screening_id, checkin_id, self_report_id, now],
     ).fetchone()
     return followup_id
 
@@ -90,6 +92,7 @@ class FollowUp:
     outcome: str | None
     note: str | None
     assessed_by: str | None
+    self_report_id: int | None
 
 
 def for_patient(con, user: User, patient_id: int) -> list[FollowUp]:
@@ -98,7 +101,8 @@ def for_patient(con, user: User, patient_id: int) -> list[FollowUp]:
     patient_id = validate.record_id(patient_id, "That patient was not found")
     with db.read(con) as cur:
         rows = cur.execute(
-            """SELECT f.id, f.screening_id, f.checkin_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name
+            """SELECT f.id, f.screening_id, f.checkin_id, f.raised_at, a.assessed_at, a.outcome, a.note, u.display_name,
+                      f.self_report_id
                FROM safety_followups f
                LEFT JOIN safety_assessments a ON a.followup_id = f.id
                LEFT JOIN users u ON u.id = a.assessed_by

@@ -24,6 +24,7 @@ SESSION_STATUSES = ("in_progress", "discharged", "stopped")
 VITALS_PHASES = ("pre", "during", "discharge")
 DISSOCIATION = ("none", "mild", "moderate", "severe")
 DRAFT_KINDS = ("screening", "dosing", "checkin", "integration_note")
+SELF_REPORT_DECISIONS = ("accepted", "rejected")
 SAFETY_OUTCOMES = ("safety_plan", "urgent_referral", "emergency_care", "left_before_assessment")
 ADVERSE_EVENTS = ("severe_hypertension", "nausea_vomiting", "dizziness", "headache", "anxiety",
                   "respiratory_depression", "other")
@@ -447,6 +448,81 @@ MIGRATIONS: list[tuple[int, str, list]] = [
             CHECK ((status = 'draft') = (completed_at IS NULL)),
             CHECK ((status = 'submitted') = (submitted_at IS NOT NULL))
         )""",
+    ]),
+    # A patient's answers between visits (core/self_report.py). The request never changes once issued; what happens to
+    # it later (cancelled, sent, reviewed) is a table of its own keyed by the request, as in migration 10, so no row
+    # that others reference is ever updated. Only hashes of the link's token and the kiosk code are stored.
+    # safety_followups is rebuilt (as in migration 5) to name a self-report as what raised a follow-up.
+    (14, "patient self-report requests, what patients sent, and its review", [
+        "CREATE SEQUENCE self_reports_id_seq",
+        """CREATE TABLE self_reports (
+            id INTEGER PRIMARY KEY DEFAULT nextval('self_reports_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            asks VARCHAR NOT NULL,
+            use_log BOOLEAN NOT NULL,
+            log_from DATE,
+            token_hash VARCHAR NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+            kiosk_hash VARCHAR NOT NULL CHECK (length(kiosk_hash) = 64),
+            issued_by INTEGER NOT NULL REFERENCES users(id),
+            issued_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            CHECK (expires_at > issued_at),
+            CHECK (use_log = (log_from IS NOT NULL))
+        )""",
+        """CREATE TABLE self_report_cancellations (
+            report_id INTEGER PRIMARY KEY REFERENCES self_reports(id),
+            cancelled_by INTEGER NOT NULL REFERENCES users(id),
+            cancelled_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE self_report_drafts (
+            report_id INTEGER PRIMARY KEY REFERENCES self_reports(id),
+            content VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE self_report_answers (
+            report_id INTEGER PRIMARY KEY REFERENCES self_reports(id),
+            sent_at TIMESTAMP NOT NULL,
+            answers VARCHAR NOT NULL,
+            use_days VARCHAR NOT NULL,
+            crisis BOOLEAN NOT NULL
+        )""",
+        f"""CREATE TABLE self_report_reviews (
+            report_id INTEGER PRIMARY KEY REFERENCES self_reports(id),
+            decision VARCHAR NOT NULL CHECK (decision IN ({_in(SELF_REPORT_DECISIONS)})),
+            reason VARCHAR,
+            checkin_id INTEGER UNIQUE REFERENCES checkins(id),
+            reviewed_by INTEGER NOT NULL REFERENCES users(id),
+            reviewed_at TIMESTAMP NOT NULL,
+            CHECK ((decision = 'accepted') = (checkin_id IS NOT NULL)),
+            CHECK (decision = 'accepted' OR length(trim(coalesce(reason, ''))) > 0)
+        )""",
+        "CREATE TABLE safety_followups_v13 AS SELECT * FROM safety_followups",
+        "CREATE TABLE safety_assessments_v13 AS SELECT * FROM safety_assessments",
+        "DROP TABLE safety_assessments",
+        "DROP TABLE safety_followups",
+        """CREATE TABLE safety_followups (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_followups_id_seq'),
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            screening_id INTEGER UNIQUE REFERENCES screenings(id),
+            checkin_id INTEGER UNIQUE REFERENCES checkins(id),
+            raised_at TIMESTAMP NOT NULL,
+            self_report_id INTEGER UNIQUE REFERENCES self_reports(id),
+            CHECK (CAST(screening_id IS NOT NULL AS INTEGER) + CAST(checkin_id IS NOT NULL AS INTEGER)
+                   + CAST(self_report_id IS NOT NULL AS INTEGER) = 1)
+        )""",
+        f"""CREATE TABLE safety_assessments (
+            id INTEGER PRIMARY KEY DEFAULT nextval('safety_assessments_id_seq'),
+            followup_id INTEGER NOT NULL UNIQUE REFERENCES safety_followups(id),
+            assessed_at TIMESTAMP NOT NULL,
+            assessed_by INTEGER NOT NULL REFERENCES users(id),
+            outcome VARCHAR NOT NULL CHECK (outcome IN ({_in(SAFETY_OUTCOMES)})),
+            note VARCHAR NOT NULL CHECK (length(trim(note)) > 0)
+        )""",
+        """INSERT INTO safety_followups (id, patient_id, screening_id, checkin_id, raised_at)
+           SELECT id, patient_id, screening_id, checkin_id, raised_at FROM safety_followups_v13 ORDER BY id""",
+        "INSERT INTO safety_assessments SELECT * FROM safety_assessments_v13 ORDER BY id",
+        "DROP TABLE safety_assessments_v13",
+        "DROP TABLE safety_followups_v13",
     ]),
 ]
 

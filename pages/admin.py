@@ -9,6 +9,7 @@ import streamlit as st
 from core import audit, backup, clinic_settings, db, users
 from core.access import ROLE_LABELS
 from core.rules import settings
+from core.rules.self_report import crisis_message
 from core.rules.settings import DEFAULTS, DoseBand
 from ui import forms
 from ui.actions import act, done, show
@@ -188,6 +189,9 @@ def settings_tab() -> None:
             st.text_input("New values, separated by commas", key=form.key("values"))
         elif isinstance(default, str):
             st.text_input("New value", key=form.key("text"))
+            if name == "crisis_phone":
+                st.markdown("What a patient reads at once when a self-report calls for it (with the number in force):")
+                st.error(crisis_message(current), icon=":material/emergency:")
         else:
             # A float widget even for whole numbers: an int widget rounds 29.5 down unseen; typed() refuses it.
             st.number_input("New value", value=None, step=1.0 if isinstance(default, int) else 0.01,

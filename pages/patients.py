@@ -9,7 +9,17 @@ import streamlit as st
 
 from core import dosing_sessions, fhir_export, integration_notes, patients, safety, screening_record, timeline
 from core.access import STAFF
-from ui import charts, labels, reads, screening_state, screening_view, selection, session_link, session_record
+from ui import (
+    charts,
+    labels,
+    reads,
+    screening_state,
+    screening_view,
+    selection,
+    self_report_view,
+    session_link,
+    session_record,
+)
 from ui.actions import act, done, pending, show
 from ui.chart_link import CHART, came_from, open_chart
 from ui.frame import frame
@@ -102,6 +112,7 @@ def chart_view(patient_id: int) -> None:
             st.switch_page("pages/screening.py")
 
     fhir_download(p)
+    self_report_view.chart_section(con, user, p)
     trends(record.assessments, p["id"])
     timeline_view(record)
 

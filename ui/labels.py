@@ -77,6 +77,10 @@ AUDIT_ACTION = {
     "fhir_cohort_exported": "Every patient's record exported (FHIR, one file)",
     "rems_form_saved": "REMS monitoring form saved", "rems_form_completed": "REMS monitoring form marked complete",
     "rems_form_submitted": "REMS monitoring form marked submitted", "rems_form_viewed": "REMS monitoring form opened",
+    "self_report_issued": "Self-report link issued", "self_report_cancelled": "Self-report request cancelled",
+    "self_report_refused": "Self-report link or code refused", "self_report_draft_kept": "Self-report answers kept",
+    "self_report_sent": "Self-report sent by the patient",
+    "self_report_accepted": "Self-report accepted into the record", "self_report_rejected": "Self-report rejected",
 }
 AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening", "draft": "Draft",
                 "safety_followup": "Safety follow-up", "setting": "Setting", "database": "Database", "": "",
@@ -86,7 +90,7 @@ AUDIT_ENTITY = {"user": "Account", "patient": "Patient", "screening": "Screening
                 "screening_comment": "Comment on a screening",
                 "outcomes": "Outcomes export", "screenings": "Screenings", "approvals": "Prescriber's decisions",
                 "dosing_sessions": "Dosing sessions", "integration_notes": "Integration notes",
-                "rems_form": "REMS monitoring form"}
+                "rems_form": "REMS monitoring form", "self_report": "Self-report request"}
 
 
 def instrument(instrument_id: str) -> str:
@@ -134,7 +138,9 @@ AUDIT_DETAIL = {"role": "role", "was": "previous role", "first_admin": "first ad
                 "substances": "substances", "routes": "routes", "sexes": "sexes", "age_bands": "age bands",
                 "source": "from address", "action": "action", "account_id": "account record",
                 "autosaves": "autosaves shown", "value": "value", "delivered_mg": "dose actually given (mg)",
-                "resources": "FHIR resources", "exported": "patient records exported"}
+                "resources": "FHIR resources", "exported": "patient records exported",
+                "use_log": "use log asked", "expires_at": "valid until", "attempt": "what was tried", "at": "at",
+                "days": "use days", "checkin_id": "check-in record"}
 AUDIT_REASON = {"credentials": "wrong username or password", "inactive": "account not active",
                 "idle": "idle time limit", "user": "signed out by the user", "role_changed": "role changed",
                 "locked": "account locked", "session_limit": "12-hour limit"}
@@ -153,6 +159,11 @@ def setting_value(value) -> str:
     return f"{value:g}"
 
 
+SELF_REPORT_ATTEMPT = {"link": "a link", "kiosk_code": "a kiosk code",
+                       "kiosk_date_of_birth": "a date of birth at the kiosk"}
+SELF_REPORT_STATE = {"open": "Open: waiting for the patient", "sent": "Sent: waiting for review",
+                     "accepted": "Accepted into the record", "rejected": "Rejected", "cancelled": "Cancelled",
+                     "expired": "Expired unsent"}
 DRAFT_KIND = {"screening": "screening", "dosing": "dosing session", "checkin": "follow-up check-in",
               "integration_note": "integration note"}
 
@@ -165,7 +176,7 @@ def audit_value(value) -> str:
         return ", ".join(audit_value(v) for v in value)
     if isinstance(value, str):
         words = {**DECISION, **APPROVAL, **SUBSTANCE, **ROLE_LABELS, **OUTCOME_LABELS, **AUDIT_REASON,
-                 **IDENTITY_FIELD, **DRAFT_KIND}
+                 **IDENTITY_FIELD, **DRAFT_KIND, **SELF_REPORT_ATTEMPT}
         return words.get(value, value)
     return str(value)
 

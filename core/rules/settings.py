@@ -59,7 +59,9 @@ def _rule(default, source: str, label: str, within: tuple[float, float] | None =
 PSEUDONYM_MAX = 40
 PSEUDONYM = re.compile(rf"[A-Za-z0-9][A-Za-z0-9-]{{0,{PSEUDONYM_MAX - 1}}}")
 """A clinic pseudonym: a code word safe in a file name, a Parquet key and a sentence, and easy to read out."""
-NOT_RULES = frozenset({"clinic_pseudonym"})
+PHONE = re.compile(r"[0-9+() .-]{3,30}")
+"""A phone number as people write it: digits, spaces, a leading plus, brackets, dots and dashes."""
+NOT_RULES = frozenset({"clinic_pseudonym", "crisis_phone"})
 
 RISE_SOURCE = ("ESC/ESH 2018 blood pressure categories: normal is below 130/85 (high-normal 130-139/85-89); a rise "
                "that ends below it is within normal limits and does not hold discharge (issue 25: 120/78 then 124/80 "
@@ -227,6 +229,19 @@ class Settings:
                                     "Most standard drinks accepted for one day",
                                     within=(10, 100))
 
+    # Self-report between visits (core/self_report.py)
+    self_report_valid_days: int = _rule(4, "Greenspace Health: survey links expire after 4 days, with a reminder at 2",
+                                        "Days a self-report link or kiosk code stays valid (days)",
+                                        within=(1, 14), clinical=False)
+    self_report_urgent_craving: int = _rule(
+        90, "clinic default, not from a cited guideline: the 0-100 craving scale (Dakwar 2014) has no validated "
+            "cut-off; 90 of 100 is near its top, 'extremely'",
+        "Craving (0-100) sent by self-report that shows the crisis message and asks for a same-day safety "
+        "follow-up (at or above)",
+        within=(50, 100))
+    crisis_phone: str = _rule("", "CamCOPS: the crisis text a patient sees is set by the clinic; beside the 988 "
+                                  "Suicide & Crisis Lifeline, the clinic's own number",
+                              "Clinic's own phone number in the crisis message a patient sees")
     # Outcomes
     follow_up_days: int = _rule(180, "Grabski 2022 (KARE): outcomes followed for 6 months",
                                 "Follow-up window of the outcomes (days)",
@@ -290,6 +305,10 @@ class Settings:
             # after the ranges: a usual interval outside its own range is told so first, in those words
             raise ValueError(f"{self.label('severe_reading_every_minutes')}: must not be longer than the usual time "
                              f"between readings ({self.reading_every_minutes} minutes)")
+        phone = self.crisis_phone
+        if phone and not (PHONE.fullmatch(phone) and any(c.isdigit() for c in phone)):
+            raise ValueError(f"{self.label('crisis_phone')}: digits, spaces, +, brackets and dashes, 3 to 30 of them; "
+                             f"got {self.crisis_phone!r}")
         if self.clinic_pseudonym and not PSEUDONYM.fullmatch(self.clinic_pseudonym):
             raise ValueError(f"{self.label('clinic_pseudonym')}: use 1 to {PSEUDONYM_MAX} letters, digits and dashes, "
                              f"starting with a letter or digit; got {self.clinic_pseudonym!r}")

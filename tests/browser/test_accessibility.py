@@ -37,6 +37,20 @@ def test_the_sign_in_page(tab, app_url):
     assert serious_violations(tab) == []
 
 
+def test_the_patient_self_report_page(tab, app_url):
+    """The page a patient opens without an account (issue 23): its kiosk entry, and a code refused; the form itself
+    is checked filled in, and after sending, in test_self_report_journey.py."""
+    tab.goto(app_url + "/self_report")
+    expect(tab.get_by_role("heading", name="Your questions from the clinic")).to_be_visible()
+    found = {"kiosk entry": serious_violations(tab)}
+    tab.get_by_label("Code (6 letters and numbers)").fill("ABC234")
+    tab.get_by_label("Your date of birth (day.month.year, for example 14.03.1988)").fill("14.03.1988")
+    act(tab, tab.get_by_role("button", name="Open my questions").click)
+    expect(tab.get_by_text("This link or code does not work.")).to_be_visible()
+    found["code refused"] = serious_violations(tab)
+    assert found == {name: [] for name in found}
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_of_a_role(tab, app_url, role):
     password, pages = ROLES[role]

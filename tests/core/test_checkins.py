@@ -343,7 +343,7 @@ def test_migration_5_keeps_follow_ups_and_their_assessments(tmp_path, monkeypatc
     con.execute("INSERT INTO safety_followups (patient_id, screening_id, raised_at) VALUES (1, 1, now())")
     con.execute("INSERT INTO safety_assessments (followup_id, assessed_at, assessed_by, outcome, note) "
                 "VALUES (1, now(), 1, 'safety_plan', 'ok')")
-    assert schema.migrate(con) == [5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert schema.migrate(con) == [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert rows(con, "SELECT f.id, f.screening_id, f.checkin_id, a.outcome FROM safety_followups f "
                      "JOIN safety_assessments a ON a.followup_id = f.id") == [(1, 1, None, "safety_plan")]
     assert rows(con, "SELECT nextval('safety_followups_id_seq')") == [(2,)]

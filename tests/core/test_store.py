@@ -153,7 +153,7 @@ def test_rebuilding_drafts_for_a_new_kind_keeps_the_drafts_already_there(tmp_pat
                    VALUES (1, 'screening', '{"first_name": "Kept"}', now(), now())""")
     con.execute("INSERT INTO audit_log (actor_id, action, entity, entity_id) VALUES (1, 'draft_created', 'draft', 1)")
     sam = User(1, "sam", "Sam Nurse", "nurse")
-    assert schema.migrate(con) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert schema.migrate(con) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert [d.content for d in drafts.mine(con, sam, "screening") if d.id == 1] == [{"first_name": "Kept"}]
     assert drafts.save(con, sam, "dosing", {"systolic_bp": 128}) > 1
     report = audit.check(con.cursor(), audit_chain.anchor_of(con), audit_chain.anchor_of(con).read_head(), None)

@@ -7,7 +7,10 @@ from streamlit.testing.v1 import AppTest
 from core.access import User
 
 ROOT = Path(__file__).parents[2]
-PAGE_FILES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+PATIENT_PAGES = ("pages/self_report.py",)
+"""Pages a patient opens without an account (tests/pages/test_self_report_page.py): no sign-in form there."""
+PAGE_FILES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py")
+                                if str(p.relative_to(ROOT)) not in PATIENT_PAGES)]
 DEMO_USERS = {
     "admin": User(1, "admin", "Demo Administrator", "admin"),
     "prescriber": User(2, "prescriber", "Dr Demo Prescriber", "prescriber"),
