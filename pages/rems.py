@@ -133,9 +133,9 @@ def widget(entry: forms.FormInstance, key: str) -> None:
     elif field.kind == "yes_no":
         st.radio(field.label, list(YES_NO), format_func=YES_NO.get, index=None, horizontal=True, key=entry.key(key))
     elif field.kind == "minutes":
-        st.number_input(field.label, min_value=0, max_value=24 * 60, step=1, value=None, key=entry.key(key))
+        st.number_input(field.label, min_value=0, step=1, value=None, key=entry.key(key))  # the limit: core names it
     elif field.kind == "dose":
-        st.number_input(field.label, min_value=0.0, step=1.0, value=None, key=entry.key(key))
+        st.number_input(field.label, min_value=0.0, step=28.0, value=None, key=entry.key(key))
     else:
         systolic, diastolic = st.columns(2)
         systolic.number_input(f"{field.label}: systolic (mmHg)", min_value=0, step=1, value=None,

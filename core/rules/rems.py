@@ -10,6 +10,7 @@ empty. Pure functions: the store gathers the facts (core/rems.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -75,6 +76,22 @@ TEXT_LIMIT = 200
 MEDICATIONS = {"benzodiazepines": "benzodiazepine", "sedative_hypnotics": "sedative_hypnotic",
                "psychostimulants": "stimulant", "maois": "maoi", "opioids": "opioid"}
 """Each concomitant-medication question and the screening's current-medication item that answers it."""
+DEVICE_MG = 28
+DEVICES = (1, 2, 3)
+"""Esketamine nasal spray comes in 28 mg devices, given one to three at a session (SPRAVATO prescribing information,
+Janssen, section 2: 56 mg or 84 mg; 28 mg per device): a dose the form accepts is one of 28, 56 or 84 mg."""
+US_STATES = frozenset((
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+    "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+    "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP"))
+"""USPS two-letter codes of the states, DC and the territories: the form's address is a US one (the REMS is FDA's)."""
+FORMATS = {
+    "provider_phone": (re.compile(r"\+?[0-9 ().-]+"), 10,
+                       "a telephone number of at least 10 digits, e.g. 555-201-0134"),
+    "provider_email": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), 0, "an email address, e.g. name@clinic.org"),
+    "setting_zip": (re.compile(r"[0-9]{5}(-[0-9]{4})?"), 0, "five digits, or ZIP+4 such as 12345-6789"),
+}
+"""Typed fields with a shape of their own: (pattern the whole answer matches, fewest digits, what to type)."""
 VITAL_GATE_CODES = frozenset({"bp_severe", "bp_elevated", "low_spo2", "heart_rate"})
 """The pre-dose gate's reasons about vital signs: a session dosed with none of them had its vitals in range."""
 
@@ -90,14 +107,31 @@ def clean(key: str, value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if field.kind == "text":
-        return validate.text(value, field.label, TEXT_LIMIT).strip()
+        return _shaped(key, validate.text(value, field.label, TEXT_LIMIT).strip())
     if field.kind == "yes_no":
         return validate.yes_no(value, field.label)
     if field.kind == "minutes":
         return validate.whole_number(value, field.label, 0, 24 * 60)
     if field.kind == "dose":
-        return validate.positive_number(value, field.label)
+        dose = validate.positive_number(value, field.label)
+        if dose not in {DEVICE_MG * n for n in DEVICES}:
+            raise ValueError(f"{field.label}: esketamine comes in {DEVICE_MG} mg devices; enter 28, 56 or 84 mg")
+        return dose
     return validate.calendar_date(value, field.label).isoformat()
+
+
+def _shaped(key: str, text: str) -> str:
+    """A typed text refused, naming its field and what to type, when it cannot be what the form asks for."""
+    label = BY_KEY[key].label
+    if key == "setting_state":
+        if text.upper() not in US_STATES:
+            raise ValueError(f"{label}: type the state's two-letter code, e.g. NY")
+        return text.upper()
+    if key in FORMATS:
+        pattern, digits, hint = FORMATS[key]
+        if not pattern.fullmatch(text) or sum(c.isdigit() for c in text) < digits:
+            raise ValueError(f"{label}: type {hint}")
+    return text
 
 
 def _pressure(label: str, value) -> list[int] | None:

@@ -13,7 +13,7 @@ from tests.core.test_screening_and_approval import NOW
 
 VIEWER = User(5, "viewer", "Demo Stakeholder", "viewer")
 LEFT = NOW + timedelta(minutes=125)
-TYPED = {"provider_first_name": "Dana", "provider_last_name": "Moss", "provider_phone": "555-0100",
+TYPED = {"provider_first_name": "Dana", "provider_last_name": "Moss", "provider_phone": "217-555-0100",
          "provider_email": "dana.moss@example.org", "setting_name": "Synthetic Clinic",
          "setting_address": "1 Example Road", "setting_city": "Springfield", "setting_state": "IL",
          "setting_zip": "62701", "lot_number": "LOT-42A", "ready_minutes": 95, "serious_adverse_event": False}
@@ -113,12 +113,30 @@ def test_completion_is_refused_without_the_40_minute_pressure_which_is_then_aske
     ("bp_40", (146, None), "Blood pressure 40 minutes after administration: enter both"),
     ("ready_minutes", "soon", "Without the 2-hour minimum, ready to leave after"),
     ("lot_number", "x" * 201, "Lot number is too long"),
+    # found in Chromium (issue 22 review): each of these was saved, completed and submitted
+    ("ready_minutes", 99999, "Without the 2-hour minimum, ready to leave after"),
+    ("dose_mg", 5000, "Dose administered \\(mg\\): esketamine comes in 28 mg devices"),
+    ("dose_mg", 12, "Dose administered \\(mg\\): esketamine comes in 28 mg devices"),
+    ("provider_phone", "call me maybe", "Monitoring provider's telephone: type a telephone number"),
+    ("provider_phone", "555-0100", "Monitoring provider's telephone: type a telephone number of at least 10"),
+    ("provider_email", "not-an-email", "Monitoring provider's email: type an email address"),
+    ("setting_state", "Narnia", "Healthcare setting's state: type the state's two-letter code"),
+    ("setting_zip", "ABCDE", "Healthcare setting's ZIP code: type five digits"),
 ])
 def test_a_bad_answer_is_refused_naming_the_field_and_nothing_is_stored(demo_store, key, value, words):
     session = intranasal(demo_store, approved_patient(demo_store), minutes=(20, 110, 120))
     with pytest.raises(ValueError, match=words):
         rems.save(demo_store, NURSE, session, {**TYPED, key: value}, now=LEFT)
     assert rows(demo_store, "SELECT count(*) FROM rems_forms WHERE session_id = ?", [session]) == [(0,)]
+
+
+def test_a_real_dose_phone_state_and_zip_are_kept_as_typed(demo_store):
+    session = intranasal(demo_store, approved_patient(demo_store), minutes=(20, 110, 120))
+    rems.save(demo_store, NURSE, session, {**TYPED, "provider_phone": "+1 (217) 555-0100", "setting_state": "il",
+                                           "setting_zip": "62701-1234"}, now=LEFT)
+    answers = rems.form(demo_store, NURSE, session, today=LEFT.date()).answers
+    assert (answers["provider_phone"], answers["setting_state"], answers["setting_zip"]) == (
+        "+1 (217) 555-0100", "IL", "62701-1234")
 
 
 def test_complete_then_submitted_records_who_and_when_each_audited(demo_store):

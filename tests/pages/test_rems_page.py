@@ -122,3 +122,15 @@ def test_an_ended_intranasal_session_opens_its_form_from_the_dosing_page(page, s
     at = page("pages/dosing.py", "nurse")
     at.session_state["chosen~dosing_session"] = iv
     assert not [b for b in at.run().button if b.label == "Open the REMS monitoring form"]
+
+
+def test_minutes_out_of_range_are_refused_by_name_not_dropped(page, session):
+    """Chromium review: 99999 typed in the minutes box showed on screen but was saved as empty, with no word said
+    (the box's own limit dropped it); now the server refuses it by the field's name and keeps it on screen."""
+    at = open_form(page(PAGE, "nurse"), session)
+    at = click(type_in(at, {**TYPED, "ready_minutes": 99999}), "Save")
+    assert not at.exception
+    assert any("Without the 2-hour minimum, ready to leave after (minutes from the start of administration) must be "
+               "between 0 and 1440" in e.value.replace("\\", "") for e in at.error)
+    assert at.session_state[form_key(at, "rems_answers", "ready_minutes")] == 99999
+    assert stored(at, "SELECT count(*) FROM rems_forms WHERE session_id = ?", [session]) == [(0,)]
