@@ -82,6 +82,8 @@ DUE_SQL = """
     ORDER BY d.started_at, d.id
 """
 PATIENT_OF_SQL = "SELECT patient_id, route FROM dosing_sessions WHERE id = ?"
+SAVED_SQL = """SELECT f.saved_at, u.display_name FROM rems_forms f JOIN users u ON u.id = f.saved_by
+               WHERE f.session_id = ?"""
 
 STATUS_WORDS = {"not_started": "Not started", "draft": "Draft saved", "complete": "Complete, to submit",
                 "submitted": "Submitted"}
@@ -275,23 +277,44 @@ def _editable(cur, session_id: int) -> None:
                          "changed")
 
 
-def save(con, user: User, session_id: int, answers: dict, now: datetime | None = None,
-         settings: Settings | None = None) -> None:
-    """Keep the typed answers as the form's draft (any field may still be empty): audited."""
+class SavedMeanwhile(ValueError):
+    """Someone saved the form after this screen opened it: saving over their answers unseen would lose them (two
+    people on one form in the Chromium review: the second save silently emptied the first one's telephone)."""
+
+    def __init__(self, by: str, at: datetime):
+        super().__init__(f"{by} saved this form at {at:%H:%M on %d %b %Y}, after you opened it: nothing of yours was "
+                         "saved. What you typed is still on screen, beside their answers where they differ")
+        self.saved_at = at
+
+
+def _unchanged(cur, session_id: int, opened: datetime | None) -> None:
+    """Refuses a save over a version the user has not seen: `opened` is when the version on their screen was saved
+    (None for a form no one had saved)."""
+    row = cur.execute(SAVED_SQL, [session_id]).fetchone()
+    if row is not None and row[0] != opened:
+        raise SavedMeanwhile(row[1], row[0])
+
+
+def save(con, user: User, session_id: int, answers: dict, opened: datetime | None = None,
+         now: datetime | None = None, settings: Settings | None = None) -> datetime:
+    """Keep the typed answers as the form's draft (any field may still be empty): audited. `opened` is when the
+    draft on the user's screen was saved (None when none was); returns when this one was, for the next save."""
     user = require(con, user, REMS_TEAM)
     now = now or datetime.now()
     session_id = validate.record_id(session_id, NO_FORM)
     with db.transaction(con) as cur:
         current = _form(cur, session_id, now.date(), settings)
         _editable(cur, session_id)
+        _unchanged(cur, session_id, opened)
         typed = _typed(current, answers)
         cur.execute(SAVE_SQL, [session_id, json.dumps(typed, sort_keys=True), user.id, now])
         db.audit(cur, user.id, "rems_form_saved", "rems_form", session_id,
                  {"patient_id": current.patient_id, "session_id": session_id})
+    return now
 
 
-def complete(con, user: User, session_id: int, answers: dict, now: datetime | None = None,
-             settings: Settings | None = None) -> None:
+def complete(con, user: User, session_id: int, answers: dict, opened: datetime | None = None,
+             now: datetime | None = None, settings: Settings | None = None) -> None:
     """Save the typed answers and mark the form complete, keeping the whole form as completed; refused, naming every
     field still empty, with nothing stored."""
     user = require(con, user, REMS_TEAM)
@@ -300,6 +323,7 @@ def complete(con, user: User, session_id: int, answers: dict, now: datetime | No
     with db.transaction(con) as cur:
         current = _form(cur, session_id, now.date(), settings)
         _editable(cur, session_id)
+        _unchanged(cur, session_id, opened)
         typed = _typed(current, answers)
         values = {**{k: typed.get(k) for k in current.asked}, **{k: p.value for k, p in current.prefilled.items()}}
         rems.check_complete(values)

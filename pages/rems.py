@@ -76,15 +76,70 @@ def typed(form: forms.FormInstance) -> dict:
     return values
 
 
+def kept_if_saved_meanwhile(handler):
+    """Someone saved the form after this screen opened it: the refusal stands, and the form offers their answers
+    beside the user's (the page draws them) until the user chooses which to keep."""
+    def run(con, user, token: str, session_id: int) -> None:
+        try:
+            handler(con, user, token, session_id)
+        except rems.SavedMeanwhile as theirs:
+            forms.current(FORM, token, session_id).meta["saved_meanwhile"] = theirs.saved_at
+            raise
+    return run
+
+
+@kept_if_saved_meanwhile
 def save(con, user, token: str, session_id: int) -> None:
-    rems.save(con, user, session_id, typed(forms.current(FORM, token, session_id)))
+    entry = forms.current(FORM, token, session_id)
+    entry.meta["opened"] = rems.save(con, user, session_id, typed(entry), opened=entry.meta.get("opened"))
+    entry.meta.pop("saved_meanwhile", None)
     done("page", "Saved as the form's draft. Any field may still be empty until you mark it complete.")
 
 
+@kept_if_saved_meanwhile
 def complete(con, user, token: str, session_id: int) -> None:
-    rems.complete(con, user, session_id, typed(forms.current(FORM, token, session_id)))
+    entry = forms.current(FORM, token, session_id)
+    rems.complete(con, user, session_id, typed(entry), opened=entry.meta.get("opened"))
     forms.close(FORM)
     done("page", "Marked complete. Send it to the REMS (online or by fax), then mark it submitted.")
+
+
+def keep_mine(con, user, token: str, session_id: int) -> None:
+    """The user has seen the other answers and keeps theirs: saved over the version now stored."""
+    entry = forms.current(FORM, token, session_id)
+    entry.meta["opened"] = entry.meta["saved_meanwhile"]  # the version the user was shown, not a later one
+    save(con, user, token, session_id)
+
+
+def take_theirs(con, user, token: str, session_id: int) -> None:
+    forms.current(FORM, token, session_id)
+    forms.close(FORM)
+    done("page", "The form shows the answers saved by your colleague; what you had typed is gone.")
+
+
+def saved_meanwhile(form: rems.Form, entry: forms.FormInstance) -> None:
+    """The other person's saved answers beside the user's, where they differ, and the two ways on."""
+    mine = typed(entry)
+    differ = [k for k in form.asked if rule.clean_or_none(k, mine.get(k)) != form.answers.get(k)]
+
+    def yours(key: str) -> str:
+        cleaned = rule.clean_or_none(key, mine.get(key))
+        if cleaned is not None:
+            return rule.shown(key, cleaned)
+        return "(empty)" if mine.get(key) in (None, "", (None, None)) else f"{mine.get(key)} (not accepted)"
+
+    st.warning(f"**{plain(form.saved_by)} saved this form at {form.saved_at:%H:%M}, after you opened it.** Where "
+               "their answers and yours differ:", icon=":material/group:")
+    st.table(pd.DataFrame({
+        "Field": [rule.BY_KEY[k].label for k in differ],
+        f"Saved by {form.saved_by}": [rule.shown(k, form.answers.get(k)) or "(empty)" for k in differ],
+        "Yours, on this screen": [yours(k) for k in differ],
+    }), hide_index=True)
+    left, right = st.columns(2)
+    left.button("Show their answers (drop mine)", icon=":material/undo:",
+                on_click=act(take_theirs, entry.token, form.session_id, allow=rems.REMS_TEAM, about=form.patient))
+    right.button("Save mine over theirs", icon=":material/save_as:",
+                 on_click=act(keep_mine, entry.token, form.session_id, allow=rems.REMS_TEAM, about=form.patient))
 
 
 def submit(con, user, session_id: int) -> None:
@@ -190,7 +245,7 @@ def form_view(session_id: int) -> None:
     entry = None
     if form.editable:
         if not forms.is_open(FORM, session_id):
-            forms.restart(FORM, session_id, values=initial(form.answers))
+            forms.restart(FORM, session_id, values=initial(form.answers), meta={"opened": form.saved_at})
         entry = forms.instance(FORM, session_id)
     for section in rule.SECTIONS:
         st.subheader(section)
@@ -207,6 +262,9 @@ def form_view(session_id: int) -> None:
     if entry is not None and form.missing:
         st.caption(("Still empty when last saved: " if form.saved_at else "Still empty: ") + "; ".join(form.missing))
     show("page")
+    if entry is not None and entry.meta.get("saved_meanwhile"):
+        saved_meanwhile(form, entry)
+        return
     left, middle, right = st.columns(3)
     if entry is not None:
         left.button("Save", icon=":material/save:",

@@ -120,6 +120,14 @@ def clean(key: str, value):
     return validate.calendar_date(value, field.label).isoformat()
 
 
+def clean_or_none(key: str, value):
+    """The answer as it would be stored, or None when it would be refused: to compare two people's answers."""
+    try:
+        return clean(key, value)
+    except ValueError:
+        return None
+
+
 def _shaped(key: str, text: str) -> str:
     """A typed text refused, naming its field and what to type, when it cannot be what the form asks for."""
     label = BY_KEY[key].label

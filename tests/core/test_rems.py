@@ -87,9 +87,9 @@ def test_the_session_fills_in_what_it_holds_with_its_sources(demo_store):
 def test_completion_is_refused_without_a_lot_number_naming_it_and_keeping_the_draft(demo_store):
     session = intranasal(demo_store, approved_patient(demo_store))
     draft = {**TYPED, "lot_number": ""}
-    rems.save(demo_store, NURSE, session, draft, now=LEFT)
+    saved = rems.save(demo_store, NURSE, session, draft, now=LEFT)
     with pytest.raises(ValueError, match="Still empty: Lot number$"):
-        rems.complete(demo_store, NURSE, session, {**draft, "ready_minutes": 80}, now=LEFT)
+        rems.complete(demo_store, NURSE, session, {**draft, "ready_minutes": 80}, opened=saved, now=LEFT)
     form = rems.form(demo_store, NURSE, session, today=NOW.date())
     assert form.status == "draft" and form.answers["ready_minutes"] == 95 and form.answers["lot_number"] is None
     assert form.answers["setting_name"] == "Synthetic Clinic"
@@ -139,12 +139,32 @@ def test_a_real_dose_phone_state_and_zip_are_kept_as_typed(demo_store):
         "+1 (217) 555-0100", "IL", "62701-1234")
 
 
+def test_a_save_over_answers_saved_since_the_form_was_opened_is_refused_naming_who(demo_store):
+    """Chromium review: a nurse and a prescriber on one form; the prescriber's later save silently replaced the
+    nurse's answers (her telephone was lost) while her screen still showed them as saved."""
+    session = intranasal(demo_store, approved_patient(demo_store))
+    opened = rems.form(demo_store, NURSE, session, today=LEFT.date()).saved_at
+    nurse_saved = rems.save(demo_store, NURSE, session, {**TYPED, "lot_number": "NURSE-LOT"}, opened=opened,
+                            now=LEFT)
+    with pytest.raises(rems.SavedMeanwhile, match="Demo Nurse saved this form at .*nothing of yours was saved"):
+        rems.save(demo_store, PRESCRIBER, session, {"lot_number": "PRESC-LOT"}, opened=opened,
+                  now=LEFT + timedelta(minutes=1))
+    with pytest.raises(rems.SavedMeanwhile):
+        rems.complete(demo_store, PRESCRIBER, session, TYPED, opened=opened, now=LEFT + timedelta(minutes=1))
+    form = rems.form(demo_store, NURSE, session, today=LEFT.date())
+    assert form.answers["lot_number"] == "NURSE-LOT" and form.answers["provider_phone"] == TYPED["provider_phone"]
+    assert form.saved_at == nurse_saved and audit_actions(demo_store, session) == ["rems_form_saved"]
+    rems.save(demo_store, PRESCRIBER, session, {**TYPED, "lot_number": "PRESC-LOT"}, opened=form.saved_at,
+              now=LEFT + timedelta(minutes=2))
+    assert rems.form(demo_store, NURSE, session, today=LEFT.date()).answers["lot_number"] == "PRESC-LOT"
+
+
 def test_complete_then_submitted_records_who_and_when_each_audited(demo_store):
     session = intranasal(demo_store, approved_patient(demo_store))
     with pytest.raises(ValueError, match="Mark the form complete first"):
         rems.submit(demo_store, NURSE, session, now=LEFT)
-    rems.save(demo_store, NURSE, session, {"lot_number": "LOT-1"}, now=LEFT)
-    rems.complete(demo_store, NURSE, session, TYPED, now=LEFT + timedelta(minutes=5))
+    saved = rems.save(demo_store, NURSE, session, {"lot_number": "LOT-1"}, now=LEFT)
+    rems.complete(demo_store, NURSE, session, TYPED, opened=saved, now=LEFT + timedelta(minutes=5))
     with pytest.raises(ValueError, match="already marked complete by Demo Nurse"):
         rems.save(demo_store, PRESCRIBER, session, TYPED, now=LEFT + timedelta(minutes=6))
     rems.submit(demo_store, PRESCRIBER, session, now=LEFT + timedelta(days=1))

@@ -134,3 +134,25 @@ def test_minutes_out_of_range_are_refused_by_name_not_dropped(page, session):
                "between 0 and 1440" in e.value.replace("\\", "") for e in at.error)
     assert at.session_state[form_key(at, "rems_answers", "ready_minutes")] == 99999
     assert stored(at, "SELECT count(*) FROM rems_forms WHERE session_id = ?", [session]) == [(0,)]
+
+
+def test_two_people_on_one_form_the_later_save_is_refused_and_shows_both_answers(page, session):
+    """Chromium review: the prescriber's save silently replaced the nurse's (her telephone was lost) while her
+    screen still showed hers as saved. Now the later save is refused, both answers are shown side by side, and the
+    user chooses."""
+    nurse = type_in(open_form(page(PAGE, "nurse"), session), {**TYPED, "lot_number": "NURSE-LOT"})
+    prescriber = type_in(open_form(page(PAGE, "prescriber"), session), {"lot_number": "PRESC-LOT"})
+    nurse = click(nurse, "Save")
+    assert any("Saved as the form's draft" in s.value for s in nurse.success)
+    prescriber = click(prescriber, "Save")
+    assert any("Demo Nurse saved this form at" in e.value.replace("\\", "") for e in prescriber.error)
+    both = {row.Field: row for t in prescriber.table for row in t.value.itertuples()}
+    assert tuple(both["Lot number"])[2:] == ("NURSE-LOT", "PRESC-LOT")
+    assert stored(prescriber, "SELECT json_extract_string(answers, '$.lot_number') FROM rems_forms") == [
+        ("NURSE-LOT",)]
+    kept = click(prescriber, "Save mine over theirs")
+    assert stored(kept, "SELECT json_extract_string(answers, '$.lot_number') FROM rems_forms") == [("PRESC-LOT",)]
+    nurse = click(nurse, "Save")
+    assert any("Dr Demo Prescriber saved this form at" in e.value.replace("\\", "") for e in nurse.error)
+    nurse = click(nurse, "Show their answers (drop mine)")
+    assert nurse.session_state[form_key(nurse, "rems_answers", "lot_number")] == "PRESC-LOT"
