@@ -73,14 +73,18 @@ COMPLETE_SQL = """
     WHERE session_id = ?
 """
 SUBMIT_SQL = "UPDATE rems_forms SET status = 'submitted', submitted_by = ?, submitted_at = ? WHERE session_id = ?"
-DUE_SQL = """
-    SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
-           d.session_number, d.started_at, coalesce(f.status, 'not_started') AS status
+DUE_FROM = """
     FROM dosing_sessions d JOIN patients p ON p.id = d.patient_id
     LEFT JOIN rems_forms f ON f.session_id = d.id
     WHERE d.route = 'intranasal' AND d.status <> 'in_progress' AND (f.status IS NULL OR f.status <> 'submitted')
-    ORDER BY d.started_at, d.id
 """
+DUE_SQL = """
+    SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+           d.session_number, d.started_at, coalesce(f.status, 'not_started') AS status
+""" + DUE_FROM + " ORDER BY d.started_at, d.id LIMIT ? OFFSET ?"
+DUE_COUNT_SQL = "SELECT count(*), count(*) FILTER (WHERE CAST(d.started_at AS DATE) < ?) " + DUE_FROM
+DUE_PAGE_SIZE = 25
+"""Forms a page of the list: a screenful, whatever the clinic's size (issue 21)."""
 PATIENT_OF_SQL = "SELECT patient_id, route FROM dosing_sessions WHERE id = ?"
 SAVED_SQL = """SELECT f.saved_at, u.display_name FROM rems_forms f JOIN users u ON u.id = f.saved_by
                WHERE f.session_id = ?"""
@@ -143,20 +147,34 @@ class Form:
         return self.status in ("not_started", "draft")
 
 
-def due_forms(con, user: User, today: date | None = None, settings: Settings | None = None) -> pd.DataFrame:
-    """The forms not yet submitted, of every ended intranasal session: those still within their 7 days first (the
-    soonest due first), then the overdue (the most recently due first), each with its days left."""
+@dataclass(frozen=True)
+class DuePage:
+    rows: pd.DataFrame
+    total: int
+    overdue: int
+    page: int
+    """1-based; a page past the end is the last page."""
+    pages: int
+
+
+def due_forms(con, user: User, page: int = 1, today: date | None = None,
+              settings: Settings | None = None) -> DuePage:
+    """One page of the forms not yet submitted, of every ended intranasal session, the soonest due first (so the
+    overdue come first, the longest overdue at the top), each with its days left; and how many are due and overdue."""
     require(con, user, REMS_TEAM)
     today = today or date.today()
+    page = validate.whole_number(page, "Page")
     with db.read(con) as cur:
-        rows = cur.execute(DUE_SQL).df()
+        total, overdue = cur.execute(DUE_COUNT_SQL, [rems.on_time_from(today, settings)]).fetchone()
+        pages = max(1, -(-total // DUE_PAGE_SIZE))
+        page = min(max(1, page), pages)
+        rows = cur.execute(DUE_SQL, [DUE_PAGE_SIZE, (page - 1) * DUE_PAGE_SIZE]).df()
     treated = [t.date() for t in rows["started_at"]]
     left = [rems.days_left(t, today, settings) for t in treated]
     rows = rows.assign(treatment_date=treated, due_date=[rems.due_date(t, settings) for t in treated],
                        days_left=pd.Series(left, index=rows.index, dtype="Int64"),
                        due=[rems.due_words(n) for n in left])
-    order = sorted(range(len(rows)), key=lambda i: (left[i] < 0, abs(left[i])))
-    return rows.iloc[order].drop(columns=["started_at"]).reset_index(drop=True)
+    return DuePage(rows.drop(columns=["started_at"]), int(total), int(overdue), page, pages)
 
 
 def form(con, user: User, session_id: int, today: date | None = None, settings: Settings | None = None) -> Form:

@@ -14,7 +14,7 @@ import streamlit as st
 from core import rems
 from core.rules import rems as rule
 from core.rules.settings import current
-from ui import forms, reads, selection
+from ui import forms, paging, reads, selection
 from ui.actions import act, done, show
 from ui.frame import frame
 from ui.rems_link import FORM as CHOSEN
@@ -25,6 +25,7 @@ user = frame("REMS forms", allow=rems.REMS_TEAM)
 con = clinic().con
 FORM = "rems_answers"
 PRINT = "rems~print"
+LIST_PAGE = "rems~list_page"
 """The session whose form is shown as the print view (one sheet), if any."""
 YES_NO = {True: "Yes", False: "No"}
 
@@ -155,21 +156,25 @@ def show_print(session_id: int | None) -> None:
 
 
 def due_list() -> None:
-    due = rems.due_forms(con, user)
-    if due.empty:
+    due = rems.due_forms(con, user, page=st.session_state.get(LIST_PAGE, 1))
+    st.session_state[LIST_PAGE] = due.page
+    if due.total == 0:
         st.info("No REMS form is waiting: every intranasal session's form has been submitted.")
         return
-    reads.listed(con, user, "REMS forms: not yet submitted", due["patient_id"])
-    late = int((due["days_left"] < 0).sum())
-    st.caption(f"{len(due)} form(s) not yet submitted, {late} of them overdue. The REMS asks for each within "
-               f"{current().rems_form_due_days} days of the session. Click a form to open it.")
-    shown = due.assign(status=due["status"].map(rems.STATUS_WORDS))
+    reads.listed(con, user, "REMS forms: not yet submitted" + (f", page {due.page}" if due.page > 1 else ""),
+                 due.rows["patient_id"])
+    st.caption(f"{due.total} form(s) not yet submitted, {due.overdue} of them overdue, the soonest due first. The "
+               f"REMS asks for each within {current().rems_form_due_days} days of the session. Click a form to open "
+               "it.")
+    shown = due.rows.assign(status=due.rows["status"].map(rems.STATUS_WORDS))
     selection.table(CHOSEN, shown, "session_id", {
         "patient": "Patient", "chart_number": "Chart number", "session_number": "Session",
         "treatment_date": st.column_config.DateColumn("Treatment date", format="DD MMM YYYY"),
         "due_date": st.column_config.DateColumn("Due by", format="DD MMM YYYY"), "due": "Days left of the 7",
         "status": "Form",
     }, choose_with=open_form)
+    if due.pages > 1:
+        paging.pager(LIST_PAGE, due.page, due.pages, f"page {due.page} of {due.pages}")
 
 
 def record_table(form: rems.Form, keys: list[str]) -> None:

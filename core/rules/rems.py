@@ -181,6 +181,11 @@ def days_left(treatment_date: date, today: date, settings: Settings | None = Non
     return (due_date(treatment_date, settings) - today).days
 
 
+def on_time_from(today: date, settings: Settings | None = None) -> date:
+    """The earliest treatment date whose form is not yet overdue today (`days_left` 0 or more)."""
+    return today - timedelta(days=resolve(settings).rems_form_due_days)
+
+
 def due_words(left: int) -> str:
     if left > 1:
         return f"{left} days left"

@@ -183,16 +183,21 @@ def test_complete_then_submitted_records_who_and_when_each_audited(demo_store):
 def test_the_list_shows_forms_due_until_submitted_and_only_intranasal_sessions(demo_store):
     patient = approved_patient(demo_store)
     session = intranasal(demo_store, patient)
-    due = rems.due_forms(demo_store, NURSE, today=NOW.date() + timedelta(days=8))
+    listed = rems.due_forms(demo_store, NURSE, page=10**6, today=NOW.date() + timedelta(days=8))
+    due = listed.rows  # the last page: the newest sessions, this one among them
     mine = due[due["session_id"] == session].iloc[0]
     assert (mine["days_left"], mine["due"], mine["status"]) == (-1, "OVERDUE by 1 day", "not_started")
     assert set(rows(demo_store, "SELECT route FROM dosing_sessions WHERE id IN (SELECT unnest(?))",
                     [list(due["session_id"].astype(int))])) == {("intranasal",)}
-    on_time = due[due["days_left"] >= 0]["days_left"].tolist()
-    assert on_time == sorted(on_time) and list(due["days_left"] < 0) == sorted(due["days_left"] < 0)
+    assert list(due["due_date"]) == sorted(due["due_date"]) and len(due) <= rems.DUE_PAGE_SIZE
+    first = rems.due_forms(demo_store, NURSE, today=NOW.date() + timedelta(days=8)).rows
+    assert first["days_left"].iloc[0] == first["days_left"].min() < 0  # the longest overdue at the top
+    treated = rows(demo_store, "SELECT CAST(started_at AS DATE) FROM dosing_sessions WHERE route = 'intranasal' "
+                               "AND status <> 'in_progress'")
+    assert listed.overdue == sum(rule.days_left(t, NOW.date() + timedelta(days=8)) < 0 for (t,) in treated)
     rems.complete(demo_store, NURSE, session, TYPED, now=LEFT)
     rems.submit(demo_store, NURSE, session, now=LEFT)
-    assert session not in set(rems.due_forms(demo_store, NURSE, today=NOW.date())["session_id"])
+    assert session not in set(rems.due_forms(demo_store, NURSE, page=10**6, today=NOW.date()).rows["session_id"])
 
 
 def test_an_iv_session_or_one_in_progress_has_no_form(demo_store):
