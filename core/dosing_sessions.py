@@ -89,11 +89,11 @@ READY_WHERE = "(" + patients.ROSTER_FILTER + ") AND " + NOT_RUNNING
 READY_COUNT_SQL = "SELECT count(*) FROM patients p WHERE " + READY_WHERE
 READY_SHOWN_SQL = """
     WITH shown AS (
-        SELECT p.id, p.last_name, p.first_name, p.mrn FROM patients p WHERE {where}
+        SELECT p.id, p.last_name, p.first_name, p.mrn, p.date_of_birth FROM patients p WHERE {where}
         ORDER BY p.last_name, p.first_name, p.id LIMIT ?
     )
     SELECT s.id AS patient_id, s.last_name || ', ' || s.first_name AS patient, s.mrn AS chart_number,
-           (SELECT count(*) FROM dosing_sessions d WHERE d.patient_id = s.id) + 1 AS session_number
+           (SELECT count(*) FROM dosing_sessions d WHERE d.patient_id = s.id) + 1 AS session_number, s.date_of_birth
     FROM shown s ORDER BY s.last_name, s.first_name, s.id"""
 """Counts of sessions for the shown patients only, after the filter and the limit."""
 READY_SQL = READY_SHOWN_SQL.format(where=READY_WHERE)
@@ -109,11 +109,14 @@ class Ready:
     total: int
 
 
-def ready_patients(con, user: User, search: str = "", also: int | None = None, limit: int = READY_SHOWN) -> Ready:
-    """Approved patients with no session in progress matching a name, chart number or date of birth, by name; `also`
-    (the patient already chosen, as a resumed draft's) is among them while a session can still be started for it."""
+def ready_patients(con, user: User, search: str = "", also: int | None = None, limit: int = READY_SHOWN,
+                   settings: Settings | None = None) -> Ready:
+    """Approved patients with no session in progress matching a name, chart number or date of birth, by name, each
+    with their date of birth (two patients may share a name) and whether their next session comes after the planned
+    course; `also` (the patient already chosen, as a resumed draft's) is among them while a session can still be
+    started for it."""
     require(con, user, DOSING_TEAM)
-    term = search.strip() if isinstance(search, str) else ""
+    term = " ".join(search.split()) if isinstance(search, str) else ""
     limit = validate.whole_number(limit, "Patients shown", 1, READY_SHOWN)
     chosen = None if also is None else validate.record_id(also, NO_PATIENT)
     filters = [term, term, term, term, term, validate.as_date(term), "approved", "approved"]
@@ -122,7 +125,8 @@ def ready_patients(con, user: User, search: str = "", also: int | None = None, l
         rows = cur.execute(READY_SQL, [*filters, limit]).df()
         if chosen is not None and chosen not in set(rows["patient_id"]):
             rows = pd.concat([cur.execute(READY_AMONG_SQL, [[chosen], 1]).df(), rows], ignore_index=True)
-    return Ready(rows, int(total))
+    after_course = rows["session_number"] > resolve(settings).planned_course_sessions
+    return Ready(rows.assign(after_course=after_course), int(total))
 
 
 def ready_among(con, user: User, patient_ids: list[int]) -> dict[int, str]:

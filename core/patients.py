@@ -309,7 +309,7 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
     user = require(con, user, STAFF)
     now = now or datetime.now()
     planned_sessions = resolve(settings).planned_course_sessions
-    term = search.strip() if isinstance(search, str) else ""
+    term = " ".join(search.split()) if isinstance(search, str) else ""
     status = status if isinstance(status, str) and status in PATIENT_STATUSES else None
     page = validate.whole_number(page, "Page")
     page_size = validate.whole_number(page_size, "Patients per page", 1, PAGE_SIZE_MAX)

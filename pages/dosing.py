@@ -179,14 +179,16 @@ def new_session() -> None:
     dosed_elsewhere()
     pick = forms.opened(PICK)
     search = st.text_input("Find the patient: name, chart number or date of birth", key=pick.key("search"),
-                           placeholder="e.g. Demo, DEMO-000010 or 1988-03-14")
+                           placeholder="e.g. Demo, DEMO-000010 or 1988-03-14", on_change=handle.new_search,
+                           args=(pick.token,))
     ready = ds.ready_patients(con, user, search, also=pick.get("patient"))
     reads.searched(con, user, "Dosing: patients ready for a session", search, ready.rows["patient_id"], ready.total)
     if ready.rows.empty:
         st.info("No approved patient waiting for a session matches. Check the spelling, or search by chart number "
                 "or date of birth." if search.strip() else "No approved patient is waiting for a session.")
         return
-    names = {int(r.patient_id): f"{r.patient} · {r.chart_number} · session {r.session_number}"
+    names = {int(r.patient_id): f"{r.patient} · born {r.date_of_birth:%d %b %Y} · {r.chart_number} · session "
+                                f"{r.session_number}" + (" (after the planned course)" if r.after_course else "")
              for r in ready.rows.itertuples()}
     patient_id = st.selectbox("Patient (approved for treatment)", list(names), format_func=names.get, index=None,
                               placeholder="Choose a patient", key=pick.key("patient"))
@@ -208,8 +210,9 @@ def yes_no(form, field: str, label: str):
 def pre_dose(patient_id: int) -> None:
     patient = ds.dosable(con, user, patient_id)
     form = forms.instance(GATE, subject=patient_id)
-    since = ("first session" if patient.hours_since_last_session is None
-             else f"{patient.hours_since_last_session:g} h since the last session")
+    hours = patient.hours_since_last_session
+    since = ("first session" if hours is None else f"{hours:g} h since the last session" if hours < 48
+             else f"{labels.days(round(hours / 24))} since the last session")
     st.markdown(f"**{plain(patient.patient)}** · session {patient.session_number} · {since}")
     if patient.refused_today is not None:
         st.error(f"A pre-dose check refused dosing for this patient today at {patient.refused_today:%H:%M}. A new "

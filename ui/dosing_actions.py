@@ -91,6 +91,12 @@ def open_dosed_elsewhere(con, user, token: str, patient_id: int) -> None:
     forms.close(DOSED)
 
 
+def new_search(token: str) -> None:
+    """A new search is for another patient: the one chosen before is let go, with their form (their draft is kept),
+    so no value is typed below a search that names someone else (the Chromium review's wrong-patient risk)."""
+    forms.current(PICK, token).set("patient", None)
+
+
 def resume_draft(con, user, draft_id: int) -> None:
     draft = drafts.resume(con, user, draft_id)
     forms.restart(PICK, values={"patient": draft.patient_id})

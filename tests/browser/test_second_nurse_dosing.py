@@ -38,7 +38,7 @@ def prepare_the_dose(tab, url, username, password, intention: str) -> None:
     sign_in(tab, url, username, password)
     go(tab, "Dosing session")
     type_into(tab, "Find the patient: name, chart number or date of birth", "TWO-0001")
-    pick(tab, "Patient (approved for treatment)", f"{PATIENT} · TWO-0001 · session 1")
+    pick(tab, "Patient (approved for treatment)", f"{PATIENT} · born 14 Mar 1988 · TWO-0001 · session 1")
     for label, value in (("Systolic blood pressure (mmHg)", 128), ("Diastolic blood pressure (mmHg)", 80),
                          ("Heart rate (beats/min)", 72), ("SpO2 (%)", 98),
                          ("Hours since last use of the primary substance", 48)):

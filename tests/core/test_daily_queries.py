@@ -9,6 +9,7 @@ import pytest
 
 from core import dosing_sessions
 from core.access import AccessDenied
+from core.rules.settings import DEFAULTS
 from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, started
 from tests.core.test_screening_and_approval import NOW, NURSE
 
@@ -56,7 +57,7 @@ def test_the_chooser_is_the_old_list_a_screenful_at_a_time(demo_store):
     assert len(old) > dosing_sessions.READY_SHOWN
     first = dosing_sessions.ready_patients(demo_store, NURSE)
     assert first.total == len(old)
-    assert as_rows(first.rows) == as_rows(old.head(dosing_sessions.READY_SHOWN))
+    assert as_rows(first.rows[old.columns]) == as_rows(old.head(dosing_sessions.READY_SHOWN))
     one = old.iloc[len(old) // 2]
     for term in (one["chart_number"], one["patient"], one["patient"].split(", ")[0].upper()):
         found = dosing_sessions.ready_patients(demo_store, NURSE, term)
@@ -64,7 +65,7 @@ def test_the_chooser_is_the_old_list_a_screenful_at_a_time(demo_store):
         expected = old[old["patient"].str.lower().str.contains(term.lower(), regex=False)
                        | (old["chart_number"] == term)]
         assert found.total == len(expected)
-        assert as_rows(found.rows) == as_rows(expected.head(dosing_sessions.READY_SHOWN))
+        assert as_rows(found.rows[old.columns]) == as_rows(expected.head(dosing_sessions.READY_SHOWN))
 
 
 def test_a_chosen_patient_stays_among_the_choices_while_a_session_can_start(demo_store):
@@ -81,3 +82,20 @@ def test_the_chooser_is_for_the_dosing_team_and_refuses_a_bad_choice(demo_store)
         dosing_sessions.ready_patients(demo_store, THERAPIST)
     with pytest.raises(ValueError, match="patient was not found"):
         dosing_sessions.ready_patients(demo_store, NURSE, also="someone")
+
+
+def test_the_chooser_tells_namesakes_apart_and_says_when_the_course_is_done(demo_store):
+    """Chromium review: three 'Mockwell, Morgan' differed only by chart number, which patients do not know; and 117
+    patients past their planned course were offered as 'session 7' with no word of it; a double space found no one."""
+    old = demo_store.execute(OLD_READY_SQL).df()
+    one = old.iloc[len(old) // 3]
+    found = dosing_sessions.ready_patients(demo_store, NURSE, "  " + one["patient"].replace(", ", ",   ") + " ")
+    row = found.rows[found.rows["patient_id"] == one["patient_id"]].iloc[0]
+    (born,) = demo_store.execute("SELECT date_of_birth FROM patients WHERE id = ?", [int(one["patient_id"])]).fetchone()
+    assert row["date_of_birth"].date() == born
+    planned = DEFAULTS.planned_course_sessions
+    past = old[old["session_number"] > planned]
+    assert len(past) and len(old[old["session_number"] <= planned])
+    for patient in (past.iloc[0], old[old["session_number"] <= planned].iloc[0]):
+        shown = dosing_sessions.ready_patients(demo_store, NURSE, patient["chart_number"]).rows.iloc[0]
+        assert bool(shown["after_course"]) == (patient["session_number"] > planned)

@@ -339,3 +339,20 @@ def test_every_column_of_the_board_fits_beside_the_sidebar_at_1024_px(page, appr
     widths = {name: w for name, w in widths.items() if name in board.value.columns}
     assert all(isinstance(w, int) for w in widths.values()) and len(widths) == len(board.value.columns), widths
     assert sum(widths.values()) + ROW_MARKER <= MAIN_AT_1024, widths
+
+
+def test_a_new_search_lets_go_of_the_patient_chosen_before(page, approved, demo_store):
+    """Chromium review: after choosing one patient and typing their systolic, a search for the next patient kept the
+    first one chosen, their form and the typed 131 below a search box naming someone else."""
+    other = pending_screening(demo_store, mrn="DOSE-0002", last_name="Nextpatient")
+    approvals.decide(demo_store, PRESCRIBER, other.screening_id, "approved", "Suitable", PRESCRIBER_PASSWORD,
+                     now=datetime.now())
+    demo_store.close()
+    at = choose_patient(page(PAGE, "nurse"), approved)
+    at.session_state[gate_key(at, "systolic_bp")] = 131
+    at = at.run()
+    at.text_input(key=form_key(at, "dosing_pick", "search")).input("DOSE-0002")
+    at = at.run()
+    chooser = at.selectbox(key=form_key(at, "dosing_pick", "patient"))
+    assert chooser.value is None and [o.split(" · ")[0] for o in chooser.options] == ["Nextpatient, Robin"]
+    assert not any(b.label == "Check before dosing" for b in at.button)

@@ -58,7 +58,7 @@ def test_the_dosing_page_offers_a_screenful_of_patients_and_finds_the_others_by_
     at.text_input(key=form_key(at, "dosing_pick", "search")).input(last_chart)
     at = at.run()
     chooser = at.selectbox(key=form_key(at, "dosing_pick", "patient"))
-    assert [int(option.split(" · ")[1] == last_chart) for option in chooser.options] == [1]
+    assert [int(option.split(" · ")[2] == last_chart) for option in chooser.options] == [1]
     assert chooser.set_value(last_id).run().selectbox(key=form_key(at, "dosing_pick", "patient")).value == last_id
 
 
