@@ -90,6 +90,7 @@ PURGE_DRAFTS_SQL = """
     DELETE FROM self_report_drafts WHERE report_id IN (
         SELECT r.id FROM self_reports r WHERE r.expires_at <= ?
         UNION ALL SELECT report_id FROM self_report_cancellations)"""
+RAISED_SQL = "SELECT count(*) FROM safety_followups WHERE self_report_id = ?"
 SEND_SQL = "INSERT INTO self_report_answers (report_id, sent_at, answers, use_days, crisis) VALUES (?, ?, ?, ?, ?)"
 SENT_SQL = """
     SELECT r.patient_id, a.sent_at, a.answers, a.use_days
@@ -257,12 +258,12 @@ rejected. A request that was never sent ends cancelled or expired."""
 def open_by_token(con, token, *, source: str | None = None, now: datetime | None = None) -> Access:
     """The request a link's token opens, while it is open; `Refused` with one plain message otherwise."""
     now = now or datetime.now()
-    _not_too_many(con, source, now)
     proof = rules.digest(str(token or ""))
     with db.read(con) as cur:
         row = cur.execute(OPEN_BY_TOKEN_SQL, [proof]).fetchone()
         usable = row is not None and _state(cur, row[0], now)["state"] == "open"
-    if not usable:
+    if not usable:  # a link that works opens whatever others got wrong from the same address (a shared clinic Wi-Fi)
+        _not_too_many(con, source, now)
         _refuse(con, row[0] if row else None, "link", source, now)
     return Access(row[0], proof)
 
@@ -324,8 +325,10 @@ def form(con, access: Access, now: datetime | None = None) -> Form:
                 json.loads(draft) if draft else {})
 
 
-def keep_draft(con, access: Access, content: dict, now: datetime | None = None) -> None:
-    """Keep the half-filled form on the server until the link expires (never in the chart)."""
+def keep_draft(con, access: Access, content: dict, now: datetime | None = None,
+               settings: Settings | None = None) -> None:
+    """Keep the half-filled form on the server until the link expires (never in the chart). An answer that calls
+    for the crisis message raises the same-day follow-up now, once, whether or not the form is ever sent."""
     now = now or datetime.now()
     if not isinstance(content, dict):
         raise ValueError("Answers: the form did not arrive; fill it in again")
@@ -336,7 +339,18 @@ def keep_draft(con, access: Access, content: dict, now: datetime | None = None) 
         row = _open(cur, access, now)
         cur.execute(PURGE_DRAFTS_SQL, [now])
         cur.execute(DRAFT_SQL, [access.report_id, text, now])
-        db.audit(cur, None, "self_report_draft_kept", "self_report", access.report_id, {"patient_id": row[1]})
+        raised = _raise_once(cur, row[1], access.report_id, rules.crisis_so_far(content.get("answers"), settings),
+                             now)
+        db.audit(cur, None, "self_report_draft_kept", "self_report", access.report_id,
+                 {"patient_id": row[1], **({"safety_followup": True} if raised else {})})
+
+
+def _raise_once(cur, patient_id: int, report_id: int, reasons: list, now: datetime) -> bool:
+    """The request's same-day follow-up, unless it was raised already (by an answer before Send)."""
+    if not reasons or cur.execute(RAISED_SQL, [report_id]).fetchone()[0]:
+        return False
+    safety.raise_followup(cur, patient_id, now, self_report_id=report_id)
+    return True
 
 
 def send(con, access: Access, answers: dict, use_days: list[dict], now: datetime | None = None,
@@ -360,8 +374,7 @@ def send(con, access: Access, answers: dict, use_days: list[dict], now: datetime
         cur.execute(SEND_SQL, [access.report_id, now, json.dumps({i: given for i, (_, given) in scores.items()}),
                                json.dumps([_day_json(d) for d in days]), bool(reasons)])
         cur.execute(DROP_DRAFT_SQL, [access.report_id])
-        if reasons:
-            safety.raise_followup(cur, patient_id, now, self_report_id=access.report_id)
+        _raise_once(cur, patient_id, access.report_id, reasons, now)
         db.audit(cur, None, "self_report_sent", "self_report", access.report_id,
                  {"patient_id": patient_id, "instruments": sorted(scores), "days": len(days),
                   "safety_followup": bool(reasons)})

@@ -98,8 +98,10 @@ def chart_view(patient_id: int) -> None:
                 f"**{labels.PATIENT_STATUS[p['status']]}**")
     waiting = [f for f in safety.for_patient(con, user, p["id"]) if f.assessed_at is None]
     if waiting:
+        where = ("the patient sent it from home: contact them today" if waiting[0].self_report_id is not None
+                 else "record it on Home before the patient leaves")
         st.error(f"**Same-day safety assessment not recorded yet** (needed since {labels.when(waiting[0].raised_at)})."
-                 " Record it on Home before the patient leaves.", icon=":material/emergency:")
+                 f" {where[0].upper()}{where[1:]}.", icon=":material/emergency:")
     for changed_at, changed_by, fields in record.identity_changes:
         st.info(f"Identity corrected on {labels.when(changed_at)} by {plain(changed_by)}: "
                 f"{', '.join(labels.IDENTITY_FIELD[f] for f in fields)}.", icon=":material/edit_note:")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from core import self_report
 from core.rules import instruments
+from core.rules.self_report import crisis_message, crisis_so_far
 from ui import forms
 from ui.patient_frame import address, patient_frame
 from ui.questionnaire import item_key, scale
@@ -24,6 +25,8 @@ MESSAGE = "self_report~message"
 SENT = "self_report~sent"
 FORM = "self_report"
 USED = {False: "No", True: "Yes"}
+CRISIS_FROM = {"phq9": {"suicidality"}, "craving_vas": {"urgent_craving"}}
+"""The questionnaire whose answer raised each crisis reason: the message is shown right below it."""
 
 
 def open_link() -> None:
@@ -114,11 +117,18 @@ def questions(access: self_report.Access) -> None:
     form = forms.instance(FORM, subject=access.report_id)
     if fresh and asked.draft:  # answers kept from an earlier visit to the link
         form = forms.restart(FORM, access.report_id, values=_restored(asked.draft))
-    st.markdown(f"Hello {plain(asked.first_name)}. Please answer these questions for your clinic. This link works "
-                f"until {asked.expires_at:%d %b %Y, %H:%M}; your answers are kept as you go until then.")
+    hello, other = st.columns([3, 1], vertical_alignment="center")
+    hello.markdown(f"Hello {plain(asked.first_name)}. Please answer these questions for your clinic. You can come "
+                   f"back to them until {asked.expires_at:%d %b %Y, %H:%M}; your answers are kept as you go.")
+    other.button("Not you? Start again", on_click=_forget, help="Closes these questions on this screen: for a shared "
+                 "tablet, so the next person does not see them")
+    answers, _ = values(form, asked)
+    crisis = {reason.code for reason in crisis_so_far(answers)}
     for instrument_id in asked.asks:
         with st.container(border=True):
             scale(instruments.get(instrument_id), form.prefix)
+        if crisis & CRISIS_FROM.get(instrument_id, set()):  # at once, below the answer that calls for it
+            st.error(crisis_message(), icon=":material/emergency:")
     if asked.days:
         with st.container(border=True):
             st.markdown("**Use of your main substance, day by day**")

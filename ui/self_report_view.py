@@ -57,7 +57,7 @@ def _issue(con, user, token: str, patient_id: int) -> None:
     forms.close(ISSUE)
     st.session_state[SHOWN] = (patient_id, issued)
     done(SLOT, "Self-report request issued. Give the patient the link, the QR code or the kiosk code now: they "
-               "are shown only this once.")
+               "stay on this screen until you click Done, and cannot be shown again after that.")
 
 
 def _cancel(con, user, report_id: int) -> None:
@@ -78,6 +78,11 @@ def _review(con, user, token: str, report_id: int) -> None:
         raise ValueError("Decision: choose accept or reject")
     forms.close(REVIEW)
     done(SLOT, message)
+
+
+def kiosk_address() -> str:
+    """Where the clinic's tablet opens the patient page: the link without its token."""
+    return link_for("").removesuffix("?t=")
 
 
 def chart_section(con, user, patient: dict) -> None:
@@ -105,11 +110,12 @@ def _show_issued(issued: self_report.Issued) -> None:
         with left:
             st.html(qr_image(link))
             st.caption("Scan with a phone camera")
-        right.markdown(f"**Link for the patient** (valid until {labels.when(issued.expires_at)}, works once):")
+        right.markdown(f"**Link for the patient** (valid until {labels.when(issued.expires_at)}; the patient can "
+                       "open it again until they send their answers):")
         right.code(link, language=None, wrap_lines=True)
         right.markdown(f"**Kiosk code:** <span style='font-size:1.6rem; letter-spacing:0.2em; font-family:monospace'>"
                        f"{issued.kiosk_code}</span>  \n(the patient types it with their date of birth on the clinic's "
-                       "tablet, at the same address without the part after the question mark)",
+                       f"tablet, at {kiosk_address()})",
                        unsafe_allow_html=True)  # the code is drawn from KIOSK_ALPHABET: letters and digits only
         right.button("Done: hide the link and code", on_click=st.session_state.pop, args=(SHOWN, None))
 
@@ -128,6 +134,9 @@ def _issue_form(patient: dict) -> None:
                     key=form.key("use_log"))
         st.number_input("Valid for (days)", min_value=int(low), max_value=int(high), value=s.self_report_valid_days,
                         step=1, key=form.key("days"))
+        if not s.crisis_phone:
+            st.warning("The clinic's own number for the crisis message is not set, so patients are given 988 only: "
+                       "ask the administrator to set it (Administration, clinic settings).", icon=":material/call:")
         st.form_submit_button("Issue link and kiosk code", type="primary",
                               on_click=act(_issue, form.token, patient["id"], allow=self_report.ISSUERS, slot=SLOT,
                                            about=f"{patient['last_name']}, {patient['first_name']}"))
@@ -180,10 +189,11 @@ def _pending(item: self_report.Pending, patient: dict, user) -> None:
             st.radio("Decision", list(DECISION), format_func=DECISION.get, index=None, key=form.key("decision"))
             st.text_input("Reason (required to reject; to accept, only when a use day already recorded differs)",
                           key=form.key("reason"))
+            show(f"{SLOT}~{item.report_id}")  # a refusal beside the button, not above the report
             st.form_submit_button("Record the review", type="primary",
                                   on_click=act(_review, form.token, item.report_id, allow=self_report.ISSUERS,
-                                               slot=SLOT, about=f"Self-report of {patient['last_name']}, "
-                                                                f"{patient['first_name']}"))
+                                               slot=f"{SLOT}~{item.report_id}",
+                                               about=f"Self-report of {patient['last_name']}, {patient['first_name']}"))
 
 
 def home_section(con, user) -> None:

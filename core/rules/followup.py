@@ -29,14 +29,17 @@ def pcl5_due(last_taken: date | None, provisional_ptsd_at_screening: bool, today
     return (today - last_taken).days >= s.pcl5_every_days
 
 
+ITEM9_REASON = Reason("suicidality", "review", "PHQ-9 item 9 (thoughts of self-harm) was answered above 0",
+                      SUICIDALITY_SOURCE)
+
+
 def safety_reasons(phq9: ScoreResult | None, cssrs_band: str | None) -> list[Reason]:
     """Why a check-in raises a same-day safety follow-up: PHQ-9 item 9 above 0, or a C-SSRS repeat at moderate or
     high. The screening decision treats C-SSRS moderate alone as a referral; at a check-in during treatment the
     clinic asks for the same-day assessment for both."""
     reasons = []
     if phq9 is not None and "suicide_risk" in phq9.flags:
-        reasons.append(Reason("suicidality", "review", "PHQ-9 item 9 (thoughts of self-harm) was answered above 0",
-                              SUICIDALITY_SOURCE))
+        reasons.append(ITEM9_REASON)
     if cssrs_band in ("moderate", "high"):
         reasons.append(Reason("suicidality", "review", f"C-SSRS screener risk is {cssrs_band}", SUICIDALITY_SOURCE))
     return reasons

@@ -31,6 +31,8 @@ WRONG_CODE_LIMIT = 10
 WRONG_CODE_WINDOW = timedelta(minutes=15)
 """Wrong or expired links and codes from one address (or, without one, from anywhere) within the window, after which
 the page says to wait: guessing codes then takes lifetimes."""
+PHQ9_ITEM9 = 8
+"""PHQ-9's ninth item (thoughts of self-harm), by its place among the answers."""
 CRAVING_SOURCE = "clinic setting: craving at or above the urgent threshold (Settings.self_report_urgent_craving)"
 NOT_WORKING = ("This link or code does not work. It may have expired, been used already, or been mistyped. "
                "Please ask the clinic for a new one.")
@@ -76,12 +78,29 @@ def days_asked(log_from: date, today: date) -> list[date]:
 
 def crisis_reasons(scores: dict[str, ScoreResult], settings: Settings | None = None) -> list[Reason]:
     """Why the patient is shown the crisis message at once and a same-day safety follow-up is raised."""
+    phq9, craving = scores.get("phq9"), scores.get("craving_vas")
+    return _crisis(phq9 is not None and "suicide_risk" in phq9.flags, None if craving is None else craving.total,
+                   settings)
+
+
+def crisis_so_far(answers: dict, settings: Settings | None = None) -> list[Reason]:
+    """The crisis rule on the answers given so far, the form not yet complete: the message cannot wait for Send (the
+    Chromium review: a patient who answered item 9 and closed the tab was never shown it, and no one was told). An
+    answer that is not one of the scale's decides nothing."""
+    phq9 = answers.get("phq9") if isinstance(answers, dict) else None
+    item9 = phq9[PHQ9_ITEM9] if isinstance(phq9, list) and len(phq9) > PHQ9_ITEM9 else None
+    craving = answers.get("craving_vas") if isinstance(answers, dict) else None
+    level = craving[0] if isinstance(craving, list) and craving else None
+    return _crisis(item9 in (1, 2, 3), level if isinstance(level, int | float) and 0 <= level <= 100 else None,
+                   settings)
+
+
+def _crisis(item9_positive: bool, craving, settings: Settings | None) -> list[Reason]:
     s = resolve(settings)
-    reasons = followup.safety_reasons(scores.get("phq9"), None)
-    craving = scores.get("craving_vas")
-    if craving is not None and craving.total >= s.self_report_urgent_craving:
+    reasons = [followup.ITEM9_REASON] if item9_positive else []
+    if craving is not None and craving >= s.self_report_urgent_craving:
         reasons.append(Reason("urgent_craving", "review",
-                              f"Craving {craving.total} of 100, at or above {s.self_report_urgent_craving}",
+                              f"Craving {craving:g} of 100, at or above {s.self_report_urgent_craving}",
                               CRAVING_SOURCE))
     return reasons
 

@@ -55,7 +55,7 @@ def test_a_nurse_issues_a_link_the_patient_answers_without_signing_in_and_the_nu
     gad7.locator("label").click()  # inside the form: nothing is sent until it is submitted
     expect(gad7.locator("input")).not_to_be_checked()
     act(nurse, nurse.get_by_role("button", name="Issue link and kiosk code").click)
-    expect(nurse.get_by_text("shown only this once")).to_be_visible()
+    expect(nurse.get_by_text("cannot be shown again after that", exact=False)).to_be_visible()
     link = nurse.get_by_test_id("stCode").inner_text().strip()
     assert re.fullmatch(rf"{re.escape(self_report_url)}/self_report\?t=[A-Za-z0-9_-]{{43,}}", link), link
     expect(nurse.get_by_role("img", name="QR code of the link for the patient")).to_be_visible()

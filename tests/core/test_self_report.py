@@ -108,15 +108,19 @@ def test_an_open_session_loses_the_form_once_the_patient_has_sent_it(demo_store)
         == [(1,)]
 
 
-def test_wrong_codes_are_rate_limited(demo_store):
+def test_wrong_codes_are_rate_limited_but_a_working_link_still_opens(demo_store):
+    """Chromium review: after ten mistakes from one address (a clinic's shared Wi-Fi, its kiosk), another patient's
+    valid link was refused for 15 minutes. A link's 256-bit token cannot be guessed, so a working one always opens;
+    the wrong ones from that address are slowed."""
     for _ in range(rules.WRONG_CODE_LIMIT):
         with pytest.raises(sr.Refused, match="does not work"):
             sr.open_by_token(demo_store, "guess", source="10.0.0.9", now=SENT)
-    issued = issue(demo_store, approved_patient(demo_store))
     with pytest.raises(sr.Refused, match="Too many tries"):
-        sr.open_by_token(demo_store, issued.token, source="10.0.0.9", now=SENT)
-    assert sr.open_by_token(demo_store, issued.token, source="10.0.0.8", now=SENT)
-    assert sr.open_by_token(demo_store, issued.token, source="10.0.0.9", now=SENT + rules.WRONG_CODE_WINDOW)
+        sr.open_by_token(demo_store, "another guess", source="10.0.0.9", now=SENT)
+    issued = issue(demo_store, approved_patient(demo_store))
+    assert sr.open_by_token(demo_store, issued.token, source="10.0.0.9", now=SENT)
+    with pytest.raises(sr.Refused, match="does not work"):
+        sr.open_by_token(demo_store, "guess", source="10.0.0.9", now=SENT + rules.WRONG_CODE_WINDOW)
 
 
 def test_a_kiosk_code_needs_the_date_of_birth_and_locks_after_a_few_wrong_ones(demo_store):
@@ -175,6 +179,26 @@ def test_item_9_above_0_raises_the_same_day_follow_up_named_as_self_report_and_t
     mine = waiting[waiting["patient_id"] == patient]
     assert list(mine["occasion"]) == ["self-report"] and list(mine["raised_at"]) == [SENT]
     assert [f.self_report_id for f in safety.for_patient(demo_store, NURSE, patient)] == [issued.report_id]
+
+
+def test_an_alarming_answer_kept_before_send_raises_the_follow_up_once(demo_store):
+    """Chromium review: a patient who answered item 9 'nearly every day' and closed the tab was never shown the
+    crisis message, and Home listed no follow-up. The answer kept as the form is filled raises it, once."""
+    patient = approved_patient(demo_store)
+    issued = issue(demo_store, patient)
+    access = opened(demo_store, issued)
+
+    def raised():
+        return [f.self_report_id for f in safety.for_patient(demo_store, NURSE, patient)]
+
+    sr.keep_draft(demo_store, access, {"answers": {"phq9": [3] * 8 + [None], "craving_vas": [89]}}, now=SENT)
+    assert raised() == []
+    sr.keep_draft(demo_store, access, {"answers": {"phq9": [0] * 8 + [3], "craving_vas": [None]}}, now=SENT)
+    assert raised() == [issued.report_id]
+    sr.keep_draft(demo_store, access, {"answers": {"phq9": [0] * 8 + [3], "craving_vas": [95]}}, now=SENT)
+    days = log(sr.form(demo_store, access, now=SENT).days[0], SENT.date())
+    result = sr.send(demo_store, access, {"phq9": [0] * 8 + [3], "craving_vas": [95]}, days, now=SENT)
+    assert result.crisis and raised() == [issued.report_id]
 
 
 def test_an_urgent_craving_raises_it_too_and_the_clinic_number_is_shown(demo_store):
@@ -297,6 +321,13 @@ def test_migration_14_keeps_follow_ups_and_allows_exactly_one_origin(tmp_path, m
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO safety_followups (patient_id, raised_at) VALUES (1, now())")
     assert rows(con, "SELECT nextval('safety_followups_id_seq')")[0][0] >= 2
+
+
+def test_the_crisis_rule_reads_answers_still_being_given():
+    assert rules.crisis_so_far({"phq9": [None] * 8 + [1]}) and rules.crisis_so_far({"craving_vas": [90]})
+    assert not rules.crisis_so_far({"phq9": [3] * 8 + [0], "craving_vas": [89]})
+    assert not rules.crisis_so_far({"phq9": [3] * 8}) and not rules.crisis_so_far({"craving_vas": [None]})
+    assert not rules.crisis_so_far({"phq9": [None] * 8 + ["1"], "craving_vas": [900]}) and not rules.crisis_so_far(None)
 
 
 def test_the_crisis_rule_reads_item_9_and_the_urgent_craving():
