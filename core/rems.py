@@ -313,6 +313,15 @@ def _unchanged(cur, session_id: int, opened: datetime | None) -> None:
         raise SavedMeanwhile(row[1], row[0])
 
 
+def _before_saving(cur, session_id: int, answers: dict, opened: datetime | None, now: datetime,
+                   settings: Settings | None) -> tuple[Form, dict]:
+    """The form as stored now and the typed answers checked, once it is known that this screen may save over it."""
+    current = _form(cur, session_id, now.date(), settings)
+    _editable(cur, session_id)
+    _unchanged(cur, session_id, opened)
+    return current, _typed(current, answers)
+
+
 def save(con, user: User, session_id: int, answers: dict, opened: datetime | None = None,
          now: datetime | None = None, settings: Settings | None = None) -> datetime:
     """Keep the typed answers as the form's draft (any field may still be empty): audited. `opened` is when the
@@ -321,10 +330,7 @@ def save(con, user: User, session_id: int, answers: dict, opened: datetime | Non
     now = now or datetime.now()
     session_id = validate.record_id(session_id, NO_FORM)
     with db.transaction(con) as cur:
-        current = _form(cur, session_id, now.date(), settings)
-        _editable(cur, session_id)
-        _unchanged(cur, session_id, opened)
-        typed = _typed(current, answers)
+        current, typed = _before_saving(cur, session_id, answers, opened, now, settings)
         cur.execute(SAVE_SQL, [session_id, json.dumps(typed, sort_keys=True), user.id, now])
         db.audit(cur, user.id, "rems_form_saved", "rems_form", session_id,
                  {"patient_id": current.patient_id, "session_id": session_id})
@@ -339,10 +345,7 @@ def complete(con, user: User, session_id: int, answers: dict, opened: datetime |
     now = now or datetime.now()
     session_id = validate.record_id(session_id, NO_FORM)
     with db.transaction(con) as cur:
-        current = _form(cur, session_id, now.date(), settings)
-        _editable(cur, session_id)
-        _unchanged(cur, session_id, opened)
-        typed = _typed(current, answers)
+        current, typed = _before_saving(cur, session_id, answers, opened, now, settings)
         values = {**{k: typed.get(k) for k in current.asked}, **{k: p.value for k, p in current.prefilled.items()}}
         rems.check_complete(values)
         cur.execute(SAVE_SQL, [session_id, json.dumps(typed, sort_keys=True), user.id, now])
