@@ -60,6 +60,7 @@ class DuplicatesFound(ValueError):
 
 
 IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "sex", "mrn")
+IDENTITY_SQL = "SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?"
 DUPLICATES_SQL = """
     SELECT id, last_name || ', ' || first_name AS patient, first_name, last_name, date_of_birth, mrn AS chart_number,
            status,
@@ -232,8 +233,7 @@ def _check_chart(cur, user: User, patient_id: int, who: Identity, update_identit
                  opened_as: dict | None) -> None:
     """A re-screen is written only on the chart it was opened for, as it was then, and changes its identity only
     on purpose (then audited); one read of the chart's row, inside the writing transaction."""
-    row = cur.execute("SELECT " + ", ".join(IDENTITY_FIELDS) + " FROM patients WHERE id = ?",
-                      [patient_id]).fetchone()  # column names from the fixed tuple above
+    row = cur.execute(IDENTITY_SQL, [patient_id]).fetchone()
     if row is None:
         raise ValueError(NO_RESCREEN)
     stored = dict(zip(IDENTITY_FIELDS, row, strict=True))

@@ -38,6 +38,7 @@ SEVERE_SQL = """
 """
 """Severe means recorded as severe: every event the app records carries a severity (a severe blood pressure's is
 severe by itself); events written in bulk without one (the synthetic demo's history) are not listed."""
+OPEN_COUNT_SQL = "SELECT count(*) FROM (" + SEVERE_SQL + ")"
 OPEN_EVENTS_SQL = SEVERE_SQL + " ORDER BY session_in_progress DESC NULLS LAST, e.recorded_at, e.id LIMIT ?"
 
 
@@ -53,7 +54,7 @@ def open_events(con, user: User, limit: int = LISTED) -> pd.DataFrame:
 def open_count(con, user: User) -> int:
     require(con, user, PRESCRIBERS)
     with db.read(con) as cur:
-        return cur.execute("SELECT count(*) FROM (" + SEVERE_SQL + ")").fetchone()[0]
+        return cur.execute(OPEN_COUNT_SQL).fetchone()[0]
 
 
 def acknowledge(con, user: User, event_id: int, now: datetime | None = None) -> None:
