@@ -10,7 +10,7 @@ from core.outcomes import AGE_BANDS, SEXES, Cohort
 from core.rules import disclosure
 from core.rules.references import NOT_A_TRIAL_ARM
 from core.rules.settings import current
-from ui import charts, labels, reads, selection
+from ui import charts, labels, paging, reads, selection
 from ui import outcomes_view as view
 from ui.actions import act, done, show
 from ui.chart_link import CHART, open_chart
@@ -145,10 +145,6 @@ def first_page() -> None:
     st.session_state[BEHIND_PAGE] = 1
 
 
-def turn(by: int) -> None:
-    st.session_state[BEHIND_PAGE] = max(1, st.session_state.get(BEHIND_PAGE, 1) + by)
-
-
 def open_from_outcomes(patient_id: int) -> None:
     """Open the chart (checked and audited) and go there after this run, with a way back to Outcomes."""
     open_chart(patient_id, ("pages/outcomes.py", "Outcomes"))
@@ -172,13 +168,9 @@ def staff_tools(cohort: Cohort, as_of: date) -> None:
                 reads.listed(con, user, f"Patients behind {names[figure]}, page {behind.page}", rows["patient_id"])
                 selection.table(BEHIND, rows, "patient_id", view.behind_columns(figure),
                                 choose_with=open_from_outcomes)
-                back, where, forward = st.columns([1, 2, 1], vertical_alignment="center")
-                back.button("Previous page", icon=":material/chevron_left:", on_click=turn, args=(-1,),
-                            disabled=behind.page == 1, key="outcomes_behind_back")
-                where.caption(f"{behind.total} patient(s), earliest first session first · page {behind.page} of "
-                              f"{behind.pages}. Click a patient to open the chart.")
-                forward.button("Next page", icon=":material/chevron_right:", on_click=turn, args=(1,),
-                               disabled=behind.page == behind.pages, key="outcomes_behind_next")
+                paging.pager(BEHIND_PAGE, behind.page, behind.pages,
+                             f"{behind.total} patient(s), earliest first session first · page {behind.page} of "
+                             f"{behind.pages}. Click a patient to open the chart.")
                 if st.session_state.pop(OPENING, None) is not None and selection.chosen(CHART) is not None:
                     st.switch_page("pages/patients.py")
         st.subheader("De-identified export")

@@ -12,6 +12,7 @@ from core.access import STAFF
 from ui import (
     charts,
     labels,
+    paging,
     reads,
     screening_state,
     screening_view,
@@ -41,10 +42,6 @@ def first_page() -> None:
     st.session_state[PAGE] = 1
 
 
-def turn(by: int) -> None:
-    st.session_state[PAGE] = max(1, st.session_state.get(PAGE, 1) + by)
-
-
 def roster_view() -> None:
     search_col, status_col = st.columns([3, 1])
     search = search_col.text_input("Search by name, chart number or date of birth", key="patients_search",
@@ -70,13 +67,9 @@ def roster_view() -> None:
         "sessions": "Sessions", "last_activity": st.column_config.DatetimeColumn("Last activity", format="DD MMM YYYY"),
         "next_activity": "Next",
     }, choose_with=open_chart)
-    back, where, forward = st.columns([1, 2, 1], vertical_alignment="center")
-    back.button("Previous page", icon=":material/chevron_left:", on_click=turn, args=(-1,),
-                disabled=roster.page == 1)
-    where.caption(f"{roster.total} patient(s), most recent activity first · page {roster.page} of {roster.pages}. "
-                  "Click a patient to open the chart.")
-    forward.button("Next page", icon=":material/chevron_right:", on_click=turn, args=(1,),
-                   disabled=roster.page == roster.pages)
+    paging.pager(PAGE, roster.page, roster.pages, f"{roster.total} patient(s), most recent activity first · "
+                                                  f"page {roster.page} of {roster.pages}. Click a patient to open the "
+                                                  "chart.")
 
 
 def chart_view(patient_id: int) -> None:
