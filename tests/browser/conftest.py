@@ -26,7 +26,7 @@ from tests.browser import runs
 from tests.conftest import copy_store
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = shutil.which("chromium")
+CHROMIUM = os.environ.get("TEST_CHROMIUM") or shutil.which("chromium")
 INSTALL_HINT = "Debian's chromium is not installed: run 'apt-get install -y chromium' to run the browser tests"
 QUIET_IDLE_WATCH = {"CLINIC_IDLE_WATCH_SECONDS": "3600"}
 """The idle watch's timer, once an hour: its runs would otherwise come every 30 s whatever a test is doing."""

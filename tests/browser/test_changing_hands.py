@@ -11,10 +11,12 @@ chart's timeline, since the server holds the only connection to the database.
 import re
 from datetime import date
 
+import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
+from tests.browser.people import namesake, person, seeded_app, unique
 from tests.browser.runs import act
 from tests.browser.test_patient_safety import (
     NURSE,
@@ -27,10 +29,8 @@ from tests.browser.test_patient_safety import (
     fill_clinical,
     fill_screening,
     open_chart,
-    screen_another,
     sign_in_here,
     tick,
-    unique,
 )
 from tests.browser.test_screening_journey import choose, go, type_into
 from tests.browser.test_sign_in_journey import sign_in
@@ -39,19 +39,23 @@ DIFFERENT = "Different person: create a new record"
 BORN = date(1979, 2, 3)
 OTHER_BORN = date(1990, 11, 20)
 
+ACK = person("Ack", "Namesake", BORN)
+ACK_OTHER = namesake(ACK, OTHER_BORN)
+RACE = person("Race", "Namesake", BORN)
+RACE_TAKER = person("Race", "Taker", OTHER_BORN)
+NEW = person("New", "Namesake", BORN)
+NEW_OTHER = person("New", "Other", OTHER_BORN)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, app_server, demo_database):
+    """This module's app, with the patients its tests find already on file."""
+    return seeded_app(tmp_path_factory, app_server, demo_database,
+                      [ACK, ACK_OTHER, RACE, RACE_TAKER, NEW, NEW_OTHER])
+
 
 def chart_number() -> str:
     return unique("HAND-").upper()
-
-
-def new_patient(tab, first: str, last: str, mrn: str, born: date = BORN) -> None:
-    """Screen and save a new patient from an empty form, then start the next one."""
-    go(tab, "Screening")
-    fill_screening(tab, first, last, mrn, born)
-    act(tab, tab.get_by_role("button", name="Save screening").click)
-    expect(tab.get_by_text(f"Screening saved for {last}, {first}")).to_be_visible()
-    screen_another(tab)
-    expect(tab.get_by_role("heading", name="Identity")).to_be_visible()
 
 
 def screenings_on_chart(tab, mrn: str):
@@ -126,10 +130,7 @@ def test_a_different_person_click_after_the_identity_was_edited_saves_nothing(ta
     existing patient's and clicks "Different person" straight from the field: that click was about the first
     namesake only, so nothing is saved and the other patient is named before anything can be."""
     sign_in(tab, app_url, *NURSE)
-    first, last, mrn = unique("Ack"), unique("Namesake"), chart_number()
-    other_mrn = chart_number()
-    new_patient(tab, first, last, mrn)
-    new_patient(tab, first, last, other_mrn, OTHER_BORN)  # the same name, another date of birth
+    first, last, other_mrn = ACK.first, ACK.last, ACK_OTHER.mrn  # the same name, another date of birth
 
     go(tab, "Screening")
     typed_mrn = chart_number()
@@ -168,10 +169,7 @@ def test_a_chart_number_taken_while_the_warning_is_open_is_not_given_twice(new_t
     nurse, prescriber = new_tab(), new_tab()
     sign_in(nurse, app_url, *NURSE)
     sign_in(prescriber, app_url, *PRESCRIBER)
-    first, last, mrn = unique("Race"), unique("Namesake"), chart_number()
-    other_first, other_last, other_mrn = unique("Race"), unique("Taker"), chart_number()
-    new_patient(nurse, first, last, mrn)
-    new_patient(prescriber, other_first, other_last, other_mrn, OTHER_BORN)
+    first, last, other_mrn = RACE.first, RACE.last, RACE_TAKER.mrn
 
     go(nurse, "Screening")
     wanted = chart_number()
@@ -198,10 +196,7 @@ def test_a_new_record_then_edited_to_another_patients_chart_number_is_refused(ta
     """After "Different person" created a record, a re-screen correcting its chart number to another patient's
     must not save: no second holder of that number, and the new record keeps its own."""
     sign_in(tab, app_url, *NURSE)
-    first, last, mrn = unique("New"), unique("Namesake"), chart_number()
-    other_first, other_last, other_mrn = unique("New"), unique("Other"), chart_number()
-    new_patient(tab, first, last, mrn)
-    new_patient(tab, other_first, other_last, other_mrn, OTHER_BORN)
+    first, last, other_mrn = NEW.first, NEW.last, NEW_OTHER.mrn
 
     go(tab, "Screening")
     own_mrn = chart_number()

@@ -4,16 +4,18 @@ and the other probes are in test_changing_hands.py (split so that CI's two worke
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
+from tests.browser.people import Person, person, seeded_app
 from tests.browser.test_changing_hands import (
+    BORN,
     chart_number,
     click_save,
     correct_identity,
     half_filled_rescreen,
-    new_patient,
     no_confirmation,
     rescreen,
     resume_after_reload,
@@ -35,16 +37,27 @@ from tests.browser.test_sign_in_journey import (
     sign_in,
 )
 
+NEWER = person("Resume", "Newer", BORN)
+RENUMBERED = person("Resume", "Renumbered", BORN)
+RENAMED = person("Resume", "Renamed", BORN)
+OPEN = person("Open", "Renamed", BORN)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, app_server, demo_database):
+    """This module's app, with the patients its tests re-screen already on file."""
+    return seeded_app(tmp_path_factory, app_server, demo_database, [NEWER, RENUMBERED, RENAMED, OPEN])
+
+
 # b) A re-screen draft resumed after someone else re-screened or corrected that patient.
 
-def corrected_while_a_draft_waits(new_tab, app_url, last_prefix: str, field: str, value: str):
-    """A nurse's new patient with a half-filled re-screen kept as her draft; meanwhile a prescriber, in another
+def corrected_while_a_draft_waits(new_tab, app_url, who: Person, field: str, value: str):
+    """A nurse's patient with a half-filled re-screen kept as her draft; meanwhile a prescriber, in another
     browser, re-screens the same patient correcting one identity field and saves. Returns the nurse's tab and the
-    patient's first name, last name and chart number as the nurse typed them."""
+    patient's first name, last name and chart number as the nurse knew them."""
     nurse, prescriber = new_tab(), new_tab()
-    first, last, mrn = unique("Resume"), unique(last_prefix), chart_number()
+    first, last, mrn = who.first, who.last, who.mrn
     sign_in(nurse, app_url, *NURSE)
-    new_patient(nurse, first, last, mrn)
     half_filled_rescreen(nurse, mrn, first)
 
     sign_in(prescriber, app_url, *PRESCRIBER)
@@ -58,9 +71,8 @@ def corrected_while_a_draft_waits(new_tab, app_url, last_prefix: str, field: str
 
 def test_a_draft_resumed_after_another_rescreen_warns_and_saves_once_on_that_chart(new_tab, app_url):
     nurse, prescriber = new_tab(), new_tab()
-    first, last, mrn = unique("Resume"), unique("Newer"), chart_number()
+    first, last, mrn = NEWER.first, NEWER.last, NEWER.mrn
     sign_in(nurse, app_url, *NURSE)
-    new_patient(nurse, first, last, mrn)
     half_filled_rescreen(nurse, mrn, first)
 
     sign_in(prescriber, app_url, *PRESCRIBER)
@@ -86,7 +98,7 @@ def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_t
     """Someone else corrected only the chart number: the person is the same, so the draft goes back on the chart,
     showing the chart number as it is now; saving must neither be refused nor undo that correction."""
     corrected = chart_number()
-    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, "Renumbered", "Chart number", corrected)
+    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, RENUMBERED, "Chart number", corrected)
     resume_after_reload(nurse, last, first)
     snap(nurse, "b2-resumed-after-number-corrected")
     expect(nurse.get_by_label("Chart number", exact=True), "the form shows the chart number the chart no longer has"
@@ -100,7 +112,7 @@ def test_a_draft_resumed_after_another_user_corrected_the_chart_number_follows_t
 
 
 def test_a_draft_resumed_after_another_user_corrected_the_name_is_not_filed_on_that_chart(new_tab, app_url):
-    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, "Renamed", "First name", unique("Other"))
+    nurse, first, last, mrn = corrected_while_a_draft_waits(new_tab, app_url, RENAMED, "First name", unique("Other"))
     resume_after_reload(nurse, last, first)
     snap(nurse, "b3-resumed-after-rename")
     expect(nurse.get_by_text(re.compile("now has a different name or date of birth")),
@@ -118,10 +130,9 @@ def test_an_open_rescreen_is_not_filed_on_a_chart_renamed_meanwhile(new_tab, app
     """The same collision without a reload: the nurse's re-screen is still open when a prescriber corrects the
     patient's name. Her Save must not file her answers there, and no tick may undo the correction."""
     nurse, prescriber = new_tab(), new_tab()
-    first, last, mrn = unique("Open"), unique("Renamed"), chart_number()
+    last, mrn = OPEN.last, OPEN.mrn
     renamed = unique("Other")
     sign_in(nurse, app_url, *NURSE)
-    new_patient(nurse, first, last, mrn)
     rescreen(nurse, mrn)
     fill_clinical(nurse)
     expect(nurse.get_by_text("Screening result: Eligible")).to_be_visible()

@@ -4,14 +4,16 @@ helpers and the other probes are in test_changing_hands.py (split so that CI's t
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import snap
+from tests.browser.people import person, seeded_app
 from tests.browser.runs import act
 from tests.browser.test_changing_hands import (
+    BORN,
     chart_number,
     click_save,
-    new_patient,
     no_confirmation,
     rescreen,
     screenings_on_chart,
@@ -37,13 +39,22 @@ from tests.browser.test_sign_in_journey import (
     sign_in,
 )
 
+FORWARD = person("Back", "Forward", BORN)
+SIGNED = person("Back", "Signed", BORN)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, app_server, demo_database):
+    """This module's app, with the patients its tests re-screen and approve already on file."""
+    return seeded_app(tmp_path_factory, app_server, demo_database, [FORWARD, SIGNED])
+
+
 # c) Back and Forward after a save.
 
 def test_back_and_forward_after_a_save_bring_no_form_back(tab, app_url):
     sign_in(tab, app_url, *NURSE)
-    first, last, mrn = unique("Back"), unique("Forward"), chart_number()
+    first, last, mrn = FORWARD.first, FORWARD.last, FORWARD.mrn
     go(tab, "Patients")
-    new_patient(tab, first, last, mrn)
     rescreen(tab, mrn)  # Patients -> Screening by the chart's button: a history entry for each page
     fill_clinical(tab)
     click_save(tab)
@@ -69,10 +80,8 @@ def test_back_and_forward_after_a_save_bring_no_form_back(tab, app_url):
 
 
 def test_back_and_forward_after_a_signature_do_not_sign_again(new_tab, app_url):
-    nurse, prescriber = new_tab(), new_tab()
-    sign_in(nurse, app_url, *NURSE)
-    first, last, mrn = unique("Back"), unique("Signed"), chart_number()
-    new_patient(nurse, first, last, mrn)
+    prescriber = new_tab()
+    first, last, mrn = SIGNED.first, SIGNED.last, SIGNED.mrn
     sign_in(prescriber, app_url, *PRESCRIBER)
     expect(prescriber.get_by_role("heading", name="Home", level=1)).to_be_visible()
     go(prescriber, "Approval queue")

@@ -5,8 +5,6 @@ chart numbers, or picked at run time, so the tests share one demo database in an
 """
 
 import re
-import secrets
-import string
 import time
 from datetime import date, timedelta
 
@@ -15,6 +13,7 @@ from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
+from tests.browser.people import unique
 from tests.browser.runs import act, act_on_grid
 from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
@@ -56,11 +55,6 @@ def stay_idle(tab, seconds: float) -> None:
     """Leave the tab alone for `seconds`. The one wait on the clock in these tests: the idle time is what the test is
     about, and with the idle watch quiet nothing on the page changes to say it has passed."""
     tab.wait_for_timeout(seconds * 1_000)
-
-
-def unique(prefix: str) -> str:
-    """A name no other test (or earlier run) uses: letters only, as a person's name would be."""
-    return prefix + "".join(secrets.choice(string.ascii_lowercase) for _ in range(6))
 
 
 def sign_in_here(tab, username: str, password: str) -> None:
