@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
-from tests.browser.people import unique
+from tests.browser.people import person, seeded_app, unique
 from tests.browser.runs import act, act_on_grid
 from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
@@ -36,6 +36,15 @@ DIASTOLIC = "Diastolic blood pressure (mmHg, measured now)"
 ELIGIBLE_PHQ9 = (1, 1, 1, 1, 1, 1, 1, 1, 0)
 STILL_NEEDED = "The decision appears when the form is complete."
 """The decision panel of a form still being filled in (it goes on to list what is still needed)."""
+
+
+DUPLICATED = person("Dup", "Check", date(1985, 4, 12), "SAFE-0701-")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, app_server, demo_database):
+    """This module's app, with the patient the duplicate check finds already on file."""
+    return seeded_app(tmp_path_factory, app_server, demo_database, [DUPLICATED])
 
 
 @pytest.fixture(scope="module")
@@ -539,13 +548,7 @@ def test_duplicate_acknowledgement_does_not_outlive_a_chart_number_change(tab, a
     nothing may be saved until the nurse is warned about that second patient."""
     sign_in(tab, app_url, *NURSE)
     go(tab, "Screening")
-    first, last = unique("Dup"), unique("Check")
-    fill_screening(tab, first, last, unique("SAFE-0701-"))
-    act(tab, tab.get_by_role("button", name="Save screening").click)
-    expect(tab.get_by_text(SAVED)).to_be_visible()
-    screen_another(tab)
-
-    fill_screening(tab, first, last, unique("SAFE-0702-"))  # the same name and date of birth
+    fill_screening(tab, DUPLICATED.first, DUPLICATED.last, unique("SAFE-0702-"), DUPLICATED.born)  # the same person
     act(tab, tab.get_by_role("button", name="Save screening").click)
     expect(tab.get_by_role("button", name="Different person: create a new record")).to_be_visible()
 
