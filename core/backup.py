@@ -34,9 +34,9 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -289,15 +289,30 @@ def wanted() -> bool:
     return os.environ.get("CLINIC_BACKUPS", "1") != "0"
 
 
-def start_daily(con, folder: Path) -> threading.Thread:
+@dataclass(frozen=True)
+class Daily:
+    """The running daily backup. The app lets it run as long as the process; whoever closes the store while the
+    process goes on (a test) stops it first: a connection closed in the middle of a backup's call refuses."""
+
+    thread: threading.Thread
+    stopping: threading.Event
+
+    def stop(self, timeout: float = 60) -> None:
+        """End the thread after what it is doing now, and wait for it."""
+        self.stopping.set()
+        self.thread.join(timeout)
+
+
+def start_daily(con, folder: Path) -> Daily:
     """Look once an hour, from a thread of the app process, and make the day's backup when it is due."""
-    thread = threading.Thread(target=_daily, args=(con, folder), name="daily-backup", daemon=True)
+    stopping = threading.Event()
+    thread = threading.Thread(target=_daily, args=(con, folder, stopping), name="daily-backup", daemon=True)
     thread.start()
-    return thread
+    return Daily(thread, stopping)
 
 
-def _daily(con, folder: Path) -> None:
-    while True:
+def _daily(con, folder: Path, stopping: threading.Event) -> None:
+    while not stopping.is_set():
         try:
             if due(folder):
                 made = make(con, folder)
@@ -306,7 +321,7 @@ def _daily(con, folder: Path) -> None:
             return  # the store was closed: this process no longer serves it
         except (duckdb.Error, OSError, ValueError) as e:
             log.error("Daily backup failed: %s", str(e).splitlines()[0])
-        time.sleep(LOOK_EVERY_SECONDS)
+        stopping.wait(LOOK_EVERY_SECONDS)
 
 
 def check(folder: Path, key: Path | None = None) -> None:

@@ -322,9 +322,32 @@ def test_a_restore_never_overwrites_a_file(demo_store, folder, tmp_path, capsys)
     assert "already exists" in capsys.readouterr().err and existing.read_bytes() == b"precious"
 
 
-def test_the_app_makes_the_days_backup_by_itself(demo_store, folder, monkeypatch):
+@pytest.fixture
+def daily(demo_store, folder, monkeypatch):
+    """The app's daily backup thread, looking every 0.05 s; stopped before the store closes."""
     monkeypatch.setattr(backup, "LOOK_EVERY_SECONDS", 0.05)
-    backup.start_daily(demo_store, folder)
+    running = []
+    yield lambda: running.append(backup.start_daily(demo_store, folder))
+    for thread in running:
+        thread.stop()
+
+
+def test_a_stopped_daily_backup_has_let_go_of_the_store(demo_db, folder, monkeypatch):
+    """Closing the store while the thread was in a backup's call refused ("connection is busy"): stop() waits."""
+    monkeypatch.setattr(backup, "LOOK_EVERY_SECONDS", 0.05)
+    con = db.open_store(demo_db)
+    running = backup.start_daily(con, folder)
+    for _ in range(200):
+        if backup.backups(folder):
+            break
+        time.sleep(0.05)
+    running.stop()
+    assert not running.thread.is_alive()
+    con.close()
+
+
+def test_the_app_makes_the_days_backup_by_itself(daily, folder):
+    daily()
     for _ in range(200):
         if backup.backups(folder):
             break
@@ -335,12 +358,11 @@ def test_the_app_makes_the_days_backup_by_itself(demo_store, folder, monkeypatch
     assert len(backup.backups(folder)) == 1   # looked again, and one a day is enough
 
 
-def test_the_daily_backup_logs_a_refused_key_and_keeps_looking(demo_store, folder, tmp_path, monkeypatch, caplog):
+def test_the_daily_backup_logs_a_refused_key_and_keeps_looking(daily, demo_store, folder, tmp_path, caplog):
     key = tmp_path / "backup.key"
     key.write_bytes(os.urandom(32))
     key.chmod(0o644)
-    monkeypatch.setattr(backup, "LOOK_EVERY_SECONDS", 0.05)
-    backup.start_daily(demo_store, folder)
+    daily()
     for _ in range(200):
         if "readable by other accounts" in caplog.text:
             break
