@@ -259,19 +259,7 @@ ROSTER_FILTER = """
     AND (? IS NULL OR p.status = ?)
 """
 ROSTER_COUNT_SQL = "SELECT count(*) FROM patients p WHERE " + ROSTER_FILTER
-ROSTER_SQL = """
-    WITH activity AS (
-        SELECT patient_id, max(happened_at) AS last_activity FROM (
-            SELECT patient_id, screened_at AS happened_at FROM screenings
-            UNION ALL SELECT patient_id, signed_at FROM approvals
-            UNION ALL SELECT patient_id, started_at FROM dosing_sessions
-        ) GROUP BY patient_id
-    ), shown AS (
-        SELECT p.id, a.last_activity FROM patients p LEFT JOIN activity a ON a.patient_id = p.id
-        WHERE """ + ROSTER_FILTER + """
-        ORDER BY a.last_activity DESC NULLS LAST, p.id DESC
-        LIMIT ? OFFSET ?
-    ), course AS (
+ROSTER_PAGE = """, course AS (
         SELECT patient_id, count(*) AS sessions, max(started_at) AS last_session,
                bool_or(status = 'in_progress') AS in_progress
         FROM dosing_sessions WHERE patient_id IN (SELECT id FROM shown) GROUP BY patient_id
@@ -290,6 +278,50 @@ ROSTER_SQL = """
     LEFT JOIN course c ON c.patient_id = p.id
     ORDER BY shown.last_activity DESC NULLS LAST, p.id DESC
 """
+"""The page's rows from `shown` (the page's patient ids and their last activity, in order): what they still need."""
+ROSTER_SQL = """
+    WITH matched AS (
+        SELECT p.id FROM patients p WHERE """ + ROSTER_FILTER + """
+    ), activity AS (
+        SELECT m.id AS patient_id, max(e.happened_at) AS last_activity FROM matched m JOIN (
+            SELECT patient_id, screened_at AS happened_at FROM screenings
+            UNION ALL SELECT patient_id, signed_at FROM approvals
+            UNION ALL SELECT patient_id, started_at FROM dosing_sessions
+        ) e ON e.patient_id = m.id GROUP BY m.id
+    ), shown AS (
+        SELECT m.id, a.last_activity FROM matched m LEFT JOIN activity a ON a.patient_id = m.id
+        ORDER BY a.last_activity DESC NULLS LAST, m.id DESC
+        LIMIT ? OFFSET ?
+    )""" + ROSTER_PAGE
+"""Any page of any search: the last activity of the matching patients only (a name searched is a few patients)."""
+ROSTER_RECENT_SQL = """
+    WITH screened AS (
+        SELECT patient_id, screened_at AS happened_at FROM screenings ORDER BY happened_at DESC LIMIT ?
+    ), signed AS (
+        SELECT patient_id, signed_at AS happened_at FROM approvals ORDER BY happened_at DESC LIMIT ?
+    ), dosed AS (
+        SELECT patient_id, started_at AS happened_at FROM dosing_sessions ORDER BY happened_at DESC LIMIT ?
+    ), floor AS (
+        SELECT greatest((SELECT CASE WHEN count(*) = ? THEN min(happened_at) END FROM screened),
+                        (SELECT CASE WHEN count(*) = ? THEN min(happened_at) END FROM signed),
+                        (SELECT CASE WHEN count(*) = ? THEN min(happened_at) END FROM dosed)) AS happened_at
+    ), activity AS (
+        SELECT patient_id, max(happened_at) AS last_activity
+        FROM (SELECT * FROM screened UNION ALL SELECT * FROM signed UNION ALL SELECT * FROM dosed)
+        GROUP BY patient_id
+    ), shown AS (
+        SELECT p.id, a.last_activity FROM activity a JOIN patients p ON p.id = a.patient_id CROSS JOIN floor f
+        WHERE (f.happened_at IS NULL OR a.last_activity > f.happened_at) AND (? IS NULL OR p.status = ?)
+        ORDER BY a.last_activity DESC, p.id DESC
+        LIMIT ? OFFSET ?
+    )""" + ROSTER_PAGE
+"""The unsearched list, most recent first, from each kind of event's latest few only, so its cost does not grow with
+the clinic. Every event later than each kind's last one taken (the floor) was taken, so a patient whose last activity
+is after the floor has it right, and anyone else's is at or before the floor: the patients after the floor, in order,
+are the list's head. `roster` uses them when they fill the page (or are every patient), and ROSTER_SQL otherwise."""
+EVENTS_PER_ROW = 4
+"""Events of each kind taken per patient the page needs (a patient has one screening, one decision and a few sessions
+in the weeks around their last one): enough to fill the page nearly always, and when not, the full query answers."""
 PAGE_SIZE = 50
 ACTIVE_COURSE_DAYS = 14
 
@@ -318,9 +350,16 @@ def roster(con, user: User, search: str = "", status: str | None = None, page: i
         (total,) = cur.execute(ROSTER_COUNT_SQL, filters).fetchone()
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        recent = now - timedelta(days=ACTIVE_COURSE_DAYS)
-        rows = cur.execute(ROSTER_SQL, [*filters, page_size, (page - 1) * page_size, planned_sessions,
-                                        recent]).df()
+        offset = (page - 1) * page_size
+        course = [planned_sessions, now - timedelta(days=ACTIVE_COURSE_DAYS)]
+        rows = None
+        if not term:
+            taken = EVENTS_PER_ROW * (offset + page_size)
+            rows = cur.execute(ROSTER_RECENT_SQL, [taken] * 6 + [status, status, page_size, offset, *course]).df()
+            if len(rows) < page_size and offset + len(rows) < total:
+                rows = None
+        if rows is None:
+            rows = cur.execute(ROSTER_SQL, [*filters, page_size, offset, *course]).df()
     return RosterPage(rows, total, page, pages)
 
 

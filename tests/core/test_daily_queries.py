@@ -1,16 +1,18 @@
 """The daily pages' rewritten queries give the old queries' answers on a demo cohort (issue 21): the board filters to
 sessions in progress before it finds their latest reading, and the patient chooser of the Dosing page holds a
-screenful of matches instead of every approved patient."""
+screenful of matches instead of every approved patient, and the Patients roster reads only the latest events for its
+unsearched list."""
 
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
-from core import dosing_sessions
+from core import dosing_sessions, patients
 from core.access import AccessDenied
+from core.rules import validate
 from core.rules.settings import DEFAULTS
-from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, started
+from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, discharged, started
 from tests.core.test_screening_and_approval import NOW, NURSE
 
 OLD_BOARD_SQL = """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
@@ -99,3 +101,75 @@ def test_the_chooser_tells_namesakes_apart_and_says_when_the_course_is_done(demo
     for patient in (past.iloc[0], old[old["session_number"] <= planned].iloc[0]):
         shown = dosing_sessions.ready_patients(demo_store, NURSE, patient["chart_number"]).rows.iloc[0]
         assert bool(shown["after_course"]) == (patient["session_number"] > planned)
+
+
+OLD_ROSTER_SQL = """
+    WITH activity AS (
+        SELECT patient_id, max(happened_at) AS last_activity FROM (
+            SELECT patient_id, screened_at AS happened_at FROM screenings
+            UNION ALL SELECT patient_id, signed_at FROM approvals
+            UNION ALL SELECT patient_id, started_at FROM dosing_sessions
+        ) GROUP BY patient_id
+    ), shown AS (
+        SELECT p.id, a.last_activity FROM patients p LEFT JOIN activity a ON a.patient_id = p.id
+        WHERE """ + patients.ROSTER_FILTER + """
+        ORDER BY a.last_activity DESC NULLS LAST, p.id DESC
+        LIMIT ? OFFSET ?
+    ), course AS (
+        SELECT patient_id, count(*) AS sessions, max(started_at) AS last_session,
+               bool_or(status = 'in_progress') AS in_progress
+        FROM dosing_sessions WHERE patient_id IN (SELECT id FROM shown) GROUP BY patient_id
+    )
+    SELECT p.id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number, p.date_of_birth,
+           p.status, coalesce(c.sessions, 0) AS sessions, shown.last_activity,
+           CASE
+               WHEN p.status = 'screened' THEN 'prescriber approval'
+               WHEN p.status <> 'approved' THEN ''
+               WHEN c.in_progress THEN 'discharge from session ' || c.sessions
+               WHEN c.sessions IS NULL THEN 'first dosing session'
+               WHEN c.sessions < ? AND c.last_session >= ? THEN 'dosing session ' || (c.sessions + 1)
+               ELSE 'follow-up'
+           END AS next_activity
+    FROM shown JOIN patients p ON p.id = shown.id
+    LEFT JOIN course c ON c.patient_id = p.id
+    ORDER BY shown.last_activity DESC NULLS LAST, p.id DESC
+"""
+
+
+def old_roster(con, search: str, status, page: int, page_size: int) -> list[tuple]:
+    filters = [search] * 5 + [validate.as_date(search), status, status]
+    recent = NOW - timedelta(days=patients.ACTIVE_COURSE_DAYS)
+    return as_rows(con.cursor().execute(OLD_ROSTER_SQL, [*filters, page_size, (page - 1) * page_size,
+                                                         DEFAULTS.planned_course_sessions, recent]).df())
+
+
+@pytest.mark.parametrize("events_per_row", [1, 2, patients.EVENTS_PER_ROW])
+@pytest.mark.parametrize("page_size", [7, 50])
+def test_every_page_of_the_roster_is_the_old_one(demo_store, monkeypatch, events_per_row, page_size):
+    """The unsearched list reads only each kind of event's latest few: with as few as one a row, where it often cannot
+    fill the page and the full query answers, every page is still the old query's, in its order."""
+    monkeypatch.setattr(patients, "EVENTS_PER_ROW", events_per_row)
+    for status in (None, "approved", "screened", "declined", "ineligible"):
+        first = patients.roster(demo_store, NURSE, status=status, page_size=page_size, now=NOW)
+        assert first.total > 0
+        for page in range(1, first.pages + 1):
+            shown = patients.roster(demo_store, NURSE, status=status, page=page, page_size=page_size, now=NOW)
+            assert as_rows(shown.rows) == old_roster(demo_store, "", status, page, page_size), (status, page)
+
+
+@pytest.mark.parametrize("search", ["Demo", "alex", "DEMO-000012", "sample, ", "nobody"])
+def test_a_searched_roster_is_the_old_one(demo_store, search):
+    found = patients.roster(demo_store, NURSE, search=search, now=NOW)
+    assert as_rows(found.rows) == old_roster(demo_store, search, None, 1, patients.PAGE_SIZE)
+
+
+def test_the_roster_head_follows_a_patient_whose_many_sessions_are_the_latest_events(demo_store, monkeypatch):
+    """One patient's sessions can be most of the latest events taken: the page is still every patient in order."""
+    monkeypatch.setattr(patients, "EVENTS_PER_ROW", 1)
+    patient = approved_patient(demo_store)
+    for number in range(3):
+        began = NOW + timedelta(days=3 * number + 1)
+        discharged(demo_store, started(demo_store, patient, began), began=began)
+    shown = patients.roster(demo_store, NURSE, page_size=7, now=NOW)
+    assert shown.rows["id"].iloc[0] == patient
+    assert as_rows(shown.rows) == old_roster(demo_store, "", None, 1, 7)
