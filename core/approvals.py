@@ -22,16 +22,23 @@ MAX_NOTE = 5000
 DECISIONS = ("approved", "declined")
 
 WAITING_SQL = """
+    WITH waiting AS (
+        SELECT id, last_name, first_name, mrn FROM patients WHERE status = 'screened'
+    ), latest AS (
+        SELECT s.patient_id, max(s.id) AS id FROM screenings s SEMI JOIN waiting w ON w.id = s.patient_id
+        GROUP BY s.patient_id
+    )
     SELECT s.id AS screening_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
            p.mrn AS chart_number, s.decision, s.urgent, s.screened_at,
            CASE WHEN NOT s.urgent THEN ''
                 WHEN EXISTS (SELECT 1 FROM safety_followups f JOIN safety_assessments a ON a.followup_id = f.id
                              WHERE f.screening_id = s.id) THEN 'recorded'
                 ELSE 'to_record' END AS safety
-    FROM screenings s JOIN patients p ON p.id = s.patient_id
-    WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
-      AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
+    FROM latest l JOIN screenings s ON s.id = l.id JOIN waiting p ON p.id = l.patient_id
+    WHERE s.decision IN ('eligible', 'needs_review')
 """
+"""Each patient still waiting (status 'screened') with their latest screening, when it can be approved. The waiting
+patients are found first and only their screenings read, so the queue costs what is waiting, not the clinic's size."""
 QUEUE_ORDER = " ORDER BY urgent DESC, screened_at, screening_id"
 QUEUE_SQL = WAITING_SQL + QUEUE_ORDER
 QUEUE_PAGE_SQL = QUEUE_SQL + " LIMIT ? OFFSET ?"

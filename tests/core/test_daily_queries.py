@@ -8,12 +8,13 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from core import dosing_sessions, patients
+from core import approvals, dosing_sessions, patients, worklist
 from core.access import AccessDenied
 from core.rules import validate
 from core.rules.settings import DEFAULTS
+from core.screening_form import validate_screening
 from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, discharged, started
-from tests.core.test_screening_and_approval import NOW, NURSE
+from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER, pending_screening, valid_raw
 
 OLD_BOARD_SQL = """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
                       sd.chair, d.route, d.started_at,
@@ -173,3 +174,55 @@ def test_the_roster_head_follows_a_patient_whose_many_sessions_are_the_latest_ev
     shown = patients.roster(demo_store, NURSE, page_size=7, now=NOW)
     assert shown.rows["id"].iloc[0] == patient
     assert as_rows(shown.rows) == old_roster(demo_store, "", None, 1, 7)
+
+
+OLD_WAITING_SQL = """
+    SELECT s.id AS screening_id, p.id AS patient_id, p.last_name || ', ' || p.first_name AS patient,
+           p.mrn AS chart_number, s.decision, s.urgent, s.screened_at,
+           CASE WHEN NOT s.urgent THEN ''
+                WHEN EXISTS (SELECT 1 FROM safety_followups f JOIN safety_assessments a ON a.followup_id = f.id
+                             WHERE f.screening_id = s.id) THEN 'recorded'
+                ELSE 'to_record' END AS safety
+    FROM screenings s JOIN patients p ON p.id = s.patient_id
+    WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
+      AND s.id = (SELECT max(s2.id) FROM screenings s2 WHERE s2.patient_id = p.id)
+"""
+OLD_IN_PROGRESS_SQL = """
+    SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient, p.mrn AS chart_number,
+           d.session_number, d.route, d.started_at
+    FROM dosing_sessions d
+    JOIN patients p ON p.id = d.patient_id
+    WHERE d.status = 'in_progress'
+    ORDER BY d.started_at
+"""
+
+
+def waiting_now(con) -> None:
+    """Besides the demo's: a re-screen waiting (its earlier screening must not show), an urgent one, and more waiting
+    and running than Home shows."""
+    twice = {"mrn": "WAIT-0001", "first_name": "Rowan", "last_name": "Twice"}
+    first = pending_screening(con, **twice)
+    later = NOW + timedelta(hours=1)
+    patients.save_screening(con, NURSE, validate_screening(valid_raw(**twice), now=later), first.patient_id, now=later)
+    pending_screening(con, mrn="WAIT-0002", first_name="Sasha", last_name="Urgent", phq9=[1, 1, 1, 1, 1, 1, 1, 1, 2])
+    for letter in "ABCD":  # more waiting, and running, than Home shows
+        pending_screening(con, mrn=f"WAIT-01{letter}", first_name="Extra", last_name=f"Waiting{letter.lower()}")
+    for n, letter in enumerate("ABCDEFGHIJK"):
+        patient = approved_patient(con, mrn=f"WAIT-02{letter}", first_name="Kai", last_name=f"Running{letter.lower()}")
+        started(con, patient, NOW - timedelta(minutes=(n * 7) % 11))
+
+
+def test_the_approval_queue_and_home_lists_are_the_old_ones(demo_store):
+    waiting_now(demo_store)
+    cur = demo_store.cursor()
+    old_queue = as_rows(cur.execute(OLD_WAITING_SQL + approvals.QUEUE_ORDER).df())
+    assert len(old_queue) > 10 and any(row[5] for row in old_queue)
+    assert as_rows(approvals.queue(demo_store, PRESCRIBER)) == old_queue
+    old_running = as_rows(cur.execute(OLD_IN_PROGRESS_SQL).df())
+    assert len(old_running) > worklist.HOME_ROWS
+    home = worklist.attention(demo_store, NURSE)
+    assert as_rows(home.pending_approvals) == old_queue[:worklist.HOME_ROWS]
+    earliest = sorted(old_running, key=lambda row: (row[6], row[0]))  # started, then session id
+    assert as_rows(home.sessions_in_progress) == earliest[:worklist.HOME_ROWS]
+    counts = worklist.attention_counts(demo_store, NURSE)
+    assert (counts.pending_approvals, counts.sessions_in_progress) == (len(old_queue), len(old_running))
