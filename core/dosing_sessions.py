@@ -527,9 +527,7 @@ def add_addendum(con, user: User, session_id: int, reason, text, now: datetime |
                        {"patient_id": row[0]})
 
 
-BOARD_SQL = """
-    WITH running AS (
-        SELECT id, patient_id, route, started_at FROM dosing_sessions WHERE status = 'in_progress'
+BOARD_ROWS_SQL = """
     ), latest AS (
         SELECT v.session_id, v.systolic_bp, v.diastolic_bp, v.minutes_after_dose FROM session_vitals v
         JOIN running r ON r.id = v.session_id
@@ -546,26 +544,72 @@ BOARD_SQL = """
     LEFT JOIN latest ON latest.session_id = r.id
     LEFT JOIN events ON events.session_id = r.id
     ORDER BY r.started_at, r.id"""
-"""Sessions in progress first, then their latest reading and events: the readings of every session ever held are
-never windowed (issue 21: the board's latest reading was computed over 2.4 million readings at 100,000 patients)."""
+"""The board's rows for the sessions in `running`, each with its latest reading and events: the sessions are chosen
+first, so the readings of every session ever held are never windowed (issue 21: the board's latest reading was
+computed over 2.4 million readings at 100,000 patients)."""
+BOARD_PAGE_SQL = """
+    WITH running AS (
+        SELECT id, patient_id, route, started_at FROM dosing_sessions WHERE status = 'in_progress'
+        ORDER BY started_at, id LIMIT ? OFFSET ?""" + BOARD_ROWS_SQL
+BOARD_SEVERE_SQL = """
+    WITH running AS (
+        SELECT d.id, d.patient_id, d.route, d.started_at FROM dosing_sessions d WHERE d.status = 'in_progress'
+        AND d.id IN (SELECT v.session_id FROM session_vitals v
+                     WHERE v.taken_at >= (SELECT min(started_at) FROM dosing_sessions WHERE status = 'in_progress')
+                     AND v.minutes_after_dose IS NOT NULL AND (v.systolic_bp >= ? OR v.diastolic_bp >= ?))
+    """ + BOARD_ROWS_SQL
+"""Sessions in progress with a severe reading since their dose: the rule (`dosing.severe_watch`) says which are still
+watched; the others' later readings fell below the discharge limit. Only readings taken since the earliest dose still
+running are read: the readings are kept in the order they were taken, so the store skips the clinic's history."""
+BOARD_COUNT_SQL = "SELECT count(*) FROM dosing_sessions WHERE status = 'in_progress'"
 BOARD_READINGS_SQL = """
     SELECT v.session_id, v.minutes_after_dose, v.systolic_bp, v.diastolic_bp FROM session_vitals v
-    JOIN dosing_sessions d ON d.id = v.session_id
-    WHERE d.status = 'in_progress' AND v.minutes_after_dose IS NOT NULL"""
+    WHERE v.session_id IN (SELECT unnest(?::BIGINT[])) AND v.minutes_after_dose IS NOT NULL"""
+BOARD_PAGE_SIZE = 25
+"""A screenful of the board: a clinic with hundreds of sessions running draws, and works out the schedule of, 25.
+Every session under a severe blood pressure is in `Board.severe`, named in a banner above the board whatever its
+page."""
 
 
-def board(con, user: User, now: datetime | None = None, settings: Settings | None = None) -> pd.DataFrame:
-    """Every session in progress: one row each, with its latest reading, open alerts and when the next reading is due
-    (the rule's schedule: every 5 minutes after a severe blood pressure, shown with that reading), longest running
-    first."""
+@dataclass(frozen=True)
+class Board:
+    rows: pd.DataFrame
+    """One page of the sessions in progress, longest running first, each with its latest reading, events and when the
+    next reading is due."""
+    severe: pd.DataFrame
+    """Every session in progress still watched after a severe blood pressure, on any page, in the same columns."""
+    total: int
+    page: int
+    """1-based; a page past the end is the last page."""
+    pages: int
+
+
+def board(con, user: User, page: int = 1, page_size: int = BOARD_PAGE_SIZE, now: datetime | None = None,
+          settings: Settings | None = None) -> Board:
+    """The sessions in progress a page at a time, and every one under a severe blood pressure (the rule's schedule:
+    every 5 minutes after a severe blood pressure, shown with that reading)."""
     require(con, user, DOSING_TEAM)
+    page = validate.whole_number(page, "Page")
+    page_size = validate.whole_number(page_size, "Sessions per page", 1, 1000)
     now = now or datetime.now()
+    limits = resolve(settings)
     with db.read(con) as cur:
-        running = cur.execute(BOARD_SQL, [now]).df()
-        taken = cur.execute(BOARD_READINGS_SQL).fetchall()
+        (total,) = cur.execute(BOARD_COUNT_SQL).fetchone()
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        rows = cur.execute(BOARD_PAGE_SQL, [page_size, (page - 1) * page_size, now]).df()
+        severe = cur.execute(BOARD_SEVERE_SQL, [limits.severe_systolic_at, limits.severe_diastolic_at, now]).df()
+        ids = sorted({*rows["session_id"].tolist(), *severe["session_id"].tolist()})
+        taken = cur.execute(BOARD_READINGS_SQL, [ids]).fetchall()
     by_session: dict[int, list[dosing.Taken]] = {}
     for session_id, minute, systolic, diastolic in taken:
         by_session.setdefault(session_id, []).append(dosing.Taken(minute, systolic, diastolic))
+    severe = _with_schedule(severe, by_session, limits)
+    return Board(_with_schedule(rows, by_session, limits), severe[severe["severe_minute"].notna()], total, page, pages)
+
+
+def _with_schedule(running: pd.DataFrame, by_session: dict[int, list[dosing.Taken]], settings: Settings):
+    """Each session's next reading, whether it is overdue, and the severe reading it is watched after (if any)."""
     due = [dosing.next_reading(r.route, by_session.get(r.session_id, []), max(0, r.minutes_since_dose), settings)
            for r in running.itertuples()]
     return running.assign(

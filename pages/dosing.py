@@ -30,8 +30,6 @@ BOARD_WIDTHS = {"Patient": 125, "Chair": 65, "Route": 60, "Dosed": 80, "Next rea
 were cut at 1,280 and 1,024 px). The severe reading's minute and the instruction are in the banner above."""
 YES_NO = {True: "Yes", False: "No"}
 REFRESH_SECONDS = 30
-BOARD_PAGE = 25
-"""Board rows a page: every session under a severe blood pressure is named in a banner above it, whatever its page."""
 BOARD_PAGE_KEY = "dosing_board_page"
 
 
@@ -42,14 +40,13 @@ def board() -> None:
     if selection.chosen(OPEN) is not None:
         st.rerun(scope="app")  # a row was opened: the whole page shows that session
     st.subheader("Today's board")
-    running = ds.board(con, user)
-    if running.empty:
+    today = ds.board(con, user, page=st.session_state.get(BOARD_PAGE_KEY, 1))
+    st.session_state[BOARD_PAGE_KEY] = today.page  # a board that shrank keeps its last page
+    if not today.total:
         st.caption("No dosing session is in progress.")
         return
-    severe_banners(running)
-    pages = -(-len(running) // BOARD_PAGE)
-    page = paging.current(BOARD_PAGE_KEY, pages)
-    total, running = len(running), running.iloc[(page - 1) * BOARD_PAGE:page * BOARD_PAGE]
+    severe_banners(today.severe)
+    page, pages, running = today.page, today.pages, today.rows
     shown = pd.DataFrame({
         "session_id": running["session_id"], "Patient": running["patient"], "Chair": running["chair"],
         "Route": running["route"].map(labels.ROUTE_SHORT),
@@ -68,7 +65,7 @@ def board() -> None:
                     style=alerts_in_red, choose_with=open_session)
     updated = f"Updated {datetime.now():%H:%M:%S}, every {REFRESH_SECONDS} seconds. Click a session to open it."
     if pages > 1:
-        paging.pager(BOARD_PAGE_KEY, page, pages, f"{total} sessions in progress, longest running first · "
+        paging.pager(BOARD_PAGE_KEY, page, pages, f"{today.total} sessions in progress, longest running first · "
                                                   f"page {page} of {pages}. {updated}")
     else:
         st.caption(updated)

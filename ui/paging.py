@@ -5,13 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 
-def current(key: str, pages: int) -> int:
-    """The page kept for `key`, within 1..pages (a list that shrank keeps its last page)."""
-    page = min(max(1, int(st.session_state.get(key, 1))), max(1, pages))
-    st.session_state[key] = page
-    return page
-
-
 def _turn(key: str, step: int) -> None:
     st.session_state[key] = st.session_state.get(key, 1) + step
 

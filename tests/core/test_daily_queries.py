@@ -15,6 +15,7 @@ from core.rules.settings import DEFAULTS
 from core.screening_form import validate_screening
 from tests.core.test_dosing_sessions import CALM, THERAPIST, approved_patient, discharged, started
 from tests.core.test_screening_and_approval import NOW, NURSE, PRESCRIBER, pending_screening, valid_raw
+from tests.core.test_severe_events import SEVERE
 
 OLD_BOARD_SQL = """SELECT d.id AS session_id, d.patient_id, p.last_name || ', ' || p.first_name AS patient,
                       sd.chair, d.route, d.started_at,
@@ -50,9 +51,36 @@ def test_the_board_is_the_old_board_with_readings_and_events(demo_store):
                                       now=NOW + timedelta(minutes=31))
     now = NOW + timedelta(minutes=40)
     old = demo_store.execute(OLD_BOARD_SQL, [now]).df()
-    new = dosing_sessions.board(demo_store, NURSE, now=now)
+    new = dosing_sessions.board(demo_store, NURSE, page_size=1000, now=now).rows
     assert len(old) >= 2 and session in set(new["session_id"])
     assert as_rows(new[old.columns]) == as_rows(old)
+    for size in (1, 2):
+        pages = [dosing_sessions.board(demo_store, NURSE, page=n, page_size=size, now=now) for n in range(1, 30)]
+        assert {board.pages for board in pages} == {-(-len(old) // size)}
+        paged = pd.concat([board.rows for board in pages[:pages[0].pages]])
+        assert as_rows(paged[old.columns]) == as_rows(old)
+        assert as_rows(pages[-1].rows) == as_rows(pages[pages[0].pages - 1].rows)  # past the end: the last page
+
+
+def test_every_severe_session_is_named_whatever_its_page(demo_store):
+    """The board shows a page; the banners above it name every session still watched after a severe blood pressure,
+    and one whose later reading fell below the discharge limit is no longer named."""
+    sessions = []
+    for letter in "ABC":
+        patient = approved_patient(demo_store, mrn=f"SEV-0{letter}", first_name="Kai", last_name=f"Severe{letter}")
+        sessions.append(started(demo_store, patient, at=NOW - timedelta(minutes=len(sessions))))
+    watched, settled, calm = sessions
+    for session in (watched, settled):
+        dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=15, **SEVERE,
+                                   now=NOW + timedelta(minutes=16))
+    dosing_sessions.add_vitals(demo_store, NURSE, settled, minutes_after_dose=20, **CALM,
+                               now=NOW + timedelta(minutes=21))
+    dosing_sessions.add_vitals(demo_store, NURSE, calm, minutes_after_dose=15, **CALM,
+                               now=NOW + timedelta(minutes=16))
+    board = dosing_sessions.board(demo_store, NURSE, page_size=1, now=NOW + timedelta(minutes=25))
+    assert board.total >= 3 and watched not in set(board.rows["session_id"])
+    assert list(board.severe["session_id"]) == [watched]
+    assert list(board.severe["severe_systolic_bp"]) == [SEVERE["systolic_bp"]]
 
 
 def test_the_chooser_is_the_old_list_a_screenful_at_a_time(demo_store):

@@ -239,14 +239,15 @@ def test_the_board_shows_sessions_in_progress_and_not_after_discharge(demo_store
     session = started(demo_store, patient)
     dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=15, **CALM,
                                now=NOW + timedelta(minutes=16))
-    row = dosing_sessions.board(demo_store, NURSE, now=NOW + timedelta(minutes=20)).set_index("session_id").loc[session]
+    board = dosing_sessions.board(demo_store, NURSE, now=NOW + timedelta(minutes=20))
+    row = board.rows.set_index("session_id").loc[session]
     assert (row["chair"], row["minutes_since_dose"], row["systolic_bp"], row["last_reading_minute"]) == (
         "Room 2", 20, 130, 15)
     dosing_sessions.stop(demo_store, NURSE, session, "dose_interrupted", delivered_mg=20,
                          now=NOW + timedelta(minutes=25))
-    assert session in set(dosing_sessions.board(demo_store, NURSE)["session_id"])  # still watched
+    assert session in set(dosing_sessions.board(demo_store, NURSE).rows["session_id"])  # still watched
     discharged(demo_store, session, given=None)
-    assert session not in set(dosing_sessions.board(demo_store, NURSE)["session_id"])
+    assert session not in set(dosing_sessions.board(demo_store, NURSE).rows["session_id"])
 
 
 def test_only_nurses_and_prescribers_record_sessions(demo_store):

@@ -28,7 +28,9 @@ def severe_at_32(con):
 
 def board_row(con, session, minutes):
     board = dosing_sessions.board(con, NURSE, now=NOW + timedelta(minutes=minutes))
-    return board.set_index("session_id").loc[session]
+    row = board.rows.set_index("session_id").loc[session]
+    assert (session in set(board.severe["session_id"])) == (not pd.isna(row["severe_minute"]))
+    return row
 
 
 def audit_actions(con, action):
