@@ -134,8 +134,10 @@ def ready_among(con, user: User, patient_ids: list[int]) -> dict[int, str]:
     forms), by id."""
     require(con, user, DOSING_TEAM)
     ids = validate.record_ids(patient_ids, NO_PATIENT)
+    if not ids:  # no unfinished form, the usual case: nothing to read
+        return {}
     with db.read(con) as cur:
-        rows = cur.execute(READY_AMONG_SQL, [ids, max(1, len(ids))]).fetchall()
+        rows = cur.execute(READY_AMONG_SQL, [ids, len(ids)]).fetchall()
     return {int(r[0]): r[1] for r in rows}
 
 
@@ -527,44 +529,45 @@ def add_addendum(con, user: User, session_id: int, reason, text, now: datetime |
                        {"patient_id": row[0]})
 
 
-BOARD_ROWS_SQL = """
+BOARD_SQL = """
+    WITH running AS (
+        SELECT id, patient_id, route, started_at FROM dosing_sessions WHERE status = 'in_progress'
+    ), readings AS MATERIALIZED (
+        SELECT v.session_id, v.taken_at, v.id, v.minutes_after_dose, v.systolic_bp, v.diastolic_bp
+        FROM session_vitals v JOIN running r ON r.id = v.session_id
+    ), shown AS (
+        SELECT id FROM running ORDER BY started_at, id LIMIT ? OFFSET ?
+    ), listed AS (
+        SELECT r.*, r.id IN (SELECT id FROM shown) AS on_page FROM running r
+        WHERE r.id IN (SELECT id FROM shown)
+           OR r.id IN (SELECT session_id FROM readings WHERE minutes_after_dose IS NOT NULL
+                                                        AND (systolic_bp >= ? OR diastolic_bp >= ?))
     ), latest AS (
-        SELECT v.session_id, v.systolic_bp, v.diastolic_bp, v.minutes_after_dose FROM session_vitals v
-        JOIN running r ON r.id = v.session_id
-        QUALIFY row_number() OVER (PARTITION BY v.session_id ORDER BY v.taken_at DESC, v.id DESC) = 1
+        SELECT session_id, systolic_bp, diastolic_bp, minutes_after_dose FROM readings
+        WHERE session_id IN (SELECT id FROM listed)
+        QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY taken_at DESC, id DESC) = 1
+    ), during AS (
+        SELECT session_id, list([minutes_after_dose, systolic_bp, diastolic_bp] ORDER BY taken_at, id) AS taken
+        FROM readings WHERE minutes_after_dose IS NOT NULL AND session_id IN (SELECT id FROM listed) GROUP BY 1
     ), events AS (
-        SELECT e.session_id, count(*) AS n FROM adverse_events e JOIN running r ON r.id = e.session_id GROUP BY 1
+        SELECT e.session_id, count(*) AS n FROM adverse_events e JOIN listed r ON r.id = e.session_id GROUP BY 1
     )
     SELECT r.id AS session_id, r.patient_id, p.last_name || ', ' || p.first_name AS patient, sd.chair, r.route,
            r.started_at, date_diff('minute', r.started_at, ?::TIMESTAMP) AS minutes_since_dose,
            latest.systolic_bp, latest.diastolic_bp, latest.minutes_after_dose AS last_reading_minute,
-           coalesce(events.n, 0) AS adverse_events
-    FROM running r JOIN patients p ON p.id = r.patient_id
+           coalesce(events.n, 0) AS adverse_events, r.on_page, coalesce(during.taken, []) AS taken
+    FROM listed r JOIN patients p ON p.id = r.patient_id
     LEFT JOIN session_details sd ON sd.session_id = r.id
     LEFT JOIN latest ON latest.session_id = r.id
     LEFT JOIN events ON events.session_id = r.id
+    LEFT JOIN during ON during.session_id = r.id
     ORDER BY r.started_at, r.id"""
-"""The board's rows for the sessions in `running`, each with its latest reading and events: the sessions are chosen
-first, so the readings of every session ever held are never windowed (issue 21: the board's latest reading was
-computed over 2.4 million readings at 100,000 patients)."""
-BOARD_PAGE_SQL = """
-    WITH running AS (
-        SELECT id, patient_id, route, started_at FROM dosing_sessions WHERE status = 'in_progress'
-        ORDER BY started_at, id LIMIT ? OFFSET ?""" + BOARD_ROWS_SQL
-BOARD_SEVERE_SQL = """
-    WITH running AS (
-        SELECT d.id, d.patient_id, d.route, d.started_at FROM dosing_sessions d WHERE d.status = 'in_progress'
-        AND d.id IN (SELECT v.session_id FROM session_vitals v
-                     WHERE v.taken_at >= (SELECT min(started_at) FROM dosing_sessions WHERE status = 'in_progress')
-                     AND v.minutes_after_dose IS NOT NULL AND (v.systolic_bp >= ? OR v.diastolic_bp >= ?))
-    """ + BOARD_ROWS_SQL
-"""Sessions in progress with a severe reading since their dose: the rule (`dosing.severe_watch`) says which are still
-watched; the others' later readings fell below the discharge limit. Only readings taken since the earliest dose still
-running are read: the readings are kept in the order they were taken, so the store skips the clinic's history."""
+"""In one pass over the readings of the sessions in progress (never those of every session ever held; issue 21: the
+board's latest reading was computed over 2.4 million readings at 100,000 patients): the page's sessions and any other
+with a severe reading since its dose, each with its latest reading, its readings since the dose for the rule's
+schedule (minute, systolic, diastolic), its events, and whether it is on the page. `dosing.severe_watch` then says
+which of the severe ones are still watched; the others' later readings fell below the discharge limit."""
 BOARD_COUNT_SQL = "SELECT count(*) FROM dosing_sessions WHERE status = 'in_progress'"
-BOARD_READINGS_SQL = """
-    SELECT v.session_id, v.minutes_after_dose, v.systolic_bp, v.diastolic_bp FROM session_vitals v
-    WHERE v.session_id IN (SELECT unnest(?::BIGINT[])) AND v.minutes_after_dose IS NOT NULL"""
 BOARD_PAGE_SIZE = 25
 """A screenful of the board: a clinic with hundreds of sessions running draws, and works out the schedule of, 25.
 Every session under a severe blood pressure is in `Board.severe`, named in a banner above the board whatever its
@@ -597,21 +600,21 @@ def board(con, user: User, page: int = 1, page_size: int = BOARD_PAGE_SIZE, now:
         (total,) = cur.execute(BOARD_COUNT_SQL).fetchone()
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        rows = cur.execute(BOARD_PAGE_SQL, [page_size, (page - 1) * page_size, now]).df()
-        severe = cur.execute(BOARD_SEVERE_SQL, [limits.severe_systolic_at, limits.severe_diastolic_at, now]).df()
-        ids = sorted({*rows["session_id"].tolist(), *severe["session_id"].tolist()})
-        taken = cur.execute(BOARD_READINGS_SQL, [ids]).fetchall()
-    by_session: dict[int, list[dosing.Taken]] = {}
-    for session_id, minute, systolic, diastolic in taken:
-        by_session.setdefault(session_id, []).append(dosing.Taken(minute, systolic, diastolic))
-    severe = _with_schedule(severe, by_session, limits)
-    return Board(_with_schedule(rows, by_session, limits), severe[severe["severe_minute"].notna()], total, page, pages)
+        listed = cur.execute(BOARD_SQL, [page_size, (page - 1) * page_size, limits.severe_systolic_at,
+                                         limits.severe_diastolic_at, now]).df()
+    listed = _with_schedule(listed, limits)
+    severe = listed[listed["severe_minute"].notna()]
+    rows = listed[listed.pop("on_page")].reset_index(drop=True)
+    return Board(rows, severe.drop(columns="on_page").reset_index(drop=True), total, page, pages)
 
 
-def _with_schedule(running: pd.DataFrame, by_session: dict[int, list[dosing.Taken]], settings: Settings):
-    """Each session's next reading, whether it is overdue, and the severe reading it is watched after (if any)."""
-    due = [dosing.next_reading(r.route, by_session.get(r.session_id, []), max(0, r.minutes_since_dose), settings)
-           for r in running.itertuples()]
+def _with_schedule(running: pd.DataFrame, settings: Settings):
+    """Each session's next reading, whether it is overdue, and the severe reading it is watched after (if any), from
+    its readings since the dose (`taken`, which it replaces)."""
+    taken = running.pop("taken")
+    due = [dosing.next_reading(r.route, [dosing.Taken(*map(int, reading)) for reading in since_dose],
+                               max(0, r.minutes_since_dose), settings)
+           for r, since_dose in zip(running.itertuples(), taken, strict=True)]
     return running.assign(
         next_reading_minute=pd.Series([d.minute for d in due], index=running.index, dtype="Int64"),
         next_reading_overdue=pd.Series([d.overdue for d in due], index=running.index, dtype="boolean"),
