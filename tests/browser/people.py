@@ -14,6 +14,8 @@ import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import pytest
+
 from core import db, patients
 from core.screening_form import validate_screening
 from tests.conftest import copy_store
@@ -57,3 +59,13 @@ def seeded_app(tmp_path_factory, app_server, template, people: list[Person]) -> 
     finally:
         con.close()
     return app_server(CLINIC_DB=str(path))
+
+
+def app_url_with(*people: Person):
+    """A module's `app_url` fixture whose database already holds `people`: `app_url = app_url_with(A, B)`."""
+
+    @pytest.fixture(scope="module")
+    def app_url(tmp_path_factory, app_server, demo_database):
+        return seeded_app(tmp_path_factory, app_server, demo_database, list(people))
+
+    return app_url

@@ -11,12 +11,11 @@ chart's timeline, since the server holds the only connection to the database.
 import re
 from datetime import date
 
-import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
-from tests.browser.people import namesake, person, seeded_app, unique
+from tests.browser.people import app_url_with, namesake, person, unique
 from tests.browser.runs import act
 from tests.browser.test_patient_safety import (
     NURSE,
@@ -47,11 +46,8 @@ NEW = person("New", "Namesake", BORN)
 NEW_OTHER = person("New", "Other", OTHER_BORN)
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, app_server, demo_database):
-    """This module's app, with the patients its tests find already on file."""
-    return seeded_app(tmp_path_factory, app_server, demo_database,
-                      [ACK, ACK_OTHER, RACE, RACE_TAKER, NEW, NEW_OTHER])
+app_url = app_url_with(ACK, ACK_OTHER, RACE, RACE_TAKER, NEW, NEW_OTHER)
+"""This module's app, with the patients its tests find already on file."""
 
 
 def chart_number() -> str:

@@ -4,12 +4,11 @@ and the other probes are in test_changing_hands.py (split so that CI's two worke
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
-from tests.browser.people import Person, person, seeded_app
+from tests.browser.people import Person, app_url_with, person
 from tests.browser.test_changing_hands import (
     BORN,
     chart_number,
@@ -43,10 +42,8 @@ RENAMED = person("Resume", "Renamed", BORN)
 OPEN = person("Open", "Renamed", BORN)
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, app_server, demo_database):
-    """This module's app, with the patients its tests re-screen already on file."""
-    return seeded_app(tmp_path_factory, app_server, demo_database, [NEWER, RENUMBERED, RENAMED, OPEN])
+app_url = app_url_with(NEWER, RENUMBERED, RENAMED, OPEN)
+"""This module's app, with the patients its tests re-screen already on file."""
 
 
 # b) A re-screen draft resumed after someone else re-screened or corrected that patient.

@@ -4,11 +4,10 @@ helpers and the other probes are in test_changing_hands.py (split so that CI's t
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import snap
-from tests.browser.people import person, seeded_app
+from tests.browser.people import app_url_with, person
 from tests.browser.runs import act
 from tests.browser.test_changing_hands import (
     BORN,
@@ -43,10 +42,8 @@ FORWARD = person("Back", "Forward", BORN)
 SIGNED = person("Back", "Signed", BORN)
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, app_server, demo_database):
-    """This module's app, with the patients its tests re-screen and approve already on file."""
-    return seeded_app(tmp_path_factory, app_server, demo_database, [FORWARD, SIGNED])
+app_url = app_url_with(FORWARD, SIGNED)
+"""This module's app, with the patients its tests re-screen and approve already on file."""
 
 
 # c) Back and Forward after a save.

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from core.rules import instruments
 from tests.browser.conftest import snap
-from tests.browser.people import person, seeded_app, unique
+from tests.browser.people import app_url_with, person, unique
 from tests.browser.runs import act, act_on_grid
 from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
@@ -41,10 +41,8 @@ STILL_NEEDED = "The decision appears when the form is complete."
 DUPLICATED = person("Dup", "Check", date(1985, 4, 12), "SAFE-0701-")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, app_server, demo_database):
-    """This module's app, with the patient the duplicate check finds already on file."""
-    return seeded_app(tmp_path_factory, app_server, demo_database, [DUPLICATED])
+app_url = app_url_with(DUPLICATED)
+"""This module's app, with the patient the duplicate check finds already on file."""
 
 
 @pytest.fixture(scope="module")
