@@ -39,10 +39,12 @@ WAITING_SQL = """
 """
 """Each patient still waiting (status 'screened') with their latest screening, when it can be approved. The waiting
 patients are found first and only their screenings read, so the queue costs what is waiting, not the clinic's size."""
-QUEUE_ORDER = " ORDER BY urgent DESC, screened_at, screening_id"
-QUEUE_SQL = WAITING_SQL + QUEUE_ORDER
+QUEUE_ORDER = " ORDER BY safety = 'to_record' DESC, urgent DESC, screened_at, screening_id"
+"""A same-day safety assessment still to record first (action today), then those urgent at screening whose assessment
+is recorded, then the rest; oldest first within each."""
+QUEUE_SQL = "SELECT * FROM (" + WAITING_SQL + ") waiting" + QUEUE_ORDER
 QUEUE_PAGE_SQL = QUEUE_SQL + " LIMIT ? OFFSET ?"
-WAITING_COUNTS_SQL = "SELECT count(*), count(*) FILTER (WHERE urgent) FROM (" + WAITING_SQL + ")"
+WAITING_COUNTS_SQL = "SELECT count(*), count(*) FILTER (WHERE safety = 'to_record') FROM (" + WAITING_SQL + ")"
 QUEUE_PAGE_SIZE = 25
 """A screenful: the queue's table and its chooser hold one page, however many wait."""
 
@@ -52,7 +54,7 @@ class QueuePage:
     rows: pd.DataFrame
     total: int
     urgent: int
-    """Waiting with a same-day safety assessment needed, on every page (the banner counts them all)."""
+    """Waiting with a same-day safety assessment still to record, on every page (the banner counts them all)."""
     page: int
     """1-based; a page past the end is the last page."""
     pages: int

@@ -98,7 +98,7 @@ st.caption(f"{queue.total} waiting: same-day safety assessments first, then olde
            + (f" · page {queue.page} of {queue.pages}, {approvals.QUEUE_PAGE_SIZE} to a page." if queue.pages > 1
               else "."))
 if queue.urgent:
-    st.error(f"**{queue.urgent} waiting with a same-day safety assessment needed**: listed first, marked "
+    st.error(f"**{queue.urgent} waiting with a same-day safety assessment still to record**: listed first, marked "
              "**URGENT**.", icon=":material/emergency:")
 st.dataframe(
     pending.assign(
@@ -124,7 +124,7 @@ rows = {int(row.screening_id): row for row in pending.itertuples()}
 
 def describe(screening_id: int) -> str:
     r = rows[screening_id]
-    flag = "URGENT · " if r.urgent else ""
+    flag = "URGENT · " if r.safety == "to_record" else ""
     return f"{flag}{r.patient} · {r.chart_number} · screened {r.screened_at:%d %b %Y}"
 
 

@@ -77,11 +77,13 @@ def severe_banners(running: pd.DataFrame) -> None:
     limit = current_settings()
     for r in running[running["severe_minute"].notna()].itertuples():
         where = f" ({plain(r.chair)})" if isinstance(r.chair, str) else ""
+        due = (f"next reading was due at minute {r.next_reading_minute}: **OVERDUE by "
+               f"{r.minutes_since_dose - r.next_reading_minute} min**" if r.next_reading_overdue
+               else f"next reading at minute {r.next_reading_minute}")
         st.error(f"**{plain(r.patient)}**{where}: severe blood pressure **{r.severe_systolic_bp}/"
                  f"{r.severe_diastolic_bp}** at minute {r.severe_minute}. Re-measure every "
                  f"{limit.severe_reading_every_minutes} minutes until it is below {limit.discharge_systolic_below}/"
-                 f"{limit.discharge_diastolic_below}: next reading at minute {r.next_reading_minute}.",
-                 icon=":material/warning:")
+                 f"{limit.discharge_diastolic_below}: {due}.", icon=":material/warning:")
 
 
 RED = "background-color: #fde7e9; color: #8a1c12; font-weight: 600"

@@ -243,7 +243,7 @@ def waiting_now(con) -> None:
 def test_the_approval_queue_and_home_lists_are_the_old_ones(demo_store):
     waiting_now(demo_store)
     cur = demo_store.cursor()
-    old_queue = as_rows(cur.execute(OLD_WAITING_SQL + approvals.QUEUE_ORDER).df())
+    old_queue = as_rows(cur.execute("SELECT * FROM (" + OLD_WAITING_SQL + ") waiting" + approvals.QUEUE_ORDER).df())
     assert len(old_queue) > 10 and any(row[5] for row in old_queue)
     assert as_rows(approvals.queue(demo_store, PRESCRIBER)) == old_queue
     old_running = as_rows(cur.execute(OLD_IN_PROGRESS_SQL).df())

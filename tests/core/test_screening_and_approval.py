@@ -3,7 +3,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from core import approvals, db, patients, users
+from core import approvals, db, patients, safety, users
 from core.access import AccessDenied, User
 from core.rules import eligibility, validate
 from core.screening_form import FormErrors, validate_screening
@@ -302,6 +302,23 @@ def test_queue_puts_urgent_screenings_first_then_oldest(demo_store):
         calm.screening_id)
     for _, group in queue.groupby("urgent"):
         assert list(group["screened_at"]) == sorted(group["screened_at"])
+
+
+def test_an_assessment_still_to_record_comes_before_one_recorded(demo_store):
+    """A screening urgent at the time whose same-day assessment is recorded no longer needs action today: those still
+    to record come first, and only they are counted in the banner (found in Chromium: the banner counted six, three
+    were recorded and sorted above the three still to record)."""
+    recorded = pending_screening(demo_store, mrn="NEW-0003", first_name="Done", phq9=[1] * 8 + [2])
+    (followup,) = safety.for_patient(demo_store, NURSE, recorded.patient_id)
+    safety.record_assessment(demo_store, NURSE, followup.followup_id, "safety_plan", "Safety plan made")
+    to_record = pending_screening(demo_store, mrn="NEW-0004", first_name="Open", phq9=[1] * 8 + [2])
+    calm = pending_screening(demo_store, mrn="NEW-0005", first_name="Calm")
+    page = approvals.queue_page(demo_store, PRESCRIBER)
+    order = list(page.rows["screening_id"])
+    assert order.index(to_record.screening_id) < order.index(recorded.screening_id) < order.index(calm.screening_id)
+    assert page.urgent == (page.rows["safety"] == "to_record").sum()
+    still = [status == "to_record" for status in page.rows["safety"]]
+    assert still == sorted(still, reverse=True)
 
 
 def test_the_prescriber_view_holds_everything_decided_on(demo_store):

@@ -1,5 +1,6 @@
 """The dosing-session page: pre-dose check and dose, readings, discharge, signature, as nurse and prescriber."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -274,6 +275,17 @@ def test_the_board_says_how_late_a_reading_is(page, approved, demo_store):
     board = next(df.value for df in at.dataframe if "Next reading" in df.value.columns)
     row = board[board["Patient"] == "Dosetest, Robin"].iloc[0]
     assert row["Next reading"] in ("OVERDUE by 25 min", "OVERDUE by 26 min")  # due at minute 15
+
+
+def test_a_severe_banner_says_when_its_reading_is_overdue(page, approved, demo_store):
+    """Found in Chromium: a banner read "next reading at minute 45" an hour after it; only the row said OVERDUE."""
+    session = started_minutes_ago(demo_store, approved, 70)
+    dosing_sessions.add_vitals(demo_store, NURSE, session, minutes_after_dose=40,
+                               **{**CALM, "systolic_bp": 186, "diastolic_bp": 112})
+    demo_store.close()
+    banner = next(e.value for e in page(PAGE, "nurse").error if "Dosetest, Robin" in e.value)
+    assert "severe blood pressure **186/112** at minute 40" in banner
+    assert re.search(r"next reading was due at minute 45: \*\*OVERDUE by (25|26) min\*\*", banner), banner
 
 
 def test_an_ended_session_is_reopened_from_the_chart_for_an_addendum_or_a_booking(page):

@@ -18,17 +18,20 @@ def test_the_queue_lists_urgent_screenings_first_then_oldest(page):
     at = fill(page("pages/screening.py", "nurse"), phq9=[1, 2, 1, 1, 0, 1, 1, 0, 2])  # item 9 positive: urgent
     at = as_prescriber(click(at, "Save screening"))
     waiting = stored(at, """
-        SELECT s.id, s.urgent, s.screened_at, p.last_name || ', ' || p.first_name
+        SELECT s.id, s.urgent, s.screened_at, p.last_name || ', ' || p.first_name,
+               s.urgent AND NOT EXISTS (SELECT 1 FROM safety_followups f
+                                        JOIN safety_assessments a ON a.followup_id = f.id
+                                        WHERE f.screening_id = s.id) AS to_record
         FROM screenings s JOIN patients p ON p.id = s.patient_id
         WHERE p.status = 'screened' AND s.decision IN ('eligible', 'needs_review')
           AND s.id = (SELECT max(id) FROM screenings WHERE patient_id = p.id)""")
-    expected = sorted(waiting, key=lambda r: (not r[1], r[2], r[0]))
-    assert any(r[1] for r in waiting) and not all(r[1] for r in waiting)
+    expected = sorted(waiting, key=lambda r: (not r[4], not r[1], r[2], r[0]))
+    assert any(r[4] for r in waiting) and not all(r[1] for r in waiting)
     options = at.selectbox(key=form_key(at, "approval_pick", "screening")).options
     assert len(options) == len(expected)
-    for shown, (_id, urgent, screened_at, name) in zip(options, expected, strict=True):
-        assert shown.startswith("URGENT · ") == urgent and name in shown and f"{screened_at:%d %b %Y}" in shown
-    assert "waiting with a same-day safety assessment needed" in all_text(at)
+    for shown, (_id, _urgent, screened_at, name, to_record) in zip(options, expected, strict=True):
+        assert shown.startswith("URGENT · ") == to_record and name in shown and f"{screened_at:%d %b %Y}" in shown
+    assert f"{sum(r[4] for r in waiting)} waiting with a same-day safety assessment still to record" in all_text(at)
 
 
 def test_no_decision_is_preselected(page):
