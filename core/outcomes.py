@@ -163,18 +163,19 @@ after_course AS (
 """Each patient's share of days abstinent and of heavy days, and the days logged after the course: the figures
 average them and the per-patient rows (drill-down, export) show them, from the one definition."""
 
-FIGURES_SQL = f"""
-WITH {COHORT_SQL},
-{PER_PATIENT_SHARES_SQL},
+COURSE_SQL = """
 course AS (
     SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
     WHERE m.day0 <= $as_of - $course_min_days::INTEGER
-),
+)"""
+"""The patients followed long enough to have had a course: completion, leaving after one session, retention."""
+ADVERSE_SQL = """
 adverse AS (
     SELECT e.session_id, e.code FROM adverse_events e JOIN sessions_of s ON s.id = e.session_id
     WHERE CAST(e.recorded_at AS DATE) <= $as_of
-)
-SELECT
+)"""
+
+FIGURES_SELECT = """
     (SELECT count(*) FROM members) AS patients,
     (SELECT count(*) FROM sessions_of) AS sessions,
     (SELECT count(*) FROM course) AS course_n,
@@ -198,18 +199,39 @@ SELECT
         WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL) AS craving,
     (SELECT count(*) FROM sessions_of WHERE craving_before IS NOT NULL AND craving_after IS NOT NULL) AS craving_n,
     (SELECT count(*) FROM adverse) AS events,
-    (SELECT count(DISTINCT session_id) FROM adverse WHERE code = 'severe_hypertension') AS severe_sessions
-"""
+    (SELECT count(DISTINCT session_id) FROM adverse WHERE code = 'severe_hypertension') AS severe_sessions"""
+FIGURES_CTES = (COHORT_SQL, PER_PATIENT_SHARES_SQL, COURSE_SQL, ADVERSE_SQL)
+FIGURES_SQL = "WITH " + ",".join(FIGURES_CTES) + "\nSELECT" + FIGURES_SELECT
 
-CURVE_SQL = f"""
-WITH {COHORT_SQL},
-event_days AS (SELECT t AS day, count(*) AS events FROM times WHERE event GROUP BY t),
+
+
+@dataclass(frozen=True)
+class ChartRows:
+    """One chart's rows from the cohort: the CTEs it adds to the cohort's, its SELECT and the order of its rows. A
+    chart's own statement (`sql`) and the page's one pass over the cohort (OVERVIEW_SQL) are made from it."""
+
+    ctes: tuple[str, ...]
+    select: str
+    order: str
+
+    @property
+    def sql(self) -> str:
+        return "WITH " + ",".join((COHORT_SQL, *self.ctes)) + "\n" + self.select + "\nORDER BY " + self.order
+
+    def listed(self, name: str) -> str:
+        """The rows as one list column of the overview, in their order."""
+        return f"(SELECT list(x ORDER BY {self.order}) FROM ({self.select}) x) AS {name}"
+
+
+CURVE = ChartRows(
+    ("""
+event_days AS (SELECT t AS day, count(*) AS events FROM times WHERE event GROUP BY t)""", """
 curve AS (
     SELECT e.day, (SELECT count(*) FROM times WHERE t >= e.day) AS at_risk, e.events FROM event_days e
-)
-SELECT day, at_risk, events, product(1 - events / at_risk) OVER (ORDER BY day) AS survival
-FROM curve ORDER BY day
-"""
+)"""),
+    "SELECT day, at_risk, events, product(1 - events / at_risk) OVER (ORDER BY day) AS survival FROM curve",
+    "day")
+CURVE_SQL = CURVE.sql
 
 
 def _params(cohort: Cohort, as_of: date, s: Settings) -> dict:
@@ -271,7 +293,10 @@ def figures(con, user: User, cohort: Cohort, as_of: date | None = None,
     with db.read(con) as cur:
         row = cur.execute(FIGURES_SQL, _figure_params(at.cohort, at.as_of, s)).fetchone()
         names = [d[0] for d in cur.description]
-    r = dict(zip(names, row, strict=True))
+    return _figures_shown(dict(zip(names, row, strict=True)), at, s)
+
+
+def _figures_shown(r: dict, at: Scope, s: Settings) -> dict[str, Figure]:
     exact = figures_from(r)
     if at.round_to is None:
         return exact
@@ -322,6 +347,10 @@ def relapse_curve(con, user: User, cohort: Cohort, as_of: date | None = None,
     at = scope(user, cohort, as_of, s)
     with db.read(con) as cur:
         curve = cur.execute(CURVE_SQL, _params(at.cohort, at.as_of, s)).df()
+    return _curve_shown(curve, at, s)
+
+
+def _curve_shown(curve: pd.DataFrame, at: Scope, s: Settings) -> pd.DataFrame:
     if at.round_to is None:
         return curve
     curve = curve[curve["at_risk"] >= s.small_cell_min].drop(columns="events")
@@ -451,18 +480,18 @@ MAX_SESSION_NUMBER = 12
 """Charts by session number stop here: a longer course is rare, and its few patients would be suppressed anyway."""
 COURSE_WEEKS = 26
 
-SERIES_SQL = {
-    "craving": f"""
-        WITH {COHORT_SQL}
-        SELECT number AS session_number, 'Before the dose' AS moment, avg(craving_before) AS value,
+CHARTS = {
+    "craving": ChartRows(
+        (),
+        f"""SELECT number AS session_number, 'Before the dose' AS moment, avg(craving_before) AS value,
                count(craving_before) AS n
         FROM sessions_of WHERE number <= {MAX_SESSION_NUMBER} GROUP BY number
         UNION ALL
         SELECT number, 'After the session', avg(craving_after), count(craving_after)
-        FROM sessions_of WHERE number <= {MAX_SESSION_NUMBER} GROUP BY number
-        ORDER BY session_number, moment DESC""",
-    "phq9": f"""
-        WITH {COHORT_SQL},
+        FROM sessions_of WHERE number <= {MAX_SESSION_NUMBER} GROUP BY number""",
+        "session_number, moment DESC"),
+    "phq9": ChartRows(
+        (f"""
         weekly AS (
             SELECT m.patient_id,
                    least({COURSE_WEEKS}, greatest(0, CAST(floor((CAST(a.taken_at AS DATE) - m.day0) / 7) AS INTEGER)))
@@ -472,43 +501,43 @@ SERIES_SQL = {
             WHERE a.total IS NOT NULL AND CAST(a.taken_at AS DATE) <= $as_of
               AND CAST(a.taken_at AS DATE) >= m.day0 - 30
             GROUP BY m.patient_id, week
-        )
-        SELECT week, avg(total) AS value, count(*) AS n FROM weekly GROUP BY week ORDER BY week""",
-    "use": f"""
-        WITH {COHORT_SQL},
+        )""",),
+        "SELECT week, avg(total) AS value, count(*) AS n FROM weekly GROUP BY week",
+        "week"),
+    "use": ChartRows(
+        ("""
         monthly AS (
             SELECT patient_id, primary_substance, idx // 30 + 1 AS month,
                    avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS abstinent, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END)
                      AS heavy
             FROM log_days GROUP BY patient_id, primary_substance, month
-        )
-        SELECT month, 'Days abstinent' AS measure, avg(abstinent) AS value, count(*) AS n FROM monthly GROUP BY month
+        )""",),
+        """SELECT month, 'Days abstinent' AS measure, avg(abstinent) AS value, count(*) AS n FROM monthly GROUP BY month
         UNION ALL
         SELECT month, 'Heavy drinking days (alcohol)', avg(heavy), count(*) FROM monthly
-        WHERE primary_substance = 'alcohol' GROUP BY month
-        ORDER BY month, measure""",
-    "retention": f"""
-        WITH {COHORT_SQL},
-        course AS (
-            SELECT p.sessions FROM members m JOIN per_patient p USING (patient_id)
-            WHERE m.day0 <= $as_of - $course_min_days::INTEGER
-        )
-        SELECT k AS session_number, avg(CASE WHEN sessions >= k THEN 1.0 ELSE 0.0 END) AS value, count(*) AS n,
+        WHERE primary_substance = 'alcohol' GROUP BY month""",
+        "month, measure"),
+    "retention": ChartRows(
+        (COURSE_SQL,),
+        f"""SELECT k AS session_number, avg(CASE WHEN sessions >= k THEN 1.0 ELSE 0.0 END) AS value, count(*) AS n,
                count(*) FILTER (WHERE sessions >= k) AS counted
         FROM course CROSS JOIN range(1, {MAX_SESSION_NUMBER} + 1) r(k)
-        GROUP BY k ORDER BY k""",
-    "adverse": f"""
-        WITH {COHORT_SQL},
+        GROUP BY k""",
+        "session_number"),
+    "adverse": ChartRows(
+        ("""
         per_session AS (
             SELECT s.id, s.patient_id, date_trunc('month', s.started_at) AS month,
                    (SELECT count(*) FROM adverse_events e WHERE e.session_id = s.id
                       AND CAST(e.recorded_at AS DATE) <= $as_of) AS events
             FROM sessions_of s
-        )
-        SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n,
+        )""",),
+        """SELECT CAST(month AS DATE) AS month, sum(events) / count(*) AS value, count(*) AS n,
                count(DISTINCT patient_id) AS patients, sum(events) AS counted
-        FROM per_session GROUP BY month ORDER BY month""",
+        FROM per_session GROUP BY month""",
+        "month"),
 }
+SERIES_SQL = {name: rows.sql for name, rows in CHARTS.items()}
 """Each chart's rows: aggregated in DuckDB to at most a few hundred rows, whatever the size of the clinic."""
 
 
@@ -527,6 +556,10 @@ def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None
         params["course_min_days"] = s.course_min_days
     with db.read(con) as cur:
         rows = cur.execute(SERIES_SQL[name], params).df()
+    return _series_shown(rows, at, s)
+
+
+def _series_shown(rows: pd.DataFrame, at: Scope, s: Settings) -> pd.DataFrame:
     rows = rows[rows["n"] > 0]
     if at.round_to is not None:
         behind = rows["patients"] if "patients" in rows else rows["n"]
@@ -538,3 +571,36 @@ def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None
         rows = rows.assign(n=n)
         rows = rows[rows["n"] > 0]
     return rows.drop(columns=["patients", "counted"], errors="ignore").reset_index(drop=True)
+
+
+CHART_NAMES = ("relapse", *CHARTS)
+OVERVIEW_CTES = tuple(dict.fromkeys(FIGURES_CTES + CURVE.ctes + tuple(c for r in CHARTS.values() for c in r.ctes)))
+OVERVIEW_SQL = ("WITH " + ",".join(OVERVIEW_CTES) + "\nSELECT" + FIGURES_SELECT + ",\n"
+                + ",\n".join(rows.listed(f"chart_{name}")
+                              for name, rows in zip(CHART_NAMES, (CURVE, *CHARTS.values()), strict=True)))
+"""The figures and every chart's rows in one statement, each chart's rows as a list column."""
+UNLIST_SQL = {name: f"SELECT unnest(chart_{name}, recursive := true) FROM overview" for name in CHART_NAMES}
+"""A chart's list column as the rows its own statement gives (DuckDB makes both frames, so the types agree)."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    figures: dict[str, Figure]
+    series: dict[str, pd.DataFrame]
+    relapse: pd.DataFrame
+
+
+def overview(con, user: User, cohort: Cohort, as_of: date | None = None,
+             settings: Settings | None = None) -> Overview:
+    """What `figures`, each `series` and `relapse_curve` give, shown by the same rules, from one pass over the
+    cohort: seven statements each worked out the cohort, its sessions and its use log again."""
+    user = require(con, user, EVERYONE)
+    s = resolve(settings)
+    at = scope(user, cohort, as_of, s)
+    with db.read(con) as cur:
+        result = cur.sql(OVERVIEW_SQL, params=_figure_params(at.cohort, at.as_of, s)).to_arrow_table()
+        charts = {name: cur.from_arrow(result).query("overview", UNLIST_SQL[name]).df() for name in CHART_NAMES}
+    figures_row = result.drop_columns([f"chart_{name}" for name in CHART_NAMES]).to_pylist()[0]
+    return Overview(_figures_shown(figures_row, at, s),
+                    {name: _series_shown(charts[name], at, s) for name in CHARTS},
+                    _curve_shown(charts["relapse"], at, s))

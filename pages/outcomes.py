@@ -103,22 +103,19 @@ def headline(figures: dict, identified: bool) -> None:
         view.references_for(names)
 
 
-def chart_grid(cohort: Cohort, as_of: date, identified: bool) -> None:
+def chart_grid(overview: outcomes.Overview, identified: bool) -> None:
     st.subheader("Over the course")
     st.caption("Time to relapse counts a patient whose use log stops as relapsed (Dakwar 2019), so dropout is never "
                "read as success.")
     view.abstinence_and_relapse()
+    series = overview.series
     drawn = [
-        ("Craving before and after each session", charts.outcome_craving,
-         view.series(cohort, "craving", as_of, identified, user)),
-        ("Depression (PHQ-9) over the course", charts.outcome_phq9,
-         view.series(cohort, "phq9", as_of, identified, user)),
-        ("Days abstinent and heavy drinking days", charts.outcome_use,
-         view.series(cohort, "use", as_of, identified, user)),
-        ("Retention", charts.outcome_retention, view.series(cohort, "retention", as_of, identified, user)),
-        ("Time to relapse", charts.outcome_relapse, view.relapse(cohort, as_of, identified, user)),
-        ("Adverse events per session", charts.outcome_adverse,
-         view.series(cohort, "adverse", as_of, identified, user)),
+        ("Craving before and after each session", charts.outcome_craving, series["craving"]),
+        ("Depression (PHQ-9) over the course", charts.outcome_phq9, series["phq9"]),
+        ("Days abstinent and heavy drinking days", charts.outcome_use, series["use"]),
+        ("Retention", charts.outcome_retention, series["retention"]),
+        ("Time to relapse", charts.outcome_relapse, overview.relapse),
+        ("Adverse events per session", charts.outcome_adverse, series["adverse"]),
     ]
     shown = [(build, rows) for _title, build, rows in drawn if not rows.empty]
     for pair in (shown[i:i + 2] for i in range(0, len(shown), 2)):
@@ -202,7 +199,8 @@ if cohort is not None:
     shown = outcomes.scope(user, cohort, as_of, current())
     st.markdown(f"**{view.cohort_text(shown.cohort, shown.as_of)}**")
     with st.spinner("Working out the figures..."):
-        figures = view.figures(cohort, as_of, identified, user)
+        overview = view.overview(cohort, as_of, identified, user)
+    figures = overview.figures
     if figures["patients"].value == 0 and not figures["patients"].suppressed:
         st.info("No patients match these filters.", icon=":material/filter_alt_off:")
     else:
@@ -215,6 +213,6 @@ if cohort is not None:
             st.caption(f"The method follows: {disclosure.SOURCE}.")
         st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
         headline(figures, identified)
-        chart_grid(cohort, as_of, identified)
+        chart_grid(overview, identified)
         if identified:
             staff_tools(cohort, as_of)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from core import outcomes
@@ -76,19 +75,9 @@ def checked(user: User) -> User:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
-def figures(cohort: Cohort, as_of: date, identified: bool, _user: User) -> dict[str, Figure]:
-    return outcomes.figures(clinic().con, _user, cohort, as_of=as_of)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, max_entries=256, show_spinner=False)
-def series(cohort: Cohort, name: str, as_of: date, identified: bool, _user: User) -> pd.DataFrame:
-    return outcomes.series(clinic().con, _user, cohort, name, as_of=as_of)
-
-
-@st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
-def relapse(cohort: Cohort, as_of: date, identified: bool, _user: User) -> pd.DataFrame:
-    """The viewer's curve comes without its relapse counts, its numbers at risk rounded (core.outcomes)."""
-    return outcomes.relapse_curve(clinic().con, _user, cohort, as_of=as_of)
+def overview(cohort: Cohort, as_of: date, identified: bool, _user: User) -> outcomes.Overview:
+    """The figures and every chart's rows: the viewer's suppressed and rounded, cached apart from the staff's."""
+    return outcomes.overview(clinic().con, _user, cohort, as_of=as_of)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
