@@ -117,6 +117,12 @@ log_days AS (
     FROM substance_use_days u JOIN members m USING (patient_id)
     WHERE u.day BETWEEN m.day0 AND m.day0 + ($window::INTEGER - 1) AND u.day <= $as_of
 ),
+log_months AS (
+    SELECT patient_id, primary_substance, idx // 30 + 1 AS month, count(*) AS days,
+           count(*) FILTER (WHERE used) AS used_days, count(*) FILTER (WHERE heavy) AS heavy_days,
+           min(idx) FILTER (WHERE used) AS first_use, max(idx) AS last_idx
+    FROM log_days GROUP BY patient_id, primary_substance, month
+),
 scores AS (
     SELECT m.patient_id, a.instrument,
            arg_max(a.total, (a.taken_at, a.id)) FILTER (WHERE a.taken_at <= m.first_at) AS baseline,
@@ -127,10 +133,8 @@ scores AS (
     GROUP BY m.patient_id, a.instrument
 ),
 relapse AS (
-    SELECT m.patient_id, m.day0,
-           min(l.idx) FILTER (WHERE l.used) AS first_use,
-           coalesce(max(l.idx), 0) AS last_idx
-    FROM members m LEFT JOIN log_days l USING (patient_id)
+    SELECT m.patient_id, m.day0, min(l.first_use) AS first_use, coalesce(max(l.last_idx), 0) AS last_idx
+    FROM members m LEFT JOIN log_months l USING (patient_id)
     GROUP BY m.patient_id, m.day0
 ),
 times AS (
@@ -146,9 +150,9 @@ times AS (
 """
 
 PER_PATIENT_SHARES_SQL = """
-pda AS (SELECT patient_id, avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days GROUP BY patient_id),
+pda AS (SELECT patient_id, (sum(days) - sum(used_days)) / sum(days) AS share FROM log_months GROUP BY patient_id),
 hdd AS (
-    SELECT patient_id, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days
+    SELECT patient_id, sum(heavy_days) / sum(days) AS share FROM log_months
     WHERE primary_substance = 'alcohol' GROUP BY patient_id
 ),
 after_course AS (
@@ -507,10 +511,9 @@ CHARTS = {
     "use": ChartRows(
         ("""
         monthly AS (
-            SELECT patient_id, primary_substance, idx // 30 + 1 AS month,
-                   avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS abstinent, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END)
-                     AS heavy
-            FROM log_days GROUP BY patient_id, primary_substance, month
+            SELECT patient_id, primary_substance, month, (days - used_days) / days AS abstinent,
+                   heavy_days / days AS heavy
+            FROM log_months
         )""",),
         """SELECT month, 'Days abstinent' AS measure, avg(abstinent) AS value, count(*) AS n FROM monthly GROUP BY month
         UNION ALL

@@ -72,3 +72,55 @@ def test_the_viewer_s_overview_is_not_the_staff_s(demo_store):
     assert "events" not in viewer.relapse and "events" in staff.relapse
     hidden = outcomes.overview(demo_store, demo_user(demo_store, "viewer"), small, as_of=DEMO_TODAY)
     assert all(figure.suppressed for figure in hidden.figures.values())
+
+
+USE_LOG_BY_DAY = {
+    "min(l.first_use) AS first_use, coalesce(max(l.last_idx), 0) AS last_idx\n"
+    "    FROM members m LEFT JOIN log_months l":
+        "min(l.idx) FILTER (WHERE l.used) AS first_use, coalesce(max(l.idx), 0) AS last_idx\n"
+        "    FROM members m LEFT JOIN log_days l",
+    "(sum(days) - sum(used_days)) / sum(days) AS share FROM log_months":
+        "avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS share FROM log_days",
+    "sum(heavy_days) / sum(days) AS share FROM log_months":
+        "avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END) AS share FROM log_days",
+    """SELECT patient_id, primary_substance, month, (days - used_days) / days AS abstinent,
+                   heavy_days / days AS heavy
+            FROM log_months""": """SELECT patient_id, primary_substance, idx // 30 + 1 AS month,
+                   avg(CASE WHEN used THEN 0.0 ELSE 1.0 END) AS abstinent, avg(CASE WHEN heavy THEN 1.0 ELSE 0.0 END)
+                     AS heavy
+            FROM log_days GROUP BY patient_id, primary_substance, month""",
+}
+"""The use log's figures as they were worked out from its days (before the days were first added up by month), kept
+to check the new statement against."""
+
+
+def by_day(sql: str) -> str:
+    for new, old in USE_LOG_BY_DAY.items():
+        assert new in sql
+        sql = sql.replace(new, old)
+    return sql
+
+
+@pytest.mark.parametrize("cohort", COHORTS.values(), ids=COHORTS.keys())
+def test_the_use_log_added_up_by_month_gives_what_its_days_gave(demo_store, cohort):
+    """Days abstinent, heavy drinking days, the relapse curve and the monthly use chart, each from the use log's
+    months, against the same statement reading the log day by day."""
+    params = outcomes._figure_params(cohort, DEMO_TODAY, resolve(None))
+    new = demo_store.execute(outcomes.OVERVIEW_SQL, params).fetchall()
+    old = demo_store.execute(by_day(outcomes.OVERVIEW_SQL), params).fetchall()
+    assert _close(new, old)
+
+
+def _close(new, old) -> bool:
+    """Rows equal, floats to RELATIVE (a list column's structs compared field by field)."""
+    if isinstance(new, (list, tuple)):
+        assert isinstance(old, (list, tuple)) and len(new) == len(old)
+        return all(_close(a, b) for a, b in zip(new, old, strict=True))
+    if isinstance(new, dict):
+        assert new.keys() == old.keys()
+        return all(_close(new[k], old[k]) for k in new)
+    if isinstance(new, float):
+        assert new == pytest.approx(old, rel=RELATIVE)
+        return True
+    assert new == old
+    return True
