@@ -3,7 +3,8 @@
 Run: .venv/bin/python -m bench.dashboard [--sizes 1000 10000 100000] [--runs 5] [--keep DIR]
 
 For each size a demo cohort is built (or reused from --keep), then:
-- each outcomes query through core/ as a clinician (every figure, the relapse curve, each chart series);
+- each outcomes query through core/ as a clinician (the page's one pass, and on their own every figure, the relapse
+  curve and each chart series);
 - a full run of the Outcomes page in AppTest, cold (Streamlit's caches cleared and a new store connection, as
   after a restart) and warm (the same filters again within the cache minute), as a clinician and as the viewer.
 Goals (2-core machine): 10,000 patients cold under 1.5 s and warm under 0.3 s; 100,000 warm under 1 s.
@@ -57,7 +58,8 @@ def store(size: int, folder: Path) -> tuple[Path, float | None]:
 def queries(path: Path, runs: int, user: User) -> dict[str, float]:
     con = db.open_store(path)
     try:
-        timed = {"figures": median_s(lambda: outcomes.figures(con, user, EVERYONE), runs),
+        timed = {"the page's one pass (overview)": median_s(lambda: outcomes.overview(con, user, EVERYONE), runs),
+                 "figures": median_s(lambda: outcomes.figures(con, user, EVERYONE), runs),
                  "relapse curve": median_s(lambda: outcomes.relapse_curve(con, user, EVERYONE), runs)}
         for name in outcomes.SERIES_SQL:
             timed[f"series: {name}"] = median_s(lambda n=name: outcomes.series(con, user, EVERYONE, n), runs)
