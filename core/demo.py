@@ -16,6 +16,7 @@ import json
 import math
 import random
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -82,6 +83,11 @@ PLANNED = frozenset({"scheduled_for"})
 """An appointment may lie ahead of now: it moves with its session but does not set how far the cohort moves."""
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
 """`json.dumps(..., sort_keys=True)` without a new encoder for each of the cohort's million answers."""
+EPOCH = datetime(1970, 1, 1)
+MICROSECOND = timedelta(microseconds=1)
+EXTENDED_TYPES = {"recorded_at": pa.timestamp("us")}
+"""Columns given to `Rows.extend` as numbers, here microseconds since 1970 (the use days' record times, a million per
+10,000 patients): Arrow reads numbers four times as fast as datetime objects, and stores the same time."""
 
 
 CHUNK = 2_000
@@ -101,6 +107,11 @@ OWN_KEYS = {"patients": ("id", "patients_id_seq"), "screenings": ("id", "screeni
 """The tables whose times `_nothing_after` moves in the database, each with the key column that tells this build's
 rows from those already there: keyed from the first value the build took from that sequence on, as nothing else
 writes while it runs (the app seeds a new database before it serves it; the command line holds the file)."""
+BUILD_SETTINGS = {"threads": 1, "memory_limit": "600MB"}
+"""DuckDB settings while the cohort is built. One thread: the bulk inserts gain little from a second core, which the
+first costs in coordination (a 10,000-patient build: 12.2 s CPU against 13.1 s, and no slower). A memory limit: the
+buffer pool otherwise keeps every block written, so a 100,000-patient build peaked at 1.2 GB; at 600 MB it peaked at
+850 MB. Not lower: the tables' indexes stay in memory, and at 256 MB the same build failed for want of it."""
 MOVED_WITH_SESSION = (("dosing_sessions", "started_at", "id", "session_id"),
                       ("session_vitals", "taken_at", "session_id", "session_id"),
                       ("adverse_events", "recorded_at", "session_id", "session_id"),
@@ -110,10 +121,16 @@ MOVED_WITH_SESSION = (("dosing_sessions", "started_at", "id", "session_id"),
 
 class _Random(random.Random):
     """The standard generator with `randint` and `choice` short of their argument checks: CPython's own come down to
-    the same `_randbelow` draw, so the stream is the same, and the build, which makes millions of them, is faster."""
+    the same `_randbelow` draw, so the stream is the same, and the build, which makes millions of them, is faster.
+    `randint`, the most frequent, has CPython 3.11's `_randbelow` written out (the same draws) to save a call."""
 
     def randint(self, a: int, b: int) -> int:
-        return a + self._randbelow(b - a + 1)
+        n = b - a + 1
+        k = n.bit_length()
+        r = self.getrandbits(k)
+        while r >= n:
+            r = self.getrandbits(k)
+        return a + r
 
     def choice(self, seq):
         return seq[self._randbelow(len(seq))]
@@ -180,27 +197,42 @@ def build(con, patients: int, seed: int, today: date | None = None, chunk: int =
     ids, held, counts, staff = Ids(None), Rows(), dict.fromkeys(INSERT_ORDER, 0), None
     starts = range(0, max(patients, 1), chunk)
     added = saved = None
-    for start in starts:
-        with db.transaction(con) as cur:
-            ids.cur = cur
-            staff = staff or _demo_staff(cur, progress)
-            added = added or Step(progress, "Adding synthetic patients", patients)
-            size = min(chunk, patients - start)
-            rows = _generate(rng, ids, staff, today, size, added)
-            saved = saved or Step(progress, "Saving the synthetic patients", patients)
-            _insert_chunk(cur, rows, held, counts)
-            if start == starts[-1]:
-                if live:
-                    _nothing_after(cur, ids, held, _now(), rng)
-                for table in HELD_BACK:
-                    counts[table] += _insert(cur, table, held.tables.pop(table, None))
-                for sealed in seals.SEALED:  # signed records the cohort holds, sealed a table at a time
-                    if sealed.table in OWN_KEYS and OWN_KEYS[sealed.table][1] in ids.first:
-                        db.seal_range(cur, sealed.table, ids.first[OWN_KEYS[sealed.table][1]])
-                cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
-                db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
-        saved.advance(max(size, 0))
+    with _build_settings(con):
+        for start in starts:
+            with db.transaction(con) as cur:
+                ids.cur = cur
+                staff = staff or _demo_staff(cur, progress)
+                added = added or Step(progress, "Adding synthetic patients", patients)
+                size = min(chunk, patients - start)
+                rows = _generate(rng, ids, staff, today, size, added)
+                saved = saved or Step(progress, "Saving the synthetic patients", patients)
+                _insert_chunk(cur, rows, held, counts)
+                if start == starts[-1]:
+                    if live:
+                        _nothing_after(cur, ids, held, _now(), rng)
+                    for table in HELD_BACK:
+                        counts[table] += _insert(cur, table, held.tables.pop(table, None))
+                    for sealed in seals.SEALED:  # signed records the cohort holds, sealed a table at a time
+                        if sealed.table in OWN_KEYS and OWN_KEYS[sealed.table][1] in ids.first:
+                            db.seal_range(cur, sealed.table, ids.first[OWN_KEYS[sealed.table][1]])
+                    cur.execute("INSERT OR REPLACE INTO database_info VALUES ('demo', 'true')")
+                    db.audit(cur, None, "demo_seeded", "database", None, {"patients": patients, "seed": seed})
+            saved.advance(max(size, 0))
     return {table: n for table, n in counts.items() if n}
+
+
+@contextmanager
+def _build_settings(con):
+    """BUILD_SETTINGS for the build, then DuckDB's defaults again, as the connection may go on to serve the app. Put
+    back with RESET: connections are made with db.DUCKDB_CONFIG, which sets neither (and a value read back and set
+    again drifts: "18.8 GiB" comes back as 18.7)."""
+    for name, value in BUILD_SETTINGS.items():
+        con.execute("SET " + name + " = ?", [value])  # names from the constant above
+    try:
+        yield
+    finally:
+        for name in BUILD_SETTINGS:
+            con.execute("RESET " + name)
 
 
 def _now() -> datetime:
@@ -245,12 +277,15 @@ def _demo_staff(cur, progress: Progress | None = None) -> dict[str, int]:
 
 def _insert(cur, table: str, rows: list[dict] | dict[str, list] | None) -> int:
     """Insert one chunk's rows of `table`; returns how many. Through Arrow rather than pandas: DuckDB reads an Arrow
-    table as it is, and inserting takes about a third less time."""
+    table as it is, and inserting takes about a third less time. Every row of a table has the same keys, in the same
+    order (one `Rows.add` call writes each table)."""
     if not rows:
         return 0
     if table not in INSERT_ORDER:
         raise ValueError(f"Not a demo table: {table}")
-    data = pa.Table.from_pydict(rows) if isinstance(rows, dict) else pa.Table.from_pylist(rows)
+    if isinstance(rows, list):  # column lists first: from_pylist takes twice as long over the same dicts
+        rows = {name: [row[name] for row in rows] for name in rows[0]}
+    data = pa.Table.from_pydict({name: pa.array(values, EXTENDED_TYPES.get(name)) for name, values in rows.items()})
     names = ", ".join(data.column_names)  # the row keys written in this module, never input
     _execute_with(cur, data, "INSERT INTO " + table + " (" + names + ") SELECT " + names + " FROM demo_rows")
     return data.num_rows
@@ -558,7 +593,7 @@ def _session(rng, rows: Rows, ids: Ids, staff, patient_id, intake, route, number
         heart_rate, spo2 = round(rng.gauss(76, 7) + 6 * shape), rng.randint(95, 99)
         if phase == "pre":
             _gate_and_details(rng, rows, ids, staff, patient_id, session_id, started_at, in_progress,
-                              {"systolic_bp": sbp, "diastolic_bp": dbp, "heart_rate": heart_rate, "spo2": spo2})
+                              (sbp, dbp, heart_rate, spo2))
         rows.add("session_vitals", id=ids.take("vitals_id_seq"), session_id=session_id,
                  taken_at=started_at + offset, phase=phase,
                  minutes_after_dose=minutes if minutes >= 0 else None, systolic_bp=sbp, diastolic_bp=dbp,
@@ -592,19 +627,24 @@ def _integration(rng, rows: Rows, ids: Ids, staff, session: dict, days_at_most: 
 
 
 def _gate_and_details(rng, rows: Rows, ids: Ids, staff, patient_id, session_id, started_at, in_progress,
-                      pre: dict) -> None:
-    """The pre-dose check the session passed, and its record: chair, intention, discharge and signature."""
+                      pre: tuple[int, int, int, int]) -> None:
+    """The pre-dose check the session passed, and its record: chair, intention, discharge and signature. `pre` holds
+    the reading's blood pressures, heart rate and oxygen saturation (whole numbers)."""
     gate_id = ids.take("gate_checks_id_seq")
     rows.add("gate_checks", id=gate_id, patient_id=patient_id, checked_at=started_at - timedelta(minutes=10),
              checked_by=staff["nurse"], status="go", reasons="[]", rules_version=DEFAULTS.rules_version,
-             inputs=json.dumps({**pre, "hours_since_last_use": rng.randint(30, 200), "fasting_confirmed": True,
-                                "escort_confirmed": True}))
+             inputs=_GATE_INPUTS % (*pre, rng.randint(30, 200)))
     done = not in_progress
     rows.add("session_details", session_id=session_id, gate_check_id=gate_id,
              chair=rng.choice(("Room 1", "Room 2", "Room 3", "Chair 4")),
              intention="Synthetic demo intention", left_with="Synthetic escort" if done else None,
              no_driving_told=True if done else None, signed_by=staff["prescriber"] if done else None,
              signed_at=started_at + timedelta(hours=3) if done else None)
+
+
+_GATE_INPUTS = ('{"systolic_bp": %d, "diastolic_bp": %d, "heart_rate": %d, "spo2": %d, "hours_since_last_use": %d, '
+                '"fasting_confirmed": true, "escort_confirmed": true}')
+"""A gate check's inputs as `json.dumps` writes them, filled in without it for the cohort's hundreds of thousands."""
 
 
 def _adverse_event(rows: Rows, ids: Ids, staff, patient_id, session_id, code, description, at) -> None:
@@ -614,10 +654,14 @@ def _adverse_event(rows: Rows, ids: Ids, staff, patient_id, session_id, code, de
 
 def _assessment(rows: Rows, ids: Ids, recorded_by: int, patient_id, instrument_id, taken_at, result, answers,
                 screening_id=None) -> int:
+    """`answers` as stored: a list (of whole numbers, the scales' answers, which `str` writes as JSON does, faster)
+    or the C-SSRS's yes/no dict; most flags are none."""
     assessment_id = ids.take("assessments_id_seq")
     rows.add("assessments", id=assessment_id, patient_id=patient_id, instrument=instrument_id,
-             taken_at=taken_at, total=result.total, band=result.band, flags=json.dumps(sorted(result.flags)),
-             answers=_sorted_json(answers), screening_id=screening_id, recorded_by=recorded_by)
+             taken_at=taken_at, total=result.total, band=result.band,
+             flags=json.dumps(sorted(result.flags)) if result.flags else "[]",
+             answers=str(answers) if type(answers) is list else _sorted_json(answers), screening_id=screening_id,
+             recorded_by=recorded_by)
     return assessment_id
 
 
@@ -671,33 +715,39 @@ def _use_log(rng, rows: Rows, patient_id, sex, substance, screened_at, first_day
     first, calendar, logged = _calendar(today)
     begin, stop = (start - first).days, (end - first).days + 1
     days = calendar[begin:stop]
-    used, drinks, other_used = [], [], []
-    for day in days:
-        if first_day is None or day < first_day:
-            chance = baseline if day < screened_on else baseline * 0.8
-        elif stays_abstinent:
-            chance = 0.0
-        elif day < relapse_day:
-            chance = 0.01
-        else:
-            chance = after_relapse
-        used.append(rng.random() < chance)
-        if substance == "alcohol":
-            drinks.append(float(rng.randint(3, 12) if sex == "male" else rng.randint(2, 9)) if used[-1] else 0.0)
-        other_used.append(rng.random() < other_chance)
     recalled = min(len(days), DAYS_BEFORE_SCREENING)
+
+    def until(day: date) -> int:
+        return max(0, min(len(days), (day - start).days))
+
+    spans = [(baseline, recalled), (baseline * 0.8, until(first_day) if first_day else len(days))]
+    if first_day:
+        spans += [(0.0, len(days))] if stays_abstinent else [(0.01, until(relapse_day)), (after_relapse, len(days))]
+    used, drinks, other_used = [], [], []
+    draw, alcohol, most = rng.random, substance == "alcohol", (3, 12) if sex == "male" else (2, 9)
+    done = 0
+    for chance, upto in spans:  # the day's chance of use, the same from one day to the next within a span
+        for _ in range(done, upto):
+            use = draw() < chance
+            used.append(use)
+            if alcohol:
+                drinks.append(float(rng.randint(*most)) if use else 0.0)
+            other_used.append(draw() < other_chance)
+        done = max(done, upto)
     rows.extend("substance_use_days", patient_id=[patient_id] * len(days), day=days, used=used,
                 drinks=drinks or [None] * len(days), other_used=other_used,
-                recorded_at=[screened_at] * recalled + logged[log_time][begin + recalled:stop])
+                recorded_at=[(screened_at - EPOCH) // MICROSECOND] * recalled + logged[log_time][begin + recalled:stop])
 
 
 @functools.lru_cache(maxsize=1)
-def _calendar(today: date) -> tuple[date, list[date], dict[time, list[datetime]]]:
+def _calendar(today: date) -> tuple[date, list[date], dict[time, list[int]]]:
     """The first day a use log can hold, every day from it to today, and for each log time when each day is logged
-    (the next day at that time): made once per build, so a patient's days are slices, not 150 new objects each."""
+    (the next day at that time, in microseconds since 1970: see EXTENDED_TYPES): made once per build, so a patient's
+    days are slices, not 150 new objects each."""
     first = today - timedelta(days=SCREENING_DAYS + DAYS_BEFORE_SCREENING)
     days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
-    return first, days, {at: [datetime.combine(day + timedelta(days=1), at) for day in days] for at in LOG_TIMES}
+    return first, days, {at: [(datetime.combine(day + timedelta(days=1), at) - EPOCH) // MICROSECOND for day in days]
+                         for at in LOG_TIMES}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -319,3 +319,19 @@ def test_a_build_that_stops_part_way_never_passes_for_a_finished_demo(empty_stor
 def test_a_chunk_holds_at_least_one_patient(empty_store):
     with pytest.raises(ValueError):
         demo.build(empty_store, 10, 1, today=TODAY, chunk=0)
+
+
+def test_a_build_gives_the_connection_back_with_the_settings_it_had(empty_store):
+    """The build runs on one thread under a memory limit; a connection that goes on to serve does not keep them."""
+    settings = "SELECT current_setting('threads'), current_setting('memory_limit')"
+    before = q(empty_store, settings)
+    demo.build(empty_store, 20, 1, today=TODAY)
+    assert q(empty_store, settings) == before
+
+    def fails(step, done, total):
+        if step == "Adding synthetic patients" and done > 10:
+            raise RuntimeError("the listener failed")
+
+    with pytest.raises(RuntimeError):
+        demo.build(empty_store, 20, 2, today=TODAY, progress=fails)
+    assert q(empty_store, settings) == before
