@@ -208,7 +208,6 @@ FIGURES_CTES = (COHORT_SQL, PER_PATIENT_SHARES_SQL, COURSE_SQL, ADVERSE_SQL)
 FIGURES_SQL = "WITH " + ",".join(FIGURES_CTES) + "\nSELECT" + FIGURES_SELECT
 
 
-
 @dataclass(frozen=True)
 class ChartRows:
     """One chart's rows from the cohort: the CTEs it adds to the cohort's, its SELECT and the order of its rows. A
