@@ -540,6 +540,9 @@ CHARTS = {
         "month"),
 }
 SERIES_SQL = {name: rows.sql for name, rows in CHARTS.items()}
+VIEWER_VALUES = {"craving": disclosure.mean_shown, "phq9": disclosure.mean_shown, "use": disclosure.share_shown}
+"""How a chart's mean reaches the viewer (core.rules.disclosure); the other charts' values are worked out from
+rounded counts."""
 """Each chart's rows: aggregated in DuckDB to at most a few hundred rows, whatever the size of the clinic."""
 
 
@@ -558,10 +561,10 @@ def series(con, user: User, cohort: Cohort, name: str, as_of: date | None = None
         params["course_min_days"] = s.course_min_days
     with db.read(con) as cur:
         rows = cur.execute(SERIES_SQL[name], params).df()
-    return _series_shown(rows, at, s)
+    return _series_shown(name, rows, at, s)
 
 
-def _series_shown(rows: pd.DataFrame, at: Scope, s: Settings) -> pd.DataFrame:
+def _series_shown(name: str, rows: pd.DataFrame, at: Scope, s: Settings) -> pd.DataFrame:
     rows = rows[rows["n"] > 0]
     if at.round_to is not None:
         behind = rows["patients"] if "patients" in rows else rows["n"]
@@ -570,6 +573,8 @@ def _series_shown(rows: pd.DataFrame, at: Scope, s: Settings) -> pd.DataFrame:
         if "counted" in rows:
             rows = rows.assign(value=[disclosure.rounded(int(k), at.round_to) / m if m else None
                                       for k, m in zip(rows["counted"], n, strict=True)])
+        if name in VIEWER_VALUES:
+            rows = rows.assign(value=rows["value"].map(VIEWER_VALUES[name]))
         rows = rows.assign(n=n)
         rows = rows[rows["n"] > 0]
     return rows.drop(columns=["patients", "counted"], errors="ignore").reset_index(drop=True)
@@ -604,5 +609,5 @@ def overview(con, user: User, cohort: Cohort, as_of: date | None = None,
         charts = {name: cur.from_arrow(result).query("overview", UNLIST_SQL[name]).df() for name in CHART_NAMES}
     figures_row = result.drop_columns([f"chart_{name}" for name in CHART_NAMES]).to_pylist()[0]
     return Overview(_figures_shown(figures_row, at, s),
-                    {name: _series_shown(charts[name], at, s) for name in CHARTS},
+                    {name: _series_shown(name, charts[name], at, s) for name in CHARTS},
                     _curve_shown(charts["relapse"], at, s))

@@ -9,7 +9,8 @@ follow two rules besides the suppression of section 4, each a pure function here
 - **Every count rounded.** Every count a viewer can read, or multiply out of a share and its n (patients, sessions,
   patients who completed the course, events, each figure's n), is rounded to the nearest multiple of the small-cell
   minimum before any share is worked out. The difference between two screens is then always a multiple of 11, never
-  1 to 10, and the same group always gets the same answer, so asking again averages nothing out.
+  1 to 10, and the same group always gets the same answer, so asking again averages nothing out. A chart's mean, which
+  is a sum over a count, is rounded too, so that it does not give its count away.
 """
 
 from __future__ import annotations
@@ -24,6 +25,23 @@ SOURCE = ("CMS/ResDAC cell-size suppression policy (no cell of 1-10, none deriva
 def rounded(count: int, base: int) -> int:
     """`count` to the nearest multiple of `base` (halves up): 1-5 become 0, 6-16 become 11 for a base of 11."""
     return base * ((2 * count + base) // (2 * base))
+
+
+MEAN_DECIMALS = 1
+"""A chart's mean of whole-number scores (craving 0-100, a PHQ-9 total) reaches the viewer to one decimal. Shown
+exactly, a mean names its count (63.651163... is 2737/43, read beside "about 44"); to one decimal it fits every
+count of 10 or more (sums one apart are at most 0.1 apart over such a count), and the viewer sees no point with
+fewer than 11 behind it."""
+SHARE_DECIMALS = 2
+"""A chart's mean of shares (days abstinent by month) reaches the viewer as a whole percentage, as the page shows it."""
+
+
+def mean_shown(value: float) -> float:
+    return round(value, MEAN_DECIMALS)
+
+
+def share_shown(value: float) -> float:
+    return round(value, SHARE_DECIMALS)
 
 
 def quarter_start(day: date) -> date:

@@ -110,3 +110,28 @@ def test_the_demo_shows_pcl5_change_and_depression_has_its_published_reference_p
     assert staff["pcl5_meaningful_change"].n >= 11
     cited = {p.figure: p.citation for p in REFERENCE_POINTS}
     assert "McInnes LA" in cited["phq9_response"] and "McInnes LA" in cited["phq9_remission"]
+
+
+def window(shown: int) -> range:
+    """The counts a viewer's point with `shown` behind it may stand for: those that round to it (halves up, base 11),
+    from 11 (no point is drawn with fewer)."""
+    return range(max(11, shown - 5), shown + 6)
+
+
+def test_a_viewer_s_chart_mean_does_not_give_away_the_count_behind_it(demo_store):
+    """A mean of whole-number scores (craving 0-100, a PHQ-9 total) is a sum over a count: shown exactly, it names
+    its count (63.651163... is 2737/43, where the screen says about 44). The viewer's mean must fit every count its
+    rounded n stands for, so that two screens can not be subtracted down to a small group through it."""
+    checked, everyone = 0, Cohort(date(2020, 1, 1), DEMO_TODAY)
+    for name in ("craving", "phq9"):
+        for row in outcomes.series(demo_store, VIEWER, everyone, name, as_of=DEMO_TODAY).itertuples():
+            for count in window(row.n):
+                sums = range(int(row.value * count) - 1, int(row.value * count) + 2)
+                assert any(disclosure.mean_shown(total / count) == row.value for total in sums), (name, row, count)
+                checked += 1
+    assert checked > 100
+
+
+def test_a_viewer_s_monthly_use_shares_are_whole_percentages(demo_store):
+    rows = outcomes.series(demo_store, VIEWER, BASE, "use", as_of=DEMO_TODAY)
+    assert len(rows) > 3 and all(value == disclosure.share_shown(value) for value in rows["value"])
