@@ -113,14 +113,14 @@ def chart_grid(overview: outcomes.Overview, identified: bool) -> None:
         ("Craving before and after each session", charts.outcome_craving, series["craving"]),
         ("Depression (PHQ-9) over the course", charts.outcome_phq9, series["phq9"]),
         ("Days abstinent and heavy drinking days", charts.outcome_use, series["use"]),
-        ("Retention", charts.outcome_retention, series["retention"]),
+        ("Retention by session number", charts.outcome_retention, series["retention"]),
         ("Time to relapse", charts.outcome_relapse, overview.relapse),
         ("Adverse events per session", charts.outcome_adverse, series["adverse"]),
     ]
-    shown = [(build, rows) for _title, build, rows in drawn if not rows.empty]
+    shown = [(title, build, rows) for title, build, rows in drawn if not rows.empty]
     for pair in (shown[i:i + 2] for i in range(0, len(shown), 2)):
-        for column, (build, rows) in zip(st.columns(2), pair, strict=False):
-            column.altair_chart(build(rows), width="stretch", height=CHART_HEIGHT)
+        for column, (title, build, rows) in zip(st.columns(2), pair, strict=False):
+            column.altair_chart(build(rows).properties(title=title), width="stretch", height=CHART_HEIGHT)
     hidden = [title for title, _build, rows in drawn if rows.empty]
     if hidden:
         why = (f"fewer than {current().small_cell_min} patients behind every point" if not identified
@@ -208,8 +208,9 @@ if cohort is not None:
             k = current().small_cell_min
             st.info(f"De-identified view: so that no one can be picked out by comparing two screens, dates are whole "
                     f"calendar quarters, figures are as of the end of last month, every count is rounded to a "
-                    f"multiple of {k}, and groups of fewer than {k} patients show \"fewer than {k}\".",
-                    icon=":material/visibility_off:")
+                    f"multiple of {k}, and groups of fewer than {k} patients show \"fewer than {k}\". The shares are "
+                    f"worked out from the rounded counts, so in a group of a few dozen a share can be far from the "
+                    f"clinic's own (7 of 12 reads as {k} of {k}: 100%).", icon=":material/visibility_off:")
             st.caption(f"The method follows: {disclosure.SOURCE}.")
         st.warning(NOT_A_TRIAL_ARM, icon=":material/info:")
         headline(figures, identified)

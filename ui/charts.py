@@ -183,7 +183,7 @@ def outcome_craving(rows: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("When:N"), alt.Tooltip("Mean craving:Q", format=".1f"),
                  alt.Tooltip("Sessions:Q")],
-    ).properties(title="Craving before and after", height=260)
+    ).properties(height=260)
 
 
 def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
@@ -201,7 +201,7 @@ def outcome_phq9(rows: pd.DataFrame) -> alt.LayerChart:
                 axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("Mean PHQ-9:Q", title="Mean PHQ-9 total", scale=alt.Scale(domain=[0, instrument.max_total])),
         tooltip=[alt.Tooltip("Week:Q"), alt.Tooltip("Mean PHQ-9:Q", format=".1f"), alt.Tooltip("Patients:Q")])
-    return alt.layer(shading, line).properties(title="Depression (PHQ-9)", height=260)
+    return alt.layer(shading, line).properties(height=260)
 
 
 def outcome_use(rows: pd.DataFrame) -> alt.Chart:
@@ -215,7 +215,7 @@ def outcome_use(rows: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("Month:O"), alt.Tooltip("Measure:N"), alt.Tooltip("Share:Q", format=".0%"),
                  alt.Tooltip("Patients:Q")],
-    ).properties(title="Abstinent and heavy days", height=260)
+    ).properties(height=260)
 
 
 def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
@@ -226,7 +226,7 @@ def outcome_retention(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("Session:O", title="Session number", axis=alt.Axis(labelAngle=0)),
         y=_percent_axis("Reached it", "Patients who reached it"),
         tooltip=[alt.Tooltip("Session:O"), alt.Tooltip("Reached it:Q", format=".0%"), alt.Tooltip("Patients:Q")],
-    ).properties(title="Retention by session number", height=260)
+    ).properties(height=260)
 
 
 def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
@@ -242,7 +242,7 @@ def outcome_relapse(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("Day:Q", title="Days since the first session"),
         y=alt.Y("Without relapse:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=tooltip + ([alt.Tooltip("Relapses:Q")] if "Relapses" in steps else []),
-    ).properties(title="Time to relapse", height=260)
+    ).properties(height=260)
 
 
 def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
@@ -253,4 +253,4 @@ def outcome_adverse(rows: pd.DataFrame) -> alt.Chart:
         y=alt.Y("Per session:Q", title="Adverse events per session"),
         tooltip=[alt.Tooltip("Month:T", title="Month", timeUnit="yearmonth", format="%b %Y"),
                  alt.Tooltip("Per session:Q", format=".2f"), alt.Tooltip("Sessions:Q")],
-    ).properties(title="Adverse events per session", height=260)
+    ).properties(height=260)

@@ -92,7 +92,7 @@ def value_text(name: str, f: Figure) -> str:
     if f.suppressed:
         return f"fewer than {current().small_cell_min}"
     if f.value is None:
-        return "no data yet"
+        return "no alcohol use logged" if name == "heavy_drinking_days" else "no data yet"
     kind = LABELS[name][1]
     if kind == "count":
         return f"{f.value:,.0f}"
