@@ -71,6 +71,8 @@ def test_the_print_view_prints_on_one_sheet(tab, rems_url):
     sign_in(tab, rems_url, "prescriber", "demo-prescriber-2026")
     go(tab, "REMS forms")
     click_grid_row(tab, tab.get_by_test_id("stDataFrame").first, 0, 60)
+    # What the row's click drew, before the next click (a loaded run once saw the Print click ask for no run)
+    expect(tab.get_by_role("heading", name="During the session")).to_be_visible()
     act(tab, tab.get_by_role("button", name="Print view (one page)").click)
     expect(tab.get_by_text("SPRAVATO REMS Patient Monitoring Form (outpatient)")).to_be_visible()
     assert serious_violations(tab) == []
