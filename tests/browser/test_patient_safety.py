@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from core.rules import instruments
 from tests.browser.conftest import snap
 from tests.browser.people import app_url_with, person, unique
-from tests.browser.runs import act, act_on_grid
+from tests.browser.runs import act
 from tests.browser.test_screening_journey import answer_scale, choose, go, open_list, pick, type_into
 from tests.browser.test_sign_in_journey import sign_in
 
@@ -188,7 +188,7 @@ def click_grid_row(tab, grid, index: int, x: float = ROW_MARKER_X) -> None:
     assert y <= box["height"] - ROW_HEIGHT / 2, f"row {index} is not drawn without scrolling: search first"
     # The grid's overlay layers take the pointer events, so Playwright's click on the canvas element would wait
     # forever for it to be "receiving events"; a mouse click at the coordinates is what a person does.
-    act_on_grid(tab, lambda: tab.mouse.click(box["x"] + x, box["y"] + y))
+    act(tab, lambda: tab.mouse.click(box["x"] + x, box["y"] + y))
 
 
 def click_roster_row(tab, index: int) -> None:
