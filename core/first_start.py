@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from core import db, demo
+from core import db
 from core.progress import Progress
 
 DEMO_PATIENTS = 300
@@ -36,6 +36,8 @@ def open_clinic(path: Path | str, progress: Progress | None = None):
     builds it again."""
     if not builds_demo(path):
         return db.open_store(path, progress)
+    from core import demo  # the builder and every rule it draws with: only for a database about to be seeded
+
     return db.open_store(path, progress, fill=lambda con: demo.build(con, DEMO_PATIENTS, DEMO_SEED, progress=progress))
 
 
