@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from core import db, demo, first_start
 from tests.browser import runs
@@ -169,6 +170,8 @@ def browser():
                   "--disable-sync", "--no-first-run"],
         )
         yield chromium
+        for person in PEOPLE:
+            person.context.close()
         chromium.close()
 
 
@@ -179,34 +182,61 @@ STILL = """document.addEventListener('DOMContentLoaded', () => {
 });"""
 """Streamlit's fades and spinners, switched off: a software-drawn headless browser on two cores spent a third of each
 click redrawing them, and Playwright waits for an element to stop moving before it clicks."""
+VIEWPORT = {"width": 1280, "height": 900}
 
 OPEN_PAGES: list = []
 """The tabs of the running test, photographed into the report's folder when it fails."""
+PEOPLE: list = []
+"""One tab per person a test can open (the first, the second...), each in a browser context of its own, kept for this
+worker's later tests. Opening the app in a new context cost Chromium about 4 s of CPU (a new renderer, Streamlit's
+scripts fetched and compiled again), in a kept tab about 1 s: a fifth of the browser suite's CPU went to new contexts.
+Between tests a kept tab is emptied (about:blank ends its Streamlit session), its cookies cleared and its size and
+media set back, so each test still starts signed out on a fresh session of its own module's app."""
+
+
+def _person(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    context.add_init_script(STILL)
+    page = context.new_page()
+    runs.watch(page)
+    return page
+
+
+def _emptied(page) -> bool:
+    """Whether the tab could be made as good as new for the next test; one that cannot is closed and replaced."""
+    try:
+        page.goto("about:blank")
+        page.context.clear_cookies()
+        page.set_viewport_size(VIEWPORT)
+        page.emulate_media(media="null")
+        return True
+    except PlaywrightError:  # a crashed or closed tab: its context goes, a new one takes its place
+        with contextlib.suppress(PlaywrightError):
+            page.context.close()
+        return False
 
 
 @pytest.fixture
 def new_tab(browser, tmp_path):
     """Open tabs in independent browser contexts: each is a different person with their own Streamlit session."""
-    contexts = []
 
     def open_tab():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
-        context.add_init_script(STILL)
-        contexts.append(context)
-        page = context.new_page()
-        runs.watch(page)
+        number = len(OPEN_PAGES)
+        if number == len(PEOPLE):
+            PEOPLE.append(_person(browser))
+        page = PEOPLE[number]
         OPEN_PAGES.append(page)
         ARTEFACTS[page] = tmp_path
         return page
 
     yield open_tab
-    for page in OPEN_PAGES:
+    for number, page in enumerate(OPEN_PAGES):
         runs.forget(page)
         ARTEFACTS.pop(page)
+        if not _emptied(page):
+            PEOPLE[number] = _person(browser)
     OPEN_PAGES.clear()
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
