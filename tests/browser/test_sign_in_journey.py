@@ -43,24 +43,24 @@ SWALLOW_ONE_CLICK = """() => document.addEventListener("click", (event) => {
 COUNT_CLICKS = "() => { window.clicks = 0; document.addEventListener('click', () => { window.clicks += 1; }); }"
 
 
+def refused_after(tab, url, script: str) -> None:
+    """Sign in with a wrong password through act(), with `script` run in the page first; the refusal is drawn."""
+    tab.goto(url)
+    tab.get_by_label("Username").fill("nurse")
+    tab.get_by_role("textbox", name="Password").fill("wrong password")
+    tab.evaluate(script)
+    act(tab, tab.get_by_role("button", name="Sign in").click)
+    expect(tab.get_by_text("Sign-in failed: the username or password is not right")).to_be_visible()
+
+
 def test_a_click_taken_by_nothing_is_made_again(tab, app_url):
     """act(), the browser tests' one step: a click that fell on nothing (a change of layout under the pointer; here
     the page swallows it before the app sees it) sends no request, and act() clicks again as a person would,
     instead of waiting 30 s for a run that never comes."""
-    tab.goto(app_url)
-    tab.get_by_label("Username").fill("nurse")
-    tab.get_by_role("textbox", name="Password").fill("wrong password")
-    tab.evaluate(SWALLOW_ONE_CLICK)
-    act(tab, tab.get_by_role("button", name="Sign in").click)
-    expect(tab.get_by_text("Sign-in failed: the username or password is not right")).to_be_visible()
+    refused_after(tab, app_url, SWALLOW_ONE_CLICK)
 
 
 def test_a_click_that_was_taken_is_made_once(tab, app_url):
     """act()'s second click is only for a click that sent nothing: a taken click is never doubled."""
-    tab.goto(app_url)
-    tab.get_by_label("Username").fill("nurse")
-    tab.get_by_role("textbox", name="Password").fill("wrong password")
-    tab.evaluate(COUNT_CLICKS)
-    act(tab, tab.get_by_role("button", name="Sign in").click)
-    expect(tab.get_by_text("Sign-in failed: the username or password is not right")).to_be_visible()
+    refused_after(tab, app_url, COUNT_CLICKS)
     assert tab.evaluate("() => window.clicks") == 1
