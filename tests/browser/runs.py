@@ -62,7 +62,8 @@ def act(tab: Page, action: Callable[[], object], timeout: float = RUN_TIMEOUT_MS
     A click right after a change of layout (a grid redrawn by a search, an expander just opened, a form drawn by
     the step before) was seen to be taken by nothing: no request left the browser, the button stayed on screen,
     and the wait ran out (in an idle CI run and in loaded ones). A person clicks again, and so does this, only
-    while no request has left the browser: a request that left is never doubled."""
+    when no request has left the browser within SENT_WITHIN_MS: a step whose request left by then is not taken
+    again (one held up longer in a stalled browser would be)."""
     socket = _sockets.get(tab)
     assert socket is not None and not socket.is_closed(), "the tab has no connection to the app: open it first"
     with run_ended(tab, timeout):
