@@ -188,8 +188,8 @@ OPEN_PAGES: list = []
 """The tabs of the running test, photographed into the report's folder when it fails."""
 PEOPLE: list = []
 """One tab per person a test can open (the first, the second...), each in a browser context of its own, kept for this
-worker's later tests. Opening the app in a new context cost Chromium about 4 s of CPU (a new renderer, Streamlit's
-scripts fetched and compiled again), in a kept tab about 1 s: a fifth of the browser suite's CPU went to new contexts.
+worker's later tests. Opening the app in a new context costs a new renderer and Streamlit's scripts fetched and
+compiled again; three modules of short tests on one worker took 49 s that way and 32 s in kept tabs.
 Between tests a kept tab is emptied (about:blank ends its Streamlit session), its cookies cleared and its size and
 media set back, so each test still starts signed out on a fresh session of its own module's app."""
 
